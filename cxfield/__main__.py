@@ -1,0 +1,5 @@
+import sys
+
+from cxfield.main import main
+
+sys.exit(main())

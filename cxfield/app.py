@@ -1,0 +1,92 @@
+"""Composition root: resolves the data directory, opens (and upgrades) the database and
+hands the wired pieces to a front end (CLI or GUI).  Nothing happens at import time."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+from cxfield.domain.errors import DataDirError
+from cxfield.storage import migrate
+from cxfield.storage.database import Database
+
+APP_NAME = "cxfield"
+DATA_DIR_ENV = "CXFIELD_DATA_DIR"
+DB_FILENAME = "cxfield.sqlite"
+
+
+def default_data_dir() -> Path:
+    """``--data-dir`` wins, then ``$CXFIELD_DATA_DIR``, then the platform's user data dir."""
+    env = os.environ.get(DATA_DIR_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+@dataclass
+class DataPaths:
+    """Everything cxfield keeps lives under one directory (portable, backed up as one)."""
+
+    root: Path
+
+    @property
+    def database(self) -> Path:
+        return self.root / DB_FILENAME
+
+    @property
+    def backups(self) -> Path:
+        return self.root / "backups"
+
+    @property
+    def recordings(self) -> Path:
+        return self.root / "recordings"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def exports(self) -> Path:
+        return self.root / "exports"
+
+
+@dataclass
+class AppContext:
+    paths: DataPaths
+    db: Database
+    upgrade: migrate.UpgradeResult | None = None
+    messages: list[str] = field(default_factory=list)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def prepare_data_dir(root: Path) -> DataPaths:
+    paths = DataPaths(root.expanduser().resolve())
+    if paths.root.exists() and not paths.root.is_dir():
+        raise DataDirError(f"Data directory {paths.root} is a file, not a directory.")
+    try:
+        paths.root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataDirError(f"Cannot create data directory {paths.root}: {exc.strerror}.") from exc
+    if not os.access(paths.root, os.W_OK):
+        raise DataDirError(f"Data directory {paths.root} is not writable.")
+    return paths
+
+
+def open_app(data_dir: Path | None = None) -> AppContext:
+    """Open the data directory: check the database, back it up and upgrade it if needed."""
+    paths = prepare_data_dir(data_dir or default_data_dir())
+    # Checks first, read-only: a foreign or newer file must stay byte-for-byte untouched.
+    migrate.check_compatible(paths.database)
+    result = migrate.upgrade(paths.database, paths.backups)
+    ctx = AppContext(paths=paths, db=Database(paths.database), upgrade=result)
+    if result.backup is not None:
+        ctx.messages.append(
+            f"Database upgraded from {result.from_revision} to {result.to_revision}; "
+            f"backup at {result.backup}."
+        )
+    return ctx

@@ -1,0 +1,62 @@
+"""`cxfield db ...` and `cxfield demo`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from cxfield.app import AppContext
+from cxfield.cli.common import command, group, status
+from cxfield.services import demo, maintenance
+
+
+def register(subparsers: Any) -> None:
+    sub = group(subparsers, "db", "database upkeep")
+    command(sub, "upgrade", _upgrade, "upgrade the database schema (after a backup)")
+    p = command(sub, "backup", _backup, "copy the database safely, even while the app runs")
+    p.add_argument("--out", metavar="FILE", type=Path, help="where to write the copy")
+
+    p = command(subparsers, "demo", _demo, "create a realistic demo study")
+    p.add_argument(
+        "--sessions", type=_non_negative, default=12, metavar="N", help="sessions (default 12)"
+    )
+    p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _upgrade(ctx: AppContext, args: argparse.Namespace) -> int:
+    # open_app already upgraded; report what happened.
+    result = ctx.upgrade
+    if result is None or result.from_revision == result.to_revision:
+        print(f"Database is up to date (schema {result.to_revision if result else '?'}).")
+    else:
+        print(f"Upgraded {result.from_revision or 'new database'} -> {result.to_revision}.")
+        if result.backup:
+            print(f"Backup: {result.backup}")
+    return 0
+
+
+def _backup(ctx: AppContext, args: argparse.Namespace) -> int:
+    target = maintenance.backup(ctx.db, args.out, ctx.paths.backups)
+    print(target)
+    return 0
+
+
+def _demo(ctx: AppContext, args: argparse.Namespace) -> int:
+    def progress(done: int, total: int) -> None:
+        status(f"demo: {done}/{total} sessions")
+
+    study = demo.create_demo(ctx.db, args.sessions, seed=args.seed, on_progress=progress)
+    print(study.id)
+    status(f"Created demo study {study.name!r} with {args.sessions} sessions.")
+    return 0

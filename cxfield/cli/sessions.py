@@ -1,0 +1,87 @@
+"""`cxfield sessions ...`"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from cxfield.app import AppContext
+from cxfield.cli.common import command, group, print_json, print_table
+from cxfield.services import sessions
+
+
+def register(subparsers: Any) -> None:
+    sub = group(subparsers, "sessions", "list and inspect sessions")
+    p = command(sub, "list", _list, "list sessions, newest first")
+    p.add_argument("--study", metavar="ID", help="only sessions of this study")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = command(sub, "show", _show, "show one session with captures, notes, recording")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _list(ctx: AppContext, args: argparse.Namespace) -> int:
+    rows = sessions.list_sessions(ctx.db, args.study)
+    if args.json:
+        print_json([s.as_json() for s in rows])
+    else:
+        print_table(
+            ["ID", "STARTED", "MODE", "STATUS", "PARTICIPANT", "STUDY"],
+            [
+                (
+                    s.id,
+                    s.started_at.strftime("%Y-%m-%d %H:%M"),
+                    s.mode,
+                    s.status,
+                    s.participant_code or "-",
+                    s.study,
+                )
+                for s in rows
+            ],
+        )
+    return 0
+
+
+def _fmt_offset(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes:02d}:{secs:02d}"
+
+
+def _show(ctx: AppContext, args: argparse.Namespace) -> int:
+    detail = sessions.session_detail(ctx.db, args.id)
+    if args.json:
+        print_json(detail)
+        return 0
+    study = detail["study"]["name"] if detail["study"] else "?"
+    print(f"Session {detail['id']}")
+    print(f"  study:       {study}")
+    print(f"  participant: {detail['participant_code'] or '-'}  {detail['participant_segments']}")
+    print(f"  mode:        {detail['mode']}    status: {detail['status']}")
+    print(f"  started:     {detail['started_at']}    ended: {detail['ended_at'] or '-'}")
+    print(f"  researcher:  {detail['researcher'] or '-'}    site: {detail['site'] or '-'}")
+    print("Steps:")
+    for row in detail["steps"]:
+        cap = row["capture"]
+        if cap is None:
+            print(f"  {row['stage']} / {row['step']}: -")
+            continue
+        valence = "" if cap["valence"] is None else f"{cap['valence']:+d}".replace("+0", "0")
+        extra = " PAIN" if cap["pain_point"] else ""
+        emotions = ", ".join(cap["emotions"])
+        print(f"  {row['stage']} / {row['step']}: {valence} {emotions}{extra}".rstrip())
+        if cap["quote"]:
+            print(f"      \u201c{cap['quote']}\u201d")
+        if cap["observed_start"]:
+            print(f"      observed {cap['observed_start']} .. {cap['observed_end'] or '?'}")
+    if detail["notes"]:
+        print("Notes:")
+        for note in detail["notes"]:
+            tags = f" [{', '.join(note['tags'])}]" if note["tags"] else ""
+            print(f"  {_fmt_offset(note['offset_s'])} {note['text']}{tags}")
+    for rec in detail["recordings"]:
+        print(f"Recording: {rec['path']} ({rec['duration_s']:.1f} s, {rec['state']})")
+    if detail["transcript"]:
+        print(f"Transcript: {len(detail['transcript'])} segments")
+    if detail["survey"]:
+        print("A-11 survey: answered")
+    return 0

@@ -1,0 +1,25 @@
+"""Errors that carry a message meant for the user (one line, no traceback)."""
+
+from __future__ import annotations
+
+
+class CxfieldError(Exception):
+    """Base class: ``str(err)`` is a complete, user-facing sentence."""
+
+    exit_code = 1
+
+
+class NotFoundError(CxfieldError):
+    """A record asked for by id does not exist (or was deleted)."""
+
+
+class ValidationError(CxfieldError):
+    """Input that breaks a rule of the domain; nothing was changed."""
+
+
+class ConflictError(CxfieldError):
+    """The change collides with existing data (duplicate name, code, open runner...)."""
+
+
+class DataDirError(CxfieldError):
+    """The data directory or its database cannot be used; nothing was changed."""

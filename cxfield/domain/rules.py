@@ -1,0 +1,112 @@
+"""Validation rules shared by every front end (CLI, GUI, import, sync)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from cxfield.domain.errors import ValidationError
+from cxfield.domain.vocabulary import (
+    INTENSITY_MAX,
+    INTENSITY_MIN,
+    PREFER_NOT_TO_SAY,
+    VALENCE_MAX,
+    VALENCE_MIN,
+    NoteTag,
+)
+
+_CODE_RE = re.compile(r"^P-(\d{3,})$")
+
+
+def clean_name(value: str, what: str = "Name", max_length: int = 200) -> str:
+    """Strip a display name and reject empty or over-long ones."""
+    cleaned = " ".join(value.split())
+    if not cleaned:
+        raise ValidationError(f"{what} must not be empty.")
+    if len(cleaned) > max_length:
+        raise ValidationError(f"{what} is longer than {max_length} characters.")
+    return cleaned
+
+
+def check_valence(value: int | None) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"Valence must be a whole number, not {value!r}.")
+    if not VALENCE_MIN <= value <= VALENCE_MAX:
+        raise ValidationError(
+            f"Valence must be between {VALENCE_MIN} and +{VALENCE_MAX}, not {value}."
+        )
+    return value
+
+
+def check_intensity(value: int | None) -> int | None:
+    if value is None:
+        return None
+    if not INTENSITY_MIN <= value <= INTENSITY_MAX:
+        raise ValidationError(
+            f"Intensity must be between {INTENSITY_MIN} and {INTENSITY_MAX}, not {value}."
+        )
+    return value
+
+
+def check_likert(value: int | None, item: str) -> int | None:
+    if value is None:
+        return None
+    if not 1 <= value <= 5:
+        raise ValidationError(f"Answer to {item} must be 1..5, not {value}.")
+    return value
+
+
+def check_tags(tags: Iterable[str]) -> list[str]:
+    known = {t.value for t in NoteTag}
+    result: list[str] = []
+    for tag in tags:
+        if tag not in known:
+            raise ValidationError(
+                f"Unknown note tag {tag!r}; use one of: {', '.join(sorted(known))}."
+            )
+        if tag not in result:
+            result.append(tag)
+    return result
+
+
+def pseudonym_code(number: int) -> str:
+    """The participant code for the n-th participant of a study (P-001, P-002...)."""
+    if number < 1:
+        raise ValidationError("Participant numbers start at 1.")
+    return f"P-{number:03d}"
+
+
+def pseudonym_number(code: str) -> int | None:
+    match = _CODE_RE.match(code)
+    return int(match.group(1)) if match else None
+
+
+def check_segments(
+    values: Mapping[str, str | None], definitions: Iterable[Mapping[str, object]]
+) -> dict[str, str]:
+    """Check participant segment values against the study's attribute definitions.
+
+    Every attribute is optional; "prefer not to say" is always allowed."""
+    allowed: dict[str, list[str]] = {}
+    for definition in definitions:
+        key = str(definition["key"])
+        raw_values = definition.get("values", [])
+        allowed[key] = [str(v) for v in raw_values] if isinstance(raw_values, list) else []
+    result: dict[str, str] = {}
+    for key, value in values.items():
+        if value is None or value == "":
+            continue
+        if key not in allowed:
+            raise ValidationError(
+                f"Unknown segment attribute {key!r}; the study defines: "
+                f"{', '.join(allowed) or 'none'}."
+            )
+        if value != PREFER_NOT_TO_SAY and allowed[key] and value not in allowed[key]:
+            raise ValidationError(
+                f"{value!r} is not a value of {key!r}; use one of: "
+                f"{', '.join(allowed[key] + [PREFER_NOT_TO_SAY])}."
+            )
+        result[key] = value
+    return result

@@ -1,0 +1,185 @@
+"""The main window: studies on the left, the selected study's sessions on the right."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cxfield import __version__
+from cxfield.app import AppContext
+from cxfield.services import sessions as session_service
+from cxfield.services import studies as study_service
+from cxfield.services.sessions import SessionSummary
+
+_STATUS_LABELS = {
+    "draft": "Draft",
+    "submitted": "Submitted",
+    "approved": "Approved",
+    "has_issues": "Has issues",
+    "rejected": "Rejected",
+}
+
+
+class SessionTableModel(QAbstractTableModel):
+    HEADERS = ("Started", "Participant", "Mode", "Status", "Researcher", "Site", "Steps captured")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: list[SessionSummary] = []
+
+    def set_rows(self, rows: list[SessionSummary]) -> None:
+        self.beginResetModel()
+        self._rows = rows
+        self.endResetModel()
+
+    def session_at(self, row: int) -> SessionSummary:
+        return self._rows[row]
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(  # noqa: N802
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if not index.isValid() or role not in (
+            Qt.ItemDataRole.DisplayRole,
+            Qt.ItemDataRole.AccessibleTextRole,
+        ):
+            return None
+        s = self._rows[index.row()]
+        values = (
+            s.started_at.astimezone().strftime("%Y-%m-%d %H:%M"),
+            s.participant_code or "—",
+            s.mode.capitalize(),
+            _STATUS_LABELS.get(s.status, s.status),
+            s.researcher or "—",
+            s.site or "—",
+            str(s.captures),
+        )
+        return values[index.column()]
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setWindowTitle(f"cxfield {__version__} — {ctx.paths.root}")
+        self.resize(1280, 760)
+
+        self.study_list = QListWidget()
+        self.study_list.setAccessibleName("Studies")
+        self.study_list.setWordWrap(True)
+        self.study_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.study_list.currentItemChanged.connect(self._study_changed)
+
+        self.session_model = SessionTableModel()
+        self.session_table = QTableView()
+        self.session_table.setAccessibleName("Sessions of the selected study")
+        self.session_table.setModel(self.session_model)
+        self.session_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.session_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.session_table.setAlternatingRowColors(True)
+        self.session_table.verticalHeader().setVisible(False)
+        self.session_table.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents
+        )
+        self.session_table.horizontalHeader().setStretchLastSection(True)
+
+        self.study_title = QLabel()
+        self.study_title.setObjectName("studyTitle")
+        self.study_title.setWordWrap(True)
+        self.study_title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        right = QWidget()
+        layout = QVBoxLayout(right)
+        layout.addWidget(self.study_title)
+        layout.addWidget(self.session_table, 1)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        heading = QLabel("Studies")
+        heading.setObjectName("heading")
+        heading.setBuddy(self.study_list)
+        left_layout.addWidget(heading)
+        left_layout.addWidget(self.study_list, 1)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([320, 960])
+        self.setCentralWidget(splitter)
+        self.setStyleSheet(
+            "QLabel#heading { font-size: 15pt; font-weight: 600; }"
+            "QLabel#studyTitle { font-size: 13pt; }"
+            "QListWidget { font-size: 12pt; }"
+            "QListWidget::item { padding: 6px; }"
+        )
+
+        self._build_menu()
+        self.refresh()
+
+    def _build_menu(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        refresh = QAction("&Refresh", self)
+        refresh.setShortcut(QKeySequence.StandardKey.Refresh)
+        refresh.triggered.connect(self.refresh)
+        file_menu.addAction(refresh)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+    def refresh(self) -> None:
+        current = self.current_study_id()
+        self.study_list.clear()
+        for study in study_service.list_studies(self.ctx.db):
+            item = QListWidgetItem(f"{study.name}\n{study.program} · {study.sessions} sessions")
+            item.setData(Qt.ItemDataRole.UserRole, study.id)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, study.name)
+            self.study_list.addItem(item)
+            if study.id == current:
+                self.study_list.setCurrentItem(item)
+        if self.study_list.currentItem() is None and self.study_list.count():
+            self.study_list.setCurrentRow(0)
+        if not self.study_list.count():
+            self.study_title.setText(
+                "No studies yet. Create one from a template, or try `cxfield demo`."
+            )
+            self.session_model.set_rows([])
+
+    def current_study_id(self) -> str | None:
+        item = self.study_list.currentItem()
+        return None if item is None else str(item.data(Qt.ItemDataRole.UserRole))
+
+    def _study_changed(self, current: QListWidgetItem | None, _previous: object) -> None:
+        if current is None:
+            return
+        study_id = str(current.data(Qt.ItemDataRole.UserRole))
+        study = study_service.get_study(self.ctx.db, study_id)
+        rows = session_service.list_sessions(self.ctx.db, study_id)
+        self.study_title.setText(f"<b>{study.name}</b> — {study.program}<br>{len(rows)} sessions")
+        self.session_model.set_rows(rows)

@@ -1,0 +1,18 @@
+"""Where the files shipped in the top-level ``resources/`` folder are found
+(source checkout, editable install, or a PyInstaller bundle)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def resources_dir() -> Path:
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"
+
+
+def resource_path(*parts: str) -> Path:
+    return resources_dir().joinpath(*parts)

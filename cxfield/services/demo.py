@@ -1,0 +1,310 @@
+"""A realistic demo study for trying cxfield and for benchmarks (scales to thousands)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from cxfield.domain.errors import ValidationError
+from cxfield.domain.rules import pseudonym_code
+from cxfield.domain.survey import V1_ITEMS, V2_DRIVERS
+from cxfield.domain.vocabulary import (
+    BlueprintLane,
+    NoteTag,
+    ResearcherRole,
+    SessionMode,
+    SessionStatus,
+)
+from cxfield.services.common import ProgressCallback
+from cxfield.services.studies import list_studies
+from cxfield.services.templates import create_from_definition, load_template
+from cxfield.storage.database import Database
+from cxfield.storage.models import (
+    ConsentRecord,
+    Note,
+    Participant,
+    Researcher,
+    ResearchSession,
+    Site,
+    Stage,
+    Step,
+    StepCapture,
+    Study,
+    SurveyResponse,
+)
+
+# How each customer step tends to feel (mean valence) and what people say about it.
+_STEP_MOOD: dict[str, tuple[float, list[str], list[str]]] = {
+    "Check in": (
+        0.5,
+        ["The kiosk was easy, the lady at the desk helped me.", "Took a number, simple."],
+        ["kiosk only in English", "no seats near the kiosk"],
+    ),
+    "Wait": (
+        -1.2,
+        [
+            "Two hours on a plastic chair with my kids, nobody told us anything.",
+            "Esperé casi dos horas y nadie me explicó nada.",
+            "Tôi đợi rất lâu mà không biết còn bao nhiêu người.",
+        ],
+        ["no wait-time information", "long wait", "number called only in English"],
+    ),
+    "Intake interview": (
+        0.2,
+        [
+            "She was patient and explained every question.",
+            "他们问了很多问题，我有些听不懂。",
+            "The questions about income were confusing.",
+        ],
+        ["confusing income questions", "no interpreter available"],
+    ),
+    "Document verification": (
+        -0.8,
+        [
+            "I had to come back because they needed a second pay stub.",
+            "لم أكن أعرف أي الوثائق يجب أن أحضرها.",
+            "They scanned my papers right there, that was good.",
+        ],
+        ["documents list unclear", "second trip needed"],
+    ),
+    "Eligibility decision": (
+        0.4,
+        ["I was relieved when she said it was approved.", "Pending again, nobody says why."],
+        ["decision reason not explained"],
+    ),
+    "Notice by mail": (
+        -0.6,
+        ["The letter was three pages of legal words.", "The notice came after the deadline."],
+        ["notice hard to read", "notice arrived late"],
+    ),
+}
+
+_SITES = [("Eastside Service Center", "1200 E Main St"), ("Riverside Office", "45 River Rd")]
+_RESEARCHERS = [
+    ("Ana Morales", ResearcherRole.RESEARCHER),
+    ("Minh Tran", ResearcherRole.RESEARCHER),
+    ("Grace Okafor", ResearcherRole.OBSERVER),
+]
+_POSITIVE = ["hopeful", "relieved", "respected", "satisfied"]
+_NEGATIVE = ["frustrated", "confused", "anxious", "embarrassed", "angry"]
+
+
+def _clamp(value: float) -> int:
+    return max(-2, min(2, round(value)))
+
+
+def create_demo(
+    database: Database,
+    sessions: int = 12,
+    *,
+    seed: int = 42,
+    name: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> Study:
+    """Create the demo study with ``sessions`` sessions (two of them observations)."""
+    if sessions < 0:
+        raise ValidationError("The number of demo sessions cannot be negative.")
+    rng = random.Random(seed)
+    definition = load_template("benefits-office-visit")
+    study_name = name or _free_name(database, "Demo: " + definition["study"]["name"])
+    study = create_from_definition(database, definition, name=study_name)
+    end = (now or (lambda: datetime.now(UTC)))()
+    start = end - timedelta(days=180)
+
+    with database.session() as db:
+        steps = [
+            s
+            for s in db.exec(
+                select(Step).where(Step.study_id == study.id).order_by(col(Step.position))
+            ).all()
+        ]
+        user_steps = [s for s in _ordered(db, study.id, steps) if s.lane == BlueprintLane.USER]
+        sites = [Site(name=n, location=loc) for n, loc in _SITES]
+        researchers = [Researcher(name=n, role=r) for n, r in _RESEARCHERS]
+        db.add_all(sites)
+        db.add_all(researchers)
+        db.flush()
+
+    segment_defs = study.segment_attributes
+    n_observations = min(2, sessions)
+    batch = 250
+    for first in range(0, sessions, batch):
+        with database.session() as db:
+            for index in range(first, min(sessions, first + batch)):
+                observation = index < n_observations
+                _one_session(
+                    db,
+                    rng,
+                    study,
+                    index,
+                    observation,
+                    user_steps,
+                    sites,
+                    researchers,
+                    segment_defs,
+                    start,
+                    end,
+                )
+        if on_progress:
+            on_progress(min(sessions, first + batch), sessions)
+    return study
+
+
+def _free_name(database: Database, base: str) -> str:
+    taken = {s.name for s in list_studies(database)}
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base} ({n})" in taken:
+        n += 1
+    return f"{base} ({n})"
+
+
+def _ordered(db: Session, study_id: str, steps: list[Step]) -> list[Step]:
+    stage_pos = {
+        s.id: s.position for s in db.exec(select(Stage).where(Stage.study_id == study_id)).all()
+    }
+    return sorted(steps, key=lambda s: (stage_pos.get(s.stage_id, 0), s.position))
+
+
+def _one_session(
+    db: Session,
+    rng: random.Random,
+    study: Study,
+    index: int,
+    observation: bool,
+    steps: list[Step],
+    sites: list[Site],
+    researchers: list[Researcher],
+    segment_defs: list[dict[str, object]],
+    start: datetime,
+    end: datetime,
+) -> None:
+    span = (end - start).total_seconds()
+    started = start + timedelta(seconds=rng.uniform(0, span))
+    started = started.replace(hour=rng.randint(8, 15), minute=rng.choice([0, 15, 30, 45]))
+    participant = None
+    if not observation:
+        segments: dict[str, str] = {}
+        for definition in segment_defs:
+            values = definition.get("values")
+            if isinstance(values, list) and rng.random() > 0.08:
+                weights = [3 if i == 0 else 1 for i in range(len(values))]
+                segments[str(definition["key"])] = str(rng.choices(values, weights)[0])
+            elif rng.random() < 0.5:
+                segments[str(definition["key"])] = "prefer not to say"
+        participant = Participant(
+            study_id=study.id, code=pseudonym_code(index + 1), segments=segments
+        )
+        db.add(participant)
+        db.flush()
+        db.add(
+            ConsentRecord(
+                participant_id=participant.id,
+                consent_version=study.consent_version,
+                interview_consent=True,
+                recording_consent=rng.random() < 0.8,
+                consented_at=started,
+                recorded_by=researchers[index % 2].id,
+            )
+        )
+    researcher = researchers[2] if observation else researchers[index % 2]
+    statuses = (
+        [SessionStatus.SUBMITTED] * 6
+        + [SessionStatus.APPROVED] * 3
+        + [
+            SessionStatus.HAS_ISSUES,
+            SessionStatus.DRAFT,
+        ]
+    )
+    session = ResearchSession(
+        study_id=study.id,
+        site_id=rng.choice(sites).id,
+        researcher_id=researcher.id,
+        participant_id=participant.id if participant else None,
+        mode=SessionMode.OBSERVATION if observation else SessionMode.INTERVIEW,
+        status=rng.choice(statuses),
+        started_at=started,
+        notes="Observed from the lobby." if observation else "",
+    )
+    db.add(session)
+    db.flush()
+
+    # Language barriers make some steps feel worse for non-English speakers (equity lens).
+    language = participant.segments.get("language") if participant else None
+    barrier = 0.6 if language not in (None, "English", "prefer not to say") else 0.0
+    clock = 0.0
+    for step in steps:
+        mood, quotes, pains = _STEP_MOOD.get(step.name, (0.0, [], []))
+        dwell = rng.uniform(60, 400) * (4 if step.name == "Wait" else 1)
+        if observation:
+            db.add(
+                StepCapture(
+                    session_id=session.id,
+                    step_id=step.id,
+                    observed_start=started + timedelta(seconds=clock),
+                    observed_end=started + timedelta(seconds=clock + dwell),
+                    notes="Customer looked at the clock often." if step.name == "Wait" else "",
+                )
+            )
+            clock += dwell
+            continue
+        if rng.random() < 0.06:  # real visits skip steps
+            continue
+        valence = _clamp(rng.gauss(mood - barrier, 0.9))
+        pool = _POSITIVE if valence > 0 else _NEGATIVE if valence < 0 else ["confused", "hopeful"]
+        emotions = rng.sample(pool, k=rng.randint(0, 2 if valence else 1))
+        pain = valence <= -1 and rng.random() < 0.7
+        quote = rng.choice(quotes) if quotes and rng.random() < 0.35 else ""
+        db.add(
+            StepCapture(
+                session_id=session.id,
+                step_id=step.id,
+                valence=valence,
+                emotions=emotions,
+                intensity=rng.randint(1, 5),
+                pain_point=pain,
+                notes=rng.choice(pains) if pain and pains else "",
+                quote=quote,
+            )
+        )
+        if pain and pains:
+            db.add(
+                Note(
+                    session_id=session.id,
+                    step_id=step.id,
+                    text=rng.choice(pains).capitalize() + ".",
+                    tags=[NoteTag.PAIN_POINT.value],
+                    session_offset_ms=int(clock * 1000),
+                )
+            )
+        if quote:
+            db.add(
+                Note(
+                    session_id=session.id,
+                    step_id=step.id,
+                    text=quote,
+                    tags=[NoteTag.QUOTE.value],
+                    session_offset_ms=int((clock + 20) * 1000),
+                )
+            )
+        clock += dwell / 6  # interviews walk through the visit faster than it happened
+    session.ended_at = started + timedelta(seconds=max(clock, 600))
+    if not observation and rng.random() < 0.85:
+        base = 3.4 - barrier
+        response = SurveyResponse(
+            session_id=session.id,
+            survey_version=study.survey_version,
+            trust_variant=study.survey_trust_variant,
+            effectiveness_variant=study.survey_effectiveness_variant,
+            went_well=rng.sample(list(V2_DRIVERS[:6]), k=1),
+            not_well=rng.sample(list(V2_DRIVERS[:6]), k=1),
+            responded_at=session.ended_at,
+        )
+        for item in V1_ITEMS:
+            setattr(response, item.key, max(1, min(5, round(rng.gauss(base, 1.0)))))
+        db.add(response)

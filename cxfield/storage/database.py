@@ -1,0 +1,111 @@
+"""The SQLite engine and units of work, with sync bookkeeping done in one place.
+
+On every flush, new and changed :class:`SyncFields` rows get ``updated_at`` set, their
+``version`` increased and ``device_id`` stamped with this installation's id, so no
+service can forget it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session
+
+from cxfield.domain.ids import new_id, utcnow
+from cxfield.storage.models import LocalSetting, SyncFields
+
+DEVICE_ID_KEY = "device_id"
+
+
+def make_engine(db_path: Path) -> Engine:
+    """An engine for the database file with WAL and foreign keys on every connection."""
+    engine = create_engine(
+        f"sqlite:///{db_path}",
+        connect_args={"check_same_thread": False, "timeout": 30},
+        poolclass=NullPool,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # FULL: a committed note survives power loss, not only a crash of the app.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    return engine
+
+
+def _stamp_sync_fields(session: OrmSession, _context: Any, _instances: Any) -> None:
+    device_id = session.info.get(DEVICE_ID_KEY, "")
+    now = utcnow()
+    for obj in session.new:
+        if isinstance(obj, SyncFields):
+            obj.device_id = device_id
+            obj.updated_at = now
+    for obj in session.dirty:
+        if isinstance(obj, SyncFields) and session.is_modified(obj, include_collections=False):
+            obj.version = (obj.version or 0) + 1
+            obj.device_id = device_id
+            obj.updated_at = now
+
+
+event.listen(OrmSession, "before_flush", _stamp_sync_fields)
+
+
+class Database:
+    """Owns the engine; hands out one short unit of work at a time.
+
+    Objects are returned detached (``expire_on_commit=False``) so that services can pass
+    them to other threads or front ends without a live session."""
+
+    def __init__(self, db_path: Path, device_id: str | None = None) -> None:
+        self.path = db_path
+        self.engine = make_engine(db_path)
+        self.device_id = device_id or self._load_device_id()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls back on any error."""
+        with Session(self.engine, expire_on_commit=False) as db:
+            db.info[DEVICE_ID_KEY] = getattr(self, "device_id", "")
+            try:
+                yield db
+                db.commit()
+            except BaseException:
+                db.rollback()
+                raise
+
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        with self.session() as db:
+            row = db.get(LocalSetting, key)
+            return default if row is None else row.value
+
+    def set_setting(self, key: str, value: Any) -> None:
+        with self.session() as db:
+            row = db.get(LocalSetting, key)
+            if row is None:
+                db.add(LocalSetting(key=key, value=value))
+            else:
+                row.value = value
+                db.add(row)
+
+    def _load_device_id(self) -> str:
+        existing = self.get_setting(DEVICE_ID_KEY)
+        if isinstance(existing, str) and existing:
+            return existing
+        device_id = new_id()
+        self.set_setting(DEVICE_ID_KEY, device_id)
+        return device_id
+
+    def dispose(self) -> None:
+        self.engine.dispose()

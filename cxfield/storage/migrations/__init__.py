@@ -1,0 +1,1 @@
+"""Alembic migration environment (run programmatically by cxfield.storage.migrate)."""

@@ -1,0 +1,292 @@
+"""All tables of the local database.
+
+Every record that will sync to the hub carries :class:`SyncFields`: a device-generated
+UUID primary key, UTC ``created_at``/``updated_at``, a per-row ``version`` counter that
+increases on every change, the ``device_id`` that made the last change, and a
+``deleted_at`` tombstone (records are never hard-deleted while they may still sync).
+The counter and timestamps are maintained by :mod:`cxfield.storage.database`, not by
+callers.
+
+Schema changes go through Alembic (``storage/migrations``); never ``create_all``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from cxfield.domain.ids import new_id, utcnow
+from cxfield.domain.survey import SurveyVersion
+from cxfield.domain.vocabulary import (
+    BlueprintLane,
+    Channel,
+    ResearcherRole,
+    SessionMode,
+    SessionStatus,
+    Speaker,
+)
+from cxfield.storage.types import EnumText, JSONText, UTCDateTime
+
+
+class SyncFields(SQLModel):
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    version: int = Field(default=1)
+    device_id: str = Field(default="", max_length=36)
+    deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+# --- local-only ---------------------------------------------------------------------
+
+
+class LocalSetting(SQLModel, table=True):
+    """Key/value settings of this installation (device id, remembered choices). Never synced."""
+
+    __tablename__ = "local_setting"
+
+    key: str = Field(primary_key=True, max_length=100)
+    value: Any = Field(default=None, sa_type=JSONText, nullable=True)
+
+
+# --- study and journey map ----------------------------------------------------------
+
+
+class StudyBase(SQLModel):
+    name: str = Field(max_length=200)
+    program: str = Field(default="", max_length=200)
+    description: str = ""
+    consent_text: str = ""
+    consent_version: int = 1
+    #: [{"key": "language", "label": "Language spoken", "values": ["English", ...]}, ...]
+    segment_attributes: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONText)
+    #: study-specific emotion chips, shown after the base set
+    extra_emotions: list[str] = Field(default_factory=list, sa_type=JSONText)
+    survey_version: SurveyVersion = Field(default=SurveyVersion.V1, sa_type=EnumText(SurveyVersion))
+    survey_trust_variant: str = Field(default="confidence", max_length=20)
+    survey_effectiveness_variant: str = Field(default="need", max_length=20)
+    agency: str = Field(default="", max_length=200)
+
+
+class Study(SyncFields, StudyBase, table=True):
+    pass
+
+
+class ConsentText(SyncFields, table=True):
+    """Every version of a study's consent text, so old consents keep the text they saw."""
+
+    __tablename__ = "consent_text"
+    __table_args__ = (UniqueConstraint("study_id", "version"),)
+
+    study_id: str = Field(foreign_key="study.id", index=True)
+    version: int
+    text: str
+
+
+class Stage(SyncFields, table=True):
+    study_id: str = Field(foreign_key="study.id", index=True)
+    position: int = 0
+    name: str = Field(max_length=200)
+    description: str = ""
+
+
+class Step(SyncFields, table=True):
+    study_id: str = Field(foreign_key="study.id", index=True)
+    stage_id: str = Field(foreign_key="stage.id", index=True)
+    position: int = 0
+    name: str = Field(max_length=200)
+    description: str = ""
+    lane: BlueprintLane = Field(default=BlueprintLane.USER, sa_type=EnumText(BlueprintLane))
+    channel: Channel = Field(default=Channel.IN_PERSON, sa_type=EnumText(Channel))
+
+
+# --- people and places --------------------------------------------------------------
+
+
+class Site(SyncFields, table=True):
+    name: str = Field(max_length=200)
+    location: str = ""
+
+
+class Researcher(SyncFields, table=True):
+    name: str = Field(max_length=200)
+    role: ResearcherRole = Field(
+        default=ResearcherRole.RESEARCHER, sa_type=EnumText(ResearcherRole)
+    )
+
+
+class Participant(SyncFields, table=True):
+    __table_args__ = (UniqueConstraint("study_id", "code"),)
+
+    study_id: str = Field(foreign_key="study.id", index=True)
+    code: str = Field(max_length=20)
+    segments: dict[str, str] = Field(default_factory=dict, sa_type=JSONText)
+    withdrawn: bool = False
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ConsentRecord(SyncFields, table=True):
+    __tablename__ = "consent_record"
+
+    participant_id: str = Field(foreign_key="participant.id", index=True)
+    consent_version: int
+    interview_consent: bool = False
+    recording_consent: bool = False
+    consented_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    recorded_by: str | None = Field(default=None, foreign_key="researcher.id")
+    withdrawn: bool = False
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --- sessions and what they capture -------------------------------------------------
+
+
+class ResearchSession(SyncFields, table=True):
+    """One interview or observation (the domain's "Session")."""
+
+    __tablename__ = "session"
+
+    study_id: str = Field(foreign_key="study.id", index=True)
+    site_id: str | None = Field(default=None, foreign_key="site.id")
+    researcher_id: str | None = Field(default=None, foreign_key="researcher.id")
+    participant_id: str | None = Field(default=None, foreign_key="participant.id", index=True)
+    mode: SessionMode = Field(default=SessionMode.INTERVIEW, sa_type=EnumText(SessionMode))
+    status: SessionStatus = Field(default=SessionStatus.DRAFT, sa_type=EnumText(SessionStatus))
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    notes: str = ""
+
+
+class StepCapture(SyncFields, table=True):
+    __tablename__ = "step_capture"
+    __table_args__ = (UniqueConstraint("session_id", "step_id"),)
+
+    session_id: str = Field(foreign_key="session.id", index=True)
+    step_id: str = Field(foreign_key="step.id", index=True)
+    valence: int | None = None  # -2..+2
+    emotions: list[str] = Field(default_factory=list, sa_type=JSONText)
+    intensity: int | None = None  # 1..5
+    pain_point: bool = False
+    notes: str = ""
+    quote: str = ""
+    #: observation mode: when the customer entered / left the step
+    observed_start: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    observed_end: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Note(SyncFields, table=True):
+    session_id: str = Field(foreign_key="session.id", index=True)
+    step_id: str | None = Field(default=None, foreign_key="step.id")
+    text: str
+    tags: list[str] = Field(default_factory=list, sa_type=JSONText)
+    #: milliseconds since the session started
+    session_offset_ms: int = 0
+    #: position on the recording's own clock (frames at the recording's sample rate)
+    recording_id: str | None = Field(default=None, foreign_key="recording.id")
+    recording_offset_frames: int | None = None
+
+
+class Recording(SyncFields, table=True):
+    session_id: str = Field(foreign_key="session.id", index=True)
+    #: relative to the data directory (the data directory can move)
+    path: str
+    format: str = Field(default="wav", max_length=20)
+    sample_rate: int = 16000
+    channels: int = 1
+    duration_s: float = 0.0
+    sha256: str = Field(default="", max_length=64)
+    #: recording | complete | recovered | imported
+    state: str = Field(default="complete", max_length=20)
+    #: for imports: the kept original (relative path) and the 16 kHz mono copy used for
+    #: transcription is ``path``
+    original_path: str | None = None
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TranscriptSegment(SyncFields, table=True):
+    __tablename__ = "transcript_segment"
+
+    recording_id: str = Field(foreign_key="recording.id", index=True)
+    session_id: str = Field(foreign_key="session.id", index=True)
+    start_s: float
+    end_s: float
+    text: str
+    speaker: Speaker = Field(default=Speaker.UNKNOWN, sa_type=EnumText(Speaker))
+    edited: bool = False
+    #: the model's text before the first edit, kept so an edit can be reviewed or undone
+    original_text: str | None = None
+
+
+class SurveyResponse(SyncFields, table=True):
+    """A-11 post-transaction survey answers of one session (v1 Likert or v2 Touchpoints)."""
+
+    __tablename__ = "survey_response"
+
+    session_id: str = Field(foreign_key="session.id", index=True, unique=True)
+    survey_version: SurveyVersion = Field(default=SurveyVersion.V1, sa_type=EnumText(SurveyVersion))
+    trust_variant: str = Field(default="confidence", max_length=20)
+    effectiveness_variant: str = Field(default="need", max_length=20)
+    satisfaction: int | None = None
+    trust: int | None = None
+    effectiveness: int | None = None
+    ease: int | None = None
+    efficiency: int | None = None
+    equity: int | None = None
+    employee: int | None = None
+    transparency: int | None = None
+    went_well: list[str] = Field(default_factory=list, sa_type=JSONText)
+    not_well: list[str] = Field(default_factory=list, sa_type=JSONText)
+    comments: str = ""
+    responded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TranscriptionJob(SQLModel, table=True):
+    """Local queue of transcription work; survives restarts. Not synced."""
+
+    __tablename__ = "transcription_job"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    session_id: str | None = Field(default=None, foreign_key="session.id", index=True)
+    recording_id: str | None = Field(default=None, foreign_key="recording.id")
+    audio_path: str | None = None
+    model: str = Field(max_length=200)
+    language: str | None = Field(default=None, max_length=10)
+    translate: bool = False
+    word_timestamps: bool = False
+    #: queued | running | done | failed | cancelled
+    state: str = Field(default="queued", max_length=20, index=True)
+    progress: float = 0.0
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+SYNCED_TABLES: tuple[type[SyncFields], ...] = (
+    Study,
+    ConsentText,
+    Stage,
+    Step,
+    Site,
+    Researcher,
+    Participant,
+    ConsentRecord,
+    ResearchSession,
+    StepCapture,
+    Note,
+    Recording,
+    TranscriptSegment,
+    SurveyResponse,
+)
+
+# Aggregation over thousands of sessions (journey map, exports) reads captures by step.
+_captures = StepCapture.__table__.c  # type: ignore[attr-defined]
+Index("ix_step_capture_step_valence", _captures.step_id, _captures.valence)
+_sessions = ResearchSession.__table__.c  # type: ignore[attr-defined]
+Index("ix_session_study_started", _sessions.study_id, _sessions.started_at)

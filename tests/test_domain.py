@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import pytest
+
+from cxfield.domain import rules, survey
+from cxfield.domain.errors import ValidationError
+from cxfield.domain.journey import step_durations, summarise_counts
+
+
+def test_valence_range() -> None:
+    assert rules.check_valence(-2) == -2
+    assert rules.check_valence(None) is None
+    for bad in (-3, 3):
+        with pytest.raises(ValidationError, match="between -2 and \\+2"):
+            rules.check_valence(bad)
+    with pytest.raises(ValidationError):
+        rules.check_valence(True)  # type: ignore[arg-type]
+
+
+def test_pseudonym_codes() -> None:
+    assert rules.pseudonym_code(1) == "P-001"
+    assert rules.pseudonym_code(1234) == "P-1234"
+    assert rules.pseudonym_number("P-042") == 42
+    assert rules.pseudonym_number("Maria") is None
+
+
+def test_clean_name_rejects_empty() -> None:
+    assert rules.clean_name("  Front   desk ") == "Front desk"
+    with pytest.raises(ValidationError, match="must not be empty"):
+        rules.clean_name("   ", "Step name")
+
+
+def test_segments_allow_prefer_not_to_say() -> None:
+    defs = [{"key": "language", "values": ["English", "Spanish"]}]
+    assert rules.check_segments({"language": "prefer not to say"}, defs) == {
+        "language": "prefer not to say"
+    }
+    assert rules.check_segments({"language": None}, defs) == {}
+    with pytest.raises(ValidationError, match="not a value"):
+        rules.check_segments({"language": "Klingon"}, defs)
+    with pytest.raises(ValidationError, match="Unknown segment"):
+        rules.check_segments({"shoe_size": "42"}, defs)
+
+
+def test_tags_are_checked() -> None:
+    assert rules.check_tags(["quote", "quote", "harm"]) == ["quote", "harm"]
+    with pytest.raises(ValidationError, match="Unknown note tag"):
+        rules.check_tags(["gossip"])
+
+
+def test_a11_wording_is_exact_and_filled() -> None:
+    items = {i.key: i for i in survey.v1_items("commitment", "issue")}
+    assert items["effectiveness"].wording == "My issue was resolved."
+    assert survey.fill(items["satisfaction"].wording, "SNAP") == (
+        "I am satisfied with the service I received from SNAP."
+    )
+    assert survey.fill(items["trust"].wording, "SNAP", "the Agency", "families") == (
+        "I trust the Agency to fulfill our country's commitment to families."
+    )
+    assert [q for q, _ in survey.REPORTING_QUESTIONS][0] == "q1_satisfaction"
+    assert len(survey.REPORTING_QUESTIONS) == 7
+
+
+def test_valence_summary_from_counts() -> None:
+    summary = summarise_counts({-2: 1, 2: 1})
+    assert summary.n == 2 and summary.mean == 0 and summary.stdev == 2
+    assert summarise_counts({}).mean is None
+
+
+def test_step_durations_handle_skips_and_out_of_order() -> None:
+    assert step_durations([0.0, None, 100.0, 50.0]) == [50.0, None, None, 50.0]

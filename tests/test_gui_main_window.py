@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from cxfield.app import AppContext  # noqa: E402
+from cxfield.services import demo  # noqa: E402
+
+pytestmark = pytest.mark.qt
+
+
+def test_main_window_shows_demo_study(qtbot: object, ctx: AppContext, tmp_path: Path) -> None:
+    from cxfield.gui.main_window import MainWindow
+
+    demo.create_demo(ctx.db, 5)
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)  # type: ignore[attr-defined]
+    window.show()
+    assert window.study_list.count() == 1
+    assert "Demo: Benefits office visit" in window.study_list.item(0).text()
+    assert window.session_model.rowCount() == 5
+    assert window.grab().save(str(tmp_path / "main.png"))
+
+
+def test_main_window_empty_state(qtbot: object, ctx: AppContext) -> None:
+    from cxfield.gui.main_window import MainWindow
+
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)  # type: ignore[attr-defined]
+    assert "No studies yet" in window.study_title.text()
