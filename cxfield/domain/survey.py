@@ -119,3 +119,16 @@ def v1_items(
             )
         items.append(item)
     return items
+
+
+def quarter_bounds(quarter: str) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """First day and first day after a quarter written like ``2026Q4`` (as y, m, d tuples).
+
+    Raises ValueError with a readable message for anything else."""
+    text = quarter.strip().upper()
+    if len(text) != 6 or text[4] != "Q" or not text[:4].isdigit() or text[5] not in "1234":
+        raise ValueError(f"{quarter!r} is not a quarter; write it like 2026Q4.")
+    year, q = int(text[:4]), int(text[5])
+    start = (year, 3 * (q - 1) + 1, 1)
+    end = (year + 1, 1, 1) if q == 4 else (year, 3 * q + 1, 1)
+    return start, end
