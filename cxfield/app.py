@@ -10,6 +10,7 @@ from pathlib import Path
 import platformdirs
 
 from cxfield.domain.errors import DataDirError
+from cxfield.services.recording import recover_interrupted_recordings
 from cxfield.storage import migrate
 from cxfield.storage.database import Database
 
@@ -89,4 +90,6 @@ def open_app(data_dir: Path | None = None) -> AppContext:
             f"Database upgraded from {result.from_revision} to {result.to_revision}; "
             f"backup at {result.backup}."
         )
+    # A recording interrupted by a crash or power cut is repaired and attached now.
+    ctx.messages.extend(recover_interrupted_recordings(ctx.db, paths.root))
     return ctx

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from cxfield.app import AppContext
-from cxfield.cli.common import command, group, print_json, print_table
+from cxfield.cli.common import command, group, print_json, print_table, status
 from cxfield.services import sessions
 
 
@@ -18,6 +19,18 @@ def register(subparsers: Any) -> None:
     p = command(sub, "show", _show, "show one session with captures, notes, recording")
     p.add_argument("id", metavar="ID")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p = command(sub, "attach-audio", _attach_audio, "import a recording (WAV, FLAC, MP3, M4A, OGG)")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("file", metavar="FILE", type=Path)
+
+
+def _attach_audio(ctx: AppContext, args: argparse.Namespace) -> int:
+    from cxfield.services.recording import attach_audio
+
+    summary = attach_audio(ctx.db, ctx.paths.root, args.id, args.file)
+    status(f"attached {args.file.name}: {summary['duration_s']:.1f} s (original kept)")
+    print(summary["id"])
+    return 0
 
 
 def _list(ctx: AppContext, args: argparse.Namespace) -> int:

@@ -1,0 +1,326 @@
+"""Recording a session's audio: consent, the live recording and its notes' clock, imports,
+and recovery of recordings interrupted by a crash.
+
+A :class:`~cxfield.storage.models.Recording` row with state ``recording`` is written *before*
+the first frame, so that after a crash the next start-up finds the file, repairs it and
+attaches it (state ``recovered``).  A normal stop makes it ``complete`` with duration and
+sha256; imports are ``imported`` and keep the original file next to the 16 kHz copy.
+
+Only the standard-library parts of :mod:`cxfield.audio` are imported at module level:
+start-up recovery must work where the audio extra (numpy, PortAudio) is missing.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import col, select
+
+from cxfield.audio.wavfile import AudioFileError, repair, sha256_of
+from cxfield.audio.wavfile import is_locked as recording_is_live
+from cxfield.domain.errors import CxfieldError, ValidationError
+from cxfield.domain.ids import new_id, utcnow
+from cxfield.services.common import get_live, tombstone
+from cxfield.storage.database import Database
+from cxfield.storage.models import ConsentRecord, Participant, Recording, ResearchSession
+
+if TYPE_CHECKING:
+    from cxfield.audio.backend import AudioBackend
+    from cxfield.audio.recorder import FreeSpace, Level, Recorder
+
+RECORDINGS_DIR = "recordings"
+#: LocalSetting key of the remembered input device (its name; indexes change between boots)
+INPUT_DEVICE_SETTING = "audio.input_device"
+
+
+@dataclass(frozen=True)
+class RecordingConsent:
+    allowed: bool
+    #: why not, in a sentence the runner can show
+    reason: str
+
+
+def recording_consent(database: Database, session_id: str) -> RecordingConsent:
+    """Recording needs the participant's latest consent record, not withdrawn, to say yes."""
+    with database.session() as db:
+        session = get_live(db, ResearchSession, session_id, "session")
+        if session.participant_id is None:
+            return RecordingConsent(False, "This session has no participant to consent.")
+        participant = db.get(Participant, session.participant_id)
+        if participant is None or participant.withdrawn:
+            return RecordingConsent(False, "The participant has withdrawn from the study.")
+        latest = db.exec(
+            select(ConsentRecord)
+            .where(
+                ConsentRecord.participant_id == session.participant_id,
+                col(ConsentRecord.deleted_at).is_(None),
+            )
+            .order_by(col(ConsentRecord.consented_at).desc(), col(ConsentRecord.created_at).desc())
+        ).first()
+    if latest is None:
+        return RecordingConsent(False, "No consent has been recorded for this participant.")
+    if latest.withdrawn:
+        return RecordingConsent(False, "The participant withdrew their consent.")
+    if not latest.recording_consent:
+        return RecordingConsent(False, "The participant did not consent to being recorded.")
+    return RecordingConsent(True, "The participant consented to being recorded.")
+
+
+def require_recording_consent(database: Database, session_id: str) -> None:
+    consent = recording_consent(database, session_id)
+    if not consent.allowed:
+        raise ValidationError(f"Cannot record this session: {consent.reason}")
+
+
+def remembered_input_device(database: Database) -> str | None:
+    value = database.get_setting(INPUT_DEVICE_SETTING)
+    return value if isinstance(value, str) and value else None
+
+
+def remember_input_device(database: Database, name: str | None) -> None:
+    database.set_setting(INPUT_DEVICE_SETTING, name or None)
+
+
+# --- a live recording ---------------------------------------------------------------
+
+
+class ActiveRecording:
+    """A session's recording in progress.  Notes ask it for their position."""
+
+    def __init__(self, database: Database, recording_id: str, recorder: Recorder) -> None:
+        self.database = database
+        self.recording_id = recording_id
+        self.recorder = recorder
+
+    @property
+    def position_frames(self) -> int:
+        return self.recorder.position_frames
+
+    @property
+    def elapsed_s(self) -> float:
+        return self.recorder.elapsed_s
+
+    @property
+    def sample_rate(self) -> int:
+        return self.recorder.sample_rate
+
+    def note_fields(self) -> dict[str, Any]:
+        """Fields to set on a :class:`~cxfield.storage.models.Note` taken now."""
+        return {"recording_id": self.recording_id, "recording_offset_frames": self.position_frames}
+
+    def level(self) -> Level:
+        return self.recorder.level()
+
+    @property
+    def halted(self) -> bool:
+        return self.recorder.halted
+
+    @property
+    def failure(self) -> str | None:
+        return self.recorder.failure
+
+    def pause(self) -> None:
+        self.recorder.pause()
+
+    def resume(self) -> None:
+        self.recorder.resume()
+
+    def stop(self) -> dict[str, Any]:
+        """Finish the file and mark the row complete (duration, sha256).  Idempotent."""
+        result = self.recorder.stop()
+        with self.database.session() as db:
+            row = get_live(db, Recording, self.recording_id, "recording")
+            if row.state != "recording":
+                return _summary(row, result.failure)
+            if result.frames == 0:
+                # Nothing was captured: no empty file to confuse transcription or export.
+                result.path.unlink(missing_ok=True)
+                tombstone(db, row)
+                return _summary(row, result.failure or "No audio was captured.")
+            row.duration_s = result.duration_s
+            row.sha256 = sha256_of(result.path)
+            row.state = "complete"
+            db.add(row)
+        return _summary(row, result.failure, result.overflows, result.dropped_blocks)
+
+
+def _summary(
+    row: Recording, failure: str | None, overflows: int = 0, dropped: int = 0
+) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "session_id": row.session_id,
+        "path": row.path,
+        "duration_s": row.duration_s,
+        "state": row.state,
+        "sha256": row.sha256,
+        "original_path": row.original_path,
+        "overflows": overflows,
+        "dropped_blocks": dropped,
+        "failure": failure,
+        "deleted": row.deleted_at is not None,
+    }
+
+
+def start_session_recording(
+    database: Database,
+    data_root: Path,
+    session_id: str,
+    backend: AudioBackend,
+    *,
+    device: int | str | None = None,
+    sample_rate: int = 16000,
+    free_space: FreeSpace | None = None,
+    max_frames: int | None = None,
+) -> ActiveRecording:
+    """Check consent, write the ``recording`` row, then start the microphone.  The same path
+    is used by the GUI's recorder panel and by ``cxfield record --session``."""
+    from cxfield.audio.recorder import Recorder, disk_free  # numpy: only when recording
+
+    require_recording_consent(database, session_id)
+    recording_id = new_id()
+    relative = f"{RECORDINGS_DIR}/{recording_id}.wav"
+    recorder = Recorder(
+        backend,
+        data_root / relative,
+        sample_rate=sample_rate,
+        device=device,
+        free_space=free_space or disk_free,
+        max_frames=max_frames,
+    )
+    with database.session() as db:
+        db.add(
+            Recording(
+                id=recording_id,
+                session_id=session_id,
+                path=relative,
+                sample_rate=sample_rate,
+                channels=1,
+                state="recording",
+                started_at=utcnow(),
+            )
+        )
+    try:
+        recorder.start()
+    except BaseException:
+        with database.session() as db:
+            row = db.get(Recording, recording_id)
+            if row is not None:
+                tombstone(db, row)
+        raise
+    return ActiveRecording(database, recording_id, recorder)
+
+
+# --- import ---------------------------------------------------------------------------
+
+
+def attach_audio(
+    database: Database, data_root: Path, session_id: str, source: Path
+) -> dict[str, Any]:
+    """Import a recording made elsewhere: keep the original, make a 16 kHz mono copy for
+    transcription, attach both.  A bad file raises and leaves nothing behind."""
+    from cxfield.audio.convert import TARGET_RATE, ImportAudioError, convert_to_wav
+
+    with database.session() as db:
+        get_live(db, ResearchSession, session_id, "session")
+    require_recording_consent(database, session_id)
+    if not source.is_file():
+        raise ImportAudioError(f"{source} is not a file.")
+    recording_id = new_id()
+    folder = data_root / RECORDINGS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    suffix = source.suffix.lower() or ".audio"
+    copy_rel = f"{RECORDINGS_DIR}/{recording_id}.wav"
+    original_rel = f"{RECORDINGS_DIR}/{recording_id}.original{suffix}"
+    copy, original = data_root / copy_rel, data_root / original_rel
+    try:
+        converted = convert_to_wav(source, copy, TARGET_RATE)
+        shutil.copy2(source, original)
+        with database.session() as db:
+            row = Recording(
+                id=recording_id,
+                session_id=session_id,
+                path=copy_rel,
+                format="wav",
+                sample_rate=TARGET_RATE,
+                channels=1,
+                duration_s=converted.duration_s,
+                sha256=sha256_of(copy),
+                state="imported",
+                original_path=original_rel,
+            )
+            db.add(row)
+    except BaseException:
+        copy.unlink(missing_ok=True)
+        original.unlink(missing_ok=True)
+        raise
+    return _summary(row, None)
+
+
+# --- recovery after a crash -------------------------------------------------------------
+
+
+def recover_interrupted_recordings(database: Database, data_root: Path) -> list[str]:
+    """Find recordings left in state ``recording`` by a crash, repair and attach them.
+    Returns one message per recording for the user.  Live recordings are left alone."""
+    messages: list[str] = []
+    with database.session() as db:
+        rows = list(
+            db.exec(
+                select(Recording).where(
+                    Recording.state == "recording", col(Recording.deleted_at).is_(None)
+                )
+            ).all()
+        )
+    for row in rows:
+        path = data_root / row.path
+        if path.exists() and recording_is_live(path):
+            continue
+        try:
+            message = _recover(database, row, path)
+        except (AudioFileError, OSError, CxfieldError) as exc:
+            message = f"An interrupted recording ({row.path}) could not be recovered: {exc}"
+        messages.append(message)
+    return messages
+
+
+def _recover(database: Database, row: Recording, path: Path) -> str:
+    with database.session() as db:
+        current = get_live(db, Recording, row.id, "recording")
+        label = _session_label(db, current.session_id)
+        if not path.exists():
+            tombstone(db, current)
+            return f"A recording of {label} was interrupted before any audio was saved."
+        fixed = repair(path)
+        if fixed.frames == 0:
+            path.unlink()
+            tombstone(db, current)
+            return f"A recording of {label} was interrupted before any audio was saved."
+        current.duration_s = fixed.duration_s
+        current.sample_rate = fixed.sample_rate
+        current.sha256 = sha256_of(path)
+        current.state = "recovered"
+        db.add(current)
+    return (
+        f"Recovered an interrupted recording of {label}: {_clock(fixed.duration_s)} of audio "
+        f"was repaired and attached to the session."
+    )
+
+
+def _session_label(db: Any, session_id: str) -> str:
+    session = db.get(ResearchSession, session_id)
+    if session is None:
+        return f"session {session_id}"
+    participant = db.get(Participant, session.participant_id) if session.participant_id else None
+    when = session.started_at.astimezone().strftime("%Y-%m-%d %H:%M")
+    who = f"participant {participant.code}" if participant else "the session"
+    return f"{who} ({when}, session {session_id[:8]})"
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
