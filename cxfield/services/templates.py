@@ -15,8 +15,24 @@ from cxfield.domain.rules import clean_name
 from cxfield.domain.survey import SurveyVersion
 from cxfield.domain.vocabulary import BlueprintLane, Channel
 from cxfield.resources import resource_path
+from cxfield.services.common import get_live
+from cxfield.services.journey_editor import clean_emotions, validate_segment_attributes
 from cxfield.storage.database import Database
 from cxfield.storage.models import ConsentText, Stage, Step, Study, StudyBase
+
+#: The study fields a definition carries (ids, versions and sync fields never travel).
+DEFINITION_FIELDS = (
+    "name",
+    "program",
+    "agency",
+    "description",
+    "consent_text",
+    "segment_attributes",
+    "extra_emotions",
+    "survey_version",
+    "survey_trust_variant",
+    "survey_effectiveness_variant",
+)
 
 FORMAT = "cxfield-study"
 FORMAT_VERSION = 1
@@ -70,10 +86,18 @@ def validate_definition(data: Any) -> dict[str, Any]:
     try:
         StudyBase.model_validate({k: v for k, v in study.items() if k in StudyBase.model_fields})
         SurveyVersion(study.get("survey_version", "v1"))
+        validate_segment_attributes(study.get("segment_attributes") or [])
+        if not isinstance(study.get("extra_emotions", []), list):
+            raise ValidationError("extra_emotions must be a list of words.")
+        clean_emotions(study.get("extra_emotions", []))
+        if not isinstance(study.get("consent_text", ""), str):
+            raise ValidationError("consent_text must be text.")
         for s_index, stage in enumerate(stages, 1):
             if not isinstance(stage, dict):
                 raise ValidationError(f"Stage {s_index} is not an object.")
             clean_name(str(stage.get("name", "")), f"Stage {s_index} name")
+            if not isinstance(stage.get("steps", []), list):
+                raise ValidationError(f"The steps of stage {s_index} must be a list.")
             for t_index, step in enumerate(stage.get("steps", []), 1):
                 if not isinstance(step, dict):
                     raise ValidationError(f"Step {t_index} of stage {s_index} is not an object.")
@@ -91,8 +115,12 @@ def create_from_definition(
 ) -> Study:
     """Create a study with its journey map from a validated definition, in one transaction."""
     data = validate_definition(data)
-    fields = {k: v for k, v in data["study"].items() if k in StudyBase.model_fields}
+    fields = {k: v for k, v in data["study"].items() if k in DEFINITION_FIELDS}
     fields["name"] = clean_name(name or fields["name"], "Study name")
+    fields["segment_attributes"] = validate_segment_attributes(
+        fields.get("segment_attributes") or []
+    )
+    fields["extra_emotions"] = clean_emotions(fields.get("extra_emotions") or [])
     with database.session() as db:
         clash = db.exec(
             select(Study).where(Study.name == fields["name"], col(Study.deleted_at).is_(None))
@@ -125,3 +153,76 @@ def create_from_definition(
                     )
                 )
         return study
+
+
+def export_definition(database: Database, study_id: str) -> dict[str, Any]:
+    """The study's definition (fields, consent text, segments, journey map) as a document
+    that :func:`create_from_definition` reads back: what a lead hands to researchers."""
+    with database.session() as db:
+        study = get_live(db, Study, study_id, "study")
+        stages = db.exec(
+            select(Stage)
+            .where(Stage.study_id == study_id, col(Stage.deleted_at).is_(None))
+            .order_by(col(Stage.position), col(Stage.created_at))
+        ).all()
+        steps = db.exec(
+            select(Step)
+            .where(Step.study_id == study_id, col(Step.deleted_at).is_(None))
+            .order_by(col(Step.position), col(Step.created_at))
+        ).all()
+    dumped = study.model_dump(mode="json")
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "study": {key: dumped[key] for key in DEFINITION_FIELDS},
+        "stages": [
+            {
+                "name": stage.name,
+                "description": stage.description,
+                "steps": [
+                    {
+                        "name": step.name,
+                        "description": step.description,
+                        "lane": str(step.lane),
+                        "channel": str(step.channel),
+                    }
+                    for step in steps
+                    if step.stage_id == stage.id
+                ],
+            }
+            for stage in stages
+        ],
+    }
+
+
+def write_definition(database: Database, study_id: str, path: Path) -> Path:
+    """Write the study's definition as UTF-8 JSON (atomically: temp file, then rename)."""
+    data = export_definition(database, study_id)
+    path = path.expanduser()
+    if path.is_dir():
+        raise ValidationError(f"{path} is a directory; give a file name.")
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise ValidationError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
+    return path
+
+
+def read_definition(path: Path) -> dict[str, Any]:
+    """Read and validate a study definition file; clear one-line errors for any flaw."""
+    try:
+        raw = path.expanduser().read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValidationError(f"{path} is not a JSON study definition ({exc}).") from exc
+    return validate_definition(data)
+
+
+def import_definition(database: Database, path: Path, name: str | None = None) -> Study:
+    """Create a study from a definition file; nothing is created if anything is wrong."""
+    return create_from_definition(database, read_definition(path), name=name)

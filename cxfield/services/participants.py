@@ -1,0 +1,291 @@
+"""Participants of a study and their consent.
+
+Participants are only known by a generated pseudonym code (P-001, P-002 ...).  Consent is
+recorded against the study's current consent text version: interview consent and,
+separately, recording consent.  Withdrawing marks the participant and can really delete
+the content of their sessions (text blanked, audio files removed), leaving tombstones so
+the deletion syncs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from cxfield.domain.errors import ConflictError, ValidationError
+from cxfield.domain.ids import utcnow
+from cxfield.domain.rules import check_segments, pseudonym_code, pseudonym_number
+from cxfield.services.common import get_live, tombstone
+from cxfield.storage.database import Database
+from cxfield.storage.models import (
+    ConsentRecord,
+    Note,
+    Participant,
+    Recording,
+    ResearchSession,
+    StepCapture,
+    Study,
+    SurveyResponse,
+    TranscriptSegment,
+)
+
+
+@dataclass(frozen=True)
+class ParticipantInfo:
+    """A participant with the consent that currently applies to them."""
+
+    participant: Participant
+    consent: ConsentRecord | None
+    sessions: int
+
+    @property
+    def interview_consent(self) -> bool:
+        return bool(self.consent and self.consent.interview_consent and not self.withdrawn)
+
+    @property
+    def recording_consent(self) -> bool:
+        return bool(self.consent and self.consent.recording_consent and not self.withdrawn)
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.participant.withdrawn
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    participant_id: str
+    sessions_deleted: int
+    files_deleted: int
+
+
+def next_code(db: Session, study_id: str) -> str:
+    """The next free pseudonym code (numbers of withdrawn or deleted ones are never reused)."""
+    codes = db.exec(select(Participant.code).where(Participant.study_id == study_id)).all()
+    numbers = [n for n in (pseudonym_number(c) for c in codes) if n is not None]
+    return pseudonym_code(max(numbers, default=0) + 1)
+
+
+def add_participant(
+    database: Database,
+    study_id: str,
+    segments: Mapping[str, str | None] | None = None,
+    *,
+    code: str | None = None,
+) -> Participant:
+    """Add a participant with a generated code (or a given one that must be free)."""
+    for _attempt in range(3):
+        with database.session() as db:
+            study = get_live(db, Study, study_id, "study")
+            values = check_segments(segments or {}, study.segment_attributes)
+            if code is not None:
+                wanted = code.strip().upper()
+                if pseudonym_number(wanted) is None:
+                    raise ValidationError(
+                        f"Participant code {code!r} must look like P-001 (no names)."
+                    )
+                taken = db.exec(
+                    select(Participant).where(
+                        Participant.study_id == study_id, Participant.code == wanted
+                    )
+                ).first()
+                if taken is not None:
+                    raise ConflictError(f"Participant code {wanted} is already used in this study.")
+            else:
+                wanted = next_code(db, study_id)
+            participant = Participant(study_id=study_id, code=wanted, segments=values)
+            db.add(participant)
+            try:
+                db.flush()
+            except IntegrityError as exc:
+                # Another window or device took the code between our read and write.
+                if code is not None:
+                    raise ConflictError(
+                        f"Participant code {wanted} is already used in this study."
+                    ) from exc
+                db.rollback()
+                continue
+            return participant
+    raise ConflictError("Could not find a free participant code; please try again.")
+
+
+def update_segments(
+    database: Database, participant_id: str, segments: Mapping[str, str | None]
+) -> Participant:
+    """Replace a participant's (optional, self-described) segment values."""
+    with database.session() as db:
+        participant = get_live(db, Participant, participant_id, "participant")
+        study = get_live(db, Study, participant.study_id, "study")
+        participant.segments = check_segments(segments, study.segment_attributes)
+        db.add(participant)
+        return participant
+
+
+def _current_consent(db: Session, participant_id: str) -> ConsentRecord | None:
+    return db.exec(
+        select(ConsentRecord)
+        .where(
+            ConsentRecord.participant_id == participant_id,
+            col(ConsentRecord.deleted_at).is_(None),
+        )
+        .order_by(col(ConsentRecord.consented_at).desc(), col(ConsentRecord.created_at).desc())
+    ).first()
+
+
+def record_consent(
+    database: Database,
+    participant_id: str,
+    *,
+    interview: bool,
+    recording: bool,
+    researcher_id: str | None = None,
+) -> ConsentRecord:
+    """Record consent against the study's current consent text version."""
+    if recording and not interview:
+        raise ValidationError("Recording consent needs interview consent as well.")
+    with database.session() as db:
+        participant = get_live(db, Participant, participant_id, "participant")
+        if participant.withdrawn:
+            raise ConflictError(f"{participant.code} has withdrawn; add a new participant instead.")
+        study = get_live(db, Study, participant.study_id, "study")
+        record = ConsentRecord(
+            participant_id=participant_id,
+            consent_version=study.consent_version,
+            interview_consent=interview,
+            recording_consent=recording,
+            recorded_by=researcher_id,
+        )
+        db.add(record)
+        return record
+
+
+def participant_info(database: Database, participant_id: str) -> ParticipantInfo:
+    with database.session() as db:
+        participant = get_live(db, Participant, participant_id, "participant")
+        sessions = len(_sessions_of(db, participant_id))
+        return ParticipantInfo(participant, _current_consent(db, participant_id), sessions)
+
+
+def list_participants(database: Database, study_id: str) -> list[ParticipantInfo]:
+    """The study's participants in code order, each with their current consent."""
+    with database.session() as db:
+        get_live(db, Study, study_id, "study")
+        participants = db.exec(
+            select(Participant).where(
+                Participant.study_id == study_id, col(Participant.deleted_at).is_(None)
+            )
+        ).all()
+        ids = [p.id for p in participants]
+        consents: dict[str, ConsentRecord] = {}
+        for record in db.exec(
+            select(ConsentRecord)
+            .where(
+                col(ConsentRecord.participant_id).in_(ids),
+                col(ConsentRecord.deleted_at).is_(None),
+            )
+            .order_by(col(ConsentRecord.consented_at), col(ConsentRecord.created_at))
+        ).all():
+            consents[record.participant_id] = record  # the latest wins
+        counts: dict[str, int] = {}
+        for pid in db.exec(
+            select(ResearchSession.participant_id).where(
+                col(ResearchSession.participant_id).in_(ids),
+                col(ResearchSession.deleted_at).is_(None),
+            )
+        ).all():
+            if pid is not None:
+                counts[pid] = counts.get(pid, 0) + 1
+    result = [ParticipantInfo(p, consents.get(p.id), counts.get(p.id, 0)) for p in participants]
+    result.sort(key=lambda i: (pseudonym_number(i.participant.code) or 0, i.participant.code))
+    return result
+
+
+def _sessions_of(db: Session, participant_id: str) -> list[ResearchSession]:
+    return list(
+        db.exec(
+            select(ResearchSession).where(
+                ResearchSession.participant_id == participant_id,
+                col(ResearchSession.deleted_at).is_(None),
+            )
+        ).all()
+    )
+
+
+def withdraw(
+    database: Database,
+    participant_id: str,
+    *,
+    delete_content: bool = False,
+    data_root: Path | None = None,
+) -> Withdrawal:
+    """Mark a participant as withdrawn; with ``delete_content`` also really delete what
+    their sessions hold: texts are blanked, audio files under ``data_root`` removed, and the
+    rows tombstoned so the deletion reaches every copy at the next sync."""
+    files: list[Path] = []
+    with database.session() as db:
+        participant = get_live(db, Participant, participant_id, "participant")
+        now = utcnow()
+        participant.withdrawn = True
+        participant.withdrawn_at = participant.withdrawn_at or now
+        db.add(participant)
+        for record in db.exec(
+            select(ConsentRecord).where(ConsentRecord.participant_id == participant_id)
+        ).all():
+            if not record.withdrawn:
+                record.withdrawn = True
+                record.withdrawn_at = now
+                db.add(record)
+        sessions = _sessions_of(db, participant_id) if delete_content else []
+        for session in sessions:
+            files.extend(_erase_session(db, session, data_root))
+    deleted = 0
+    for path in files:
+        try:
+            path.unlink(missing_ok=True)
+            deleted += 1
+        except OSError:
+            pass  # the rows are gone already; a locked file is reported by the count
+    return Withdrawal(participant_id, len(sessions), deleted)
+
+
+def _erase_session(db: Session, session: ResearchSession, data_root: Path | None) -> list[Path]:
+    """Blank and tombstone everything a session holds; return the audio files to remove."""
+    files: list[Path] = []
+    sid = session.id
+    for capture in db.exec(select(StepCapture).where(StepCapture.session_id == sid)).all():
+        capture.notes = capture.quote = ""
+        capture.emotions = []
+        capture.valence = capture.intensity = None
+        capture.pain_point = False
+        tombstone(db, capture)
+        db.add(capture)
+    for note in db.exec(select(Note).where(Note.session_id == sid)).all():
+        note.text = ""
+        note.tags = []
+        tombstone(db, note)
+        db.add(note)
+    for segment in db.exec(
+        select(TranscriptSegment).where(TranscriptSegment.session_id == sid)
+    ).all():
+        segment.text = ""
+        segment.original_text = None
+        tombstone(db, segment)
+        db.add(segment)
+    for survey in db.exec(select(SurveyResponse).where(SurveyResponse.session_id == sid)).all():
+        for key in ("satisfaction", "trust", "effectiveness", "ease", "efficiency"):
+            setattr(survey, key, None)
+        survey.equity = survey.employee = survey.transparency = None
+        survey.went_well, survey.not_well, survey.comments = [], [], ""
+        tombstone(db, survey)
+        db.add(survey)
+    for recording in db.exec(select(Recording).where(Recording.session_id == sid)).all():
+        if data_root is not None:
+            for rel in (recording.path, recording.original_path):
+                if rel:
+                    files.append(data_root / rel)
+        tombstone(db, recording)
+    session.notes = ""
+    tombstone(db, session)
+    return files
