@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from cxfield.app import AppContext
+from cxfield.domain.errors import CxfieldError
 from cxfield.gui.main_window import MainWindow
+
+
+def check_display() -> None:
+    """Qt aborts the process without a display; say what to do instead."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise CxfieldError(
+            "No display found (DISPLAY is not set): start cxfield from a desktop session, "
+            "or on a headless machine run it under Xvfb: xvfb-run -a ./dev.sh run"
+        )
 
 
 def create_application() -> QApplication:
@@ -22,6 +35,7 @@ def create_application() -> QApplication:
 
 
 def run(ctx: AppContext) -> int:
+    check_display()
     app = create_application()
     window = MainWindow(ctx)
     window.show()
