@@ -1,0 +1,217 @@
+"""`cxfield transcribe (--session ID | FILE | --queue) ...`"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cxfield.app import AppContext
+from cxfield.cli.common import command, status
+from cxfield.domain.errors import CxfieldError, ValidationError
+from cxfield.transcribe import export
+
+if TYPE_CHECKING:
+    from cxfield.services.transcription import TranscriptionOptions
+
+# The services, numpy and whisper are imported by the handlers, so that other commands
+# start fast and work where the transcription extra is not installed.
+
+
+def register(subparsers: Any) -> None:
+    p = command(
+        subparsers,
+        "transcribe",
+        _transcribe,
+        "transcribe a session's recording or an audio file, on this computer",
+    )
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("file", nargs="?", metavar="FILE", help="an audio file (any format)")
+    source.add_argument("--session", metavar="ID", help="transcribe and store a session's audio")
+    source.add_argument(
+        "--queue", action="store_true", help="run the queued jobs (resumes after a restart)"
+    )
+    p.add_argument("--model", metavar="NAME|PATH", help="installed model name or .pt file")
+    p.add_argument("--language", metavar="CODE", help="e.g. en, es (default: detect)")
+    p.add_argument("--translate", action="store_true", help="translate into English")
+    p.add_argument("--word-timestamps", action="store_true", help="time every word")
+    p.add_argument("--no-skip-silence", action="store_true", help="send silence to the model too")
+    p.add_argument("--threads", type=int, metavar="N", help="torch threads (default: cores-1)")
+    p.add_argument("--format", choices=export.FORMATS, help="output format (default: txt)")
+    p.add_argument("--out", metavar="PATH", help="write the transcript here (default: stdout)")
+
+
+class _Interrupt:
+    """Ctrl-C cancels the running job cleanly (the worker is ended, nothing is stored)."""
+
+    def __init__(self) -> None:
+        self.cancelled = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _Interrupt:
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+    def _handle(self, *_: object) -> None:
+        self.cancelled = True
+
+    def __call__(self) -> bool:
+        return self.cancelled
+
+
+class ProgressBar:
+    """``[#####-----]  52%  05:12 / 10:00  ETA 01:03`` on stderr (one line on a terminal,
+    a line per 10 % otherwise)."""
+
+    def __init__(self, label: str = "") -> None:
+        self.label = label
+        self.started = time.monotonic()
+        self.tty = sys.stderr.isatty()
+        self.last_tenth = -1
+        self.stage = ""
+
+    def __call__(self, done: float, total: float) -> None:
+        share = min(done / total, 1.0) if total else 0.0
+        elapsed = time.monotonic() - self.started
+        eta = (elapsed / share - elapsed) if share > 0.01 else None
+        width = 24
+        filled = int(share * width)
+        line = (
+            f"{self.label}[{'#' * filled}{'-' * (width - filled)}] {share * 100:3.0f}%  "
+            f"{_clock(done)} / {_clock(total)}  ETA {_clock(eta) if eta is not None else '--:--'}"
+        )
+        if self.tty:
+            sys.stderr.write("\r" + line)
+            sys.stderr.flush()
+        elif int(share * 10) > self.last_tenth:
+            self.last_tenth = int(share * 10)
+            status(line)
+
+    def close(self) -> None:
+        if self.tty:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _clock(seconds: float | None) -> str:
+    minutes, secs = divmod(int(seconds or 0), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def _options(ctx: AppContext, args: argparse.Namespace) -> TranscriptionOptions:
+    from cxfield.services import transcription
+
+    opts = transcription.get_options(ctx.db)
+    if args.model:
+        opts.model = args.model
+    if args.language:
+        opts.language = args.language.lower()
+    opts.translate = opts.translate or args.translate
+    opts.word_timestamps = opts.word_timestamps or args.word_timestamps
+    if args.no_skip_silence:
+        opts.skip_silence = False
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ValidationError("--threads must be at least 1.")
+        opts.threads = args.threads
+    return opts
+
+
+def _transcribe(ctx: AppContext, args: argparse.Namespace) -> int:
+    from cxfield.services import transcript, transcription
+
+    if args.file:
+        return _transcribe_file(ctx, args)
+    if args.queue:
+        return _run_queue(ctx, None)
+    opts = _options(ctx, args)
+    jobs = transcription.enqueue(ctx.db, ctx.paths.root, ctx.paths.models, args.session, opts)
+    status(f"Queued {len(jobs)} recording(s) of session {args.session} with model {opts.model}.")
+    code = _run_queue(ctx, {j.id for j in jobs}, opts)
+    if code == 0 and (args.out or args.format):
+        fmt = args.format or Path(args.out).suffix.lstrip(".") or "txt"
+        result = transcript.whisper_result(ctx.db, args.session)
+        _emit(result, fmt, args.out)
+    return code
+
+
+def _run_queue(
+    ctx: AppContext,
+    only: set[str] | None,
+    opts: TranscriptionOptions | None = None,
+) -> int:
+    from cxfield.services import transcription
+
+    transcription.recover_stale(ctx.db)
+    failed = 0
+    with _Interrupt() as interrupt:
+        while (job := transcription.claim_next(ctx.db, only)) is not None:
+            bar = ProgressBar(f"{(job.recording_id or job.id)[:8]} ")
+            try:
+                outcome = transcription.run_job(
+                    ctx.db, ctx.paths.root, ctx.paths.models, job, bar, interrupt, options=opts
+                )
+            finally:
+                bar.close()
+            if outcome.state == "cancelled":
+                status("Cancelled; nothing was stored.")
+                return 130
+            if outcome.state == "failed":
+                status(f"cxfield: error: {outcome.error}")
+                failed += 1
+                continue
+            kept = f", kept {outcome.kept_edited} edited" if outcome.kept_edited else ""
+            status(f"Stored {outcome.segments} segments{kept} for session {job.session_id}.")
+    return 1 if failed else 0
+
+
+def _transcribe_file(ctx: AppContext, args: argparse.Namespace) -> int:
+    from cxfield.services import transcription
+    from cxfield.transcribe.model_store import ModelStore
+    from cxfield.transcribe.pipeline import Cancelled, DecodeSettings
+    from cxfield.transcribe.worker import WorkerJob, default_threads, run_in_worker
+
+    opts = _options(ctx, args)
+    path = Path(args.file).expanduser()
+    if not path.is_file():
+        raise ValidationError(f"Audio file {path} does not exist.")
+    model_path, official = ModelStore(ctx.paths.models).resolve(opts.model)
+    settings = DecodeSettings(
+        language=opts.language,
+        translate=opts.translate,
+        word_timestamps=opts.word_timestamps,
+        skip_silence=opts.skip_silence,
+        extra=dict(ctx.db.get_setting(transcription.DECODE_KEY, {}) or {}),
+    )
+    job = WorkerJob(
+        str(path), str(model_path), official, settings, opts.threads or default_threads()
+    )
+    bar = ProgressBar()
+    with _Interrupt() as interrupt:
+        try:
+            result = run_in_worker(job, bar, interrupt)
+        except Cancelled:
+            status("Cancelled.")
+            return 130
+        finally:
+            bar.close()
+    fmt = args.format or (Path(args.out).suffix.lstrip(".") if args.out else "") or "txt"
+    _emit(result.as_whisper(), fmt, args.out)
+    return 0
+
+
+def _emit(result: dict[str, Any], fmt: str, out: str | None) -> None:
+    if fmt not in export.FORMATS:
+        raise CxfieldError(f"Unknown format {fmt!r}; use --format {'|'.join(export.FORMATS)}.")
+    if out:
+        written = export.write_file(result, fmt, Path(out))
+        status(f"Wrote {written}.")
+    else:
+        sys.stdout.write(export.render(result, fmt))

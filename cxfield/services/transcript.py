@@ -1,0 +1,224 @@
+"""Reading and editing a session's transcript: text edits (the model's text is kept),
+speakers, the session's notes at their times, quotes for journey steps, and exports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from cxfield.domain.errors import NotFoundError, ValidationError
+from cxfield.domain.vocabulary import NoteTag, Speaker
+from cxfield.services.common import get_live
+from cxfield.storage.database import Database
+from cxfield.storage.models import (
+    Note,
+    Recording,
+    ResearchSession,
+    StepCapture,
+    TranscriptSegment,
+)
+from cxfield.transcribe import export
+
+
+@dataclass(frozen=True)
+class SegmentView:
+    id: str
+    recording_id: str
+    start_s: float
+    end_s: float
+    text: str
+    speaker: str
+    edited: bool
+    original_text: str | None
+
+
+@dataclass(frozen=True)
+class NoteMark:
+    """A note placed on the recording's clock."""
+
+    id: str
+    at_s: float
+    text: str
+    tags: tuple[str, ...]
+
+
+def segments(database: Database, session_id: str) -> list[SegmentView]:
+    """The session's live segments in time order."""
+    with database.session() as db:
+        get_live(db, ResearchSession, session_id, "session")
+        rows = db.exec(
+            select(TranscriptSegment).where(
+                TranscriptSegment.session_id == session_id,
+                col(TranscriptSegment.deleted_at).is_(None),
+            )
+        ).all()
+    rows = sorted(rows, key=lambda s: (s.start_s, s.end_s))
+    return [
+        SegmentView(
+            s.id,
+            s.recording_id,
+            s.start_s,
+            s.end_s,
+            s.text,
+            str(s.speaker),
+            s.edited,
+            s.original_text,
+        )  # fmt: skip
+        for s in rows
+    ]
+
+
+def edit_text(database: Database, segment_id: str, text: str) -> SegmentView:
+    """Replace a segment's text; the model's text is kept in ``original_text``."""
+    text = text.strip()
+    if not text:
+        raise ValidationError("A segment's text cannot be empty.")
+    with database.session() as db:
+        seg = get_live(db, TranscriptSegment, segment_id, "transcript segment")
+        if text != seg.text:
+            if not seg.edited:
+                seg.original_text = seg.text
+            seg.text = text
+            seg.edited = seg.original_text is None or text != seg.original_text
+            if not seg.edited:
+                seg.original_text = None
+            db.add(seg)
+        return _view(seg)
+
+
+def revert_text(database: Database, segment_id: str) -> SegmentView:
+    """Back to the model's text."""
+    with database.session() as db:
+        seg = get_live(db, TranscriptSegment, segment_id, "transcript segment")
+        if seg.edited and seg.original_text is not None:
+            seg.text, seg.original_text, seg.edited = seg.original_text, None, False
+            db.add(seg)
+        return _view(seg)
+
+
+def set_speaker(database: Database, segment_ids: list[str], speaker: str) -> int:
+    """Set the speaker of one segment or a range of them in one go."""
+    try:
+        value = Speaker(speaker)
+    except ValueError:
+        names = ", ".join(s.value for s in Speaker)
+        raise ValidationError(f"Unknown speaker {speaker!r}; use one of {names}.") from None
+    with database.session() as db:
+        for segment_id in segment_ids:
+            seg = get_live(db, TranscriptSegment, segment_id, "transcript segment")
+            if seg.speaker != value:
+                seg.speaker = value
+                db.add(seg)
+    return len(segment_ids)
+
+
+def notes_on_recording(database: Database, session_id: str) -> list[NoteMark]:
+    """The session's notes with their time on the (first) recording's clock."""
+    with database.session() as db:
+        session = get_live(db, ResearchSession, session_id, "session")
+        recs = {r.id: r for r in _recordings(db, session_id)}
+        first = min(recs.values(), key=lambda r: r.started_at) if recs else None
+        notes = db.exec(
+            select(Note).where(Note.session_id == session_id, col(Note.deleted_at).is_(None))
+        ).all()
+        marks = []
+        for n in notes:
+            rec = recs.get(n.recording_id or "")
+            if rec is not None and n.recording_offset_frames is not None:
+                at = n.recording_offset_frames / (rec.sample_rate or 16000)
+            else:
+                lead = (first.started_at - session.started_at).total_seconds() if first else 0.0
+                at = n.session_offset_ms / 1000 - lead
+            marks.append(NoteMark(n.id, max(at, 0.0), n.text, tuple(n.tags)))
+    return sorted(marks, key=lambda m: m.at_s)
+
+
+def make_quote(
+    database: Database,
+    session_id: str,
+    step_id: str,
+    text: str,
+    at_s: float | None = None,
+    recording_id: str | None = None,
+) -> Note:
+    """Turn transcript text into a quote of a journey step: appended to the step's
+    capture (created if needed) and kept as a note tagged ``quote`` at its audio time."""
+    text = " ".join(text.split())
+    if not text:
+        raise ValidationError("Select some transcript text to quote.")
+    with database.session() as db:
+        session = get_live(db, ResearchSession, session_id, "session")
+        capture = db.exec(
+            select(StepCapture).where(
+                StepCapture.session_id == session_id,
+                StepCapture.step_id == step_id,
+                col(StepCapture.deleted_at).is_(None),
+            )
+        ).first()
+        if capture is None:
+            capture = StepCapture(session_id=session_id, step_id=step_id)
+        quoted = f"\u201c{text}\u201d"
+        capture.quote = f"{capture.quote}\n{quoted}" if capture.quote else quoted
+        db.add(capture)
+        rec = db.get(Recording, recording_id) if recording_id else None
+        offset_ms = 0
+        frames = None
+        if rec is not None and at_s is not None:
+            frames = int(round(at_s * (rec.sample_rate or 16000)))
+            lead = (rec.started_at - session.started_at).total_seconds()
+            offset_ms = max(0, int(round((lead + at_s) * 1000)))
+        note = Note(
+            session_id=session_id,
+            step_id=step_id,
+            text=text,
+            tags=[NoteTag.QUOTE.value],
+            session_offset_ms=offset_ms,
+            recording_id=rec.id if rec is not None else None,
+            recording_offset_frames=frames,
+        )
+        db.add(note)
+    return note
+
+
+def whisper_result(database: Database, session_id: str) -> dict[str, Any]:
+    """The transcript as the dict whisper's writers take (speaker and edit flag kept)."""
+    rows = segments(database, session_id)
+    return export.result_from_segments(
+        [
+            {
+                "start": s.start_s,
+                "end": s.end_s,
+                "text": " " + s.text,
+                "speaker": s.speaker,
+                "edited": s.edited,
+            }
+            for s in rows
+        ]  # fmt: skip
+    )
+
+
+def export_session(database: Database, session_id: str, fmt: str, path: Path) -> Path:
+    result = whisper_result(database, session_id)
+    if not result["segments"]:
+        raise NotFoundError(f"Session {session_id} has no transcript yet.")
+    return export.write_file(result, fmt, path)
+
+
+def _recordings(db: Session, session_id: str) -> list[Recording]:
+    return list(
+        db.exec(
+            select(Recording).where(
+                Recording.session_id == session_id, col(Recording.deleted_at).is_(None)
+            )
+        ).all()
+    )
+
+
+def _view(s: TranscriptSegment) -> SegmentView:
+    return SegmentView(
+        s.id, s.recording_id, s.start_s, s.end_s, s.text, str(s.speaker), s.edited,
+        s.original_text,
+    )  # fmt: skip

@@ -1,0 +1,414 @@
+"""Transcription jobs and transcripts of sessions.
+
+Jobs live in the ``transcription_job`` table, so the queue survives a restart: a job left
+``running`` by an app that died (no heartbeat for ``STALE_AFTER_S``) is queued again.  A
+job's segments are stored in one transaction when the worker finishes, so a cancelled or
+failed job leaves no partial transcript.  Re-transcribing replaces the model's segments but
+keeps every segment a person edited (new segments overlapping an edit are dropped).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from cxfield.domain.errors import NotFoundError, ValidationError
+from cxfield.domain.ids import utcnow
+from cxfield.services.common import tombstone
+from cxfield.storage.database import Database
+from cxfield.storage.models import Recording, ResearchSession, TranscriptionJob, TranscriptSegment
+from cxfield.transcribe.live import LiveSettings, LiveTranscription
+from cxfield.transcribe.model_store import ModelStore
+from cxfield.transcribe.pipeline import Cancelled, DecodeSettings, Segment, TranscriptResult
+from cxfield.transcribe.worker import WorkerFailed, WorkerJob, default_threads, run_in_worker
+
+OPTIONS_KEY = "transcription.options"
+DECODE_KEY = "transcription.decode_options"
+STALE_AFTER_S = 60.0
+HEARTBEAT_S = 5.0
+
+Progress = Callable[[float, float], None]
+
+
+@dataclass
+class TranscriptionOptions:
+    """What to run: per installation, per study (overrides) or per job."""
+
+    model: str = "base"
+    language: str | None = None
+    translate: bool = False
+    word_timestamps: bool = False
+    skip_silence: bool = True
+    #: transcribe finished stretches while recording
+    live: bool = True
+    threads: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TranscriptionOptions:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+def get_options(database: Database, study_id: str | None = None) -> TranscriptionOptions:
+    data = dict(database.get_setting(OPTIONS_KEY, {}) or {})
+    if study_id:
+        data.update(database.get_setting(f"{OPTIONS_KEY}.{study_id}", {}) or {})
+    return TranscriptionOptions.from_dict(data)
+
+
+def set_options(
+    database: Database, options: TranscriptionOptions, study_id: str | None = None
+) -> None:
+    key = f"{OPTIONS_KEY}.{study_id}" if study_id else OPTIONS_KEY
+    database.set_setting(key, asdict(options))
+
+
+def decode_settings(
+    database: Database, job: TranscriptionJob, skip_silence: bool
+) -> DecodeSettings:
+    """Decoder settings of a job; advanced whisper options (beam size, temperature, ...)
+    come from the local setting ``transcription.decode_options``."""
+    extra = database.get_setting(DECODE_KEY, {}) or {}
+    return DecodeSettings(
+        language=job.language,
+        translate=job.translate,
+        word_timestamps=job.word_timestamps,
+        skip_silence=skip_silence,
+        extra=dict(extra),
+    )
+
+
+# --- the queue ----------------------------------------------------------------------
+
+
+@dataclass
+class JobOutcome:
+    job_id: str
+    state: str
+    error: str | None = None
+    segments: int = 0
+    kept_edited: int = 0
+    result: TranscriptResult | None = field(default=None, repr=False)
+
+
+def enqueue(
+    database: Database,
+    data_root: Path,
+    models_dir: Path,
+    session_id: str,
+    options: TranscriptionOptions,
+) -> list[TranscriptionJob]:
+    """Queue one job per finished recording of a session (checks the model first)."""
+    ModelStore(models_dir).resolve(options.model)
+    with database.session() as db:
+        session = db.get(ResearchSession, session_id)
+        if session is None or session.deleted_at is not None:
+            raise NotFoundError(f"No session with id {session_id}.")
+        recordings = _recordings(db, session_id)
+        if not recordings:
+            raise ValidationError(
+                f"Session {session_id} has no recording to transcribe; "
+                "attach one with `cxfield sessions attach-audio`."
+            )
+        jobs = []
+        for rec in recordings:
+            if not (data_root / rec.path).is_file():
+                raise NotFoundError(f"The recording file {data_root / rec.path} is missing.")
+            job = TranscriptionJob(
+                session_id=session_id,
+                recording_id=rec.id,
+                model=options.model,
+                language=options.language,
+                translate=options.translate,
+                word_timestamps=options.word_timestamps,
+            )
+            db.add(job)
+            jobs.append(job)
+    return jobs
+
+
+def _recordings(db: Session, session_id: str) -> list[Recording]:
+    rows = db.exec(
+        select(Recording).where(
+            Recording.session_id == session_id,
+            col(Recording.deleted_at).is_(None),
+            Recording.state != "recording",
+        )
+    ).all()
+    return sorted(rows, key=lambda r: r.started_at)
+
+
+def list_jobs(database: Database, states: tuple[str, ...] | None = None) -> list[TranscriptionJob]:
+    with database.session() as db:
+        query = select(TranscriptionJob)
+        if states:
+            query = query.where(col(TranscriptionJob.state).in_(states))
+        return list(db.exec(query.order_by(col(TranscriptionJob.created_at))).all())
+
+
+def recover_stale(database: Database, stale_after_s: float = STALE_AFTER_S) -> int:
+    """Queue again the jobs whose runner died (no heartbeat); returns how many."""
+    cutoff = utcnow() - timedelta(seconds=stale_after_s)
+    with database.session() as db:
+        result = db.exec(
+            update(TranscriptionJob)
+            .where(
+                col(TranscriptionJob.state) == "running",
+                col(TranscriptionJob.updated_at) < cutoff,
+            )
+            .values(state="queued", progress=0.0, updated_at=utcnow())
+        )
+        return int(result.rowcount or 0)
+
+
+def claim_next(database: Database, only: set[str] | None = None) -> TranscriptionJob | None:
+    """Take the oldest queued job (atomically, so two runners never take the same)."""
+    with database.session() as db:
+        queued = db.exec(
+            select(TranscriptionJob)
+            .where(TranscriptionJob.state == "queued")
+            .order_by(col(TranscriptionJob.created_at))
+        ).all()
+        for job in queued:
+            if only is not None and job.id not in only:
+                continue
+            taken = db.exec(
+                update(TranscriptionJob)
+                .where(col(TranscriptionJob.id) == job.id, col(TranscriptionJob.state) == "queued")
+                .values(state="running", progress=0.0, error=None, updated_at=utcnow())
+            )
+            if taken.rowcount:
+                db.refresh(job)
+                return job
+    return None
+
+
+def cancel_job(database: Database, job_id: str) -> None:
+    """Cancel a queued job (a running one is cancelled through its runner's cancel check)."""
+    with database.session() as db:
+        job = db.get(TranscriptionJob, job_id)
+        if job is None:
+            raise NotFoundError(f"No transcription job with id {job_id}.")
+        if job.state == "queued":
+            job.state = "cancelled"
+            job.updated_at = utcnow()
+            db.add(job)
+
+
+def _set_job(database: Database, job_id: str, **values: Any) -> None:
+    with database.session() as db:
+        db.exec(
+            update(TranscriptionJob)
+            .where(col(TranscriptionJob.id) == job_id)
+            .values(updated_at=utcnow(), **values)
+        )
+
+
+def run_job(
+    database: Database,
+    data_root: Path,
+    models_dir: Path,
+    job: TranscriptionJob,
+    on_progress: Progress | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    on_stage: Callable[[str], None] | None = None,
+    options: TranscriptionOptions | None = None,
+) -> JobOutcome:
+    """Run a claimed job in the worker process and store its segments when it finishes."""
+    opts = options or get_options(database)
+    last_beat = [0.0]
+
+    def heartbeat(progress: float | None = None) -> None:
+        now = os.times().elapsed
+        if progress is not None or now - last_beat[0] >= HEARTBEAT_S:
+            last_beat[0] = now
+            values = {} if progress is None else {"progress": progress}
+            _set_job(database, job.id, **values)
+
+    def progress(done: float, total: float) -> None:
+        if on_progress is not None:
+            on_progress(done, total)
+        if os.times().elapsed - last_beat[0] >= 1.0:
+            heartbeat(round(done / total, 4) if total else 0.0)
+
+    try:
+        model_path, official = ModelStore(models_dir).resolve(job.model)
+        audio = _audio_path(database, data_root, job)
+        work = WorkerJob(
+            audio_path=str(audio),
+            model_path=str(model_path),
+            official_name=official,
+            settings=decode_settings(database, job, opts.skip_silence),
+            threads=opts.threads or default_threads(),
+        )
+        result = run_in_worker(work, progress, should_cancel, heartbeat, on_stage)
+    except Cancelled:
+        _set_job(database, job.id, state="cancelled")
+        return JobOutcome(job.id, "cancelled")
+    except Exception as exc:  # every failure is recorded on the job, then reported
+        message = (
+            str(exc)
+            if isinstance(exc, (WorkerFailed, ValidationError, NotFoundError))
+            else (f"{type(exc).__name__}: {exc}")
+        )
+        _set_job(database, job.id, state="failed", error=message)
+        return JobOutcome(job.id, "failed", error=message)
+    return finish_job(database, job, result)
+
+
+def finish_job(database: Database, job: TranscriptionJob, result: TranscriptResult) -> JobOutcome:
+    """Store a finished job's segments and mark it done, in one transaction."""
+    if job.recording_id is None or job.session_id is None:
+        _set_job(database, job.id, state="done", progress=1.0)
+        return JobOutcome(job.id, "done", segments=len(result.segments), result=result)
+    with database.session() as db:
+        added, kept = _replace_segments(db, job.session_id, job.recording_id, result.segments)
+        db.exec(
+            update(TranscriptionJob)
+            .where(col(TranscriptionJob.id) == job.id)
+            .values(state="done", progress=1.0, error=None, updated_at=utcnow())
+        )
+    return JobOutcome(job.id, "done", segments=added, kept_edited=kept, result=result)
+
+
+def run_queue(
+    database: Database,
+    data_root: Path,
+    models_dir: Path,
+    only: set[str] | None = None,
+    on_progress: Callable[[TranscriptionJob, float, float], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
+    on_job: Callable[[TranscriptionJob], None] | None = None,
+) -> list[JobOutcome]:
+    """Run queued jobs one after another (after re-queueing stale ones) until none is left
+    or ``should_cancel`` says stop."""
+    recover_stale(database)
+    outcomes = []
+    while (job := claim_next(database, only)) is not None:
+        if on_job is not None:
+            on_job(job)
+
+        def progress(done: float, total: float, current: TranscriptionJob = job) -> None:
+            if on_progress is not None:
+                on_progress(current, done, total)
+
+        outcome = run_job(database, data_root, models_dir, job, progress, should_cancel)
+        outcomes.append(outcome)
+        if outcome.state == "cancelled":
+            break
+    return outcomes
+
+
+def _audio_path(database: Database, data_root: Path, job: TranscriptionJob) -> Path:
+    if job.recording_id:
+        with database.session() as db:
+            rec = db.get(Recording, job.recording_id)
+            if rec is None or rec.deleted_at is not None:
+                raise NotFoundError("The job's recording was deleted.")
+            return data_root / rec.path
+    if job.audio_path:
+        return Path(job.audio_path)
+    raise ValidationError("The job names no audio.")
+
+
+def _replace_segments(
+    db: Session, session_id: str, recording_id: str, segments: list[Segment]
+) -> tuple[int, int]:
+    """Tombstone the model's old segments, keep edited ones, add the new ones that do not
+    overlap an edit.  Returns (added, kept edited)."""
+    existing = db.exec(
+        select(TranscriptSegment).where(
+            TranscriptSegment.recording_id == recording_id,
+            col(TranscriptSegment.deleted_at).is_(None),
+        )
+    ).all()
+    edited = [s for s in existing if s.edited]
+    for old in existing:
+        if not old.edited:
+            tombstone(db, old)
+    added = 0
+    for seg in segments:
+        if not seg.text.strip():
+            continue
+        if any(seg.start < e.end_s and e.start_s < seg.end for e in edited):
+            continue  # a person's edit of this stretch wins over the model
+        db.add(
+            TranscriptSegment(
+                recording_id=recording_id,
+                session_id=session_id,
+                start_s=round(seg.start, 3),
+                end_s=round(seg.end, 3),
+                text=seg.text.strip(),
+            )
+        )
+        added += 1
+    return added, len(edited)
+
+
+# --- transcription while recording --------------------------------------------------
+
+
+def start_live(
+    database: Database,
+    data_root: Path,
+    models_dir: Path,
+    recording_id: str,
+    options: TranscriptionOptions | None = None,
+    settings: LiveSettings | None = None,
+) -> tuple[TranscriptionJob, LiveTranscription] | None:
+    """Start transcribing a recording while it is written, or None when switched off or
+    no model is installed (the recording is then transcribed by a batch job after stop).
+
+    The returned job is ``running``; hand both to :func:`finish_live` at stop."""
+    with database.session() as db:
+        rec = db.get(Recording, recording_id)
+        if rec is None:
+            raise NotFoundError(f"No recording with id {recording_id}.")
+        session = db.get(ResearchSession, rec.session_id)
+    opts = options or get_options(database, session.study_id if session else None)
+    if not opts.live:
+        return None
+    try:
+        model_path, official = ModelStore(models_dir).resolve(opts.model)
+    except Exception:
+        return None
+    with database.session() as db:
+        job = TranscriptionJob(
+            session_id=rec.session_id,
+            recording_id=rec.id,
+            model=opts.model,
+            language=opts.language,
+            translate=opts.translate,
+            word_timestamps=opts.word_timestamps,
+            state="running",
+        )
+        db.add(job)
+    live = LiveTranscription(
+        wav_path=data_root / rec.path,
+        model_path=model_path,
+        official_name=official,
+        decode=decode_settings(database, job, opts.skip_silence),
+        settings=settings or LiveSettings(),
+    )
+    live.start()
+    return job, live
+
+
+def finish_live(
+    database: Database, job: TranscriptionJob, live: LiveTranscription, timeout_s: float = 600.0
+) -> JobOutcome:
+    """The recording stopped: wait for the last stretch and store the transcript.  If live
+    transcription failed, the job goes back to the queue for a normal batch run."""
+    try:
+        result = live.finish(timeout_s)
+    except WorkerFailed as exc:
+        _set_job(database, job.id, state="queued", progress=0.0, error=str(exc))
+        return JobOutcome(job.id, "queued", error=str(exc))
+    return finish_job(database, job, result)

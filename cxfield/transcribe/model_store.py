@@ -1,0 +1,333 @@
+"""Whisper checkpoints in the data directory's ``models/`` folder.
+
+Each installed model is ``NAME.pt`` with a ``NAME.json`` beside it recording what was
+checked: the SHA-256, and for official names whether it matches the one whisper's own model
+table carries (the hash is part of each download URL in ``whisper._MODELS``).  A file is
+first written as a hidden ``.NAME.pt.part`` and only renamed into place once verified, so an
+interrupted copy or a corrupt checkpoint never looks installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import urllib.error
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cxfield.domain.errors import CxfieldError, NotFoundError, ValidationError
+
+ProgressFn = Callable[[int, int], None]
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_CHUNK = 1 << 20
+ENGLISH_ONLY_VOCAB = 51864
+
+
+class ModelError(CxfieldError):
+    """A model is missing, unknown or unusable; the message says what to do."""
+
+
+def official_models() -> dict[str, str]:
+    """Official model name → expected SHA-256, from whisper's own table."""
+    import whisper
+
+    return {name: url.split("/")[-2] for name, url in whisper._MODELS.items()}
+
+
+@dataclass
+class InstalledModel:
+    name: str
+    path: Path
+    size_bytes: int
+    sha256: str
+    verified: bool
+    official: bool
+    languages: str
+    dims: dict[str, int]
+    source: str = ""
+    installed_at: str = ""
+    problem: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["path"] = str(self.path)
+        return data
+
+
+class ModelStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    # --- listing and lookup ----------------------------------------------------------
+
+    def list(self) -> list[InstalledModel]:
+        if not self.root.is_dir():
+            return []
+        return [self._describe(p) for p in sorted(self.root.glob("*.pt"))]
+
+    def get(self, name: str) -> InstalledModel:
+        path = self.root / f"{name}.pt"
+        if not path.is_file():
+            raise NotFoundError(f"Model {name!r} is not installed. {self.how_to_install(name)}")
+        return self._describe(path)
+
+    def resolve(self, name_or_path: str) -> tuple[Path, str | None]:
+        """The checkpoint file for a model name or a path, and the official name whose
+        alignment heads apply (None for custom checkpoints)."""
+        candidate = Path(name_or_path).expanduser()
+        if candidate.suffix == ".pt" or os.sep in name_or_path:
+            if not candidate.is_file():
+                raise ModelError(f"Model file {candidate} does not exist.")
+            return candidate, None
+        installed = self.root / f"{name_or_path}.pt"
+        if installed.is_file():
+            official = name_or_path if name_or_path in official_models() else None
+            return installed, official
+        if name_or_path in official_models():
+            raise ModelError(
+                f"Model {name_or_path!r} is not installed. {self.how_to_install(name_or_path)}"
+            )
+        names = ", ".join(m.name for m in self.list()) or "none"
+        raise ModelError(
+            f"Unknown model {name_or_path!r}. Installed: {names}. Official names: "
+            f"{', '.join(official_models())}. Or give the path of a .pt checkpoint."
+        )
+
+    def how_to_install(self, name: str) -> str:
+        return (
+            f"Copy {name}.pt from a USB stick and run `cxfield models import PATH` "
+            f"(installs into {self.root}), or run `cxfield models download {name}` when online."
+        )
+
+    # --- installing ------------------------------------------------------------------
+
+    def import_file(
+        self, source: Path, name: str | None = None, on_progress: ProgressFn | None = None
+    ) -> InstalledModel:
+        """Copy a checkpoint into the store, verifying it on the way; nothing is left
+        behind when it fails."""
+        source = Path(source).expanduser()
+        if not source.is_file():
+            raise NotFoundError(f"Model file {source} does not exist.")
+        name = name or source.stem
+        self._check_name(name)
+        self.root.mkdir(parents=True, exist_ok=True)
+        part = self.root / f".{name}.pt.part"
+        try:
+            digest = _copy_hashing(source, part, on_progress)
+            info = self._verify_file(part, name, digest, source.name)
+            self._install(part, name, info, source=str(source))
+        finally:
+            part.unlink(missing_ok=True)
+        return self.get(name)
+
+    def download(
+        self, name: str, url: str | None = None, on_progress: ProgressFn | None = None
+    ) -> InstalledModel:
+        """Download an official model with whisper's own downloader (which checks the
+        SHA-256), into a temporary folder first."""
+        import whisper
+
+        if url is None:
+            if name not in whisper._MODELS:
+                raise ModelError(
+                    f"Unknown model {name!r}; official names: {', '.join(whisper._MODELS)}."
+                )
+            url = whisper._MODELS[name]
+        self._check_name(name)
+        self.root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=self.root, prefix=".download-") as tmp:
+            try:
+                downloaded = Path(str(whisper._download(url, tmp, in_memory=False)))
+            except (urllib.error.URLError, OSError) as exc:
+                reason = getattr(exc, "reason", exc)
+                raise ModelError(
+                    f"Cannot download {name}: this computer is offline or cannot reach "
+                    f"the model server ({reason}). Copy {name}.pt from another computer and "
+                    f"run `cxfield models import PATH`."
+                ) from exc
+            except RuntimeError as exc:  # whisper's checksum failure
+                raise ModelError(f"Download of {name} failed: {exc}") from exc
+            digest = sha256_file(downloaded, on_progress)
+            info = self._verify_file(downloaded, name, digest)
+            self._install(downloaded, name, info, source=url)
+        return self.get(name)
+
+    def verify(self, name: str, on_progress: ProgressFn | None = None) -> InstalledModel:
+        """Check an installed file again (hash and structure) and record the result."""
+        model = self.get(name)
+        digest = sha256_file(model.path, on_progress)
+        try:
+            info = self._verify_file(model.path, name, digest)
+        except ValidationError as exc:
+            self._write_meta(name, {"sha256": digest, "verified": False, "problem": str(exc)})
+            raise
+        meta = self._read_meta(name)
+        meta.update(info)
+        self._write_meta(name, meta)
+        return self.get(name)
+
+    def remove(self, name: str) -> None:
+        model = self.get(name)
+        model.path.unlink()
+        (self.root / f"{name}.json").unlink(missing_ok=True)
+
+    # --- internals -------------------------------------------------------------------
+
+    def _check_name(self, name: str) -> None:
+        if not _NAME.match(name):
+            raise ValidationError(
+                f"Invalid model name {name!r}: use letters, digits, '.', '-' or '_'."
+            )
+
+    def _verify_file(
+        self, path: Path, name: str, digest: str, display_name: str | None = None
+    ) -> dict[str, Any]:
+        expected = official_models().get(name)
+        if expected is not None and digest != expected:
+            raise ValidationError(
+                f"{display_name or path.name} is not the official {name} model: its SHA-256 does not match "
+                "whisper's (the copy is corrupt or truncated, or it is another model). "
+                "Copy it again, or import it under another name with --name."
+            )
+        dims = inspect_checkpoint(path, display_name)
+        return {
+            "sha256": digest,
+            "verified": True,
+            "official": expected is not None,
+            "dims": dims,
+            "size": path.stat().st_size,
+            "problem": "",
+        }
+
+    def _install(self, file: Path, name: str, info: dict[str, Any], source: str) -> None:
+        meta = {**info, "source": source, "installed_at": datetime.now(UTC).isoformat()}
+        target = self.root / f"{name}.pt"
+        os.replace(file, target)  # same folder: atomic
+        self._write_meta(name, meta)
+
+    def _read_meta(self, name: str) -> dict[str, Any]:
+        try:
+            data = json.loads((self.root / f"{name}.json").read_text(encoding="utf-8"))
+            return data if isinstance(data, dict) else {}
+        except (OSError, json.JSONDecodeError):
+            return {}
+
+    def _write_meta(self, name: str, meta: dict[str, Any]) -> None:
+        tmp = self.root / f".{name}.json.part"
+        tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        os.replace(tmp, self.root / f"{name}.json")
+
+    def _describe(self, path: Path) -> InstalledModel:
+        name = path.stem
+        meta = self._read_meta(name)
+        dims = meta.get("dims") or {}
+        size = path.stat().st_size
+        problem = str(meta.get("problem", "")) or ("" if meta else "not verified yet")
+        verified = bool(meta.get("verified"))
+        if verified and meta.get("size") != size:
+            verified, problem = False, "the file changed since it was verified"
+        return InstalledModel(
+            name=name,
+            path=path,
+            size_bytes=size,
+            sha256=str(meta.get("sha256", "")),
+            verified=verified,
+            official=bool(meta.get("official")),
+            languages=languages_of(dims),
+            dims=dims,
+            source=str(meta.get("source", "")),
+            installed_at=str(meta.get("installed_at", "")),
+            problem=problem,
+        )
+
+
+def languages_of(dims: dict[str, Any]) -> str:
+    n_vocab = dims.get("n_vocab")
+    if not n_vocab:
+        return "?"
+    if n_vocab <= ENGLISH_ONLY_VOCAB:
+        return "English only"
+    return f"{n_vocab - 51765 - 1} languages"
+
+
+def inspect_checkpoint(path: Path, display_name: str | None = None) -> dict[str, int]:
+    """Check that ``path`` is a Whisper checkpoint whose weights fit its dimensions,
+    without loading the weights into memory (memory-mapped, model built on 'meta')."""
+    import torch
+    from whisper.model import AudioEncoder, ModelDimensions, TextDecoder
+
+    problem = f"{display_name or path.name} is not a usable Whisper checkpoint"
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception as exc:  # torch raises many types for truncated/corrupt zips
+        raise ValidationError(f"{problem} (the file is truncated or corrupt: {exc}).") from exc
+    if not isinstance(checkpoint, dict) or not {"dims", "model_state_dict"} <= checkpoint.keys():
+        raise ValidationError(f"{problem} (no 'dims' and 'model_state_dict' in it).")
+    try:
+        dims = ModelDimensions(**checkpoint["dims"])
+        # the encoder and decoder hold every weight; 'meta' tensors take no memory
+        with torch.device("meta"):
+            expected = {
+                f"{prefix}.{key}": value
+                for prefix, part in (
+                    ("encoder", AudioEncoder(
+                        dims.n_mels, dims.n_audio_ctx, dims.n_audio_state, dims.n_audio_head,
+                        dims.n_audio_layer,
+                    )),
+                    ("decoder", TextDecoder(
+                        dims.n_vocab, dims.n_text_ctx, dims.n_text_state, dims.n_text_head,
+                        dims.n_text_layer,
+                    )),
+                )
+                for key, value in part.state_dict().items()
+            }  # fmt: skip
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise ValidationError(f"{problem} (bad dimensions: {exc}).") from exc
+    state = checkpoint["model_state_dict"]
+    missing = [k for k in expected if k not in state]
+    wrong = [k for k in expected if k in state and state[k].shape != expected[k].shape]
+    if missing or wrong:
+        raise ValidationError(
+            f"{problem} ({len(missing)} weights missing, {len(wrong)} of the wrong shape)."
+        )
+    return {k: int(v) for k, v in asdict(dims).items()}
+
+
+def sha256_file(path: Path, on_progress: ProgressFn | None = None) -> str:
+    total = path.stat().st_size
+    digest = hashlib.sha256()
+    done = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+            done += len(chunk)
+            if on_progress is not None:
+                on_progress(done, total)
+    return digest.hexdigest()
+
+
+def _copy_hashing(source: Path, target: Path, on_progress: ProgressFn | None) -> str:
+    total = source.stat().st_size
+    digest = hashlib.sha256()
+    done = 0
+    with source.open("rb") as src, target.open("wb") as dst:
+        while chunk := src.read(_CHUNK):
+            digest.update(chunk)
+            dst.write(chunk)
+            done += len(chunk)
+            if on_progress is not None:
+                on_progress(done, total)
+        dst.flush()
+        os.fsync(dst.fileno())
+    if done != total:
+        raise ValidationError(f"{source} changed while it was copied; copy it again.")
+    shutil.copystat(source, target, follow_symlinks=True)
+    return digest.hexdigest()

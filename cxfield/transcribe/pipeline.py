@@ -1,0 +1,259 @@
+"""The transcription pipeline: windows of audio → speech only → whisper → times on the
+recording's clock.
+
+A recording is read in blocks of about ten minutes, cut at the quietest moment near the
+block's end so that no word is split.  With silence skipping on, the speech regions of a
+block are joined into one shorter array (as faster-whisper does) and every segment time the
+model returns is mapped back through the joins, so times stay on the original clock.  When
+speech fills nearly the whole block it is passed through untouched: the pipeline then costs
+what a bare ``whisper.transcribe`` costs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+import types
+from bisect import bisect_right
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from cxfield.transcribe import vad
+from cxfield.transcribe.audio_source import SAMPLE_RATE, AudioSource
+
+ProgressFn = Callable[[float, float], None]
+CancelFn = Callable[[], bool]
+
+BLOCK_S = 600.0
+CUT_SEARCH_S = 15.0
+#: below this share of speech a block is compacted; above, joining saves too little
+COMPACT_BELOW = 0.9
+
+
+class Cancelled(Exception):
+    """Raised inside the pipeline when the caller's cancel check says stop."""
+
+
+@dataclass
+class DecodeSettings:
+    language: str | None = None
+    translate: bool = False
+    word_timestamps: bool = False
+    skip_silence: bool = True
+    #: further ``whisper.transcribe`` keyword arguments (temperature, beam_size, ...)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def whisper_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"fp16": False, **self.extra}
+        kwargs["language"] = self.language
+        kwargs["task"] = "translate" if self.translate else "transcribe"
+        kwargs["word_timestamps"] = self.word_timestamps
+        return kwargs
+
+
+@dataclass
+class Segment:
+    start: float
+    end: float
+    text: str
+    words: list[dict[str, Any]] | None = None
+
+    def as_whisper(self, index: int) -> dict[str, Any]:
+        data: dict[str, Any] = {"id": index, "start": self.start, "end": self.end}
+        data["text"] = self.text
+        if self.words is not None:
+            data["words"] = self.words
+        return data
+
+
+@dataclass
+class TranscriptResult:
+    language: str | None
+    segments: list[Segment]
+    duration_s: float
+    #: seconds of audio that reached the model (less than duration with silence skipping)
+    model_audio_s: float = 0.0
+
+    def as_whisper(self) -> dict[str, Any]:
+        """The dict ``whisper.transcribe`` returns, for whisper's own writers."""
+        return {
+            "text": "".join(s.text for s in self.segments),
+            "segments": [s.as_whisper(i) for i, s in enumerate(self.segments)],
+            "language": self.language,
+        }
+
+
+class TimeMap:
+    """Maps times on joined speech back to the original clock."""
+
+    def __init__(self, regions: list[tuple[int, int]], offset_s: float) -> None:
+        self.orig_starts = [a / SAMPLE_RATE + offset_s for a, _ in regions]
+        self.lengths = [(b - a) / SAMPLE_RATE for a, b in regions]
+        self.joined_starts: list[float] = []
+        total = 0.0
+        for length in self.lengths:
+            self.joined_starts.append(total)
+            total += length
+        self.joined_length = total
+
+    def to_original(self, t: float, *, is_end: bool = False) -> float:
+        t = min(max(t, 0.0), self.joined_length)
+        i = bisect_right(self.joined_starts, t) - 1
+        # an end exactly on a join belongs to the region before it
+        if is_end and i > 0 and t == self.joined_starts[i]:
+            i -= 1
+        i = max(i, 0)
+        return self.orig_starts[i] + min(t - self.joined_starts[i], self.lengths[i])
+
+
+class Transcriber:
+    """One loaded model and one set of options; transcribes stretches or whole sources."""
+
+    def __init__(self, model: Any, settings: DecodeSettings) -> None:
+        self.model = model
+        self.settings = settings
+        self.language = settings.language
+        self.model_audio_s = 0.0
+
+    def transcribe_stretch(
+        self,
+        samples: np.ndarray,
+        offset_s: float,
+        on_window: Callable[[float], None] | None = None,
+    ) -> list[Segment]:
+        """Segments of one stretch of audio, timed on the clock where it starts at
+        ``offset_s``.  ``on_window`` gets the share of the stretch done (0..1)."""
+        length_s = len(samples) / SAMPLE_RATE
+        if len(samples) == 0:
+            return []
+        regions = [(0, len(samples))]
+        if self.settings.skip_silence:
+            regions = vad.speech_regions(samples)
+            if not regions:
+                return []
+            speech = sum(b - a for a, b in regions)
+            if speech >= COMPACT_BELOW * len(samples):
+                regions = [(0, len(samples))]
+        audio = (
+            samples
+            if regions == [(0, len(samples))]
+            else np.concatenate([samples[a:b] for a, b in regions])
+        )
+        time_map = TimeMap(regions, offset_s)
+        self.model_audio_s += len(audio) / SAMPLE_RATE
+        result = self._whisper(audio, on_window)
+        if self.language is None and result.get("language"):
+            # one language for the whole recording: the first speech decides
+            self.language = str(result["language"])
+        end_limit = offset_s + length_s
+        segments = []
+        for raw in result.get("segments", []):
+            start = time_map.to_original(float(raw["start"]))
+            end = time_map.to_original(float(raw["end"]), is_end=True)
+            start, end = min(start, end_limit), min(max(end, start), end_limit)
+            words = None
+            if raw.get("words") is not None:
+                words = [
+                    {
+                        **w,
+                        "start": time_map.to_original(float(w["start"])),
+                        "end": time_map.to_original(float(w["end"]), is_end=True),
+                    }
+                    for w in raw["words"]
+                ]
+            segments.append(Segment(start, end, str(raw["text"]), words))
+        return segments
+
+    def _whisper(self, audio: np.ndarray, on_window: Callable[[float], None] | None) -> Any:
+        import whisper
+
+        kwargs = self.settings.whisper_kwargs()
+        kwargs["language"] = self.language
+        with _window_progress(on_window), contextlib.redirect_stdout(io.StringIO()):
+            # verbose=False switches on whisper's per-window progress, which we intercept
+            return whisper.transcribe(self.model, audio.astype(np.float32), verbose=False, **kwargs)
+
+    def transcribe_source(
+        self,
+        source: AudioSource,
+        on_progress: ProgressFn | None = None,
+        should_cancel: CancelFn | None = None,
+        block_s: float = BLOCK_S,
+    ) -> TranscriptResult:
+        """Transcribe a whole source block by block; progress in seconds of audio."""
+        total = source.duration_s
+        segments: list[Segment] = []
+        done = 0.0
+        for offset_s, block in _cut_blocks(source, block_s):
+            if should_cancel is not None and should_cancel():
+                raise Cancelled()
+            block_len = len(block) / SAMPLE_RATE
+
+            def on_window(share: float, base: float = done, span: float = block_len) -> None:
+                if on_progress is not None:
+                    on_progress(min(base + share * span, total or base + span), total)
+
+            segments.extend(self.transcribe_stretch(block, offset_s, on_window))
+            done = offset_s + block_len
+            if on_progress is not None:
+                on_progress(done, max(total, done))
+        segments.sort(key=lambda s: (s.start, s.end))
+        return TranscriptResult(self.language, segments, max(total, done), self.model_audio_s)
+
+
+def _cut_blocks(source: AudioSource, block_s: float) -> Iterator[tuple[float, np.ndarray]]:
+    """Blocks of about ``block_s`` seconds with their start time, each cut at the quietest
+    30 ms near its end; at most one block (plus the read window) is held at a time."""
+    block_n = int(block_s * SAMPLE_RATE)
+    search_n = int(min(CUT_SEARCH_S, block_s / 4) * SAMPLE_RATE)
+    buffer = np.zeros(0, dtype=np.float32)
+    offset = 0
+    for chunk in source.blocks(int(30 * SAMPLE_RATE)):
+        buffer = np.concatenate((buffer, chunk)) if len(buffer) else chunk
+        while len(buffer) >= block_n + search_n:
+            cut = vad.quietest_point(buffer, block_n - search_n, block_n + search_n)
+            cut = max(cut, vad.FRAME)
+            yield offset / SAMPLE_RATE, buffer[:cut]
+            offset += cut
+            buffer = buffer[cut:].copy()
+    if len(buffer):
+        yield offset / SAMPLE_RATE, buffer
+
+
+@contextlib.contextmanager
+def _window_progress(on_window: Callable[[float], None] | None) -> Iterator[None]:
+    """Route whisper's tqdm bar (frames of mel done per window) to ``on_window``.
+
+    whisper has no progress callback; its module-level ``tqdm`` name is swapped for the
+    duration of one call.  Only one transcription runs per worker process."""
+    module = sys.modules.get("whisper.transcribe")
+    if on_window is None or module is None:
+        yield
+        return
+    original = module.tqdm
+    report: Callable[[float], None] = on_window
+
+    class _Bar:
+        def __init__(self, total: int = 0, **_: Any) -> None:
+            self.total = max(int(total), 1)
+            self.n = 0
+
+        def __enter__(self) -> _Bar:
+            return self
+
+        def __exit__(self, *_: object) -> None:
+            return None
+
+        def update(self, n: int) -> None:
+            self.n += n
+            report(min(self.n / self.total, 1.0))
+
+    module.tqdm = types.SimpleNamespace(tqdm=_Bar)  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        module.tqdm = original  # type: ignore[attr-defined]
