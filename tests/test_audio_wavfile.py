@@ -95,4 +95,6 @@ def test_repair_audio_cli(tmp_path: Path) -> None:
         [sys.executable, "-m", "cxfield", "repair-audio", str(text)],
         capture_output=True, text=True, timeout=60, env=cli_env(),
     )  # fmt: skip
-    assert bad.returncode == 1 and bad.stderr.strip() == "cxfield: error: notes.txt is not a WAV file."
+    assert (
+        bad.returncode == 1 and bad.stderr.strip() == "cxfield: error: notes.txt is not a WAV file."
+    )
