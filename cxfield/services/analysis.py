@@ -324,12 +324,32 @@ def a11_quarter_counts(database: Database, study_id: str, quarter: str) -> A11Co
         statuses=tuple(s.value for s in SessionStatus if s != SessionStatus.REJECTED),
         mode=SessionMode.INTERVIEW.value,
     )
+    survey = survey_counts(database, study_id, flt, [column for _, column in REPORTING_QUESTIONS])
+    counts = {key: survey.counts[column] for key, column in REPORTING_QUESTIONS}
+    return A11Counts(study_id, quarter.strip().upper(), survey.sessions, survey.responses, counts)
+
+
+@dataclass(frozen=True)
+class SurveyCounts:
+    sessions: int
+    responses: int
+    #: SurveyResponse column (satisfaction, trust...) -> counts at points 1..5
+    counts: dict[str, dict[int, int]]
+
+
+def survey_counts(
+    database: Database, study_id: str, flt: SessionFilter, items: list[str]
+) -> SurveyCounts:
+    """Survey answers of the filtered sessions: per item column, the count at each point
+    1..5 (one SQL pass), plus the number of sessions and of responses."""
     resp = SurveyResponse
     columns = []
-    for key, column in REPORTING_QUESTIONS:
+    for column in items:
         for point in range(1, 6):
             columns.append(
-                func.sum(case((getattr(resp, column) == point, 1), else_=0)).label(f"{key}_{point}")
+                func.sum(case((getattr(resp, column) == point, 1), else_=0)).label(
+                    f"{column}_{point}"
+                )
             )
     with database.session() as db:
         get_live(db, Study, study_id, "study")
@@ -341,7 +361,7 @@ def a11_quarter_counts(database: Database, study_id: str, quarter: str) -> A11Co
             )
         ).one()
     counts = {
-        key: {point: int(row._mapping[f"{key}_{point}"] or 0) for point in range(1, 6)}
-        for key, _ in REPORTING_QUESTIONS
+        column: {point: int(row._mapping[f"{column}_{point}"] or 0) for point in range(1, 6)}
+        for column in items
     }
-    return A11Counts(study_id, quarter.strip().upper(), int(n_sessions), int(row[0]), counts)
+    return SurveyCounts(int(n_sessions), int(row[0]), counts)

@@ -1,0 +1,382 @@
+"""Vector charts drawn with reportlab.graphics: emotion curves and A-11 Likert bars.
+
+Valence runs on the 5-point scale -2..+2 (very negative .. very positive), coloured
+red -> green; a curve shows the mean per step, optionally with a band of one standard
+deviation (the spread) and the number of captures behind each point."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, PolyLine, Rect, String
+from reportlab.lib import colors
+
+from cxfield.domain.survey import LIKERT_LABELS
+from cxfield.export.fonts import BOLD, REGULAR, runs, text_width
+from cxfield.export.text import visual, wrap_lines
+
+INK = colors.HexColor("#1d2733")
+MUTED = colors.HexColor("#6b7785")
+GRID = colors.HexColor("#d5dbe3")
+NEGATIVE_BG = colors.HexColor("#fbeeee")
+POSITIVE_BG = colors.HexColor("#edf7ef")
+LINE = colors.HexColor("#1f4e79")
+BAND = colors.HexColor("#9fbad6")
+PAIN = colors.HexColor("#b03a2e")
+
+#: valence -2..+2 -> colour (red .. grey .. green)
+VALENCE_COLORS = {
+    -2: colors.HexColor("#c0392b"),
+    -1: colors.HexColor("#e67e22"),
+    0: colors.HexColor("#95a5a6"),
+    1: colors.HexColor("#6ab04c"),
+    2: colors.HexColor("#1e8449"),
+}
+#: Likert 1..5 (strongly disagree .. strongly agree)
+LIKERT_COLORS = {
+    1: colors.HexColor("#c0392b"),
+    2: colors.HexColor("#f0a35e"),
+    3: colors.HexColor("#cfd6dd"),
+    4: colors.HexColor("#8fc57a"),
+    5: colors.HexColor("#1e8449"),
+}
+
+
+def signed(value: float, digits: int) -> str:
+    """+1.2 / 0.0 / −1.2 (a real minus sign; never "−0.0")."""
+    rounded = round(value, digits)
+    if rounded == 0:
+        return f"{0:.{digits}f}"
+    return f"{rounded:+.{digits}f}".replace("-", "\u2212")
+
+
+def valence_color(value: float) -> colors.Color:
+    """A colour for a (mean) valence, interpolated between the five scale colours."""
+    value = max(-2.0, min(2.0, value))
+    low = int(value // 1) if value < 2 else 1
+    frac = value - low
+    return colors.linearlyInterpolatedColor(
+        VALENCE_COLORS[low], VALENCE_COLORS[low + 1], 0, 1, frac
+    )
+
+
+def text(
+    group: Group,
+    x: float,
+    y: float,
+    value: str,
+    size: float,
+    *,
+    font: str = REGULAR,
+    color: colors.Color = INK,
+    anchor: str = "start",
+) -> None:
+    """One line of text with per-character font fallback (Arabic shaped and reordered)."""
+    shown = visual(value)
+    parts = runs(shown, font)
+    width = sum(text_width(part, name, size) for name, part in parts)
+    if anchor == "middle":
+        x -= width / 2
+    elif anchor == "end":
+        x -= width
+    for name, part in parts:
+        group.add(String(x, y, part, fontName=name, fontSize=size, fillColor=color))
+        x += text_width(part, name, size)
+
+
+def wrapped(
+    group: Group,
+    x: float,
+    top: float,
+    value: str,
+    size: float,
+    width: float,
+    *,
+    max_lines: int = 3,
+    font: str = REGULAR,
+    color: colors.Color = INK,
+    anchor: str = "middle",
+) -> int:
+    """Text wrapped to ``width`` from ``top`` downwards; an ellipsis when it is cut."""
+    lines = wrap_lines(value, font, size, width)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        last = lines[-1]
+        while last and text_width(last + "…", font, size) > width:
+            last = last[:-1]
+        lines[-1] = last + "…"
+    for index, line in enumerate(lines):
+        text(
+            group,
+            x,
+            top - size * (index + 1) * 1.15,
+            line,
+            size,
+            font=font,
+            color=color,
+            anchor=anchor,
+        )
+    return len(lines)
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """One step on an emotion curve."""
+
+    label: str
+    mean: float | None
+    spread: float | None = None  # standard deviation
+    n: int | None = None
+    pain: int | None = None  # captures flagged as a pain point
+
+
+def plot_curve(
+    group: Group,
+    xs: Sequence[float],
+    points: Sequence[CurvePoint],
+    bottom: float,
+    top: float,
+    *,
+    spread: bool = True,
+    values: bool = True,
+    reference: Sequence[float | None] | None = None,
+    muted: bool = False,
+    dot: float = 3.2,
+    value_size: float = 6.5,
+) -> None:
+    """Draw the valence curve into ``group`` between ``bottom`` (-2) and ``top`` (+2)."""
+
+    def y(v: float) -> float:
+        return bottom + (max(-2.0, min(2.0, v)) + 2) / 4 * (top - bottom)
+
+    if spread:
+        for run in _runs_with_data(points):
+            upper = [(xs[i], y((points[i].mean or 0) + (points[i].spread or 0))) for i in run]
+            lower = [(xs[i], y((points[i].mean or 0) - (points[i].spread or 0))) for i in run]
+            if len(run) == 1:
+                i = run[0]
+                group.add(
+                    Rect(
+                        xs[i] - 3,
+                        lower[0][1],
+                        6,
+                        upper[0][1] - lower[0][1],
+                        fillColor=BAND,
+                        fillOpacity=0.45,
+                        strokeColor=None,
+                    )
+                )
+                continue
+            coords = [c for pt in upper + lower[::-1] for c in pt]
+            group.add(Polygon(coords, fillColor=BAND, fillOpacity=0.45, strokeColor=None))
+    if reference is not None:
+        ref = [(xs[i], y(v)) for i, v in enumerate(reference) if v is not None]
+        if len(ref) > 1:
+            group.add(
+                PolyLine(
+                    [c for pt in ref for c in pt],
+                    strokeColor=MUTED,
+                    strokeWidth=0.8,
+                    strokeDashArray=[2, 2],
+                )
+            )
+    line_color = MUTED if muted else LINE
+    data = [(xs[i], y(pt.mean)) for i, pt in enumerate(points) if pt.mean is not None]
+    if len(data) > 1:
+        group.add(
+            PolyLine(
+                [c for pt in data for c in pt],
+                strokeColor=line_color,
+                strokeWidth=1.6 if not muted else 1.0,
+            )
+        )
+    for i, pt in enumerate(points):
+        if pt.mean is None:
+            continue
+        fill = colors.HexColor("#b8c0c8") if muted else valence_color(pt.mean)
+        group.add(
+            Circle(
+                xs[i], y(pt.mean), dot, fillColor=fill, strokeColor=colors.white, strokeWidth=0.8
+            )
+        )
+        if values:
+            label = signed(pt.mean, 1)
+            above = y(pt.mean) + dot + 2
+            if above + value_size > top + 4:
+                above = y(pt.mean) - dot - value_size - 1
+            text(
+                group,
+                xs[i],
+                above,
+                label,
+                value_size,
+                font=BOLD,
+                color=MUTED if muted else INK,
+                anchor="middle",
+            )
+
+
+def _runs_with_data(points: Sequence[CurvePoint]) -> list[list[int]]:
+    # Like the line, the band joins the steps that have data across steps that have none
+    # (blueprint columns of other lanes), so it reads as one journey.
+    with_data = [i for i, pt in enumerate(points) if pt.mean is not None and pt.spread is not None]
+    return [with_data] if with_data else []
+
+
+def valence_axis(
+    group: Group,
+    left: float,
+    right: float,
+    bottom: float,
+    top: float,
+    *,
+    labels: bool = True,
+    words: bool = False,
+    size: float = 6.5,
+) -> None:
+    """Background bands, grid lines at each scale point and the -2..+2 labels."""
+    mid = (bottom + top) / 2
+    group.add(Rect(left, mid, right - left, top - mid, fillColor=POSITIVE_BG, strokeColor=None))
+    group.add(
+        Rect(left, bottom, right - left, mid - bottom, fillColor=NEGATIVE_BG, strokeColor=None)
+    )
+    names = {2: "very positive", 1: "positive", 0: "neutral", -1: "negative", -2: "very negative"}
+    for v in range(-2, 3):
+        yy = bottom + (v + 2) / 4 * (top - bottom)
+        group.add(
+            Line(
+                left,
+                yy,
+                right,
+                yy,
+                strokeColor=MUTED if v == 0 else GRID,
+                strokeWidth=0.8 if v == 0 else 0.4,
+            )
+        )
+        if labels:
+            label = f"{v:+d}".replace("+0", "0").replace("-", "\u2212")
+            if words:
+                label = f"{names[v]}  {label}"
+            text(group, left - 3, yy - size / 3, label, size, color=MUTED, anchor="end")
+
+
+def emotion_curve(
+    points: Sequence[CurvePoint],
+    width: float,
+    height: float,
+    *,
+    spread: bool = False,
+    show_n: bool = False,
+    reference: Sequence[float | None] | None = None,
+    muted: bool = False,
+    compact: bool = False,
+    title: str | None = None,
+    note: str | None = None,
+) -> Drawing:
+    """A curve of valence across steps with the step names underneath."""
+    drawing = Drawing(width, height)
+    group = Group()
+    label_size = 5.6 if compact else 7
+    axis_w = 16 if compact else 62
+    label_lines = 1 if compact else 3
+    bottom_pad = label_size * 1.15 * label_lines + (label_size + 4 if show_n else 0) + 6
+    top_pad = (11 if title else 3) + (8 if note else 0)
+    left, right = axis_w, width - 4
+    bottom, top = bottom_pad, height - top_pad - 6
+    if title:
+        text(group, 0, height - 9, title, 8 if compact else 9, font=BOLD)
+    if note:
+        text(group, 0, height - (19 if title else 9), note, 6.2, color=PAIN)
+    valence_axis(group, left, right, bottom, top, words=not compact, size=5.8 if compact else 6.5)
+    n = max(1, len(points))
+    step_w = (right - left) / n
+    xs = [left + step_w * (i + 0.5) for i in range(len(points))]
+    plot_curve(
+        group,
+        xs,
+        points,
+        bottom + 5,
+        top - 5,
+        spread=spread,
+        reference=reference,
+        muted=muted,
+        dot=2.4 if compact else 3.2,
+        value_size=6.5,
+        values=not compact,
+    )
+    for number, (x, pt) in enumerate(zip(xs, points, strict=True), start=1):
+        # Small multiples number their steps (a key sits above them); names would not fit.
+        used = wrapped(
+            group,
+            x,
+            bottom - 2,
+            str(number) if compact else pt.label,
+            label_size + (0.8 if compact else 0),
+            step_w - 3,
+            max_lines=label_lines,
+            font=BOLD if compact else REGULAR,
+        )
+        if show_n and pt.n is not None:
+            yy = bottom - 2 - label_size * 1.15 * max(used, 1) - label_size - 2
+            text(group, x, yy, f"n={pt.n}", label_size - 0.4, color=MUTED, anchor="middle")
+    drawing.add(group)
+    return drawing
+
+
+def likert_bars(rows: Sequence[tuple[str, dict[int, int]]], width: float) -> Drawing:
+    """100 % stacked bars, one per question, points 1..5 coloured red -> green."""
+    bar_h, gap, label_w, right_w = 13.0, 7.0, 150.0, 70.0
+    legend_h = 16.0
+    height = legend_h + len(rows) * (bar_h + gap) + 2
+    drawing = Drawing(width, height)
+    group = Group()
+    x0, x1 = label_w, width - right_w
+    lx = x0
+    for point in range(1, 6):
+        group.add(Rect(lx, height - 9, 7, 7, fillColor=LIKERT_COLORS[point], strokeColor=None))
+        label = f"{point} {LIKERT_LABELS[point]}"
+        text(group, lx + 10, height - 8, label, 6.3, color=MUTED)
+        lx += 10 + text_width(label, REGULAR, 6.3) + 10
+    for index, (label, counts) in enumerate(rows):
+        top = height - legend_h - index * (bar_h + gap)
+        yy = top - bar_h
+        total = sum(counts.get(p, 0) for p in range(1, 6))
+        text(group, 0, yy + 3.5, label, 7.2)
+        if total == 0:
+            group.add(Rect(x0, yy, x1 - x0, bar_h, fillColor=None, strokeColor=GRID))
+            text(group, (x0 + x1) / 2, yy + 3.5, "no answers", 6.5, color=MUTED, anchor="middle")
+            continue
+        x = x0
+        for point in range(1, 6):
+            share = counts.get(point, 0) / total
+            w = share * (x1 - x0)
+            if w > 0:
+                group.add(
+                    Rect(
+                        x,
+                        yy,
+                        w,
+                        bar_h,
+                        fillColor=LIKERT_COLORS[point],
+                        strokeColor=colors.white,
+                        strokeWidth=0.5,
+                    )
+                )
+                if w > 16:
+                    ink = colors.white if point in (1, 5) else INK
+                    text(
+                        group,
+                        x + w / 2,
+                        yy + 3.8,
+                        f"{share * 100:.0f}%",
+                        6,
+                        color=ink,
+                        anchor="middle",
+                    )
+            x += w
+        agree = (counts.get(4, 0) + counts.get(5, 0)) / total
+        text(group, x1 + 6, yy + 3.5, f"{agree * 100:.0f}% agree", 7, font=BOLD)
+        text(group, x1 + 6, yy - 3.5, f"n={total}", 6, color=MUTED)
+    drawing.add(group)
+    return drawing

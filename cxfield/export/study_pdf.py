@@ -1,0 +1,558 @@
+"""The study report PDF: the shared picture of a study for program leadership."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import IO, Any
+
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    KeepTogether,
+    NextPageTemplate,
+    PageBreak,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from cxfield.domain.survey import REPORTING_QUESTIONS, fill
+from cxfield.domain.vocabulary import BlueprintLane
+from cxfield.export.charts import CurvePoint, emotion_curve, likert_bars, signed
+from cxfield.export.fonts import REGULAR, text_width
+from cxfield.export.journey_map import chunks, journey_figure
+from cxfield.export.layout import (
+    ExportCancelled,
+    ReportDocument,
+    Styles,
+    make_styles,
+    p,
+    table,
+)
+from cxfield.export.study_data import StudyReportData
+from cxfield.services.analysis import MIN_SESSIONS_PER_SEGMENT
+from cxfield.storage.models import Step
+
+Progress = Callable[[int, int], None]
+Cancelled = Callable[[], bool]
+
+_Q_LABEL = {column: key.split("_")[0].upper() for key, column in REPORTING_QUESTIONS}
+
+
+def fmt_seconds(value: float) -> str:
+    minutes, seconds = divmod(int(round(value)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def fmt_valence(value: float | None) -> str:
+    return "–" if value is None else signed(value, 2)
+
+
+def pct(part: int, whole: int) -> str:
+    return f"{part / whole * 100:.0f}%" if whole else "–"
+
+
+class StudyReport:
+    """Builds the flowables of the report from :class:`StudyReportData`."""
+
+    def __init__(self, data: StudyReportData, doc: ReportDocument, styles: Styles) -> None:
+        self.data = data
+        self.doc = doc
+        self.s = styles
+        self.study = data.journey.study
+        self.steps = data.journey.steps
+        self.stage_of = {
+            step.id: view.stage.name for view in data.journey.stages for step in view.steps
+        }
+        self.width = doc.portrait_width
+
+    def story(self) -> list[Flowable]:
+        story: list[Flowable] = []
+        story += self.cover()
+        story += self.journey_map()
+        story += self.step_table()
+        story += self.pain_points()
+        story += self.quotes()
+        story += self.observation_times()
+        story += self.equity()
+        story += self.survey()
+        story += self.appendix()
+        return story
+
+    # -- helpers ----------------------------------------------------------------------
+
+    def step_label(self, step: Step) -> str:
+        return f"{self.stage_of.get(step.id, '')} › {step.name}"
+
+    def user_steps(self) -> list[Step]:
+        """Steps with captures, in journey order (the customer's steps)."""
+        return [
+            s for s in self.steps if s.lane == BlueprintLane.USER or s.id in self.data.aggregates
+        ]
+
+    def none(self, message: str) -> list[Flowable]:
+        return [p(message, self.s.muted), Spacer(1, 4)]
+
+    # -- sections ---------------------------------------------------------------------
+
+    def cover(self) -> list[Flowable]:
+        s, o = self.s, self.data.overview
+        study = self.study
+        out: list[Flowable] = [
+            p("STUDY REPORT", s.muted),
+            Spacer(1, 2),
+            p(study.name, s.title),
+            Spacer(1, 3),
+        ]
+        sub = " · ".join(x for x in (study.program, study.agency) if x)
+        if sub:
+            out.append(p(sub, s.subtitle))
+        if study.description:
+            out += [Spacer(1, 4), p(study.description, s.body)]
+        out.append(Spacer(1, 8))
+        period = f"{o.first:%Y-%m-%d} to {o.last:%Y-%m-%d}" if o.first and o.last else "no sessions"
+        responses = self.data.survey.responses
+        facts = [
+            (
+                "Sessions",
+                f"{o.sessions} ({o.interviews} interviews, {o.observations} observations)",
+            ),
+            ("Participants", str(o.participants)),
+            ("Period", period),
+            ("Sites / researchers", f"{o.sites} / {o.researchers}"),
+            ("A-11 survey responses", str(responses)),
+            ("Selection", "; ".join(self.data.filters) or "all sessions"),
+        ]
+        out.append(
+            table(
+                [[p(k, s.cell_bold), p(v, s.cell)] for k, v in facts],
+                [45 * mm, self.width - 45 * mm],
+                header_rows=0,
+                extra=[("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#e8eef5"))],
+            )
+        )
+        out.append(Spacer(1, 8))
+        if o.sessions == 0:
+            out.append(
+                p(
+                    "No sessions match this selection, so there is nothing to aggregate yet. "
+                    "The journey map below shows the study's stages and steps; every other "
+                    "section is empty.",
+                    s.note,
+                )
+            )
+        else:
+            out += self.findings()
+        out.append(
+            p(
+                "How to read this report: feelings are captured per step on a 5-point scale "
+                "from −2 (very negative) to +2 (very positive). Curves show the mean; the "
+                "shaded band is one standard deviation either side (the spread); n is the "
+                "number of captures behind a point. Rejected sessions are left out unless "
+                "asked for.",
+                s.muted,
+            )
+        )
+        return out
+
+    def findings(self) -> list[Flowable]:
+        s, agg = self.s, self.data.aggregates
+        scored = [
+            (a.valence.mean, step)
+            for step in self.steps
+            if (a := agg.get(step.id)) is not None and a.valence.mean is not None
+        ]
+        lines: list[str] = []
+        if scored:
+            low = sorted(scored, key=lambda t: t[0])[:2]
+            for mean, step in low:
+                a = agg[step.id]
+                lines.append(
+                    f"Hardest step: {self.step_label(step)} (mean {fmt_valence(mean)}, "
+                    f"n={a.valence.n}, pain point in {pct(a.pain_points, a.captures)})."
+                )
+            mean, step = max(scored, key=lambda t: t[0])
+            lines.append(f"Best-rated step: {self.step_label(step)} (mean {fmt_valence(mean)}).")
+        if self.data.pain_points:
+            top = self.data.pain_points[0]
+            lines.append(f"Most frequent pain point: “{top.text}” ({top.count} times).")
+        sat = self.data.survey.counts.get("satisfaction", {})
+        answered = sum(sat.values())
+        if answered:
+            lines.append(
+                f"Satisfied (A-11 Q1, agree or strongly agree): "
+                f"{pct(sat.get(4, 0) + sat.get(5, 0), answered)} of {answered} answers."
+            )
+        if not lines:
+            return []
+        return (
+            [p("Key findings", s.h2)] + [p("• " + line, s.body) for line in lines] + [Spacer(1, 6)]
+        )
+
+    def journey_map(self) -> list[Flowable]:
+        out: list[Flowable] = [NextPageTemplate("landscape"), PageBreak()]
+        parts = chunks(self.data.journey)
+        height = self.doc.landscape_height - 30
+        for index, part in enumerate(parts):
+            title = "Journey map and service blueprint"
+            if len(parts) > 1:
+                title += f" (part {index + 1} of {len(parts)})"
+            out.append(p(title, self.s.h1))
+            out.append(journey_figure(part, self.data.aggregates, self.doc.landscape_width, height))
+            if index + 1 < len(parts):
+                out.append(PageBreak())
+        out += [NextPageTemplate("portrait"), PageBreak()]
+        return out
+
+    def step_table(self) -> list[Flowable]:
+        s = self.s
+        out: list[Flowable] = [p("Emotion per step", s.h1)]
+        points = []
+        rows: list[list[Any]] = [
+            [
+                p(h, s.head)
+                for h in ("Step", "n", "Mean", "Spread", "−2", "−1", "0", "+1", "+2", "Pain points")
+            ]
+        ]
+        for step in self.user_steps():
+            a = self.data.aggregates.get(step.id)
+            v = a.valence if a else None
+            points.append(
+                CurvePoint(
+                    step.name, v.mean if v else None, v.stdev if v else None, v.n if v else None
+                )
+            )
+            counts = v.counts if v else {}
+            rows.append(
+                [
+                    p(self.step_label(step), s.cell),
+                    str(v.n if v else 0),
+                    fmt_valence(v.mean if v else None),
+                    "–" if not v or v.stdev is None else f"{v.stdev:.2f}",
+                    *[str(counts.get(k, 0)) for k in range(-2, 3)],
+                    f"{a.pain_points} ({pct(a.pain_points, a.captures)})" if a else "0",
+                ]
+            )
+        out.append(emotion_curve(points, self.width, 62 * mm, spread=True, show_n=True))
+        out.append(Spacer(1, 6))
+        widths = [58 * mm, 12 * mm, 14 * mm, 14 * mm] + [11 * mm] * 5 + [25 * mm]
+        out.append(table(rows, widths, numeric_from=1))
+        out.append(
+            p(
+                "Columns −2…+2 count the captures at each point of the scale; pain points are "
+                "captures flagged as a pain point, with their share of the step's captures.",
+                s.muted,
+            )
+        )
+        return out
+
+    def pain_points(self) -> list[Flowable]:
+        s = self.s
+        out: list[Flowable] = [p("Pain points, ranked by how often they occurred", s.h1)]
+        if not self.data.pain_points:
+            return out + self.none("No pain points were recorded in this selection.")
+        by_id = {step.id: step for step in self.steps}
+        rows: list[list[Any]] = [
+            [p(h, s.head) for h in ("#", "Pain point", "Step", "Times", "Share of step")]
+        ]
+        for rank, item in enumerate(self.data.pain_points, start=1):
+            step = by_id.get(item.step_id)
+            agg = self.data.aggregates.get(item.step_id)
+            rows.append(
+                [
+                    str(rank),
+                    p(item.text, s.cell),
+                    p(self.step_label(step) if step else "?", s.cell),
+                    str(item.count),
+                    pct(item.count, agg.captures) if agg else "–",
+                ]
+            )
+        out.append(
+            table(
+                rows,
+                [8 * mm, 80 * mm, 56 * mm, 14 * mm, 20 * mm],
+                numeric_from=3,
+                extra=[("ALIGN", (0, 0), (0, -1), "RIGHT")],
+            )
+        )
+        return out
+
+    def quotes(self) -> list[Flowable]:
+        s = self.s
+        out: list[Flowable] = [p("Representative quotes per step", s.h1)]
+        if not self.data.quotes:
+            return out + self.none("No quotes were recorded in this selection.")
+        out.append(p("Up to three quotes per step, the most often heard first.", s.muted))
+        for step in self.steps:
+            quotes = self.data.quotes.get(step.id)
+            if not quotes:
+                continue
+            # The count sits in its own column: inside the quote it would be reordered with
+            # right-to-left text.
+            rows = [
+                [p(f"“{q.text}”", s.quote), p(f"heard {q.count}×" if q.count > 1 else "", s.muted)]
+                for q in quotes
+            ]
+            grid = Table(
+                rows,
+                colWidths=[self.width - 24 * mm, 24 * mm],
+                style=TableStyle(
+                    [
+                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                        ("TOPPADDING", (0, 0), (-1, -1), 1),
+                        ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                    ]
+                ),
+            )
+            out.append(KeepTogether([p(self.step_label(step), s.h2), grid]))
+        return out
+
+    def observation_times(self) -> list[Flowable]:
+        s = self.s
+        out: list[Flowable] = [p("Observed time per step", s.h1)]
+        if not self.data.observation:
+            return out + self.none("No observation sessions with step times in this selection.")
+        rows: list[list[Any]] = [
+            [p(h, s.head) for h in ("Step", "Observed", "Median", "Shortest", "Longest")]
+        ]
+        for step in self.steps:
+            d = self.data.observation.get(step.id)
+            if d is None:
+                continue
+            rows.append(
+                [
+                    p(self.step_label(step), s.cell),
+                    str(d.n),
+                    fmt_seconds(d.median_s),
+                    fmt_seconds(d.min_s),
+                    fmt_seconds(d.max_s),
+                ]
+            )
+        out.append(table(rows, [86 * mm, 22 * mm, 22 * mm, 24 * mm, 24 * mm], numeric_from=1))
+        out.append(
+            p(
+                "Times are minutes:seconds from entering to leaving the step, as timed by "
+                "observers.",
+                s.muted,
+            )
+        )
+        return out
+
+    def equity(self) -> list[Flowable]:
+        s = self.s
+        out: list[Flowable] = [PageBreak(), p("Equity view: the journey per segment", s.h1)]
+        if not self.data.segments:
+            return out + self.none("This study defines no segment attributes.")
+        out.append(
+            p(
+                "The same steps, curve per segment value, side by side. Each point is the mean "
+                "valence; n under a step is the number of captures behind it; the dashed grey "
+                f"line is everyone in this selection. Segments with fewer than "
+                f"{MIN_SESSIONS_PER_SEGMENT} sessions are greyed out: too few to say anything.",
+                s.muted,
+            )
+        )
+        steps = self.user_steps()
+        overall = [
+            (a.valence.mean if (a := self.data.aggregates.get(st.id)) else None) for st in steps
+        ]
+        cols = 3
+        cell_w = self.width / cols
+        key = "Steps: " + " · ".join(f"{i} {st.name}" for i, st in enumerate(steps, start=1))
+        for view in self.data.segments:
+            charts: list[Any] = []
+            for value in view.values:
+                curve = view.curves.curves.get(value, {})
+                points = [
+                    CurvePoint(
+                        st.name,
+                        a.valence.mean if (a := curve.get(st.id)) else None,
+                        None,
+                        a.valence.n if a else 0,
+                    )
+                    for st in steps
+                ]
+                n = view.curves.sessions.get(value, 0)
+                thin = view.curves.too_few(value)
+                name = value or "(not recorded)"
+                charts.append(
+                    emotion_curve(
+                        points,
+                        cell_w - 6,
+                        50 * mm,
+                        show_n=True,
+                        reference=overall,
+                        muted=thin,
+                        compact=True,
+                        title=f"{name} — {n} session{'' if n == 1 else 's'}",
+                        note=f"Too few sessions (fewer than {MIN_SESSIONS_PER_SEGMENT}) to compare"
+                        if thin
+                        else None,
+                    )
+                )
+            out.append(CondPageBreak(60 * mm))
+            out.append(p(view.label, s.h2))
+            out.append(p(key, s.muted))
+            if not charts:
+                out += self.none("No sessions in this selection have a value for it.")
+                continue
+            grid = [charts[i : i + cols] for i in range(0, len(charts), cols)]
+            grid[-1] += [""] * (cols - len(grid[-1]))
+            out.append(
+                Table(
+                    grid,
+                    colWidths=[cell_w] * cols,
+                    style=TableStyle(
+                        [
+                            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                            ("RIGHTPADDING", (0, 0), (-1, -1), 6),
+                            ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+                        ]
+                    ),
+                )
+            )
+        return out
+
+    def survey(self) -> list[Flowable]:
+        s, data = self.s, self.data
+        out: list[Flowable] = [CondPageBreak(90 * mm), p("A-11 customer survey results", s.h1)]
+        if data.survey.responses == 0:
+            return out + self.none("No A-11 survey responses in this selection.")
+        out.append(
+            p(
+                f"{data.survey.responses} responses from {data.survey.sessions} sessions. Each "
+                "item is answered on a 5-point scale from 1 (strongly disagree) to 5 (strongly "
+                "agree); the share agreeing counts 4 and 5.",
+                s.muted,
+            )
+        )
+        program = self.study.program or self.study.name
+        bars = []
+        rows: list[list[Any]] = [
+            [
+                p(h, s.head)
+                for h in ("", "Item (exact A-11 wording)", "1", "2", "3", "4", "5", "n", "Agree")
+            ]
+        ]
+        order = {column: i for i, (_, column) in enumerate(REPORTING_QUESTIONS)}
+        items = sorted(data.survey_items, key=lambda it: order.get(it.key, len(order)))
+        for item in items:
+            counts = data.survey.counts.get(item.key, {})
+            answered = sum(counts.values())
+            q = _Q_LABEL.get(item.key, "–")
+            bars.append((f"{q} {item.driver}" if q != "–" else item.driver, counts))
+            wording = fill(item.wording, program, self.study.agency)
+            rows.append(
+                [
+                    q,
+                    p(f"{item.driver}: {wording}", s.cell),
+                    *[str(counts.get(k, 0)) for k in range(1, 6)],
+                    str(answered),
+                    pct(counts.get(4, 0) + counts.get(5, 0), answered),
+                ]
+            )
+        widths = [10 * mm, 86 * mm] + [11 * mm] * 5 + [13 * mm, 14 * mm]
+        chart = likert_bars(bars, self.width)
+        out.append(KeepTogether([chart, Spacer(1, 6), table(rows, widths, numeric_from=2)]))
+        out.append(
+            p(
+                "Q1–Q7 are the quarterly reporting questions (q1 satisfaction … q7 "
+                "employee); equity is asked but not part of the quarterly counts.",
+                s.muted,
+            )
+        )
+        return out
+
+    def appendix(self) -> list[Flowable]:
+        s = self.s
+        out: list[Flowable] = [PageBreak(), p("Appendix: sessions in this report", s.h1)]
+        if not self.data.sessions:
+            return out + self.none("No sessions match this selection.")
+        widths = [29 * mm, 18 * mm, 21 * mm, 19 * mm, 40 * mm, 31 * mm, 11 * mm, 9 * mm]
+        rows: list[list[Any]] = [
+            [
+                p(h, s.head)
+                for h in (
+                    "Started (UTC)",
+                    "Participant",
+                    "Mode",
+                    "Status",
+                    "Site",
+                    "Researcher",
+                    "Steps",
+                    "A-11",
+                )
+            ]
+        ]
+        cache: dict[tuple[str, int], Any] = {}
+
+        def cell(value: str | None, col: int) -> Any:
+            # Plain strings are much faster to lay out than paragraphs; names that need
+            # another font or would not fit become paragraphs (wrapping, font fallback).
+            text = value or "–"
+            key = (text, col)
+            if key not in cache:
+                fits = text_width(text, REGULAR, 8) <= widths[col] - 8
+                cache[key] = text if fits and text.isascii() else None
+            return cache[key] if cache[key] is not None else p(text, s.cell)
+
+        for row in self.data.sessions:
+            rows.append(
+                [
+                    row.started_at.strftime("%Y-%m-%d %H:%M"),
+                    cell(row.participant_code, 1),
+                    row.mode.capitalize(),
+                    row.status.replace("_", " "),
+                    cell(row.site, 4),
+                    cell(row.researcher, 5),
+                    str(row.captures),
+                    "yes" if row.surveyed else "–",
+                ]
+            )
+        out.append(table(rows, widths, numeric_from=6))
+        return out
+
+
+def write_study_pdf(
+    target: IO[bytes],
+    data: StudyReportData,
+    *,
+    exported_at: datetime,
+    on_progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> int:
+    """Lay the report out into ``target``; returns the number of pages."""
+    styles = make_styles()
+    doc = ReportDocument(
+        target, study_name=data.journey.study.name, title="Study report", exported_at=exported_at
+    )
+    story = StudyReport(data, doc, styles).story()
+    pages = _build(doc, story, on_progress, cancelled)
+    return pages
+
+
+def _build(
+    doc: ReportDocument,
+    story: list[Flowable],
+    on_progress: Progress | None,
+    cancelled: Cancelled | None,
+) -> int:
+    total = [max(1, len(story))]
+
+    def progress(kind: str, value: int) -> None:
+        if cancelled is not None and cancelled():
+            raise ExportCancelled("Export cancelled; no file was written.")
+        if kind == "SIZE_EST":
+            total[0] = max(1, value)
+        elif kind == "PROGRESS" and on_progress is not None:
+            on_progress(min(value, total[0]), total[0])
+
+    doc.setProgressCallBack(progress)
+    doc.build(story, canvasmaker=doc.numbered_canvas())
+    return int(doc.page)
