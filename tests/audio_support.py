@@ -45,13 +45,18 @@ class FakeStream:
 class FakeBackend:
     """Deterministic: the test pushes blocks into the recorder's callback itself."""
 
-    def __init__(self, fail: Exception | None = None) -> None:
+    def __init__(
+        self, fail: Exception | None = None, devices: list[AudioDevice] | None = None
+    ) -> None:
         self.fail = fail
+        self._devices = devices
         self.inputs: list[FakeStream] = []
         self.outputs: list[FakeStream] = []
         self.opened: list[dict[str, object]] = []
 
     def devices(self) -> list[AudioDevice]:
+        if self._devices is not None:
+            return self._devices
         return [AudioDevice(0, "Fake mic", "fake", 1, 0, 16000.0, True, False),
                 AudioDevice(1, "Fake speaker", "fake", 0, 2, 16000.0, False, True)]  # fmt: skip
 

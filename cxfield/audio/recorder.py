@@ -116,6 +116,7 @@ class Recorder:
         self.overflows = 0
         self.dropped_blocks = 0
         self.failure: str | None = None
+        self.started_at: float | None = None
         self.first_block_at: float | None = None
         self.last_block_at: float | None = None
         self._level = Level(0.0, 0.0, False)
@@ -146,6 +147,7 @@ class Recorder:
             self._thread.daemon = True  # never keeps a dying app alive; the file stays valid
             self._thread.start()
             self._state = RecorderState.RECORDING
+            self.started_at = self.clock()
             self._stream.start()
         except BaseException:
             self._abort_start()
@@ -230,10 +232,10 @@ class Recorder:
         level = self._level
         return Level(level.peak, level.rms, self.clock() < self._clip_until)
 
-    def seconds_since_last_block(self) -> float | None:
-        if self.last_block_at is None:
-            return None
-        return self.clock() - self.last_block_at
+    def seconds_since_last_block(self) -> float:
+        """How long the microphone has been silent (no callbacks), since start if never heard."""
+        last = self.last_block_at if self.last_block_at is not None else self.started_at
+        return 0.0 if last is None else self.clock() - last
 
     # --- the audio thread: copy and count, nothing else -----------------------------
 
