@@ -10,11 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cxfield.export.atomic import atomic_file, check_target
 from cxfield.export.filters import FilterRequest, resolve_filter
 from cxfield.export.layout import ExportCancelled
 from cxfield.storage.database import Database
+
+if TYPE_CHECKING:
+    from cxfield.export.data import StudyRows
 
 Progress = Callable[[int, int], None]
 Cancelled = Callable[[], bool]
@@ -88,3 +92,139 @@ def export_study_pdf(
         )
     on_progress(SCALE, SCALE)
     return result
+
+
+def export_session_pdf(
+    database: Database,
+    session_id: str,
+    path: Path,
+    *,
+    transcript: bool = True,
+    on_progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+    now: datetime | None = None,
+) -> ExportResult:
+    """Write the session summary PDF (with the transcript appendix unless switched off)."""
+    from cxfield.export.session_pdf import write_session_pdf
+    from cxfield.services.sessions import session_detail
+    from cxfield.services.studies import get_study
+
+    on_progress = on_progress or _noop_progress
+    cancelled = cancelled or _never
+    check_target(path)
+    detail = session_detail(database, session_id)
+    study = get_study(database, detail["study"]["id"])
+    on_progress(SCALE // 10, SCALE)
+    result = ExportResult([Path(path).expanduser().absolute()])
+    with atomic_file(path) as handle:
+        result.pages = write_session_pdf(
+            handle,
+            detail,
+            study,
+            exported_at=now or datetime.now(UTC),
+            transcript=transcript,
+            on_progress=_scaled(on_progress, SCALE // 10, SCALE),
+            cancelled=cancelled,
+        )
+    on_progress(SCALE, SCALE)
+    return result
+
+
+def _load(
+    database: Database, study_id: str, request: FilterRequest | None
+) -> tuple[StudyRows, list[str]]:
+    from cxfield.export.data import load_rows
+
+    request = request or FilterRequest()
+    resolved = resolve_filter(database, study_id, request, default_all=True)
+    rows = load_rows(
+        database, study_id, resolved.flt, resolved.description, all_participants=request.empty
+    )
+    messages = []
+    if not rows.sessions:
+        messages.append("No sessions match; the tables hold only their header rows.")
+    return rows, messages
+
+
+def export_study_csv(
+    database: Database,
+    study_id: str,
+    folder: Path,
+    request: FilterRequest | None = None,
+    *,
+    on_progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> ExportResult:
+    """Write the study's tables as CSV files into ``folder`` (all or none)."""
+    from cxfield.export.atomic import check_folder
+    from cxfield.export.csv_tables import write_csv_tables
+
+    on_progress = on_progress or _noop_progress
+    cancelled = cancelled or _never
+    check_folder(folder)
+    on_progress(0, SCALE)
+    rows, messages = _load(database, study_id, request)
+    _check(cancelled)
+    on_progress(SCALE // 2, SCALE)
+    paths = write_csv_tables(
+        Path(folder),
+        rows,
+        on_table=_scaled(on_progress, SCALE // 2, SCALE),
+        check=lambda: _check(cancelled),
+    )
+    return ExportResult(paths, messages)
+
+
+def export_study_json(
+    database: Database,
+    study_id: str,
+    path: Path,
+    request: FilterRequest | None = None,
+    *,
+    on_progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+    now: datetime | None = None,
+) -> ExportResult:
+    """Write the whole study as one JSON document."""
+    from cxfield.export.json_doc import write_json
+
+    on_progress = on_progress or _noop_progress
+    cancelled = cancelled or _never
+    check_target(path)
+    on_progress(0, SCALE)
+    rows, messages = _load(database, study_id, request)
+    _check(cancelled)
+    on_progress(SCALE // 2, SCALE)
+    with atomic_file(path, "w", encoding="utf-8") as handle:
+        write_json(handle, rows, now or datetime.now(UTC), lambda: _check(cancelled))
+    on_progress(SCALE, SCALE)
+    return ExportResult([Path(path).expanduser().absolute()], messages)
+
+
+def export_a11_csv(
+    database: Database,
+    study_id: str,
+    quarter: str,
+    path: Path,
+    *,
+    on_progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> ExportResult:
+    """Write the A-11 quarterly counts (q1..q7 at points 1..5, sessions, responses)."""
+    from cxfield.export.a11_csv import write_a11_csv
+    from cxfield.services.analysis import a11_quarter_counts
+    from cxfield.services.studies import get_study
+
+    on_progress = on_progress or _noop_progress
+    cancelled = cancelled or _never
+    check_target(path)
+    study = get_study(database, study_id)
+    counts = a11_quarter_counts(database, study_id, quarter)
+    _check(cancelled)
+    with atomic_file(path, "w", encoding="utf-8-sig", newline="") as handle:
+        write_a11_csv(handle, study, counts)
+    on_progress(SCALE, SCALE)
+    messages = []
+    if counts.responses == 0:
+        messages.append(f"No survey responses in {counts.quarter}; every count is 0.")
+    return ExportResult([Path(path).expanduser().absolute()], messages)

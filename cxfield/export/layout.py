@@ -67,6 +67,7 @@ class Styles:
     cell_right: ParagraphStyle
     head: ParagraphStyle
     quote: ParagraphStyle
+    cell_quote: ParagraphStyle
     note: ParagraphStyle
 
 
@@ -104,6 +105,7 @@ def make_styles() -> Styles:
         quote=_style(
             "quote", fontName=ITALIC, fontSize=9, leading=12.5, leftIndent=8, spaceAfter=3
         ),
+        cell_quote=_style("cell_quote", fontName=ITALIC, fontSize=8, leading=10),
         note=_style(
             "note",
             fontSize=8.5,

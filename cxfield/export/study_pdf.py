@@ -533,11 +533,11 @@ def write_study_pdf(
         target, study_name=data.journey.study.name, title="Study report", exported_at=exported_at
     )
     story = StudyReport(data, doc, styles).story()
-    pages = _build(doc, story, on_progress, cancelled)
+    pages = build(doc, story, on_progress, cancelled)
     return pages
 
 
-def _build(
+def build(
     doc: ReportDocument,
     story: list[Flowable],
     on_progress: Progress | None,

@@ -1,0 +1,93 @@
+"""`cxfield export ...`: PDF session summaries and study reports, CSV/JSON data, A-11 counts.
+
+Each written file's path is printed on stdout (one per line); notes go to stderr."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from cxfield.app import AppContext
+from cxfield.cli.common import command, group, status
+from cxfield.domain.errors import ValidationError
+from cxfield.export import jobs
+from cxfield.export.filters import FilterRequest
+
+
+def register(subparsers: Any) -> None:
+    sub = group(subparsers, "export", "export PDF reports, CSV/JSON data and A-11 counts")
+
+    p = command(sub, "session", _session, "PDF summary of one session")
+    p.add_argument("id", metavar="ID", help="session id")
+    p.add_argument("--pdf", metavar="OUT", required=True, help="PDF file to write")
+    p.add_argument("--no-transcript", action="store_true", help="leave out the transcript appendix")
+
+    p = command(
+        sub,
+        "study",
+        _study,
+        "study report (PDF), data tables (CSV, one file per table) or one JSON document",
+    )
+    p.add_argument("id", metavar="ID", help="study id")
+    p.add_argument("--pdf", metavar="OUT", help="write the study report PDF")
+    p.add_argument("--csv", metavar="DIR", help="write the CSV tables into this folder")
+    p.add_argument("--json", metavar="OUT", help="write the whole study as one JSON file")
+    f = p.add_argument_group("filters (sessions to include)")
+    f.add_argument("--from", dest="date_from", metavar="DATE", help="first day, YYYY-MM-DD")
+    f.add_argument("--to", dest="date_to", metavar="DATE", help="last day, YYYY-MM-DD")
+    f.add_argument("--site", metavar="SITE", help="site id or name")
+    f.add_argument("--researcher", metavar="NAME", help="researcher id or name")
+    f.add_argument("--segment", metavar="KEY=VALUE", help="e.g. language=Spanish")
+    f.add_argument(
+        "--status",
+        action="append",
+        default=[],
+        metavar="STATUS",
+        help="draft, submitted, approved, has_issues, rejected (repeat or comma-separate); "
+        "default: reports leave rejected sessions out, CSV/JSON keep every status",
+    )
+
+    p = command(sub, "a11", _a11, "A-11 quarterly counts per question (CSV)")
+    p.add_argument("id", metavar="STUDY_ID", help="study id")
+    p.add_argument("--quarter", required=True, metavar="YYYYQN", help="e.g. 2026Q4")
+    p.add_argument("--csv", metavar="OUT", required=True, help="CSV file to write")
+
+
+def _report(result: jobs.ExportResult) -> int:
+    for message in result.messages:
+        status(f"cxfield: note: {message}")
+    for path in result.paths:
+        print(path)
+    return 0
+
+
+def _session(ctx: AppContext, args: argparse.Namespace) -> int:
+    result = jobs.export_session_pdf(
+        ctx.db, args.id, Path(args.pdf), transcript=not args.no_transcript
+    )
+    return _report(result)
+
+
+def _study(ctx: AppContext, args: argparse.Namespace) -> int:
+    if not (args.pdf or args.csv or args.json):
+        raise ValidationError("Say what to export: --pdf OUT, --csv DIR and/or --json OUT.")
+    request = FilterRequest(
+        date_from=args.date_from,
+        date_to=args.date_to,
+        site=args.site,
+        researcher=args.researcher,
+        segment=args.segment,
+        statuses=tuple(args.status),
+    )
+    if args.pdf:
+        _report(jobs.export_study_pdf(ctx.db, args.id, Path(args.pdf), request))
+    if args.csv:
+        _report(jobs.export_study_csv(ctx.db, args.id, Path(args.csv), request))
+    if args.json:
+        _report(jobs.export_study_json(ctx.db, args.id, Path(args.json), request))
+    return 0
+
+
+def _a11(ctx: AppContext, args: argparse.Namespace) -> int:
+    return _report(jobs.export_a11_csv(ctx.db, args.id, args.quarter, Path(args.csv)))
