@@ -1,0 +1,139 @@
+"""Timestamped notes and quotes of the runner (Ctrl+N / Ctrl+Q).
+
+The moment is stamped when the key is pressed, not when typing ends.  The draft being
+typed is kept in a local setting as you type, so even an unsent note survives a crash."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cxfield.domain.vocabulary import NoteTag
+from cxfield.storage.models import Note
+
+_TAG_LABELS = {
+    NoteTag.QUOTE: "quote",
+    NoteTag.PAIN_POINT: "pain point",
+    NoteTag.IDEA: "idea",
+    NoteTag.WORKAROUND: "workaround",
+    NoteTag.BARRIER: "barrier",
+    NoteTag.HARM: "harm",
+    NoteTag.EQUITY: "equity",
+}
+_HASHTAG = re.compile(r"#([a-z_]+)")
+
+
+def format_offset(ms: int) -> str:
+    seconds = max(0, ms // 1000)
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def split_tags(text: str) -> tuple[str, list[str]]:
+    """Pull known #tags out of a note's text ("#idea" or "#pain_point")."""
+    known = {t.value for t in NoteTag}
+    tags = [t for t in _HASHTAG.findall(text.lower()) if t in known]
+    clean = _HASHTAG.sub(lambda m: "" if m.group(1) in known else m.group(0), text)
+    return " ".join(clean.split()), tags
+
+
+class NoteInput(QLineEdit):
+    escaped = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Escape:
+            self.escaped.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class NoteBar(QWidget):
+    #: (text, tags, stamped moment or None)
+    submitted = Signal(str, list, object)
+    draft_changed = Signal(str)
+    escaped = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        heading = QLabel("Notes and quotes")
+        heading.setObjectName("section")
+        layout.addWidget(heading)
+        self.list = QListWidget()
+        self.list.setAccessibleName("Timestamped notes and quotes")
+        self.list.setWordWrap(True)
+        heading.setBuddy(self.list)
+        layout.addWidget(self.list, 1)
+        self.stamp = QLabel("Ctrl+N note · Ctrl+Q quote · Enter saves")
+        self.stamp.setObjectName("hint")
+        layout.addWidget(self.stamp)
+        self.input = NoteInput()
+        self.input.setAccessibleName("Note text; #idea style tags allowed; Enter saves")
+        self.input.setPlaceholderText("Type a note, Enter to save")
+        self.input.returnPressed.connect(self._submit)
+        self.input.textEdited.connect(self.draft_changed.emit)
+        self.input.escaped.connect(self.escaped.emit)
+        layout.addWidget(self.input)
+        grid = QGridLayout()
+        self.tags: dict[str, QCheckBox] = {}
+        for index, (tag, label) in enumerate(_TAG_LABELS.items()):
+            check = QCheckBox(label)
+            check.setAccessibleName(f"Tag {label}")
+            grid.addWidget(check, index // 3, index % 3)
+            self.tags[tag.value] = check
+        layout.addLayout(grid)
+        self.add = QPushButton("Add note")
+        self.add.clicked.connect(self._submit)
+        layout.addWidget(self.add)
+        self._moment: datetime | None = None
+
+    def begin(self, moment: datetime, offset_ms: int, *, quote: bool) -> None:
+        """Ctrl+N / Ctrl+Q: stamp the moment and put the cursor in the field."""
+        self._moment = moment
+        kind = "Quote" if quote else "Note"
+        self.stamp.setText(f"{kind} at {format_offset(offset_ms)} — Enter saves, Esc returns")
+        self.tags[NoteTag.QUOTE.value].setChecked(quote)
+        self.input.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def set_draft(self, text: str) -> None:
+        self.input.setText(text)
+
+    def show_notes(self, notes: list[Note]) -> None:
+        self.list.clear()
+        for note in notes:
+            tags = f"  [{', '.join(t.replace('_', ' ') for t in note.tags)}]" if note.tags else ""
+            item = QListWidgetItem(f"{format_offset(note.session_offset_ms)}  {note.text}{tags}")
+            item.setData(Qt.ItemDataRole.UserRole, note.id)
+            self.list.addItem(item)
+        self.list.scrollToBottom()
+
+    def _submit(self) -> None:
+        text, tags = split_tags(self.input.text())
+        if not text:
+            return
+        tags = [t for t, check in self.tags.items() if check.isChecked()] + [
+            t for t in tags if not self.tags[t].isChecked()
+        ]
+        self.submitted.emit(text, tags, self._moment)
+
+    def clear_after_save(self) -> None:
+        self.input.clear()
+        self._moment = None
+        for check in self.tags.values():
+            check.setChecked(False)
+        self.stamp.setText("Saved. Ctrl+N note · Ctrl+Q quote")
+        self.draft_changed.emit("")

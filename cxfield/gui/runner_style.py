@@ -1,0 +1,62 @@
+"""Look of the runner: large type for arm's length, visible focus, calm colours."""
+
+from __future__ import annotations
+
+from cxfield.gui.widgets import FOCUS_STYLE
+
+RUNNER_STYLE = (
+    "QWidget { font-size: 13pt; }"
+    "QLabel#header { font-size: 14pt; }"
+    "QLabel#elapsed { font-size: 22pt; font-weight: 600; font-family: monospace;"
+    " padding: 0 12px; }"
+    "QLabel#saveStatus { color: #2e7d32; padding: 0 8px; }"
+    'QLabel#saveStatus[ok="false"] { color: #b71c1c; font-weight: 600; }'
+    "QLabel#stepTitle { font-size: 22pt; font-weight: 600; }"
+    "QLabel#stepMeta { color: #455a64; }"
+    "QLabel#section { font-weight: 600; margin-top: 6px; }"
+    "QLabel#hint { color: #455a64; font-size: 11pt; }"
+    "QLabel#banner { background: #fff3e0; border: 2px solid #e65100; padding: 6px; }"
+    "QLabel#observation { background: #e3f2fd; border: 1px solid #1565c0; padding: 6px; }"
+    "QLabel#statement { font-size: 14pt; }"
+    "QFrame#likert { border: 1px solid #cfd8dc; border-radius: 6px; }"
+    "QFrame#likert:focus { border: 3px solid #1565c0; background: #f5f9ff; }"
+    "QPushButton#point { min-width: 104px; min-height: 62px; padding: 4px; font-size: 12pt; }"
+    "QPushButton#point:checked { background: #263238; color: white; }"
+    "QPushButton#chip { border: 2px solid #90a4ae; border-radius: 14px; padding: 4px 12px; }"
+    "QPushButton#chip:checked { background: #263238; color: white; border-color: #263238; }"
+    "QPushButton#intensity { min-width: 36px; padding: 4px; }"
+    "QPushButton#intensity:checked, QPushButton#pain:checked { background: #263238;"
+    " color: white; }"
+    "QTreeWidget::item { padding: 4px 2px; }"
+    "QTreeWidget::item:selected { background: #1565c0; color: white; }" + FOCUS_STYLE
+)
+
+SHORTCUT_HELP = {
+    "interview": (
+        "1–5 feeling · letter on a chip = emotion · P pain point · −/+ intensity · "
+        "PgDn/PgUp next/previous step · Ctrl+G step list · Ctrl+N note · Ctrl+Q quote · "
+        "Esc back to keys · Ctrl+U survey · Ctrl+Shift+F finish · F1 all keys"
+    ),
+    "observation": (
+        "M customer entered this step · N entered the next step · W left the step (waiting) · "
+        "1–5 feeling seen · letters emotions · PgDn/PgUp move · Ctrl+N note · "
+        "Ctrl+Shift+F finish · F1 all keys"
+    ),
+    "full": "\n".join(
+        [
+            "1 … 5  how the step felt (very negative … very positive); 0 clears",
+            "Letter shown on a chip  toggle that emotion",
+            "P  pain point on/off",
+            "− / +  intensity down / up",
+            "PgDn, Alt+→, Ctrl+Enter  next step;  PgUp, Alt+←  previous step",
+            "Ctrl+G  go to the step list (Up/Down to visit any step)",
+            "Tab / Shift+Tab  move between fields; Esc leaves a text field",
+            "Ctrl+N  timestamped note;  Ctrl+Q  timestamped quote;  Enter saves it",
+            "Ctrl+U  A-11 survey (keys 1–5 answer and move on)",
+            "Observation: M entered this step, N entered the next step, W left (waiting)",
+            "Ctrl+Shift+F  finish the session;  Ctrl+W  close (kept as a draft)",
+            "F5  reload the journey map (after edits)",
+            "Everything is saved as you go; there is no save button.",
+        ]
+    ),
+}
