@@ -74,7 +74,6 @@ class SessionRunner(QMainWindow):
         self._pending: dict[str, dict[str, Any]] = {}
         self._text_step: str | None = None
         self._closing_done = False
-        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.resize(1366, 740)
         self._build()
         self._build_shortcuts()
@@ -227,6 +226,8 @@ class SessionRunner(QMainWindow):
         return None
 
     def _stage_name(self, step: Step) -> str:
+        if step.id not in {s.id for s in self.state.journey.steps}:
+            return "Removed from map"
         for stage in self.state.journey.stages:
             if stage.stage.id == step.stage_id:
                 return stage.stage.name
