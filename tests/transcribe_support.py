@@ -84,7 +84,9 @@ def place(total_s: float, parts: list[tuple[float, np.ndarray]]) -> np.ndarray:
     return out
 
 
-def session_with_recording(ctx: object, samples: np.ndarray, name: str = "Test study") -> tuple[str, str]:
+def session_with_recording(
+    ctx: object, samples: np.ndarray, name: str = "Test study"
+) -> tuple[str, str]:
     """A study, a session and a finished 16 kHz recording of ``samples``: (session, recording)."""
     from cxfield.domain.ids import new_id
     from cxfield.storage.models import Recording, ResearchSession, Study

@@ -193,8 +193,9 @@ class ModelStore:
         expected = official_models().get(name)
         if expected is not None and digest != expected:
             raise ValidationError(
-                f"{display_name or path.name} is not the official {name} model: its SHA-256 does not match "
-                "whisper's (the copy is corrupt or truncated, or it is another model). "
+                f"{display_name or path.name} is not the official {name} model: its SHA-256 "
+                "does not match whisper's (the copy is corrupt or truncated, or it is "
+                "another model). "
                 "Copy it again, or import it under another name with --name."
             )
         dims = inspect_checkpoint(path, display_name)
@@ -266,9 +267,18 @@ def inspect_checkpoint(path: Path, display_name: str | None = None) -> dict[str,
 
     problem = f"{display_name or path.name} is not a usable Whisper checkpoint"
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        try:
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        except RuntimeError as exc:
+            if "mmap" not in str(exc):
+                raise
+            # a legacy (pre-zip) torch file cannot be memory-mapped: read it normally
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for truncated/corrupt zips
-        raise ValidationError(f"{problem} (the file is truncated or corrupt: {exc}).") from exc
+        # torch's own text is long and about pickling; the user needs the conclusion
+        raise ValidationError(
+            f"{problem} (the file is truncated or corrupt); copy it again from the source."
+        ) from exc
     if not isinstance(checkpoint, dict) or not {"dims", "model_state_dict"} <= checkpoint.keys():
         raise ValidationError(f"{problem} (no 'dims' and 'model_state_dict' in it).")
     try:

@@ -100,6 +100,28 @@ class TimeMap:
             total += length
         self.joined_length = total
 
+    def span_to_original(self, start: float, end: float) -> tuple[float, float]:
+        """A segment's times on the original clock.  A segment that crosses a join (the
+        model heard two speech regions as one sentence) is placed in the region holding
+        most of it, so no segment spans a skipped silence."""
+        a = self.to_original(start)
+        b = self.to_original(end, is_end=True)
+        first = max(
+            bisect_right(self.joined_starts, min(max(start, 0.0), self.joined_length)) - 1, 0
+        )
+        if b - a <= (end - start) + 1e-6 or first >= len(self.lengths) - 1:
+            return a, b
+        best, best_overlap = first, -1.0
+        for i in range(first, len(self.lengths)):
+            lo, hi = self.joined_starts[i], self.joined_starts[i] + self.lengths[i]
+            if lo >= end:
+                break
+            overlap = min(hi, end) - max(lo, start)
+            if overlap > best_overlap:
+                best, best_overlap = i, overlap
+        lo, hi = self.orig_starts[best], self.orig_starts[best] + self.lengths[best]
+        return min(max(a, lo), hi), max(min(b, hi), lo)
+
     def to_original(self, t: float, *, is_end: bool = False) -> float:
         t = min(max(t, 0.0), self.joined_length)
         i = bisect_right(self.joined_starts, t) - 1
@@ -152,8 +174,7 @@ class Transcriber:
         end_limit = offset_s + length_s
         segments = []
         for raw in result.get("segments", []):
-            start = time_map.to_original(float(raw["start"]))
-            end = time_map.to_original(float(raw["end"]), is_end=True)
+            start, end = time_map.span_to_original(float(raw["start"]), float(raw["end"]))
             start, end = min(start, end_limit), min(max(end, start), end_limit)
             words = None
             if raw.get("words") is not None:
@@ -231,11 +252,12 @@ def _window_progress(on_window: Callable[[float], None] | None) -> Iterator[None
     whisper has no progress callback; its module-level ``tqdm`` name is swapped for the
     duration of one call.  Only one transcription runs per worker process."""
     module = sys.modules.get("whisper.transcribe")
-    if on_window is None or module is None:
+    if module is None:
         yield
         return
     original = module.tqdm
-    report: Callable[[float], None] = on_window
+    # also without a listener: whisper's own bar must not print on the app's stderr
+    report: Callable[[float], None] = on_window or (lambda _share: None)
 
     class _Bar:
         def __init__(self, total: int = 0, **_: Any) -> None:
