@@ -41,8 +41,12 @@ def check_folder(path: Path, *, create: bool = True) -> Path:
     if folder.exists() and not folder.is_dir():
         raise ExportPathError(f"{folder} is a file, not a folder.")
     if not folder.exists():
-        if not create or not folder.parent.is_dir():
+        if not folder.parent.is_dir():
             raise ExportPathError(f"Cannot write to {folder}: {folder.parent} does not exist.")
+        if not create:
+            if not os.access(folder.parent, os.W_OK | os.X_OK):
+                raise ExportPathError(f"Cannot create {folder}: {folder.parent} is not writable.")
+            return folder
         try:
             folder.mkdir()
         except OSError as exc:
@@ -90,8 +94,10 @@ class AtomicFileSet:
     them."""
 
     def __init__(self, folder: Path) -> None:
+        self._created = not Path(folder).expanduser().exists()
         self.folder = check_folder(folder)
         self._pending: list[tuple[Path, Path]] = []
+        self._committed = False
 
     def open(self, name: str, mode: str = "w", **open_args: Any) -> IO[Any]:
         target = self.folder / name
@@ -113,6 +119,7 @@ class AtomicFileSet:
             raise ExportPathError(f"Cannot write to {self.folder}: {exc.strerror}.") from exc
         written = [target for _, target in self._pending]
         self._pending = []
+        self._committed = True
         return written
 
     def discard(self) -> None:
@@ -120,6 +127,9 @@ class AtomicFileSet:
             with suppress(OSError):
                 temp.unlink()
         self._pending = []
+        if self._created and not self._committed:
+            with suppress(OSError):
+                self.folder.rmdir()  # only if empty: a folder we made for nothing
 
     def __enter__(self) -> AtomicFileSet:
         return self

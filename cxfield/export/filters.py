@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -15,6 +16,8 @@ from cxfield.services.analysis import SessionFilter
 from cxfield.services.common import get_live
 from cxfield.storage.database import Database
 from cxfield.storage.models import Researcher, Site, Study
+
+Named = TypeVar("Named", Site, Researcher)
 
 ALL_STATUSES: tuple[str, ...] = tuple(s.value for s in SessionStatus)
 
@@ -135,16 +138,12 @@ def resolve_filter(
     return ResolvedFilter(flt, lines)
 
 
-def _by_id_or_name(
-    db: Session, model: type[Site] | type[Researcher], value: str, what: str
-) -> Site | Researcher:
+def _by_id_or_name(db: Session, model: type[Named], value: str, what: str) -> Named:
     found = db.get(model, value.strip())
     if found is not None and found.deleted_at is None:
         return found
     wanted = value.strip().casefold()
-    rows: list[Site | Researcher] = list(
-        db.exec(select(model).where(col(model.deleted_at).is_(None))).all()
-    )
+    rows = list(db.exec(select(model).where(col(model.deleted_at).is_(None))).all())
     named = [m for m in rows if m.name.casefold() == wanted]
     if len(named) == 1:
         return named[0]

@@ -94,4 +94,4 @@ def runs(text: str, font: str) -> list[tuple[str, str]]:
 
 def text_width(text: str, font: str, size: float) -> float:
     """Width in points of ``text`` set in ``font`` with fallback."""
-    return sum(pdfmetrics.stringWidth(part, name, size) for name, part in runs(text, font))
+    return float(sum(pdfmetrics.stringWidth(part, name, size) for name, part in runs(text, font)))

@@ -161,7 +161,7 @@ def export_study_csv(
 
     on_progress = on_progress or _noop_progress
     cancelled = cancelled or _never
-    check_folder(folder)
+    check_folder(folder, create=False)
     on_progress(0, SCALE)
     rows, messages = _load(database, study_id, request)
     _check(cancelled)

@@ -18,7 +18,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Table, TableStyle
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Table, TableStyle
 
 from cxfield.domain.errors import CxfieldError
 from cxfield.export.fonts import BOLD, ITALIC, REGULAR, register_fonts, runs
@@ -170,10 +170,11 @@ def draw_runs(
         canvas.setFont(name, size)
         canvas.drawString(x, y, part)
         x += canvas.stringWidth(part, name, size)
-    return width
+    return float(width)
 
 
-ProgressHook = Callable[[int, int], None]
+Progress = Callable[[int, int], None]
+Cancelled = Callable[[], bool]
 
 
 class ReportDocument(BaseDocTemplate):  # type: ignore[misc]  # reportlab is untyped
@@ -193,6 +194,8 @@ class ReportDocument(BaseDocTemplate):  # type: ignore[misc]  # reportlab is unt
             author="cxfield",
             subject=subject or title,
             creator="cxfield",
+            # reportlab would otherwise reference (unembedded) Helvetica on every page
+            initialFontName=REGULAR,
         )
         self.study_name = study_name
         self.doc_title = title
@@ -302,3 +305,30 @@ def centered(style: ParagraphStyle) -> ParagraphStyle:
 def p(text: object, style: ParagraphStyle) -> UParagraph:
     """Plain text (any language) as a wrapping paragraph."""
     return UParagraph("" if text is None else str(text), style)
+
+
+def fmt_seconds(value: float) -> str:
+    minutes, seconds = divmod(int(round(value)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+def build(
+    doc: ReportDocument,
+    story: list[Flowable],
+    on_progress: Progress | None,
+    cancelled: Cancelled | None,
+) -> int:
+    total = [max(1, len(story))]
+
+    def progress(kind: str, value: int) -> None:
+        if cancelled is not None and cancelled():
+            raise ExportCancelled("Export cancelled; no file was written.")
+        if kind == "SIZE_EST":
+            total[0] = max(1, value)
+        elif kind == "PROGRESS" and on_progress is not None:
+            on_progress(min(value, total[0]), total[0])
+
+    doc.setProgressCallBack(progress)
+    doc.build(story, canvasmaker=doc.numbered_canvas())
+    return int(doc.page)

@@ -17,8 +17,17 @@ from cxfield.domain.survey import (
 )
 from cxfield.domain.vocabulary import VALENCE_LABELS, BlueprintLane
 from cxfield.export.charts import VALENCE_COLORS, CurvePoint, emotion_curve, signed
-from cxfield.export.layout import ReportDocument, Styles, make_styles, p, table
-from cxfield.export.study_pdf import Cancelled, Progress, build, fmt_seconds
+from cxfield.export.layout import (
+    Cancelled,
+    Progress,
+    ReportDocument,
+    Styles,
+    build,
+    fmt_seconds,
+    make_styles,
+    p,
+    table,
+)
 from cxfield.storage.models import Study
 
 

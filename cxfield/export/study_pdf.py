@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import IO, Any
 
@@ -25,9 +24,12 @@ from cxfield.export.charts import CurvePoint, emotion_curve, likert_bars, signed
 from cxfield.export.fonts import REGULAR, text_width
 from cxfield.export.journey_map import chunks, journey_figure
 from cxfield.export.layout import (
-    ExportCancelled,
+    Cancelled,
+    Progress,
     ReportDocument,
     Styles,
+    build,
+    fmt_seconds,
     make_styles,
     p,
     table,
@@ -36,16 +38,7 @@ from cxfield.export.study_data import StudyReportData
 from cxfield.services.analysis import MIN_SESSIONS_PER_SEGMENT
 from cxfield.storage.models import Step
 
-Progress = Callable[[int, int], None]
-Cancelled = Callable[[], bool]
-
 _Q_LABEL = {column: key.split("_")[0].upper() for key, column in REPORTING_QUESTIONS}
-
-
-def fmt_seconds(value: float) -> str:
-    minutes, seconds = divmod(int(round(value)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
 def fmt_valence(value: float | None) -> str:
@@ -535,24 +528,3 @@ def write_study_pdf(
     story = StudyReport(data, doc, styles).story()
     pages = build(doc, story, on_progress, cancelled)
     return pages
-
-
-def build(
-    doc: ReportDocument,
-    story: list[Flowable],
-    on_progress: Progress | None,
-    cancelled: Cancelled | None,
-) -> int:
-    total = [max(1, len(story))]
-
-    def progress(kind: str, value: int) -> None:
-        if cancelled is not None and cancelled():
-            raise ExportCancelled("Export cancelled; no file was written.")
-        if kind == "SIZE_EST":
-            total[0] = max(1, value)
-        elif kind == "PROGRESS" and on_progress is not None:
-            on_progress(min(value, total[0]), total[0])
-
-    doc.setProgressCallBack(progress)
-    doc.build(story, canvasmaker=doc.numbered_canvas())
-    return int(doc.page)
