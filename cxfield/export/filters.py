@@ -150,3 +150,40 @@ def _by_id_or_name(db: Session, model: type[Named], value: str, what: str) -> Na
     if len(named) > 1:
         raise ValidationError(f"Several {what}s are named {value!r}; give the id instead.")
     raise ValidationError(f"No {what} with id or name {value!r}.")
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """What a filter form can offer for a study (sites and researchers of its sessions)."""
+
+    sites: list[tuple[str, str]]  # (id, name)
+    researchers: list[tuple[str, str]]
+    #: (key, label, values) of the study's segment attributes
+    segments: list[tuple[str, str, list[str]]]
+
+
+def filter_choices(database: Database, study_id: str) -> FilterChoices:
+    from cxfield.storage.models import ResearchSession
+
+    with database.session() as db:
+        study = get_live(db, Study, study_id, "study")
+        live = (ResearchSession.study_id == study_id, col(ResearchSession.deleted_at).is_(None))
+        site_ids = set(db.exec(select(ResearchSession.site_id).where(*live).distinct()))
+        people_ids = set(db.exec(select(ResearchSession.researcher_id).where(*live).distinct()))
+        sites = sorted(
+            ((x.id, x.name) for x in db.exec(select(Site)) if x.id in site_ids),
+            key=lambda t: t[1].casefold(),
+        )
+        people = sorted(
+            ((x.id, x.name) for x in db.exec(select(Researcher)) if x.id in people_ids),
+            key=lambda t: t[1].casefold(),
+        )
+        segments = [
+            (
+                str(a.get("key")),
+                str(a.get("label") or a.get("key")),
+                [str(v) for v in a.get("values") or []],
+            )
+            for a in study.segment_attributes
+        ]
+    return FilterChoices(sites, people, segments)

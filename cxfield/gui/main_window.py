@@ -147,11 +147,21 @@ class MainWindow(QMainWindow):
         refresh.setShortcut(QKeySequence.StandardKey.Refresh)
         refresh.triggered.connect(self.refresh)
         file_menu.addAction(refresh)
+        export_action = QAction("&Export…", self)
+        export_action.setShortcut("Ctrl+E")
+        export_action.triggered.connect(self._open_export)
+        file_menu.addAction(export_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+
+    def _open_export(self) -> None:
+        # Imported on first use: the exporters pull in reportlab, not needed at start-up.
+        from cxfield.gui.export_dialog import open_export_dialog
+
+        open_export_dialog(self)
 
     def refresh(self) -> None:
         current = self.current_study_id()
