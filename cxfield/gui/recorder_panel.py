@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSizePolicy,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -112,8 +113,11 @@ class RecorderPanel(QWidget):
         parent: QWidget | None = None,
         *,
         free_space: FreeSpace | None = None,
+        compact: bool = False,
     ) -> None:
+        """``compact``: one row (plus a message line) for the session runner's top bar."""
         super().__init__(parent)
+        self.compact = compact
         self.ctx = ctx
         self.backend: AudioBackend = backend or SoundDeviceBackend()
         self.free_space = free_space
@@ -151,6 +155,24 @@ class RecorderPanel(QWidget):
         self.info.setWordWrap(True)
         self.info.setObjectName("recInfo")
 
+        if compact:
+            self._layout_compact()
+        else:
+            self._layout_full()
+        self.setStyleSheet(
+            "QLabel#recStatus { font-weight: 600; font-size: 12pt; }"
+            "QLabel#recElapsed { font-family: monospace; font-size: 16pt; }"
+            "QLabel#recClip { color: #c62828; font-weight: 600; }"
+            "QLabel#recInfo { color: #444; }"
+        )
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(POLL_MS)
+        self.timer.timeout.connect(self.poll)
+        self._list_devices()
+        self._update()
+
+    def _layout_full(self) -> None:
         grid = QGridLayout(self)
         grid.setContentsMargins(8, 8, 8, 8)
         top = QHBoxLayout()
@@ -171,18 +193,31 @@ class RecorderPanel(QWidget):
             buttons.addWidget(button)
         grid.addLayout(buttons, 4, 0, 1, 4)
         grid.addWidget(self.info, 5, 0, 1, 4)
-        self.setStyleSheet(
-            "QLabel#recStatus { font-weight: 600; font-size: 12pt; }"
-            "QLabel#recElapsed { font-family: monospace; font-size: 16pt; }"
-            "QLabel#recClip { color: #c62828; font-weight: 600; }"
-            "QLabel#recInfo { color: #444; }"
-        )
 
-        self.timer = QTimer(self)
-        self.timer.setInterval(POLL_MS)
-        self.timer.timeout.connect(self.poll)
-        self.refresh_devices()
-        self._update()
+    def _layout_compact(self) -> None:
+        self.clip_warning.setText("Clipping!")
+        self.clip_warning.setToolTip("Move the microphone back or speak more softly")
+        self.meter.setFixedWidth(110)
+        self.device.setMaximumWidth(200)
+        self.device.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.device.setMinimumContentsLength(12)
+        self.rescan.setText("↻")
+        self.rescan.setMaximumWidth(36)
+        self.elapsed.setStyleSheet("font-size: 12pt;")
+        self.elapsed.setToolTip("Time on the recording (pauses not counted)")
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        row = QHBoxLayout()
+        for widget in (
+            self.status, self.elapsed, self.meter, self.clip_warning, self.overflows,
+            self.device, self.rescan, self.record_button, self.pause_button, self.stop_button,
+        ):  # fmt: skip
+            row.addWidget(widget)
+        column.addLayout(row)
+        column.addWidget(self.info)
 
     # --- session and devices ------------------------------------------------------------
 
@@ -199,9 +234,13 @@ class RecorderPanel(QWidget):
         self._update()
 
     def refresh_devices(self) -> None:
+        """“Look again”: ask PortAudio for the devices anew (a microphone plugged in)."""
         refresh = getattr(self.backend, "refresh", None)
         if callable(refresh) and self.active is None:
             refresh()
+        self._list_devices()
+
+    def _list_devices(self) -> None:
         devices = input_devices(self.backend)
         remembered = recording_service.remembered_input_device(self.ctx.db)
         self.device.clear()
@@ -244,7 +283,7 @@ class RecorderPanel(QWidget):
             self._tell(str(exc))
         else:
             self.timer.start()
-            self.info.setText("")
+            self._set_info("")
             self.recording_started.emit(self.active.recording_id)
         self._update()
 
@@ -267,7 +306,7 @@ class RecorderPanel(QWidget):
         if summary["failure"]:
             self._tell(summary["failure"])
         else:
-            self.info.setText(
+            self._set_info(
                 f"Saved {format_clock(summary['duration_s'])} of audio "
                 f"({summary['overflows']} input overflows)."
             )
@@ -283,8 +322,12 @@ class RecorderPanel(QWidget):
         """Recording fields for a note taken now ({} when nothing is recording)."""
         return self.active.note_fields() if self.active is not None else {}
 
-    def _tell(self, text: str) -> None:
+    def _set_info(self, text: str) -> None:
         self.info.setText(text)
+        self.info.setVisible(bool(text) or not self.compact)
+
+    def _tell(self, text: str) -> None:
+        self._set_info(text)
         self.message.emit(text)
 
     # --- the 20 Hz poll -----------------------------------------------------------------
@@ -306,7 +349,7 @@ class RecorderPanel(QWidget):
         self.overflows.setStyleSheet("color: #c62828; font-weight: 600;" if lost else "")
         silent = recorder.seconds_since_last_block()
         if recorder.state is RecorderState.RECORDING and silent > SILENT_INPUT_S:
-            self.info.setText("No audio is arriving from the microphone. Check the cable.")
+            self._set_info("No audio is arriving from the microphone. Check the cable.")
 
     def _update(self) -> None:
         active = self.active
@@ -329,10 +372,10 @@ class RecorderPanel(QWidget):
             self.status.setStyleSheet("")
             if not self._consented:
                 self.status.setText("Recording off")
-                self.info.setText(self._consent_reason)
+                self._set_info(self._consent_reason)
             elif not self._has_mic:
                 self.status.setText("No microphone")
-                self.info.setText(NO_MIC_TEXT)
+                self._set_info(NO_MIC_TEXT)
             else:
                 self.status.setText("Not recording")
             self.overflows.setText("Overflows: 0" if active is None else self.overflows.text())

@@ -31,11 +31,13 @@ from PySide6.QtWidgets import (
 )
 
 from cxfield.app import AppContext
+from cxfield.audio.backend import AudioBackend
 from cxfield.domain.errors import ConflictError, CxfieldError
 from cxfield.domain.ids import as_utc, utcnow
 from cxfield.domain.vocabulary import BlueprintLane, SessionMode, SessionStatus
 from cxfield.gui.capture_panel import CapturePanel
 from cxfield.gui.note_bar import NoteBar, format_offset
+from cxfield.gui.recorder_panel import RecorderPanel
 from cxfield.gui.runner_style import RUNNER_STYLE, SHORTCUT_HELP
 from cxfield.gui.survey_page import SurveyPage
 from cxfield.gui.widgets import Debouncer, show_error
@@ -57,7 +59,14 @@ class SessionRunner(QMainWindow):
     session_finished = Signal(str)
     session_closed = Signal(str)
 
-    def __init__(self, ctx: AppContext, session_id: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        session_id: str,
+        parent: QWidget | None = None,
+        *,
+        audio_backend: AudioBackend | None = None,
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.session_id = session_id
@@ -76,6 +85,14 @@ class SessionRunner(QMainWindow):
         self._closing_done = False
         self.resize(1366, 740)
         self._build()
+        # Interviews get the recorder in the top bar; it is enabled only with recording consent.
+        self.recorder: RecorderPanel | None = None
+        self._note_recording: dict[str, Any] = {}
+        if not self.observing:
+            self.recorder = RecorderPanel(ctx, audio_backend, compact=True)
+            self.recorder.set_session(session_id)
+            self.recorder.message.connect(lambda text: self._set_status(text, ok=False))
+            self.add_recorder_widget(self.recorder)
         self._build_shortcuts()
         self._text_saver = Debouncer(self._save_texts)
         self._survey_saver = Debouncer(self._save_survey_comments)
@@ -483,10 +500,15 @@ class SessionRunner(QMainWindow):
 
     def begin_note(self, *, quote: bool) -> None:
         moment = utcnow()
+        # the recording's clock at the key press (exact across pauses), like the moment
+        self._note_recording = self.recorder.note_fields() if self.recorder else {}
         self.note_bar.begin(moment, self._offset_ms(moment), quote=quote)
 
     def _add_note(self, text: str, tags: list[str], moment: object) -> None:
         step = self.current if self.current and self.current != SURVEY else None
+        recording = self._note_recording if isinstance(moment, datetime) else {}
+        if not recording and self.recorder is not None:
+            recording = self.recorder.note_fields()
         try:
             capture.add_note(
                 self.ctx.db,
@@ -495,11 +517,13 @@ class SessionRunner(QMainWindow):
                 tags=tags,
                 step_id=step,
                 at=moment if isinstance(moment, datetime) else None,
+                **recording,
             )
         except CxfieldError as exc:
             show_error(self, exc)
             return
         self.note_bar.clear_after_save()
+        self._note_recording = {}
         self._save_note_draft()
         self.state.notes = capture.load_runner_state(self.ctx.db, self.session_id).notes
         self.note_bar.show_notes(self.state.notes)
@@ -637,6 +661,8 @@ class SessionRunner(QMainWindow):
         if self._closing_done:
             return
         self._closing_done = True
+        if self.recorder is not None:
+            self.recorder.shutdown()  # finalise the recording before the window goes
         self._clock.stop()
         self._retry.stop()
         self.lock.release()
