@@ -98,3 +98,35 @@ def test_repair_audio_cli(tmp_path: Path) -> None:
     assert (
         bad.returncode == 1 and bad.stderr.strip() == "cxfield: error: notes.txt is not a WAV file."
     )
+
+
+def test_disk_full_mid_write_keeps_a_valid_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC in the middle of a block: the partial frame is cut, the header fixed."""
+    import errno
+
+    from cxfield.audio import wavfile
+
+    path = tmp_path / "full.wav"
+    writer = WavWriter(path, 16000)
+    writer.write(tone(1.0).tobytes())
+    real_write = os.write
+
+    room = [101]  # an odd number of bytes is left: half a frame lands
+
+    def nearly_full(fd: int, data: bytes) -> int:
+        if room[0] == 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written = real_write(fd, bytes(data)[: room[0]])
+        room[0] -= written
+        return written
+
+    monkeypatch.setattr(wavfile.os, "write", nearly_full)
+    with pytest.raises(wavfile.DiskFullError, match="disk is full"):
+        writer.write(tone(1.0).tobytes())
+    monkeypatch.undo()
+    writer.close()
+    info = read_info(path)
+    assert not info.needs_repair and info.frames == 16000 + 50
+    assert sf.info(str(path)).frames == 16050
