@@ -51,3 +51,15 @@ def cli_env(**extra: str) -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+@pytest.fixture
+def whisper_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small random Whisper checkpoint (no weights can be downloaded), built once per
+    test session; see tests/transcribe_support.py."""
+    from tests.transcribe_support import build_checkpoint
+
+    path = tmp_path_factory.getbasetemp() / "whisper-test-ckpt.pt"
+    if not path.exists():
+        build_checkpoint(path.with_suffix(".tmp")).replace(path)
+    return path

@@ -27,12 +27,11 @@ from tests.transcribe_support import (
     place,
     session_with_recording,
     speech_like,
-    whisper_checkpoint,  # noqa: F401  (fixture)
 )
 
 
 @pytest.fixture
-def prepared(data_dir: Path, whisper_checkpoint: Path) -> Path:  # noqa: F811
+def prepared(data_dir: Path, whisper_checkpoint: Path) -> Path:
     ctx = open_app(data_dir)
     try:
         ModelStore(ctx.paths.models).import_file(whisper_checkpoint, "test")

@@ -23,12 +23,11 @@ from tests.transcribe_support import (
     place,
     session_with_recording,
     speech_like,
-    whisper_checkpoint,  # noqa: F401  (fixture)
 )
 
 
 @pytest.fixture
-def tctx(ctx: AppContext, whisper_checkpoint: Path) -> AppContext:  # noqa: F811
+def tctx(ctx: AppContext, whisper_checkpoint: Path) -> AppContext:
     ModelStore(ctx.paths.models).import_file(whisper_checkpoint, "test")
     fast_setup(ctx)
     return ctx

@@ -22,7 +22,6 @@ from tests.transcribe_support import (
     place,
     session_with_recording,
     speech_like,
-    whisper_checkpoint,  # noqa: F401  (fixture)
 )
 
 
@@ -60,7 +59,7 @@ def test_growing_wav_reader_and_cuts_at_pauses(tmp_path: Path) -> None:
 @pytest.mark.timeout(120)
 def test_live_transcription_leaves_only_the_last_stretch(
     ctx: AppContext,
-    whisper_checkpoint: Path,  # noqa: F811
+    whisper_checkpoint: Path,
 ) -> None:
     ModelStore(ctx.paths.models).import_file(whisper_checkpoint, "test")
     fast_setup(ctx)

@@ -12,14 +12,13 @@ import pytest
 from cxfield.domain.errors import NotFoundError, ValidationError
 from cxfield.transcribe.model_store import ModelError, ModelStore, official_models
 from tests.test_cli import run
-from tests.transcribe_support import whisper_checkpoint  # noqa: F401  (fixture)
 
 
 def _leftovers(root: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir()) if root.exists() else []
 
 
-def test_import_verifies_and_lists(tmp_path: Path, whisper_checkpoint: Path) -> None:  # noqa: F811
+def test_import_verifies_and_lists(tmp_path: Path, whisper_checkpoint: Path) -> None:
     store = ModelStore(tmp_path / "models")
     seen: list[tuple[int, int]] = []
     model = store.import_file(
@@ -43,7 +42,7 @@ def test_import_verifies_and_lists(tmp_path: Path, whisper_checkpoint: Path) -> 
 
 def test_bad_checkpoints_are_refused_and_leave_nothing(
     tmp_path: Path,
-    whisper_checkpoint: Path,  # noqa: F811
+    whisper_checkpoint: Path,
 ) -> None:
     store = ModelStore(tmp_path / "models")
     truncated = tmp_path / "usb" / "tiny.pt"
@@ -89,7 +88,7 @@ def test_download_offline_says_what_to_do(tmp_path: Path) -> None:
     assert _leftovers(store.root) == []
 
 
-def test_models_cli(data_dir: Path, whisper_checkpoint: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_models_cli(data_dir: Path, whisper_checkpoint: Path, tmp_path: Path) -> None:
     empty = run("models", "list", data_dir=data_dir)
     assert empty.returncode == 0 and "No models installed" in empty.stderr
     imported = run(

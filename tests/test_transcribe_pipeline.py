@@ -18,7 +18,6 @@ from tests.transcribe_support import (
     SR,
     place,
     speech_like,
-    whisper_checkpoint,  # noqa: F401  (fixture)
     write_wav,
 )
 
@@ -92,7 +91,7 @@ def test_blocks_are_windows_cut_at_pauses(tmp_path: Path) -> None:
 
 def test_silence_skipping_keeps_segment_times_on_the_recording(
     tmp_path: Path,
-    whisper_checkpoint: Path,  # noqa: F811
+    whisper_checkpoint: Path,
 ) -> None:
     import torch
     import whisper

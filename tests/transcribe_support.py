@@ -10,7 +10,6 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 SR = 16_000
 
@@ -42,17 +41,6 @@ def build_checkpoint(path: Path, dims: dict[str, int] | None = None, seed: int =
     torch.save(
         {"dims": dataclasses.asdict(model_dims), "model_state_dict": model.state_dict()}, path
     )
-    return path
-
-
-@pytest.fixture
-def whisper_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One small random checkpoint per test session (cached in the session's temp root)."""
-    path = tmp_path_factory.getbasetemp() / "whisper-test-ckpt.pt"
-    if not path.exists():
-        tmp = path.with_suffix(".tmp")
-        build_checkpoint(tmp)
-        tmp.replace(path)
     return path
 
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from cxfield import __version__
 from cxfield.app import AppContext
+from cxfield.gui.capture_actions import CaptureActions
 from cxfield.services import sessions as session_service
 from cxfield.services import studies as study_service
 from cxfield.services.sessions import SessionSummary
@@ -139,6 +140,8 @@ class MainWindow(QMainWindow):
         )
 
         self._build_menu()
+        # Study and Session menus, toolbar and the windows they open (capture feature).
+        self.capture_actions = CaptureActions(self)
         self.refresh()
 
     def _build_menu(self) -> None:
@@ -156,6 +159,39 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        self._build_transcription_menu()
+
+    def _build_transcription_menu(self) -> None:
+        # Transcription: the models page, a session's transcript, and the job queue, which
+        # resumes jobs a previous run left unfinished.
+        from cxfield.gui.models_page import show_models_dialog
+        from cxfield.gui.transcription_jobs import TranscriptionJobRunner
+
+        self.transcription_runner = TranscriptionJobRunner(self.ctx, self)
+        menu = self.menuBar().addMenu("&Transcription")
+        models = QAction("&Models…", self)
+        models.triggered.connect(lambda: show_models_dialog(self.ctx, self))
+        menu.addAction(models)
+        transcript = QAction("&Transcript of the selected session…", self)
+        transcript.setShortcut(QKeySequence("Ctrl+T"))
+        transcript.triggered.connect(self._open_transcript)
+        menu.addAction(transcript)
+        self.transcription_runner.start()
+
+    def _open_transcript(self) -> None:
+        from cxfield.gui.transcript_editor import TranscriptEditor
+
+        rows = self.session_table.selectionModel().selectedRows()
+        if not rows:
+            self.statusBar().showMessage("Select a session first.", 4000)
+            return
+        session = self.session_model.session_at(rows[0].row())
+        editor = TranscriptEditor(self.ctx, session.id, runner=self.transcription_runner)
+        editor.setWindowTitle(f"Transcript — {session.participant_code or session.id[:8]}")
+        editor.setWindowFlag(Qt.WindowType.Window)
+        editor.setParent(self, Qt.WindowType.Window)
+        editor.resize(1200, 760)
+        editor.show()
 
     def _open_export(self) -> None:
         # Imported on first use: the exporters pull in reportlab, not needed at start-up.

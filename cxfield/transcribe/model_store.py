@@ -196,7 +196,7 @@ class ModelStore:
                 f"{display_name or path.name} is not the official {name} model: its SHA-256 "
                 "does not match whisper's (the copy is corrupt or truncated, or it is "
                 "another model). "
-                "Copy it again, or import it under another name with --name."
+                "Copy it again, or import it under another name."
             )
         dims = inspect_checkpoint(path, display_name)
         return {
