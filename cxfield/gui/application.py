@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from cxfield.app import AppContext
@@ -39,6 +40,7 @@ def run(ctx: AppContext) -> int:
     app = create_application()
     window = MainWindow(ctx)
     window.show()
+    QTimer.singleShot(0, window.capture_actions.offer_resume)  # unfinished sessions
     for message in ctx.messages:
         QMessageBox.information(window, "cxfield", message)
     return app.exec()

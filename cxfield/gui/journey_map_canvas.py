@@ -1,0 +1,269 @@
+"""The journey map picture (QPainter): stages and steps as columns, the four blueprint
+lanes as rows, and under them the emotion curve over all sessions (mean with its spread
+per step), pain-point counts, observed times and representative quotes.
+
+All numbers come from SQL aggregates (services/analysis.py) loaded by :func:`load_map_data`
+off the GUI thread; painting only reads the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import (
+    QSizePolicy,
+    QWidget,
+)
+
+from cxfield.domain.vocabulary import BlueprintLane, Channel
+from cxfield.gui.curves import CurvePoint, draw_axis, draw_curve
+from cxfield.services import analysis, studies
+from cxfield.services.analysis import DurationStats, RankedText, SegmentCurves, StepAggregate
+from cxfield.services.studies import Journey
+from cxfield.storage.database import Database
+
+GUTTER, COLUMN = 180.0, 168.0
+LANE_H, CURVE_H, PAIN_H, TIME_H, QUOTE_H = 62.0, 240.0, 56.0, 30.0, 170.0
+LANE_COLOURS = {
+    BlueprintLane.USER: "#e3f2fd",
+    BlueprintLane.FRONTSTAGE: "#e8f5e9",
+    BlueprintLane.BACKSTAGE: "#fff8e1",
+    BlueprintLane.SUPPORT: "#f3e5f5",
+}
+
+
+@dataclass
+class MapData:
+    journey: Journey
+    aggregates: dict[str, StepAggregate]
+    quotes: dict[str, list[RankedText]]
+    times: dict[str, DurationStats]
+    sessions: int
+    segments: SegmentCurves | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def load_map_data(database: Database, study_id: str, segment_key: str | None) -> MapData:
+    """Everything the picture needs, from a handful of GROUP BY queries."""
+    journey = studies.get_journey(database, study_id)
+    aggregates = analysis.step_aggregates(database, study_id)
+    with database.session() as db:
+        from sqlalchemy import func
+        from sqlalchemy import select as sa_select
+
+        ids = analysis.filtered_sessions(study_id, analysis.SessionFilter()).subquery()
+        sessions = int(db.execute(sa_select(func.count()).select_from(ids)).scalar_one())
+    data = MapData(
+        journey=journey,
+        aggregates=aggregates,
+        quotes=analysis.representative_quotes(database, study_id, per_step=2),
+        times=analysis.observation_times(database, study_id),
+        sessions=sessions,
+    )
+    if segment_key:
+        data.segments = analysis.segment_curves(database, study_id, segment_key)
+    return data
+
+
+def _wrap_flags() -> int:
+    return int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop) | int(
+        Qt.TextFlag.TextWordWrap
+    )
+
+
+class JourneyCanvas(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: MapData | None = None
+        self.setAccessibleName("Journey map picture")
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+
+    def set_data(self, data: MapData) -> None:
+        self.data = data
+        steps = data.journey.steps
+        width = int(GUTTER + COLUMN * max(1, len(steps)) + 20)
+        height = int(self._curve_top() + CURVE_H + PAIN_H + TIME_H + QUOTE_H + 30)
+        self.setFixedSize(QSize(width, height))
+        self.setAccessibleDescription(self._summary())
+        self.update()
+
+    def _curve_top(self) -> float:
+        return 34 + 56 + LANE_H * 4 + 14
+
+    def _summary(self) -> str:
+        assert self.data is not None
+        parts = []
+        for step in self.data.journey.steps:
+            agg = self.data.aggregates.get(step.id)
+            if agg and agg.valence.mean is not None:
+                parts.append(f"{step.name} {agg.valence.mean:+.1f}, {agg.pain_points} pain points")
+        return "; ".join(parts)
+
+    def column_x(self, index: int) -> float:
+        return GUTTER + COLUMN * index
+
+    def paintEvent(self, _event: object) -> None:  # noqa: N802
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("white"))
+        if self.data is None:
+            painter.drawText(self.rect(), int(Qt.AlignmentFlag.AlignCenter), "Loading…")
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self._paint_columns(painter)
+        self._paint_lanes(painter)
+        self._paint_curve(painter)
+        self._paint_rows(painter)
+
+    def _paint_columns(self, painter: QPainter) -> None:
+        assert self.data is not None
+        bold = QFont(painter.font())
+        bold.setBold(True)
+        index = 0
+        for view in self.data.journey.stages:
+            span = max(1, len(view.steps))
+            rect = QRectF(self.column_x(index) + 2, 2, COLUMN * span - 4, 30)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor("#37474f"))
+            painter.drawRoundedRect(rect, 6, 6)
+            painter.setPen(QColor("white"))
+            painter.setFont(bold)
+            painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), view.stage.name)
+            index += len(view.steps)
+        painter.setFont(QFont(self.font()))
+        for i, step in enumerate(self.data.journey.steps):
+            rect = QRectF(self.column_x(i) + 4, 36, COLUMN - 8, 52)
+            painter.setPen(QColor("#212121"))
+            painter.drawText(rect, _wrap_flags(), f"{i + 1}. {step.name}")
+
+    def _paint_lanes(self, painter: QPainter) -> None:
+        assert self.data is not None
+        top = 34 + 56
+        steps = self.data.journey.steps
+        right = self.column_x(len(steps))
+        for row, lane in enumerate(BlueprintLane):
+            y = top + row * LANE_H
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(LANE_COLOURS[lane]))
+            painter.drawRect(QRectF(0, y, right, LANE_H))
+            painter.setPen(QColor("#263238"))
+            painter.drawText(
+                QRectF(6, y, GUTTER - 12, LANE_H),
+                int(Qt.AlignmentFlag.AlignVCenter) | int(Qt.TextFlag.TextWordWrap),
+                lane.label,
+            )
+            if row:
+                painter.setPen(QPen(QColor("#78909c"), 1, Qt.PenStyle.DashLine))
+                painter.drawLine(
+                    QRectF(0, y, right, 0).topLeft(), QRectF(0, y, right, 0).topRight()
+                )
+        for i, step in enumerate(steps):
+            row = list(BlueprintLane).index(BlueprintLane(step.lane))
+            card = QRectF(self.column_x(i) + 6, top + row * LANE_H + 5, COLUMN - 12, LANE_H - 10)
+            painter.setPen(QPen(QColor("#546e7a"), 1))
+            painter.setBrush(QColor("white"))
+            painter.drawRoundedRect(card, 6, 6)
+            painter.setPen(QColor("#212121"))
+            painter.drawText(
+                card.adjusted(4, 2, -4, -2),
+                _wrap_flags(),
+                f"{step.name}\n{Channel(step.channel).label}",
+            )
+
+    def _paint_curve(self, painter: QPainter) -> None:
+        assert self.data is not None
+        top = self._curve_top()
+        steps = self.data.journey.steps
+        band = QRectF(4, top + 24, self.column_x(len(steps)) - 4, CURVE_H - 44)
+        painter.setPen(QColor("#212121"))
+        title = QFont(painter.font())
+        title.setBold(True)
+        painter.setFont(title)
+        painter.drawText(
+            QRectF(6, top, 900, 20),
+            int(Qt.AlignmentFlag.AlignLeft),
+            f"How each step felt — mean valence ± spread, {self.data.sessions} sessions",
+        )
+        painter.setFont(QFont(self.font()))
+        draw_axis(painter, band, GUTTER)
+        points = []
+        for i, step in enumerate(steps):
+            agg = self.data.aggregates.get(step.id)
+            summary = agg.valence if agg else None
+            points.append(
+                CurvePoint(
+                    self.column_x(i) + COLUMN / 2,
+                    summary.mean if summary else None,
+                    summary.stdev if summary else None,
+                    summary.n if summary else 0,
+                )
+            )
+            if summary and summary.n:
+                painter.setPen(QColor("#546e7a"))
+                painter.drawText(
+                    QRectF(self.column_x(i), band.bottom() + 2, COLUMN, 16),
+                    int(Qt.AlignmentFlag.AlignHCenter),
+                    f"n = {summary.n}",
+                )
+        draw_curve(painter, band, points)
+
+    def _paint_rows(self, painter: QPainter) -> None:
+        assert self.data is not None
+        steps = self.data.journey.steps
+        right = self.column_x(len(steps))
+        y = self._curve_top() + CURVE_H
+        rows = (
+            ("Pain points", PAIN_H, self._pain_cell),
+            ("Observed time", TIME_H, self._time_cell),
+            ("What people said", QUOTE_H, self._quote_cell),
+        )
+        for label, height, cell_painter in rows:
+            painter.setPen(QColor("#263238"))
+            painter.drawText(
+                QRectF(6, y, GUTTER - 12, height),
+                int(Qt.AlignmentFlag.AlignTop) | int(Qt.TextFlag.TextWordWrap),
+                label,
+            )
+            painter.setPen(QPen(QColor("#cfd8dc"), 1))
+            painter.drawLine(QPointF(0, y), QPointF(right, y))
+            for i, step in enumerate(steps):
+                cell = QRectF(self.column_x(i) + 6, y + 4, COLUMN - 12, height - 8)
+                cell_painter(painter, cell, step.id)
+            y += height
+
+    def _pain_cell(self, painter: QPainter, cell: QRectF, step_id: str) -> None:
+        assert self.data is not None
+        agg = self.data.aggregates.get(step_id)
+        count = agg.pain_points if agg else 0
+        most = max([a.pain_points for a in self.data.aggregates.values()] + [1])
+        if count:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor("#c62828"))
+            painter.drawRect(QRectF(cell.left(), cell.top() + 22, cell.width() * count / most, 14))
+        painter.setPen(QColor("#212121"))
+        text = f"⚠ {count} pain point{'s' if count != 1 else ''}" if count else "—"
+        painter.drawText(cell, int(Qt.AlignmentFlag.AlignLeft), text)
+
+    def _time_cell(self, painter: QPainter, cell: QRectF, step_id: str) -> None:
+        assert self.data is not None
+        stats = self.data.times.get(step_id)
+        if stats is None:
+            return
+        minutes, seconds = int(stats.median_s // 60), int(stats.median_s % 60)
+        painter.setPen(QColor("#37474f"))
+        painter.drawText(
+            cell, int(Qt.AlignmentFlag.AlignLeft), f"{minutes}:{seconds:02d} (n={stats.n})"
+        )
+
+    def _quote_cell(self, painter: QPainter, cell: QRectF, step_id: str) -> None:
+        assert self.data is not None
+        quotes = self.data.quotes.get(step_id, [])
+        text = "\n\n".join(f"“{q.text}”" + (f" ×{q.count}" if q.count > 1 else "") for q in quotes)
+        italic = QFont(self.font())
+        italic.setPointSizeF(max(7.5, italic.pointSizeF() * 0.9))
+        painter.setFont(italic)
+        painter.setPen(QColor("#37474f"))
+        painter.drawText(
+            cell, int(Qt.AlignmentFlag.AlignLeft) | int(Qt.TextFlag.TextWordWrap), text
+        )
+        painter.setFont(QFont(self.font()))

@@ -1,0 +1,247 @@
+"""Participants of a study and the consent dialog.
+
+The consent dialog shows the study's current consent text and records interview consent
+and, separately, recording consent (which needs interview consent).  Withdrawing marks
+the participant and offers to really delete their sessions' content."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cxfield.app import AppContext
+from cxfield.domain.errors import CxfieldError
+from cxfield.domain.vocabulary import PREFER_NOT_TO_SAY
+from cxfield.gui.widgets import FOCUS_STYLE, show_error
+from cxfield.services import participants, studies
+from cxfield.services.participants import ParticipantInfo
+
+
+class ConsentDialog(QDialog):
+    """Add a participant (or record new consent for one) with segment values."""
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        study_id: str,
+        participant: ParticipantInfo | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.study = studies.get_study(ctx.db, study_id)
+        self.existing = participant
+        self.participant_id: str | None = participant.participant.id if participant else None
+        code = participant.participant.code if participant else "new participant"
+        self.setWindowTitle(f"Consent — {code}")
+        self.setStyleSheet(FOCUS_STYLE + "QWidget { font-size: 12pt; }")
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            QLabel(
+                f"<b>{self.study.name}</b> — consent text version {self.study.consent_version}. "
+                "Read it to the participant."
+            )
+        )
+        text = QTextBrowser()
+        text.setPlainText(self.study.consent_text or "(This study has no consent text yet.)")
+        text.setAccessibleName("Consent text")
+        text.setMinimumHeight(160)
+        layout.addWidget(text, 1)
+
+        form = QFormLayout()
+        self.segment_boxes: dict[str, QComboBox] = {}
+        current = participant.participant.segments if participant else {}
+        for attribute in self.study.segment_attributes:
+            combo = QComboBox()
+            combo.addItem("— not asked —", "")
+            for value in attribute.get("values", []):
+                combo.addItem(str(value), str(value))
+            combo.addItem(PREFER_NOT_TO_SAY, PREFER_NOT_TO_SAY)
+            key = str(attribute["key"])
+            index = combo.findData(current.get(key, ""))
+            combo.setCurrentIndex(max(0, index))
+            combo.setAccessibleName(str(attribute.get("label", key)))
+            form.addRow(str(attribute.get("label", key)) + " (optional)", combo)
+            self.segment_boxes[key] = combo
+        layout.addLayout(form)
+
+        self.interview = QCheckBox("The participant agrees to be &interviewed")
+        self.recording = QCheckBox("The participant agrees to the conversation being &recorded")
+        self.recording.setEnabled(False)
+        self.interview.toggled.connect(self._interview_toggled)
+        if participant and participant.consent and not participant.withdrawn:
+            self.interview.setChecked(participant.consent.interview_consent)
+            self.recording.setChecked(participant.consent.recording_consent)
+        layout.addWidget(self.interview)
+        layout.addWidget(self.recording)
+        note = QLabel(
+            "No recording is possible without recording consent. Notes-only sessions "
+            "need interview consent only."
+        )
+        note.setWordWrap(True)
+        layout.addWidget(note)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self._save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(720, 620)
+
+    def _interview_toggled(self, on: bool) -> None:
+        self.recording.setEnabled(on)
+        if not on:
+            self.recording.setChecked(False)
+
+    def _save(self) -> None:
+        segments = {key: combo.currentData() for key, combo in self.segment_boxes.items()}
+        try:
+            if self.participant_id is None:
+                person = participants.add_participant(self.ctx.db, self.study.id, segments)
+                self.participant_id = person.id
+            else:
+                participants.update_segments(self.ctx.db, self.participant_id, segments)
+            participants.record_consent(
+                self.ctx.db,
+                self.participant_id,
+                interview=self.interview.isChecked(),
+                recording=self.recording.isChecked(),
+            )
+        except CxfieldError as exc:
+            show_error(self, exc)
+            return
+        self.accept()
+
+
+class ParticipantsDialog(QDialog):
+    HEADERS = ("Code", "Segments", "Interview consent", "Recording consent", "Sessions", "Status")
+
+    def __init__(self, ctx: AppContext, study_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.study_id = study_id
+        study = studies.get_study(ctx.db, study_id)
+        self.setWindowTitle(f"Participants — {study.name}")
+        self.setStyleSheet(FOCUS_STYLE + "QWidget { font-size: 11pt; }")
+        layout = QVBoxLayout(self)
+        self.table = QTableWidget(0, len(self.HEADERS))
+        self.table.setHorizontalHeaderLabels(self.HEADERS)
+        self.table.setAccessibleName("Participants")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.doubleClicked.connect(lambda _i: self.consent())
+        layout.addWidget(self.table, 1)
+        row = QHBoxLayout()
+        for text, slot in (
+            ("&Add participant…", self.add),
+            ("&Consent and segments…", self.consent),
+            ("&Withdraw…", self.withdraw),
+            ("Close", self.accept),
+        ):
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            row.addWidget(button)
+        layout.addLayout(row)
+        self.resize(980, 520)
+        self.infos: list[ParticipantInfo] = []
+        self.reload()
+
+    def reload(self, select: str | None = None) -> None:
+        self.infos = participants.list_participants(self.ctx.db, self.study_id)
+        self.table.setRowCount(len(self.infos))
+        for r, info in enumerate(self.infos):
+            p = info.participant
+            segments = ", ".join(f"{v}" for v in p.segments.values()) or "—"
+            values = (
+                p.code,
+                segments,
+                "yes" if info.interview_consent else "no",
+                "yes" if info.recording_consent else "no",
+                str(info.sessions),
+                "withdrawn" if p.withdrawn else "active",
+            )
+            for c, value in enumerate(values):
+                self.table.setItem(r, c, QTableWidgetItem(value))
+            if p.id == select:
+                self.table.selectRow(r)
+        self.table.resizeColumnToContents(0)
+        if self.table.currentRow() < 0 and self.infos:
+            self.table.selectRow(0)
+
+    def current(self) -> ParticipantInfo | None:
+        row = self.table.currentRow()
+        return self.infos[row] if 0 <= row < len(self.infos) else None
+
+    def add(self) -> None:
+        dialog = ConsentDialog(self.ctx, self.study_id, parent=self)
+        if dialog.exec():
+            self.reload(dialog.participant_id)
+
+    def consent(self) -> None:
+        info = self.current()
+        if info is None:
+            return
+        if info.withdrawn:
+            QMessageBox.information(self, "cxfield", f"{info.participant.code} has withdrawn.")
+            return
+        dialog = ConsentDialog(self.ctx, self.study_id, info, parent=self)
+        if dialog.exec():
+            self.reload(info.participant.id)
+
+    def withdraw(self) -> None:
+        info = self.current()
+        if info is None or info.withdrawn:
+            return
+        box = QMessageBox(self)
+        box.setWindowTitle("Withdraw consent")
+        box.setText(
+            f"{info.participant.code} withdraws consent. They will be marked as withdrawn."
+            f"\n\nAlso delete the content of their {info.sessions} session(s) — captures, "
+            "notes, transcripts, survey answers and audio files? This cannot be undone."
+        )
+        delete = box.addButton(
+            "Withdraw and delete content", QMessageBox.ButtonRole.DestructiveRole
+        )
+        keep = box.addButton("Withdraw, keep sessions", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked not in (delete, keep):
+            return
+        try:
+            result = participants.withdraw(
+                self.ctx.db,
+                info.participant.id,
+                delete_content=clicked is delete,
+                data_root=self.ctx.paths.root,
+            )
+        except CxfieldError as exc:
+            show_error(self, exc)
+            return
+        if clicked is delete:
+            QMessageBox.information(
+                self,
+                "cxfield",
+                f"Deleted {result.sessions_deleted} session(s) and "
+                f"{result.files_deleted} audio file(s).",
+            )
+        self.reload(info.participant.id)

@@ -1,0 +1,186 @@
+"""A finished session: emotion curve, captures per step, notes and quotes in order,
+observation times.
+
+Built from tabs so that other features can add theirs (a transcript editor, a recording
+player): ``SessionView.add_tab(title, widget)``; ``add_toolbar_widget(widget)`` puts a
+control (e.g. a player) above the tabs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cxfield.app import AppContext
+from cxfield.gui.curves import SessionCurve
+from cxfield.gui.note_bar import format_offset
+from cxfield.gui.widgets import FOCUS_STYLE
+from cxfield.services import observation, sessions
+
+
+def _duration(seconds: float | None) -> str:
+    return "—" if seconds is None else format_offset(int(seconds * 1000))
+
+
+class SessionView(QMainWindow):
+    #: the user asked to edit the session in the runner
+    edit_requested = Signal(str)
+
+    def __init__(self, ctx: AppContext, session_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.session_id = session_id
+        self.setStyleSheet(
+            FOCUS_STYLE + "QWidget { font-size: 11pt; }"
+            "QLabel#title { font-size: 16pt; font-weight: 600; }"
+        )
+        root = QWidget()
+        self.layout_ = QVBoxLayout(root)
+        top = QHBoxLayout()
+        self.title = QLabel()
+        self.title.setObjectName("title")
+        self.title.setWordWrap(True)
+        top.addWidget(self.title, 1)
+        self.toolbar_slot = QHBoxLayout()
+        top.addLayout(self.toolbar_slot)
+        edit = QPushButton("&Edit in runner")
+        edit.clicked.connect(lambda: self.edit_requested.emit(self.session_id))
+        top.addWidget(edit)
+        self.layout_.addLayout(top)
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Session views")
+        self.layout_.addWidget(self.tabs, 1)
+        self.setCentralWidget(root)
+
+        self.curve = SessionCurve()
+        self.captures = self._table(
+            ("Stage", "Step", "Valence", "Emotions", "Intensity", "Pain", "Quote", "Notes")
+        )
+        overview = QWidget()
+        box = QVBoxLayout(overview)
+        box.addWidget(self.curve)
+        box.addWidget(self.captures, 1)
+        self.notes = self._table(("At", "Step", "Tags", "Text"))
+        self.times = self._table(("Step", "Entered", "Left", "In step", "Waited before"))
+        self.tabs.addTab(overview, "&Overview")
+        self.tabs.addTab(self.notes, "&Notes and quotes")
+        self.times_index = self.tabs.addTab(self.times, "O&bservation times")
+        for number in range(1, 10):
+            QShortcut(QKeySequence(f"Alt+{number}"), self).activated.connect(
+                lambda n=number: self.tabs.setCurrentIndex(n - 1)
+            )
+        QShortcut(QKeySequence("Ctrl+W"), self).activated.connect(self.close)
+        QShortcut(QKeySequence("F5"), self).activated.connect(self.reload)
+        self.resize(1280, 760)
+        self.reload()
+
+    def add_tab(self, title: str, widget: QWidget) -> int:
+        """Seam for other features (transcript, recordings): returns the tab index."""
+        return self.tabs.addTab(widget, title)
+
+    def add_toolbar_widget(self, widget: QWidget) -> None:
+        """Seam for a control shown above the tabs (e.g. a recording player)."""
+        self.toolbar_slot.addWidget(widget)
+
+    @staticmethod
+    def _table(headers: tuple[str, ...]) -> QTableWidget:
+        table = QTableWidget(0, len(headers))
+        table.setHorizontalHeaderLabels(headers)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setWordWrap(True)
+        table.verticalHeader().setVisible(False)
+        table.horizontalHeader().setStretchLastSection(True)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        table.setAccessibleName(" / ".join(headers))
+        return table
+
+    @staticmethod
+    def _fill(table: QTableWidget, rows: list[tuple[Any, ...]]) -> None:
+        table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                item = QTableWidgetItem("" if value is None else str(value))
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                table.setItem(r, c, item)
+        table.resizeRowsToContents()
+
+    def reload(self) -> None:
+        detail = sessions.session_detail(self.ctx.db, self.session_id)
+        self.detail = detail
+        who = detail["participant_code"] or "no participant"
+        study = detail["study"]["name"] if detail["study"] else ""
+        self.setWindowTitle(f"Session {who} — {study}")
+        self.title.setText(
+            f"{who} · {detail['mode'].capitalize()} · {detail['status'].replace('_', ' ')} · "
+            f"{study} · {detail['site'] or 'no site'} · {detail['researcher'] or ''}"
+        )
+        steps = [row for row in detail["steps"]]
+        interview = detail["mode"] == "interview"
+        self.curve.set_steps(
+            [
+                (row["step"], row["capture"]["valence"] if row["capture"] else None)
+                for row in steps
+                if row["capture"] or (interview and row["lane"] in ("user", "frontstage"))
+            ]
+        )
+        capture_rows = []
+        for row in steps:
+            cap = row["capture"]
+            if cap is None:
+                continue
+            capture_rows.append(
+                (
+                    row["stage"],
+                    row["step"],
+                    "" if cap["valence"] is None else f"{cap['valence']:+d}",
+                    ", ".join(cap["emotions"]),
+                    cap["intensity"] or "",
+                    "yes" if cap["pain_point"] else "",
+                    cap["quote"],
+                    cap["notes"],
+                )
+            )
+        self._fill(self.captures, capture_rows)
+        names = {row["step_id"]: row["step"] for row in steps}
+        self._fill(
+            self.notes,
+            [
+                (
+                    format_offset(int(n["offset_s"] * 1000)),
+                    names.get(n["step_id"], ""),
+                    ", ".join(t.replace("_", " ") for t in n["tags"]),
+                    n["text"],
+                )
+                for n in detail["notes"]
+            ],
+        )
+        timeline = observation.timeline(self.ctx.db, self.session_id)
+        self._fill(
+            self.times,
+            [
+                (
+                    names.get(step_id, "(removed step)"),
+                    t.entered.astimezone().strftime("%H:%M:%S") if t.entered else "",
+                    t.left.astimezone().strftime("%H:%M:%S") if t.left else "",
+                    _duration(t.step_s),
+                    _duration(t.wait_s),
+                )
+                for step_id, t in timeline.items()
+            ],
+        )
+        self.tabs.setTabVisible(self.times_index, bool(timeline))

@@ -1,0 +1,242 @@
+"""Create a study (from a template or an empty map) and edit its fields: name, program,
+agency, description, consent text (a change makes a new version), segment attributes for
+the equity lens, study-specific emotions and the A-11 survey choice."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cxfield.app import AppContext
+from cxfield.domain.errors import CxfieldError
+from cxfield.domain.survey import EFFECTIVENESS_VARIANTS, TRUST_VARIANTS
+from cxfield.gui.widgets import FOCUS_STYLE, show_error
+from cxfield.services import journey_editor, studies, templates
+from cxfield.storage.models import Study
+
+EMPTY = "__empty__"
+
+
+class NewStudyDialog(QDialog):
+    """Pick a template (or an empty map) and a name."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.study: Study | None = None
+        self.setWindowTitle("New study")
+        self.setStyleSheet(FOCUS_STYLE)
+        layout = QVBoxLayout(self)
+        label = QLabel("Start &from:")
+        self.choices = QListWidget()
+        self.choices.setAccessibleName("Study templates")
+        label.setBuddy(self.choices)
+        for template in templates.list_templates():
+            item = QListWidgetItem(f"{template.title}  ({template.name})")
+            item.setData(Qt.ItemDataRole.UserRole, template.name)
+            self.choices.addItem(item)
+        empty = QListWidgetItem("Empty journey map")
+        empty.setData(Qt.ItemDataRole.UserRole, EMPTY)
+        self.choices.addItem(empty)
+        self.choices.setCurrentRow(0)
+        self.name = QLineEdit()
+        self.name.setAccessibleName("Study name")
+        self.name.setPlaceholderText("e.g. Eastside office, spring 2026")
+        name_label = QLabel("Study &name:")
+        name_label.setBuddy(self.name)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self._create)
+        buttons.rejected.connect(self.reject)
+        for widget in (label, self.choices, name_label, self.name, buttons):
+            layout.addWidget(widget)
+        self.resize(520, 380)
+
+    def _create(self) -> None:
+        choice = self.choices.currentItem()
+        key = str(choice.data(Qt.ItemDataRole.UserRole)) if choice else EMPTY
+        try:
+            if key == EMPTY:
+                self.study = studies.create_study(self.ctx.db, Study(name=self.name.text()))
+            else:
+                definition = templates.load_template(key)
+                self.study = templates.create_from_definition(
+                    self.ctx.db, definition, name=self.name.text() or None
+                )
+        except CxfieldError as exc:
+            show_error(self, exc)
+            self.name.setFocus()
+            return
+        self.accept()
+
+
+class StudyEditorDialog(QDialog):
+    """Edit a study's fields; Save applies everything or nothing (and says why)."""
+
+    def __init__(self, ctx: AppContext, study_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.study = studies.get_study(ctx.db, study_id)
+        self.setWindowTitle(f"Edit study — {self.study.name}")
+        self.setStyleSheet(FOCUS_STYLE + "QWidget { font-size: 11pt; }")
+        layout = QVBoxLayout(self)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._details(), "&Details")
+        self.tabs.addTab(self._consent(), "&Consent")
+        self.tabs.addTab(self._segments(), "&Segments")
+        self.tabs.addTab(self._survey(), "Emotions and s&urvey")
+        layout.addWidget(self.tabs)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self._save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(860, 600)
+
+    def _details(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        s = self.study
+        self.name = QLineEdit(s.name)
+        self.program = QLineEdit(s.program)
+        self.agency = QLineEdit(s.agency)
+        self.description = QPlainTextEdit(s.description)
+        self.description.setTabChangesFocus(True)
+        for label, widget in (
+            ("&Name", self.name),
+            ("&Program or service (fills the A-11 questions)", self.program),
+            ("&Agency", self.agency),
+            ("D&escription", self.description),
+        ):
+            widget.setAccessibleName(label.replace("&", ""))
+            form.addRow(label, widget)
+        return page
+
+    def _consent(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        history = journey_editor.consent_history(self.ctx.db, self.study.id)
+        layout.addWidget(
+            QLabel(
+                f"Current version: {self.study.consent_version} ({len(history)} version(s) "
+                "kept). Changing the text makes a new version; consents already given "
+                "keep the text they saw."
+            )
+        )
+        self.consent = QPlainTextEdit(self.study.consent_text)
+        self.consent.setTabChangesFocus(True)
+        self.consent.setAccessibleName("Consent text")
+        layout.addWidget(self.consent)
+        return page
+
+    def _segments(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addWidget(
+            QLabel(
+                "Segment attributes for the equity lens. Values separated by commas; "
+                '"prefer not to say" is always offered. Leave a row empty to remove it.'
+            )
+        )
+        self.segments = QTableWidget(0, 2)
+        self.segments.setHorizontalHeaderLabels(["Attribute", "Values (comma separated)"])
+        self.segments.setAccessibleName("Segment attributes")
+        self.segments.horizontalHeader().setStretchLastSection(True)
+        self.segments.setColumnWidth(0, 240)
+        rows = list(self.study.segment_attributes) + [{}] * 3
+        for attribute in rows:
+            row = self.segments.rowCount()
+            self.segments.insertRow(row)
+            label = QTableWidgetItem(str(attribute.get("label", "")))
+            label.setData(Qt.ItemDataRole.UserRole, attribute.get("key"))
+            self.segments.setItem(row, 0, label)
+            self.segments.setItem(row, 1, QTableWidgetItem(", ".join(attribute.get("values", []))))
+        layout.addWidget(self.segments)
+        return page
+
+    def _survey(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        self.emotions = QLineEdit(", ".join(self.study.extra_emotions))
+        self.emotions.setAccessibleName("Study-specific emotions, comma separated")
+        form.addRow("Study-specific &emotions (comma separated)", self.emotions)
+        self.version = QComboBox()
+        self.version.addItem("Version 1 — satisfaction and the drivers (1–5)", "v1")
+        self.version.addItem("Version 2 — trust, what went well / not so well", "v2")
+        self.version.setCurrentIndex(0 if str(self.study.survey_version) == "v1" else 1)
+        self.trust = QComboBox()
+        for key, text in TRUST_VARIANTS.items():
+            self.trust.addItem(text, key)
+        self.trust.setCurrentIndex(list(TRUST_VARIANTS).index(self.study.survey_trust_variant))
+        self.effectiveness = QComboBox()
+        for key, text in EFFECTIVENESS_VARIANTS.items():
+            self.effectiveness.addItem(text, key)
+        self.effectiveness.setCurrentIndex(
+            list(EFFECTIVENESS_VARIANTS).index(self.study.survey_effectiveness_variant)
+        )
+        for label, combo in (
+            ("A-11 survey &version", self.version),
+            ("&Trust question", self.trust),
+            ("E&ffectiveness question", self.effectiveness),
+        ):
+            combo.setAccessibleName(label.replace("&", ""))
+            form.addRow(label, combo)
+        return page
+
+    def segment_rows(self) -> list[dict[str, object]]:
+        result: list[dict[str, object]] = []
+        for row in range(self.segments.rowCount()):
+            label_item = self.segments.item(row, 0)
+            values_item = self.segments.item(row, 1)
+            label = label_item.text().strip() if label_item else ""
+            values = [v.strip() for v in (values_item.text() if values_item else "").split(",")]
+            if not label and not any(values):
+                continue
+            entry: dict[str, object] = {"label": label, "values": [v for v in values if v]}
+            key = label_item.data(Qt.ItemDataRole.UserRole) if label_item else None
+            if key:
+                entry["key"] = key
+            result.append(entry)
+        return result
+
+    def _save(self) -> None:
+        # Validate everything before writing anything, so a bad field changes nothing.
+        try:
+            segments = journey_editor.validate_segment_attributes(self.segment_rows())
+            if not self.consent.toPlainText().strip():
+                raise CxfieldError("The consent text must not be empty.")
+            journey_editor.update_study(
+                self.ctx.db,
+                self.study.id,
+                name=self.name.text(),
+                program=self.program.text(),
+                agency=self.agency.text(),
+                description=self.description.toPlainText(),
+                extra_emotions=[e for e in self.emotions.text().split(",")],
+                survey_version=self.version.currentData(),
+                survey_trust_variant=self.trust.currentData(),
+                survey_effectiveness_variant=self.effectiveness.currentData(),
+            )
+            journey_editor.set_segment_attributes(self.ctx.db, self.study.id, segments)
+            journey_editor.set_consent_text(self.ctx.db, self.study.id, self.consent.toPlainText())
+        except CxfieldError as exc:
+            show_error(self, exc)
+            return
+        self.accept()

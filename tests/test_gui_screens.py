@@ -1,0 +1,187 @@
+"""Every capture screen opens on the demo data at 1366×768 and does its main job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox  # noqa: E402
+
+from cxfield.app import AppContext  # noqa: E402
+from cxfield.services import capture, demo, participants, sessions, studies  # noqa: E402
+
+pytestmark = pytest.mark.qt
+
+
+def _shot(widget: Any, path: Path, size: tuple[int, int] = (1366, 768)) -> None:
+    widget.resize(*size)
+    widget.show()
+    QApplication.processEvents()
+    assert widget.grab().save(str(path))
+    assert widget.width() <= size[0]  # fits a 1366×768 laptop
+
+
+@pytest.fixture
+def study_id(ctx: AppContext) -> str:
+    return demo.create_demo(ctx.db, 12).id
+
+
+def test_main_window_menus_and_toolbar(
+    qtbot: Any, ctx: AppContext, study_id: str, tmp_path: Path
+) -> None:
+    from cxfield.gui.main_window import MainWindow
+
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    _shot(window, tmp_path / "main.png")
+    actions = window.capture_actions.actions
+    for key in ("new", "edit", "participants", "start", "open", "map", "map_edit"):
+        assert key in actions
+    assert actions["start"].shortcut().toString() == "Ctrl+R"
+    assert actions["map"].shortcut().toString() == "Ctrl+M"
+
+
+def test_journey_map_view_with_segments(
+    qtbot: Any, ctx: AppContext, study_id: str, tmp_path: Path
+) -> None:
+    from cxfield.gui.journey_map_view import JourneyMapView
+
+    view = JourneyMapView(ctx, study_id)
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: view.canvas.data is not None, timeout=5000)
+    _shot(view, tmp_path / "map.png")
+    data = view.canvas.data
+    assert data is not None and data.sessions == 12
+    wait = next(s for s in data.journey.steps if s.name == "Wait")
+    assert data.aggregates[wait.id].valence.mean is not None
+    assert "Wait" in view.canvas.accessibleDescription()
+    view.segment.setCurrentIndex(view.segment.findData("language"))
+    qtbot.waitUntil(lambda: view.segments_flow.count() > 0, timeout=5000)
+    curves = view._cache["language"].segments
+    assert curves is not None and sum(curves.sessions.values()) == 10  # 2 observations
+    assert view.segments_box.height() > 200
+    _shot(view, tmp_path / "map-language.png")
+
+
+def test_session_view_tabs_and_seam(
+    qtbot: Any, ctx: AppContext, study_id: str, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from cxfield.gui.session_view import SessionView
+
+    rows = sessions.list_sessions(ctx.db, study_id)
+    observed = next(r for r in rows if r.mode == "observation")
+    view = SessionView(ctx, observed.id)
+    qtbot.addWidget(view)
+    assert view.tabs.isTabVisible(view.times_index) and view.times.rowCount() == 6
+    index = view.add_tab("Transcript", QLabel("seam"))
+    assert view.tabs.tabText(index) == "Transcript"
+    _shot(view, tmp_path / "session-view.png")
+
+
+def test_study_and_journey_editors(
+    qtbot: Any, ctx: AppContext, study_id: str, monkeypatch: Any
+) -> None:
+    from cxfield.gui.journey_editor import JourneyEditorDialog
+    from cxfield.gui.study_editor import StudyEditorDialog
+
+    editor = StudyEditorDialog(ctx, study_id)
+    qtbot.addWidget(editor)
+    editor.consent.setPlainText("A new consent text.")
+    editor.emotions.setText("rushed, ignored, relieved, hopeful again")
+    editor._save()
+    study = studies.get_study(ctx.db, study_id)
+    assert study.consent_version == 2 and study.extra_emotions == [
+        "rushed",
+        "ignored",
+        "hopeful again",
+    ]
+
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text, *a: warnings.append(text))
+    editor = StudyEditorDialog(ctx, study_id)
+    qtbot.addWidget(editor)
+    editor.name.setText("   ")
+    editor._save()
+    assert warnings and "must not be empty" in warnings[-1]
+    assert studies.get_study(ctx.db, study_id).name.startswith("Demo")
+
+    dialog = JourneyEditorDialog(ctx, study_id)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    QApplication.processEvents()
+    first_stage = dialog.tree.topLevelItem(0)
+    assert first_stage is not None
+    dialog.tree.setCurrentItem(first_stage.child(0))  # "Check in"
+    dialog.tree.setFocus()
+    QTest.keyClick(dialog.tree, Qt.Key.Key_Down, Qt.KeyboardModifier.ControlModifier)
+    names = [s.name for s in studies.get_journey(ctx.db, study_id).stages[0].steps]
+    assert names[:2] == ["Greet and triage", "Check in"]
+    dialog.name.setText("Check in at the kiosk")
+    dialog.name.editingFinished.emit()
+    assert studies.get_journey(ctx.db, study_id).stages[0].steps[1].name == "Check in at the kiosk"
+
+
+def test_consent_dialog_and_start_session(qtbot: Any, ctx: AppContext, study_id: str) -> None:
+    from cxfield.gui.participants_dialog import ConsentDialog, ParticipantsDialog
+    from cxfield.gui.start_session import StartSessionDialog
+
+    dialog = ConsentDialog(ctx, study_id)
+    qtbot.addWidget(dialog)
+    assert not dialog.recording.isEnabled()  # no recording consent without interview consent
+    dialog.interview.setChecked(True)
+    assert dialog.recording.isEnabled()
+    dialog.segment_boxes["language"].setCurrentIndex(
+        dialog.segment_boxes["language"].findData("Spanish")
+    )
+    dialog._save()
+    info = participants.participant_info(ctx.db, dialog.participant_id or "")
+    assert info.participant.code == "P-013" and info.interview_consent
+    assert not info.recording_consent and info.participant.segments == {"language": "Spanish"}
+
+    listing = ParticipantsDialog(ctx, study_id)
+    qtbot.addWidget(listing)
+    assert listing.table.rowCount() == 11
+
+    start = StartSessionDialog(ctx, study_id)
+    qtbot.addWidget(start)
+    start.participant.setCurrentIndex(start.participant.findData(info.participant.id))
+    assert "notes, no recording" in start.consent_note.text()
+    start.site.setEditText("Northside Library")
+    start._start()
+    assert start.session_id is not None
+    assert not capture.recording_allowed(ctx.db, start.session_id)
+    state = capture.load_runner_state(ctx.db, start.session_id)
+    assert state.site is not None and state.site.name == "Northside Library"
+
+
+def test_resume_offer_opens_runner(
+    qtbot: Any, ctx: AppContext, study_id: str, monkeypatch: Any
+) -> None:
+    from cxfield.gui.main_window import MainWindow
+    from cxfield.gui.session_runner import SessionRunner
+
+    session = capture.start_session(ctx.db, study_id, mode="observation")
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    offered: list[list[str]] = []
+
+    def pick(_parent: Any, _title: str, _label: str, items: list[str], *a: Any) -> tuple[str, bool]:
+        offered.append(items)
+        return items[0], True
+
+    monkeypatch.setattr(QInputDialog, "getItem", pick)
+    window.capture_actions.offer_resume()
+    assert len(offered) == 1 and session.id[:8] in offered[0][0]
+    runner = window.capture_actions.open_windows[f"runner:{session.id}"]
+    assert isinstance(runner, SessionRunner)
+    runner.close()
