@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -209,3 +210,53 @@ def test_no_microphone_is_said_clearly(tmp_path: Path, data_dir: Path) -> None:
     assert record.returncode == 1
     assert record.stderr.startswith("cxfield: error: No microphone found")
     assert "take notes" in record.stderr and not out.exists()
+
+
+PLAYER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from cxfield.audio.backend import SoundDeviceBackend
+    from cxfield.audio.player import Player
+
+    player = Player(SoundDeviceBackend(), Path(sys.argv[1]))
+    player.play_from(float(sys.argv[2]))
+    deadline = time.monotonic() + 30
+    while player.playing and time.monotonic() < deadline:
+        time.sleep(0.05)
+    player.close()
+    print("PLAYED", round(player.position_s, 3), flush=True)
+    """
+)
+
+
+def test_playback_from_a_position_is_heard(mic: VirtualMic, speech: Path, tmp_path: Path) -> None:
+    """Play through PortAudio into the null sink, record its monitor, compare."""
+    script = tmp_path / "player.py"
+    script.write_text(PLAYER)
+    heard = tmp_path / "heard.raw"
+    with heard.open("wb") as sink:
+        listener = subprocess.Popen(
+            ["parec", "--raw", "--format=s16le", f"--rate={RATE}", "--channels=1",
+             "-d", "virtmic_sink.monitor"],
+            env=mic.env, stdout=sink, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            time.sleep(0.5)
+            played = subprocess.run(
+                [sys.executable, str(script), str(speech), "1.5"],
+                env=mic.env, capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            time.sleep(0.5)
+        finally:
+            listener.terminate()
+            listener.wait(10)
+    assert played.returncode == 0, played.stderr
+    source, _ = sf.read(speech, dtype="int16")
+    word, position = played.stdout.split()
+    assert word == "PLAYED" and abs(float(position) - len(source) / RATE) < 0.01  # to the end
+    recorded = np.frombuffer(heard.read_bytes(), dtype="<i2")
+    lag, ncc = best_alignment(recorded, source[int(1.5 * RATE) :])
+    assert ncc > 0.95, f"playback from 1.5 s: correlation {ncc:.3f}"
+    # and it did not start from the beginning: the first 1.5 s were not played
+    assert best_alignment(recorded, source[: int(1.0 * RATE)])[1] < 0.5
