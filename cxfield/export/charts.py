@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import arabic_reshaper
 from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, PolyLine, Rect, String
 from reportlab.lib import colors
 
 from cxfield.domain.survey import LIKERT_LABELS
 from cxfield.export.fonts import BOLD, REGULAR, runs, text_width
-from cxfield.export.text import visual, wrap_lines
+from cxfield.export.text import has_rtl, visual, wrap_lines
 
 INK = colors.HexColor("#1d2733")
 MUTED = colors.HexColor("#6b7785")
@@ -98,7 +99,15 @@ def wrapped(
     color: colors.Color = INK,
     anchor: str = "middle",
 ) -> int:
-    """Text wrapped to ``width`` from ``top`` downwards; an ellipsis when it is cut."""
+    """Text wrapped to ``width`` from ``top`` downwards; an ellipsis when it is cut.
+
+    A word wider than ``width`` first makes the text smaller (down to 80 %), so labels
+    break between words rather than inside them."""
+    if has_rtl(value):
+        value = arabic_reshaper.reshape(value)  # measure the letter forms that are drawn
+    widest = max((text_width(w, font, size) for w in value.split()), default=0.0)
+    if widest > width > 0:
+        size = max(size * 0.8, size * width / widest * 0.98)
     lines = wrap_lines(value, font, size, width)
     if len(lines) > max_lines:
         lines = lines[:max_lines]

@@ -137,6 +137,7 @@ def table(
         ("LINEBELOW", (0, 0), (-1, -1), 0.25, RULE),
         ("FONTNAME", (0, 0), (-1, -1), REGULAR),
         ("FONTSIZE", (0, 0), (-1, -1), 8),
+        ("LEADING", (0, 0), (-1, -1), 10),  # as the cell paragraphs, so rows match
         ("TEXTCOLOR", (0, 0), (-1, -1), INK),
     ]
     if header_rows:

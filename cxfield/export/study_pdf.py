@@ -467,7 +467,7 @@ class StudyReport:
         out: list[Flowable] = [PageBreak(), p("Appendix: sessions in this report", s.h1)]
         if not self.data.sessions:
             return out + self.none("No sessions match this selection.")
-        widths = [29 * mm, 18 * mm, 21 * mm, 19 * mm, 40 * mm, 31 * mm, 11 * mm, 9 * mm]
+        widths = [29 * mm, 20 * mm, 20 * mm, 19 * mm, 37 * mm, 28 * mm, 12 * mm, 11 * mm]
         rows: list[list[Any]] = [
             [
                 p(h, s.head)
