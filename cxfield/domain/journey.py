@@ -43,3 +43,9 @@ def step_durations(
         later = [t for i, t in enumerate(entered_at) if i != index and t is not None and t > start]
         result.append(min(later) - start if later else None)
     return result
+
+
+def signed(value: float, decimals: int = 0) -> str:
+    """A valence for display: ``+1``, ``-1.4``, and plain ``0`` (zero has no sign)."""
+    text = f"{value:+.{decimals}f}"
+    return text[1:] if float(text) == 0 else text

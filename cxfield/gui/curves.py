@@ -13,6 +13,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from cxfield.domain.journey import signed
 from cxfield.domain.vocabulary import VALENCE_LABELS
 from cxfield.gui.widgets import valence_colour
 
@@ -47,9 +48,9 @@ def draw_axis(
         if labels:
             painter.setPen(QColor("#37474f"))
             text = (
-                f"{value:+d} {VALENCE_LABELS[value]}"
+                f"{signed(value)} {VALENCE_LABELS[value]}"
                 if words and band.height() > 120
-                else f"{value:+d}"
+                else signed(value)
             )
             painter.drawText(
                 QRectF(band.left(), y - 9, left - band.left() - 6, 18),
@@ -109,7 +110,7 @@ def draw_curve(
             painter.drawText(
                 QRectF(p.x + radius + 2, centre.y() - 18, 60, 16),
                 int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                f"{p.mean:+.1f}",
+                signed(p.mean, 1),
             )
     painter.restore()
 
@@ -126,7 +127,7 @@ class SessionCurve(QWidget):
 
     def set_steps(self, steps: list[tuple[str, int | None]]) -> None:
         self.steps = steps
-        summary = ", ".join(f"{name}: {v:+d}" for name, v in steps if v is not None)
+        summary = ", ".join(f"{name}: {signed(v)}" for name, v in steps if v is not None)
         self.setAccessibleDescription(summary or "No valence recorded")
         self.update()
 
@@ -147,7 +148,7 @@ class SessionCurve(QWidget):
         painter.setPen(QColor("#212121"))
         for i, (name, value) in enumerate(self.steps):
             rect = QRectF(left + width * i + 2, band.bottom() + 8, width - 4, 64)
-            label = name if value is None else f"{name}\n{value:+d}"
+            label = name if value is None else f"{name}\n{signed(value)}"
             painter.drawText(
                 rect, int(Qt.AlignmentFlag.AlignHCenter) | int(Qt.TextFlag.TextWordWrap), label
             )

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cxfield.domain.journey import signed
 from cxfield.domain.vocabulary import BlueprintLane, Channel
 from cxfield.gui.curves import CurvePoint, draw_axis, draw_curve
 from cxfield.services import analysis, studies
@@ -97,7 +98,9 @@ class JourneyCanvas(QWidget):
         for step in self.data.journey.steps:
             agg = self.data.aggregates.get(step.id)
             if agg and agg.valence.mean is not None:
-                parts.append(f"{step.name} {agg.valence.mean:+.1f}, {agg.pain_points} pain points")
+                parts.append(
+                    f"{step.name} {signed(agg.valence.mean, 1)}, {agg.pain_points} pain points"
+                )
         return "; ".join(parts)
 
     def column_x(self, index: int) -> float:

@@ -34,6 +34,7 @@ from cxfield.app import AppContext
 from cxfield.audio.backend import AudioBackend
 from cxfield.domain.errors import ConflictError, CxfieldError
 from cxfield.domain.ids import as_utc, utcnow
+from cxfield.domain.journey import signed
 from cxfield.domain.vocabulary import BlueprintLane, SessionMode, SessionStatus
 from cxfield.gui.capture_panel import CapturePanel
 from cxfield.gui.note_bar import NoteBar, format_offset
@@ -277,7 +278,7 @@ class SessionRunner(QMainWindow):
         marks = []
         if cap is not None:
             if cap.valence is not None:
-                marks.append(f"{cap.valence:+d}")
+                marks.append(signed(cap.valence))
             if cap.pain_point:
                 marks.append("pain")
             if cap.observed_start is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -26,8 +26,11 @@ from PySide6.QtWidgets import (
 )
 
 from cxfield.app import AppContext
+from cxfield.audio.backend import AudioBackend
+from cxfield.domain.journey import signed
 from cxfield.gui.curves import SessionCurve
 from cxfield.gui.note_bar import format_offset
+from cxfield.gui.playback import PlaybackWidget
 from cxfield.gui.widgets import FOCUS_STYLE
 from cxfield.services import observation, sessions
 
@@ -40,7 +43,14 @@ class SessionView(QMainWindow):
     #: the user asked to edit the session in the runner
     edit_requested = Signal(str)
 
-    def __init__(self, ctx: AppContext, session_id: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        session_id: str,
+        parent: QWidget | None = None,
+        *,
+        audio_backend: AudioBackend | None = None,
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.session_id = session_id
@@ -83,6 +93,13 @@ class SessionView(QMainWindow):
             QShortcut(QKeySequence(f"Alt+{number}"), self).activated.connect(
                 lambda n=number: self.tabs.setCurrentIndex(n - 1)
             )
+        # The recording: a player above the tabs; clicking a note plays from just before it.
+        self.player = PlaybackWidget(audio_backend)
+        self.player.setMinimumWidth(380)
+        self.add_toolbar_widget(self.player)
+        self.recording: dict[str, Any] | None = None
+        self.notes.cellClicked.connect(self.play_note)
+        self.notes.cellActivated.connect(self.play_note)
         QShortcut(QKeySequence("Ctrl+W"), self).activated.connect(self.close)
         QShortcut(QKeySequence("F5"), self).activated.connect(self.reload)
         self.resize(1280, 760)
@@ -147,7 +164,7 @@ class SessionView(QMainWindow):
                 (
                     row["stage"],
                     row["step"],
-                    "" if cap["valence"] is None else f"{cap['valence']:+d}",
+                    "" if cap["valence"] is None else signed(cap["valence"]),
                     ", ".join(cap["emotions"]),
                     cap["intensity"] or "",
                     "yes" if cap["pain_point"] else "",
@@ -169,6 +186,7 @@ class SessionView(QMainWindow):
                 for n in detail["notes"]
             ],
         )
+        self._load_recording(None)
         timeline = observation.timeline(self.ctx.db, self.session_id)
         self._fill(
             self.times,
@@ -184,3 +202,35 @@ class SessionView(QMainWindow):
             ],
         )
         self.tabs.setTabVisible(self.times_index, bool(timeline))
+
+    # --- the recording --------------------------------------------------------------
+
+    def _playable(self) -> list[dict[str, Any]]:
+        states = ("complete", "recovered", "imported")
+        return [r for r in self.detail["recordings"] if r["state"] in states]
+
+    def _load_recording(self, recording_id: str | None) -> None:
+        playable = self._playable()
+        chosen = next((r for r in playable if r["id"] == recording_id), None)
+        chosen = chosen or (self.recording if self.recording in playable else None)
+        chosen = chosen or (playable[0] if playable else None)
+        self.player.setVisible(chosen is not None)
+        if chosen is None:
+            self.player.close_player()
+        elif chosen != self.recording or self.player.player is None:
+            self.player.load(self.ctx.paths.root / chosen["path"])
+        self.recording = chosen
+
+    def play_note(self, row: int, _column: int = 0) -> None:
+        """Play the recording from a few seconds before the note (if it has a position)."""
+        notes = self.detail["notes"]
+        if not 0 <= row < len(notes) or notes[row]["recording_offset_frames"] is None:
+            return
+        note = notes[row]
+        self._load_recording(note["recording_id"])
+        if self.recording is not None and self.recording["id"] == note["recording_id"]:
+            self.player.play_note(note["recording_offset_frames"], self.recording["sample_rate"])
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.player.close_player()
+        super().closeEvent(event)
