@@ -17,6 +17,7 @@ from PySide6.QtTest import QTest  # noqa: E402
 from cxfield.app import AppContext  # noqa: E402
 from cxfield.services import capture, participants, templates  # noqa: E402
 from cxfield.services.sessions import session_detail  # noqa: E402
+from cxfield.storage.models import Note  # noqa: E402
 from tests.audio_support import FakeBackend, tone  # noqa: E402
 
 pytestmark = pytest.mark.qt
@@ -103,3 +104,43 @@ def test_no_microphone_runner_still_takes_notes(qtbot: Any, ctx: AppContext) -> 
     QTest.keyClick(runner.note_bar.input, Qt.Key.Key_Return)
     assert [n["text"] for n in session_detail(ctx.db, session_id)["notes"]] == ["No mic today"]
     runner.close()
+
+
+def test_session_view_plays_a_note_from_just_before_it(qtbot: Any, ctx: AppContext) -> None:
+    from cxfield.gui.session_view import SessionView
+    from cxfield.services.recording import start_session_recording
+
+    session_id = _interview(ctx, recording=True)
+    backend = FakeBackend()
+    active = start_session_recording(
+        ctx.db, ctx.paths.root, session_id, backend, free_space=lambda _p: 10 * GB
+    )
+    backend.feed(tone(10.0))
+    capture.add_note(ctx.db, session_id, "Queue too long", **active.note_fields())
+    active.stop()
+    with ctx.db.session() as db:  # a note with no place on any recording
+        db.add(Note(session_id=session_id, text="Before the recording (no position)"))
+
+    view = SessionView(ctx, session_id, audio_backend=backend)
+    qtbot.addWidget(view)
+    view.show()
+    assert view.player.isVisible() and view.player.time.text() == "00:00 / 00:10"
+    rows = [view.notes.item(r, 3).text() for r in range(view.notes.rowCount())]
+    with_audio = rows.index("Queue too long")
+    view.play_note(rows.index("Before the recording (no position)"))
+    assert not view.player.playing
+    view.notes.cellClicked.emit(with_audio, 3)  # a click on the note
+    assert view.player.playing and view.player.position_s == 7.0  # 3 s before the note
+    view.player._tick()
+    shot(view, "session_view_player")
+    view.close()
+    assert not view.player.playing
+
+
+def test_session_view_without_recording_hides_the_player(qtbot: Any, ctx: AppContext) -> None:
+    from cxfield.gui.session_view import SessionView
+
+    view = SessionView(ctx, _interview(ctx, recording=False), audio_backend=FakeBackend())
+    qtbot.addWidget(view)
+    view.show()
+    assert not view.player.isVisible()
