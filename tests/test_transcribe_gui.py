@@ -71,6 +71,14 @@ def test_transcript_editor_end_to_end(
     assert [type(r).__name__ for r in editor.rows] == ["NoteMark"]  # only the note so far
     _shot(editor, "transcript-empty")
 
+    # options chosen in the editor apply to the study, the model stays the installation's
+    editor.language_combo.setCurrentIndex(editor.language_combo.findData("es"))
+    from cxfield.services import transcription
+
+    study_id = editor.study_id
+    assert transcription.get_options(ctx.db, study_id).language == "es"
+    assert transcription.get_options(ctx.db, study_id).model == "test"
+    assert transcription.get_options(ctx.db).language is None
     editor.transcribe()
     qtbot.waitUntil(lambda: not editor.runner.running, timeout=60_000)  # type: ignore[attr-defined]
     qtbot.waitUntil(lambda: "Transcribed" in editor.status.text(), timeout=5_000)  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QGroupBox,
@@ -44,6 +45,11 @@ SPEAKERS = (
 )
 SPEAKER_LABELS = {"interviewer": "Interviewer", "participant": "Participant", "unknown": "—"}
 COL_TIME, COL_SPEAKER, COL_TEXT, COL_EDIT = range(4)
+LANGUAGES = (
+    (None, "Detect"), ("en", "English"), ("es", "Spanish"), ("zh", "Chinese"),
+    ("vi", "Vietnamese"), ("ar", "Arabic"), ("fr", "French"), ("ht", "Haitian Creole"),
+    ("ko", "Korean"), ("ru", "Russian"), ("pt", "Portuguese"), ("tl", "Tagalog"),
+)  # fmt: skip
 NOTE_BACKGROUND = QColor("#fff8e1")
 CURRENT_BACKGROUND = QColor("#d7e9fb")
 
@@ -86,8 +92,33 @@ class TranscriptEditor(QWidget):
         self.job_progress.setVisible(False)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        # per-study options: language (many interviews are not in English), translation
+        study_id = self.detail["study"]["id"] if self.detail["study"] else None
+        self.study_id = study_id
+        options = transcription.get_options(ctx.db, study_id)
+        self.language_combo = QComboBox()
+        self.language_combo.setAccessibleName("Spoken language")
+        for code, name in LANGUAGES:
+            self.language_combo.addItem(name, code)
+        index = self.language_combo.findData(options.language)
+        if index < 0 and options.language:
+            self.language_combo.addItem(options.language, options.language)
+            index = self.language_combo.count() - 1
+        self.language_combo.setCurrentIndex(max(index, 0))
+        self.translate_check = QCheckBox("Translate to English")
+        self.translate_check.setChecked(options.translate)
+        self.words_check = QCheckBox("Word times")
+        self.words_check.setChecked(options.word_timestamps)
+        for box in (self.translate_check, self.words_check):
+            box.toggled.connect(self._save_options)
+        self.language_combo.currentIndexChanged.connect(self._save_options)
+
         top = QHBoxLayout()
         top.addWidget(self.transcribe_button)
+        top.addWidget(QLabel("Language:"))
+        top.addWidget(self.language_combo)
+        top.addWidget(self.translate_check)
+        top.addWidget(self.words_check)
         top.addWidget(self.job_progress, 1)
         top.addWidget(self.cancel_button)
         top.addWidget(self.status, 2)
@@ -365,8 +396,20 @@ class TranscriptEditor(QWidget):
 
     # --- transcription and export ---------------------------------------------------
 
+    def _save_options(self) -> None:
+        """Options chosen here apply to every session of this study."""
+        if self.study_id is None:
+            return
+        transcription.update_study_options(
+            self.ctx.db,
+            self.study_id,
+            language=self.language_combo.currentData() or None,
+            translate=self.translate_check.isChecked(),
+            word_timestamps=self.words_check.isChecked(),
+        )
+
     def transcribe(self) -> None:
-        options = transcription.get_options(self.ctx.db, self.detail["study"]["id"])
+        options = transcription.get_options(self.ctx.db, self.study_id)
         try:
             self.runner.enqueue_session(self.session_id, options)
         except CxfieldError as exc:

@@ -70,6 +70,17 @@ def set_options(
     database.set_setting(key, asdict(options))
 
 
+def update_study_options(database: Database, study_id: str, **changes: Any) -> None:
+    """Override some options for one study only (the rest follow the installation's)."""
+    unknown = set(changes) - set(TranscriptionOptions.__dataclass_fields__)
+    if unknown:
+        raise ValidationError(f"Unknown transcription option(s): {', '.join(sorted(unknown))}.")
+    key = f"{OPTIONS_KEY}.{study_id}"
+    data = dict(database.get_setting(key, {}) or {})
+    data.update(changes)
+    database.set_setting(key, data)
+
+
 def decode_settings(
     database: Database, job: TranscriptionJob, skip_silence: bool
 ) -> DecodeSettings:
