@@ -8,7 +8,6 @@ from typing import IO, Any
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import (
-    CondPageBreak,
     Flowable,
     KeepTogether,
     NextPageTemplate,
@@ -388,33 +387,29 @@ class StudyReport:
                         else None,
                     )
                 )
-            out.append(CondPageBreak(60 * mm))
-            out.append(p(view.label, s.h2))
-            out.append(p(key, s.muted))
+            heading = [p(view.label, s.h2), p(key, s.muted)]
             if not charts:
-                out += self.none("No sessions in this selection have a value for it.")
+                out += heading + self.none("No sessions in this selection have a value for it.")
                 continue
             grid = [charts[i : i + cols] for i in range(0, len(charts), cols)]
             grid[-1] += [""] * (cols - len(grid[-1]))
+            style = TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 6),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+                ]
+            )
+            # One attribute's curves stay on one page with their heading when they fit.
             out.append(
-                Table(
-                    grid,
-                    colWidths=[cell_w] * cols,
-                    style=TableStyle(
-                        [
-                            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                            ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                            ("RIGHTPADDING", (0, 0), (-1, -1), 6),
-                            ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
-                        ]
-                    ),
-                )
+                KeepTogether([*heading, Table(grid, colWidths=[cell_w] * cols, style=style)])
             )
         return out
 
     def survey(self) -> list[Flowable]:
         s, data = self.s, self.data
-        out: list[Flowable] = [CondPageBreak(90 * mm), p("A-11 customer survey results", s.h1)]
+        out: list[Flowable] = [p("A-11 customer survey results", s.h1)]
         if data.survey.responses == 0:
             return out + self.none("No A-11 survey responses in this selection.")
         out.append(
@@ -452,15 +447,14 @@ class StudyReport:
             )
         widths = [10 * mm, 86 * mm] + [11 * mm] * 5 + [13 * mm, 14 * mm]
         chart = likert_bars(bars, self.width)
-        out.append(KeepTogether([chart, Spacer(1, 6), table(rows, widths, numeric_from=2)]))
-        out.append(
-            p(
-                "Q1–Q7 are the quarterly reporting questions (q1 satisfaction … q7 "
-                "employee); equity is asked but not part of the quarterly counts.",
-                s.muted,
-            )
+        note = p(
+            "Q1–Q7 are the quarterly reporting questions (q1 satisfaction … q7 "
+            "employee); equity is asked but not part of the quarterly counts.",
+            s.muted,
         )
-        return out
+        # heading, chart and table on one page
+        block = [*out, chart, Spacer(1, 6), table(rows, widths, numeric_from=2), note]
+        return [KeepTogether(block)]
 
     def appendix(self) -> list[Flowable]:
         s = self.s
