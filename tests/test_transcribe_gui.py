@@ -183,3 +183,23 @@ def test_main_window_opens_models_and_transcript(qtbot: object, ctx: AppContext)
     assert editors[0].runner is window.transcription_runner
     for editor in editors:
         editor.close()
+
+
+def test_session_view_has_a_transcript_tab_sharing_its_player(
+    qtbot: object, ctx: AppContext
+) -> None:
+    from cxfield.gui.session_view import SessionView
+    from cxfield.gui.transcript_editor import TranscriptEditor
+
+    session_id, _, _ = _session(ctx)
+    view = SessionView(ctx, session_id, audio_backend=FakeBackend())
+    qtbot.addWidget(view)  # type: ignore[attr-defined]
+    titles = [view.tabs.tabText(i) for i in range(view.tabs.count())]
+    assert "&Transcript" in titles
+    editor = view.tabs.widget(titles.index("&Transcript"))
+    assert isinstance(editor, TranscriptEditor)
+    assert editor.playback is view.player and view.player.player is not None
+    view.tabs.setCurrentWidget(editor)
+    view.show()
+    _shot(view, "session-view-transcript")
+    view.close()

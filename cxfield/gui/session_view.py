@@ -100,6 +100,13 @@ class SessionView(QMainWindow):
         self.recording: dict[str, Any] | None = None
         self.notes.cellClicked.connect(self.play_note)
         self.notes.cellActivated.connect(self.play_note)
+        # The transcript tab shares this view's player (cxfield.gui.transcript_editor).
+        from cxfield.gui.transcript_editor import TranscriptEditor
+
+        self.transcript = TranscriptEditor(
+            ctx, session_id, playback=self.player, show_playback=False
+        )
+        self.add_tab("&Transcript", self.transcript)
         QShortcut(QKeySequence("Ctrl+W"), self).activated.connect(self.close)
         QShortcut(QKeySequence("F5"), self).activated.connect(self.reload)
         self.resize(1280, 760)

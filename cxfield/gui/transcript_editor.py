@@ -69,7 +69,11 @@ class TranscriptEditor(QWidget):
         runner: TranscriptionJobRunner | None = None,
         playback: PlaybackWidget | None = None,
         parent: QWidget | None = None,
+        *,
+        show_playback: bool = True,
     ) -> None:
+        """``playback`` may be a player the caller already shows (the session view's);
+        then ``show_playback=False`` leaves it where it is."""
         super().__init__(parent)
         self.ctx = ctx
         self.session_id = session_id
@@ -80,7 +84,7 @@ class TranscriptEditor(QWidget):
         self.detail = session_service.session_detail(ctx.db, session_id)
 
         # --- transcription bar ---
-        self.transcribe_button = QPushButton("&Transcribe")
+        self.transcribe_button = QPushButton("Transcri&be")
         self.transcribe_button.setToolTip("Transcribe this session's recording on this computer")
         self.transcribe_button.clicked.connect(self.transcribe)
         self.cancel_button = QPushButton("Cancel")
@@ -127,7 +131,7 @@ class TranscriptEditor(QWidget):
         self.playback = playback or PlaybackWidget(parent=self)
         recordings = self.detail["recordings"]
         self.recording = recordings[0] if recordings else None
-        if self.recording is not None:
+        if self.recording is not None and self.playback.player is None:
             self.playback.load(ctx.paths.root / self.recording["path"])
 
         # --- segments ---
@@ -211,7 +215,8 @@ class TranscriptEditor(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.playback)
+        if show_playback:
+            layout.addWidget(self.playback)
         layout.addWidget(splitter, 1)
 
         self.runner.job_started.connect(self._job_started)
@@ -468,5 +473,6 @@ class TranscriptEditor(QWidget):
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         self.follow_timer.stop()
-        self.playback.close_player()
+        if self.playback.parent() is self:
+            self.playback.close_player()
         super().closeEvent(event)
