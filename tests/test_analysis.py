@@ -145,3 +145,30 @@ def test_a11_quarter_counts(ctx: AppContext, study: Study) -> None:
     assert result.counts["q4_ease"] == {p: expected.get(p, 0) for p in range(1, 6)}
     with pytest.raises(ValidationError, match="2026Q4"):
         analysis.a11_quarter_counts(ctx.db, study.id, "Q4-2026")
+
+
+def test_withdrawn_participants_are_left_out(ctx: AppContext, study: Study) -> None:
+    from cxfield.services import participants as participant_service
+
+    before = analysis.step_aggregates(ctx.db, study.id)
+    sessions, captures, parts = _rows(ctx)
+    victim = next(s for s in sessions if s.participant_id and s.status != "rejected")
+    assert victim.participant_id is not None
+    participant_service.withdraw(ctx.db, victim.participant_id, delete_content=False)
+    after = analysis.step_aggregates(ctx.db, study.id)
+    gone = [c for c in captures if c.session_id == victim.id and c.valence is not None]
+    assert sum(a.valence.n for a in after.values()) == (
+        sum(a.valence.n for a in before.values()) - len(gone)
+    )
+    with ctx.db.session() as db:
+        everyone = analysis.SessionFilter(include_withdrawn=True)
+        ids = {r[0] for r in db.execute(analysis.filtered_sessions(study.id, everyone)).all()}
+        default = {
+            r[0]
+            for r in db.execute(
+                analysis.filtered_sessions(study.id, analysis.SessionFilter())
+            ).all()
+        }
+    assert victim.id in ids and victim.id not in default
+    # observations (no participant) are still there
+    assert any(s.mode == "observation" and s.id in default for s in sessions)

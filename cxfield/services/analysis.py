@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal_column
+from sqlalchemy import Select, and_, case, func, literal_column, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
@@ -45,6 +45,9 @@ class SessionFilter:
     segment: tuple[str, str] | None = None  # (attribute key, value)
     statuses: tuple[str, ...] | None = None  # None = everything except rejected
     mode: str | None = None
+    #: Sessions of participants who withdrew consent are left out of analysis and exports
+    #: unless asked for explicitly (their data may no longer be used).
+    include_withdrawn: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,9 +121,16 @@ def filtered_sessions(study_id: str, flt: SessionFilter) -> Select[Any]:
         query = query.where(col(session.researcher_id) == flt.researcher_id)
     if flt.mode:
         query = query.where(col(session.mode) == flt.mode)
+    if flt.segment is not None or not flt.include_withdrawn:
+        # Observations may have no participant: an outer join keeps them.
+        query = query.outerjoin(Participant, col(Participant.id) == col(session.participant_id))
+    if not flt.include_withdrawn:
+        query = query.where(
+            or_(col(session.participant_id).is_(None), col(Participant.withdrawn).is_(False))
+        )
     if flt.segment is not None:
         key, value = flt.segment
-        query = query.join(Participant, col(Participant.id) == col(session.participant_id)).where(
+        query = query.where(
             func.json_extract(col(Participant.segments), _segment_path(key)) == value
         )
     return query
