@@ -221,3 +221,31 @@ def test_exports_parse_and_quotes_attach_to_a_step(tctx: AppContext, tmp_path: P
     marks = transcript.notes_on_recording(tctx.db, session_id)
     assert [m.text for m in marks] == ["I waited two hours"]
     assert marks[0].at_s == pytest.approx(segs[0].start_s, abs=0.01)
+
+
+def test_a_crashing_worker_fails_the_job_and_the_app_lives_on(tctx: AppContext) -> None:
+    import os
+    import signal
+
+    session_id, _ = session_with_recording(tctx, speech_like(600.0))
+    transcription.enqueue(
+        tctx.db, tctx.paths.root, tctx.paths.models, session_id, transcription.get_options(tctx.db)
+    )
+
+    def crash_on_progress(job: object, done: float, total: float) -> None:
+        # a native crash of the model, as the OS would deliver it
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                cmdline = (entry / "cmdline").read_bytes()
+                # the worker, not multiprocessing's resource tracker
+                if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"spawn_main" in cmdline:
+                    os.kill(int(entry.name), signal.SIGSEGV)
+
+    (outcome,) = _run(tctx, on_progress=crash_on_progress)
+    assert outcome.state == "failed"
+    assert "stopped unexpectedly (exit code -11)" in (outcome.error or "")
+    assert _live_segments(tctx, session_id) == []
