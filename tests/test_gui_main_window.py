@@ -31,3 +31,20 @@ def test_main_window_empty_state(qtbot: object, ctx: AppContext) -> None:
     window = MainWindow(ctx)
     qtbot.addWidget(window)  # type: ignore[attr-defined]
     assert "No studies yet" in window.study_title.text()
+
+
+def test_no_two_actions_share_a_shortcut(qtbot: object, ctx: AppContext) -> None:
+    """An ambiguous shortcut makes Qt fire neither action."""
+    from PySide6.QtGui import QAction
+
+    from cxfield.gui.main_window import MainWindow
+
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)  # type: ignore[attr-defined]
+    seen: dict[str, str] = {}
+    for action in window.findChildren(QAction):
+        for key in action.shortcuts():
+            text = key.toString()
+            assert text not in seen, f"{text} used by {seen[text]!r} and {action.text()!r}"
+            seen[text] = action.text()
+    assert "Ctrl+E" in seen and "Ctrl+Shift+E" in seen

@@ -47,7 +47,7 @@ class CaptureActions(QObject):
         window.addToolBar(toolbar)
         entries = (
             (study_menu, "new", "&New study from template…", "Ctrl+Shift+N", self.new_study, True),
-            (study_menu, "edit", "&Edit study…", "Ctrl+E", self.edit_study, True),
+            (study_menu, "edit", "&Edit study…", "Ctrl+Shift+E", self.edit_study, True),
             (study_menu, "map_edit", "Edit journey &map…", "Ctrl+Shift+M", self.edit_map, False),
             (study_menu, "participants", "&Participants…", "Ctrl+Shift+P", self.participants, True),
             (study_menu, None, None, None, None, False),
