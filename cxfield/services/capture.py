@@ -18,6 +18,11 @@ from cxfield.domain.ids import as_utc, utcnow
 from cxfield.domain.rules import check_intensity, check_tags, check_valence
 from cxfield.domain.vocabulary import BASE_EMOTIONS, SessionMode, SessionStatus
 from cxfield.services.common import get_live, tombstone
+from cxfield.services.participants import (  # noqa: F401  (re-exported for the runner)
+    current_consent,
+    recording_consent,
+    require_recording_consent,
+)
 from cxfield.services.studies import Journey, get_journey
 from cxfield.storage.database import Database
 from cxfield.storage.models import (
@@ -82,17 +87,6 @@ class RunnerState:
         ]
 
 
-def _latest_consent(db: Session, participant_id: str) -> ConsentRecord | None:
-    return db.exec(
-        select(ConsentRecord)
-        .where(
-            ConsentRecord.participant_id == participant_id,
-            col(ConsentRecord.deleted_at).is_(None),
-        )
-        .order_by(col(ConsentRecord.consented_at).desc(), col(ConsentRecord.created_at).desc())
-    ).first()
-
-
 def start_session(
     database: Database,
     study_id: str,
@@ -124,7 +118,7 @@ def start_session(
         if mode == SessionMode.INTERVIEW:
             if not participant_id:
                 raise ValidationError("An interview needs a participant.")
-            consent = _latest_consent(db, participant_id)
+            consent = current_consent(db, participant_id)
             if consent is None or not consent.interview_consent or consent.withdrawn:
                 raise ValidationError(
                     "This participant has not given interview consent; record consent first."
@@ -152,7 +146,7 @@ def load_runner_state(database: Database, session_id: str) -> RunnerState:
         participant = (
             db.get(Participant, session.participant_id) if session.participant_id else None
         )
-        consent = _latest_consent(db, participant.id) if participant else None
+        consent = current_consent(db, participant.id) if participant else None
         captures = {
             c.step_id: c
             for c in db.exec(
@@ -372,28 +366,7 @@ def finish_session(
 
 def recording_allowed(database: Database, session_id: str) -> bool:
     """Whether the session's participant gave (and did not withdraw) recording consent."""
-    with database.session() as db:
-        session = get_live(db, ResearchSession, session_id, "session")
-        if not session.participant_id:
-            return False
-        participant = db.get(Participant, session.participant_id)
-        consent = _latest_consent(db, session.participant_id)
-        return bool(
-            participant is not None
-            and not participant.withdrawn
-            and consent is not None
-            and consent.recording_consent
-            and not consent.withdrawn
-        )
-
-
-def require_recording_consent(database: Database, session_id: str) -> None:
-    """Raise ValidationError unless recording may start (the recorder calls this first)."""
-    if not recording_allowed(database, session_id):
-        raise ValidationError(
-            "No recording without recording consent: record the participant's consent to "
-            "recording first (notes-only sessions need interview consent only)."
-        )
+    return recording_consent(database, session_id).allowed
 
 
 # --- resume ---------------------------------------------------------------------------

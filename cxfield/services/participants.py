@@ -123,7 +123,8 @@ def update_segments(
         return participant
 
 
-def _current_consent(db: Session, participant_id: str) -> ConsentRecord | None:
+def current_consent(db: Session, participant_id: str) -> ConsentRecord | None:
+    """The participant's latest consent record (the one that counts now)."""
     return db.exec(
         select(ConsentRecord)
         .where(
@@ -132,6 +133,43 @@ def _current_consent(db: Session, participant_id: str) -> ConsentRecord | None:
         )
         .order_by(col(ConsentRecord.consented_at).desc(), col(ConsentRecord.created_at).desc())
     ).first()
+
+
+@dataclass(frozen=True)
+class RecordingConsent:
+    allowed: bool
+    #: why not, in a sentence the runner can show
+    reason: str
+
+
+def recording_consent(database: Database, session_id: str) -> RecordingConsent:
+    """The one rule for recording: the session's participant has not withdrawn and their
+    latest consent record, not withdrawn, says yes to recording."""
+    with database.session() as db:
+        session = get_live(db, ResearchSession, session_id, "session")
+        if session.participant_id is None:
+            return RecordingConsent(False, "This session has no participant to consent.")
+        participant = db.get(Participant, session.participant_id)
+        if participant is None or participant.withdrawn:
+            return RecordingConsent(False, "The participant has withdrawn from the study.")
+        latest = current_consent(db, session.participant_id)
+    if latest is None:
+        return RecordingConsent(False, "No consent has been recorded for this participant.")
+    if latest.withdrawn:
+        return RecordingConsent(False, "The participant withdrew their consent.")
+    if not latest.recording_consent:
+        return RecordingConsent(False, "The participant did not consent to being recorded.")
+    return RecordingConsent(True, "The participant consented to being recorded.")
+
+
+def require_recording_consent(database: Database, session_id: str) -> None:
+    """Raise ValidationError unless recording may start (the recorder calls this first)."""
+    consent = recording_consent(database, session_id)
+    if not consent.allowed:
+        raise ValidationError(
+            f"No recording without recording consent: {consent.reason} "
+            "(notes-only sessions need interview consent only)."
+        )
 
 
 def record_consent(
@@ -165,7 +203,7 @@ def participant_info(database: Database, participant_id: str) -> ParticipantInfo
     with database.session() as db:
         participant = get_live(db, Participant, participant_id, "participant")
         sessions = len(_sessions_of(db, participant_id))
-        return ParticipantInfo(participant, _current_consent(db, participant_id), sessions)
+        return ParticipantInfo(participant, current_consent(db, participant_id), sessions)
 
 
 def list_participants(database: Database, study_id: str) -> list[ParticipantInfo]:

@@ -13,7 +13,6 @@ start-up recovery must work where the audio extra (numpy, PortAudio) is missing.
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +20,16 @@ from sqlmodel import col, select
 
 from cxfield.audio.wavfile import AudioFileError, repair, sha256_of
 from cxfield.audio.wavfile import is_locked as recording_is_live
-from cxfield.domain.errors import CxfieldError, ValidationError
+from cxfield.domain.errors import CxfieldError
 from cxfield.domain.ids import new_id, utcnow
 from cxfield.services.common import get_live, tombstone
+from cxfield.services.participants import (  # noqa: F401  (re-exported for callers)
+    RecordingConsent,
+    recording_consent,
+    require_recording_consent,
+)
 from cxfield.storage.database import Database
-from cxfield.storage.models import ConsentRecord, Participant, Recording, ResearchSession
+from cxfield.storage.models import Participant, Recording, ResearchSession
 
 if TYPE_CHECKING:
     from cxfield.audio.backend import AudioBackend
@@ -34,45 +38,6 @@ if TYPE_CHECKING:
 RECORDINGS_DIR = "recordings"
 #: LocalSetting key of the remembered input device (its name; indexes change between boots)
 INPUT_DEVICE_SETTING = "audio.input_device"
-
-
-@dataclass(frozen=True)
-class RecordingConsent:
-    allowed: bool
-    #: why not, in a sentence the runner can show
-    reason: str
-
-
-def recording_consent(database: Database, session_id: str) -> RecordingConsent:
-    """Recording needs the participant's latest consent record, not withdrawn, to say yes."""
-    with database.session() as db:
-        session = get_live(db, ResearchSession, session_id, "session")
-        if session.participant_id is None:
-            return RecordingConsent(False, "This session has no participant to consent.")
-        participant = db.get(Participant, session.participant_id)
-        if participant is None or participant.withdrawn:
-            return RecordingConsent(False, "The participant has withdrawn from the study.")
-        latest = db.exec(
-            select(ConsentRecord)
-            .where(
-                ConsentRecord.participant_id == session.participant_id,
-                col(ConsentRecord.deleted_at).is_(None),
-            )
-            .order_by(col(ConsentRecord.consented_at).desc(), col(ConsentRecord.created_at).desc())
-        ).first()
-    if latest is None:
-        return RecordingConsent(False, "No consent has been recorded for this participant.")
-    if latest.withdrawn:
-        return RecordingConsent(False, "The participant withdrew their consent.")
-    if not latest.recording_consent:
-        return RecordingConsent(False, "The participant did not consent to being recorded.")
-    return RecordingConsent(True, "The participant consented to being recorded.")
-
-
-def require_recording_consent(database: Database, session_id: str) -> None:
-    consent = recording_consent(database, session_id)
-    if not consent.allowed:
-        raise ValidationError(f"Cannot record this session: {consent.reason}")
 
 
 def remembered_input_device(database: Database) -> str | None:
