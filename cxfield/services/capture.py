@@ -18,10 +18,9 @@ from cxfield.domain.ids import as_utc, utcnow
 from cxfield.domain.rules import check_intensity, check_tags, check_valence
 from cxfield.domain.vocabulary import BASE_EMOTIONS, SessionMode, SessionStatus
 from cxfield.services.common import get_live, tombstone
-from cxfield.services.participants import (  # noqa: F401  (re-exported for the runner)
-    current_consent,
-    recording_consent,
-    require_recording_consent,
+from cxfield.services.participants import current_consent, recording_consent
+from cxfield.services.participants import (
+    require_recording_consent as require_recording_consent,  # re-exported for the runner
 )
 from cxfield.services.studies import Journey, get_journey
 from cxfield.storage.database import Database

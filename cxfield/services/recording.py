@@ -23,11 +23,11 @@ from cxfield.audio.wavfile import is_locked as recording_is_live
 from cxfield.domain.errors import CxfieldError
 from cxfield.domain.ids import new_id, utcnow
 from cxfield.services.common import get_live, tombstone
-from cxfield.services.participants import (  # noqa: F401  (re-exported for callers)
-    RecordingConsent,
-    recording_consent,
-    require_recording_consent,
-)
+
+# The consent rule lives with participants; re-exported for the recorder's callers.
+from cxfield.services.participants import RecordingConsent as RecordingConsent
+from cxfield.services.participants import recording_consent as recording_consent
+from cxfield.services.participants import require_recording_consent
 from cxfield.storage.database import Database
 from cxfield.storage.models import Participant, Recording, ResearchSession
 
