@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -30,6 +31,11 @@ def register(subparsers: Any) -> None:
     p.add_argument("--seconds", type=_positive, metavar="N", help="stop after N seconds")
     p.add_argument("--device", metavar="NAME", help="input device name or number")
     p.add_argument("--rate", type=int, default=16000, metavar="HZ", help="default 16000")
+    p.add_argument(
+        "--live-transcribe",
+        action="store_true",
+        help="with --session: transcribe finished stretches while recording (needs a model)",
+    )
 
     p = command(
         subparsers, "repair-audio", _repair, "make a WAV left by a killed recorder valid",
@@ -81,10 +87,15 @@ def _record(ctx: AppContext, args: argparse.Namespace) -> int:
 
     if not 8000 <= args.rate <= 192000:
         raise ValidationError(f"--rate {args.rate} is not a usable sample rate (8000-192000).")
+    if args.live_transcribe and not args.session:
+        raise ValidationError(
+            "--live-transcribe needs --session ID (the transcript is stored there)."
+        )
     backend = SoundDeviceBackend()
     device = _device(args.device) or recording_service.remembered_input_device(ctx.db)
     max_frames = None if args.seconds is None else int(round(args.seconds * args.rate))
     active: recording_service.ActiveRecording | None = None
+    live: Any = None
     if args.session:
         active = recording_service.start_session_recording(
             ctx.db,
@@ -96,6 +107,8 @@ def _record(ctx: AppContext, args: argparse.Namespace) -> int:
             max_frames=max_frames,
         )
         recorder = active.recorder
+        if args.live_transcribe:
+            live = _start_live(ctx, active.recording_id)
     else:
         out: Path = args.out
         if out.exists():
@@ -106,11 +119,13 @@ def _record(ctx: AppContext, args: argparse.Namespace) -> int:
             backend, out, sample_rate=args.rate, device=device, max_frames=max_frames
         )
         recorder.start()
-    interrupted = _wait(recorder)
+    interrupted = _wait(recorder, live.poll if live is not None else None)
     if active is not None:
         summary = active.stop()
         print(active.recording_id)
         failure = summary["failure"]
+        if live is not None:
+            _finish_live(live, discarded=bool(summary["deleted"]))
         frames = int(round(summary["duration_s"] * recorder.sample_rate))
     else:
         result = recorder.stop()
@@ -127,9 +142,37 @@ def _record(ctx: AppContext, args: argparse.Namespace) -> int:
     return 0
 
 
-def _wait(recorder: Any) -> bool:
-    """Show progress and level on stderr until the time is up, Ctrl-C/SIGTERM or a failure.
-    Returns True when the user stopped it."""
+def _start_live(ctx: AppContext, recording_id: str) -> Any:
+    """The same live transcription as the runner's recorder panel (forced on)."""
+    from cxfield.services.live_transcript import LiveTranscript
+
+    live = LiveTranscript.start(ctx.db, ctx.paths.root, ctx.paths.models, recording_id, force=True)
+    if live is None:
+        status(
+            "live transcription is off: no model is installed; recording anyway "
+            "(install one with `cxfield models import PATH`)"
+        )
+    else:
+        status("live transcription on (finished stretches are transcribed while recording)")
+    return live
+
+
+def _finish_live(live: Any, discarded: bool) -> None:
+    status(f"transcribing the last stretch ({live.done_s:.1f} s were done while recording)")
+    started = time.monotonic()
+    outcome = live.finish(discarded=discarded)
+    took = time.monotonic() - started
+    if outcome.state == "done":
+        plural = "" if outcome.segments == 1 else "s"
+        status(f"transcript stored: {outcome.segments} segment{plural} ({took:.1f} s after stop)")
+    elif outcome.state == "queued":
+        status(f"warning: {outcome.error}; the recording is queued (`cxfield transcribe --queue`)")
+
+
+def _wait(recorder: Any, on_tick: Callable[[float], object] | None = None) -> bool:
+    """Show progress and level on stderr until the time is up, Ctrl-C/SIGTERM or a failure;
+    ``on_tick(seconds)`` runs between checks (live transcription).  Returns True when the
+    user stopped it."""
 
     def on_term(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -141,6 +184,8 @@ def _wait(recorder: Any) -> bool:
     try:
         while not recorder.halted:
             time.sleep(0.05)
+            if on_tick is not None:
+                on_tick(0.05)
             if not announced and recorder.first_block_at is not None:
                 status(f"recording started ({recorder.sample_rate} Hz)")
                 announced = True

@@ -197,6 +197,9 @@ class CaptureActions(QObject):
             return None
         runner.session_closed.connect(lambda _sid: self._refresh())
         runner.session_finished.connect(self.open_view)
+        queue = getattr(self.window, "transcription_runner", None)
+        if queue is not None:  # live transcription failed: the batch queue takes over
+            runner.transcription_queued.connect(lambda _sid: queue.start())
         self._show(f"runner:{session_id}", runner)
         return runner
 

@@ -1,5 +1,6 @@
 """The models page: installed Whisper models, import from a USB stick with a progress bar,
-verify, download (when online), remove, and the default model for transcription."""
+verify, download (when online), remove, the default model for transcription, and the
+switches for transcription while recording and silence skipping."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -86,12 +88,34 @@ class ModelsPage(QWidget):
         self.status.setObjectName("modelStatus")
         self.default_label = QLabel()
 
+        # installation-wide switches (a study's language/translation live in its transcript)
+        options = transcription.get_options(ctx.db)
+        self.live_check = QCheckBox(
+            "Transcribe &while recording, so the transcript is ready when the interview ends"
+        )
+        self.live_check.setAccessibleName("Transcribe while recording")
+        self.live_check.setToolTip(
+            "Finished stretches are transcribed during the interview by one low-priority "
+            "process, so the recording is never disturbed. Needs an installed model."
+        )
+        self.live_check.setChecked(options.live)
+        self.silence_check = QCheckBox(
+            "&Skip silence (faster; times stay on the recording's clock)"
+        )
+        self.silence_check.setAccessibleName("Skip silence")
+        self.silence_check.setToolTip("The model is not run on stretches without speech.")
+        self.silence_check.setChecked(options.skip_silence)
+        self.live_check.toggled.connect(self._save_switches)
+        self.silence_check.toggled.connect(self._save_switches)
+
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
         layout.addWidget(where)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.default_label)
         layout.addLayout(buttons)
+        layout.addWidget(self.live_check)
+        layout.addWidget(self.silence_check)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         self.setStyleSheet("QLabel#heading { font-size: 15pt; font-weight: 600; }")
@@ -199,6 +223,15 @@ class ModelsPage(QWidget):
         transcription.set_options(self.ctx.db, options)
         self.status.setText(f"New transcriptions use {name}.")
         self.refresh()
+
+    def _save_switches(self) -> None:
+        options = transcription.get_options(self.ctx.db)
+        options.live = self.live_check.isChecked()
+        options.skip_silence = self.silence_check.isChecked()
+        transcription.set_options(self.ctx.db, options)
+        live = "on" if options.live else "off"
+        skip = "skipped" if options.skip_silence else "transcribed too"
+        self.status.setText(f"Transcription while recording is {live}; silence is {skip}.")
 
     def _run(self, label: str, work: object, done_text: object) -> ProgressTask:
         self.status.setText(label)

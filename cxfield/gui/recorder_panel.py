@@ -5,6 +5,11 @@ clear "no microphone" state (notes still work without a recording).
 The recorder runs on PortAudio's and its own writer thread; this panel only *polls* it with a
 timer on the GUI thread (20 Hz), so no Qt object is touched from another thread.
 
+While recording, finished stretches are transcribed in the background when live
+transcription is on and a model is installed (:mod:`cxfield.gui.live_transcription`); at stop
+only the last stretch remains, then the segments are stored with the session.  Without a
+model, recording works exactly the same and a quiet line says live transcription is off.
+
 Use::
 
     panel = RecorderPanel(ctx)            # backend=FakeBackend() in tests
@@ -26,7 +31,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSizePolicy,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -39,15 +43,20 @@ from cxfield.audio.backend import (
 )
 from cxfield.audio.recorder import FreeSpace, RecorderState
 from cxfield.domain.errors import CxfieldError
+from cxfield.gui.elided_label import ElidedLabel
+from cxfield.gui.live_transcription import LiveRun
+from cxfield.services import live_transcript
 from cxfield.services import recording as recording_service
 
 POLL_MS = 50  # 20 level updates a second
+LIVE_POLL_MS = 500  # collect finished stretches (the child works on its own)
 METER_FLOOR_DB = -60.0
 SILENT_INPUT_S = 2.0
 NO_MIC_TEXT = (
     "No microphone found. Plug one in and press “Look again”. "
     "You can keep taking notes; they are saved without a recording."
 )
+NO_MIC_SHORT = "No microphone found: plug one in, press ↻. Notes are still saved."
 
 
 def format_clock(seconds: float) -> str:
@@ -105,6 +114,8 @@ class RecorderPanel(QWidget):
     recording_started = Signal(str)  # recording id
     recording_stopped = Signal(dict)  # the summary from ActiveRecording.stop()
     message = Signal(str)  # something the user must know (disk full, no microphone...)
+    #: a live transcript finished: session id, job state (done/queued/cancelled), message
+    transcript_finished = Signal(str, str, str)
 
     def __init__(
         self,
@@ -126,6 +137,9 @@ class RecorderPanel(QWidget):
         self._consent_reason = "Open a session to record."
         self._consented = False
         self._has_mic = False
+        self._info_from_state = False
+        #: live transcriptions: the current recording's, and earlier ones still finishing
+        self.live_runs: list[LiveRun] = []
 
         self.status = QLabel()
         self.status.setObjectName("recStatus")
@@ -151,9 +165,13 @@ class RecorderPanel(QWidget):
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button = QPushButton("■ Stop")
         self.stop_button.clicked.connect(self.stop)
-        self.info = QLabel()
-        self.info.setWordWrap(True)
+        self.info: QLabel = ElidedLabel(min_chars=12) if compact else QLabel()
+        self.info.setWordWrap(not compact)
         self.info.setObjectName("recInfo")
+        self.info.setAccessibleName("Recorder message")
+        self.live_label: QLabel = ElidedLabel(min_chars=10) if compact else QLabel()
+        self.live_label.setObjectName("recLive")
+        self.live_label.setAccessibleName("Live transcription")
 
         if compact:
             self._layout_compact()
@@ -164,11 +182,15 @@ class RecorderPanel(QWidget):
             "QLabel#recElapsed { font-family: monospace; font-size: 16pt; }"
             "QLabel#recClip { color: #c62828; font-weight: 600; }"
             "QLabel#recInfo { color: #444; }"
+            "QLabel#recLive { color: #546e7a; font-size: 11pt; }"
         )
 
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(self.poll)
+        self.live_timer = QTimer(self)
+        self.live_timer.setInterval(LIVE_POLL_MS)
+        self.live_timer.timeout.connect(self.poll_live)
         self._list_devices()
         self._update()
 
@@ -193,31 +215,38 @@ class RecorderPanel(QWidget):
             buttons.addWidget(button)
         grid.addLayout(buttons, 4, 0, 1, 4)
         grid.addWidget(self.info, 5, 0, 1, 4)
+        grid.addWidget(self.live_label, 6, 0, 1, 4)
 
     def _layout_compact(self) -> None:
+        """One row that fits a 1366 px screen: only the controls that apply now are shown
+        (device and Record when idle; time, level, overflows, Pause and Stop while
+        recording); messages shrink with "…" and show whole in their tooltip."""
         self.clip_warning.setText("Clipping!")
         self.clip_warning.setToolTip("Move the microphone back or speak more softly")
-        self.meter.setFixedWidth(110)
-        self.device.setMaximumWidth(200)
+        self.meter.setFixedWidth(130)
+        self.device.setMaximumWidth(220)
         self.device.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.device.setMinimumContentsLength(12)
         self.rescan.setText("↻")
-        self.rescan.setMaximumWidth(36)
-        self.elapsed.setStyleSheet("font-size: 12pt;")
+        self.rescan.setAccessibleName("Look again for microphones")
+        self.rescan.setMaximumWidth(40)
+        self.elapsed.setStyleSheet("font-size: 13pt;")
         self.elapsed.setToolTip("Time on the recording (pauses not counted)")
-        column = QVBoxLayout(self)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(2)
-        row = QHBoxLayout()
+        self.overflows.setToolTip("Audio blocks lost by the sound card or the disk")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
         for widget in (
             self.status, self.elapsed, self.meter, self.clip_warning, self.overflows,
             self.device, self.rescan, self.record_button, self.pause_button, self.stop_button,
         ):  # fmt: skip
             row.addWidget(widget)
-        column.addLayout(row)
-        column.addWidget(self.info)
+        row.addSpacing(8)
+        row.addWidget(self.info, 10)
+        row.addStretch(1)  # when there is no message: the controls keep their size
+        row.addSpacing(8)
+        row.addWidget(self.live_label)
 
     # --- session and devices ------------------------------------------------------------
 
@@ -232,6 +261,7 @@ class RecorderPanel(QWidget):
             consent = recording_service.recording_consent(self.ctx.db, session_id)
             self._consented, self._consent_reason = consent.allowed, consent.reason
         self._update()
+        self.show_live_status()
 
     def refresh_devices(self) -> None:
         """“Look again”: ask PortAudio for the devices anew (a microphone plugged in)."""
@@ -284,8 +314,13 @@ class RecorderPanel(QWidget):
         else:
             self.timer.start()
             self._set_info("")
+            self.live_runs = [run for run in self.live_runs if not run.done]
+            if self._live_availability().on:  # off or no model: record exactly as before
+                self.live_runs.append(LiveRun(self.ctx, self.active.recording_id))
+                self.live_timer.start()
             self.recording_started.emit(self.active.recording_id)
         self._update()
+        self.show_live_status()
 
     def toggle_pause(self) -> None:
         if self.active is None:
@@ -302,6 +337,10 @@ class RecorderPanel(QWidget):
             return None
         self.timer.stop()
         summary = active.stop()
+        for run in self.live_runs:
+            if run.recording_id == active.recording_id:
+                # the last stretch is transcribed on a thread; the GUI polls for the end
+                run.finish(discarded=bool(summary["deleted"]))
         self.meter.set_level(METER_FLOOR_DB, False)
         if summary["failure"]:
             self._tell(summary["failure"])
@@ -312,6 +351,7 @@ class RecorderPanel(QWidget):
             )
         self.recording_stopped.emit(summary)
         self._update()
+        self.show_live_status()
         return summary
 
     def shutdown(self) -> None:
@@ -322,13 +362,64 @@ class RecorderPanel(QWidget):
         """Recording fields for a note taken now ({} when nothing is recording)."""
         return self.active.note_fields() if self.active is not None else {}
 
-    def _set_info(self, text: str) -> None:
+    def _set_info(self, text: str, *, from_state: bool = False, tip: str | None = None) -> None:
         self.info.setText(text)
+        if tip:
+            self.info.setToolTip(tip)
+        self._info_from_state = from_state
         self.info.setVisible(bool(text) or not self.compact)
 
     def _tell(self, text: str) -> None:
         self._set_info(text)
         self.message.emit(text)
+
+    # --- live transcription -------------------------------------------------------------
+
+    def current_live(self) -> LiveRun | None:
+        """The recording's live transcription (while recording), else the latest one."""
+        if self.active is not None:
+            mine = [r for r in self.live_runs if r.recording_id == self.active.recording_id]
+            return mine[0] if mine else None
+        return self.live_runs[-1] if self.live_runs else None
+
+    def poll_live(self) -> None:
+        """Collect finished stretches; when a transcript is stored, say so once."""
+        active_id = self.active.recording_id if self.active is not None else None
+        for run in list(self.live_runs):
+            if run.recording_id == active_id:
+                run.poll(LIVE_POLL_MS / 1000)
+            if run.done and not run.reported:
+                run.reported = True
+                outcome = run.outcome
+                state = outcome.state if outcome is not None else ("failed" if run.error else "")
+                if state and self.session_id is not None:
+                    self.transcript_finished.emit(self.session_id, state, run.status(False))
+            if run.reported and run is not self.current_live():
+                self.live_runs.remove(run)
+        busy = [r for r in self.live_runs if r.starting or r.finishing]
+        busy += [r for r in self.live_runs if r.recording_id == active_id and not r.off]
+        if not busy:
+            self.live_timer.stop()
+        self.show_live_status()
+
+    def show_live_status(self) -> None:
+        """The quiet line: live transcription on/off (and why), progress, or the result."""
+        run = self.current_live()
+        text = run.status(self.active is not None) if run is not None else ""
+        if not text and self._consented and self._has_mic and self.session_id is not None:
+            text = self._live_availability().text
+        self.live_label.setText(text)
+        self.live_label.setVisible(bool(text))
+
+    def _live_availability(self) -> live_transcript.LiveAvailability:
+        study_id = None
+        if self.session_id is not None:
+            from cxfield.storage.models import ResearchSession
+
+            with self.ctx.db.session() as db:
+                row = db.get(ResearchSession, self.session_id)
+                study_id = row.study_id if row is not None else None
+        return live_transcript.availability(self.ctx.db, self.ctx.paths.models, study_id)
 
     # --- the 20 Hz poll -----------------------------------------------------------------
 
@@ -350,6 +441,8 @@ class RecorderPanel(QWidget):
         silent = recorder.seconds_since_last_block()
         if recorder.state is RecorderState.RECORDING and silent > SILENT_INPUT_S:
             self._set_info("No audio is arriving from the microphone. Check the cable.")
+        elif self._info_from_state is False and self.info.text().startswith("No audio is"):
+            self._set_info("")  # audio arrives again
 
     def _update(self) -> None:
         active = self.active
@@ -362,6 +455,13 @@ class RecorderPanel(QWidget):
         self.stop_button.setEnabled(recording)
         self.device.setEnabled(self._has_mic and not recording)
         self.rescan.setEnabled(not recording)
+        if self.compact:  # only what applies now, so that the row fits 1366 px
+            for widget in (self.elapsed, self.meter, self.overflows, self.pause_button,
+                           self.stop_button):  # fmt: skip
+                widget.setVisible(recording)
+            self.device.setVisible(not recording and self._has_mic and self._consented)
+            self.rescan.setVisible(not recording and self._consented)
+            self.record_button.setVisible(not recording)
         if state is RecorderState.RECORDING:
             self.status.setText("● Recording")
             self.status.setStyleSheet("color: #c62828;")
@@ -372,11 +472,14 @@ class RecorderPanel(QWidget):
             self.status.setStyleSheet("")
             if not self._consented:
                 self.status.setText("Recording off")
-                self._set_info(self._consent_reason)
+                self._set_info(self._consent_reason, from_state=True)
             elif not self._has_mic:
                 self.status.setText("No microphone")
-                self._set_info(NO_MIC_TEXT)
+                short = NO_MIC_SHORT if self.compact else NO_MIC_TEXT
+                self._set_info(short, from_state=True, tip=NO_MIC_TEXT)
             else:
                 self.status.setText("Not recording")
+                if self._info_from_state:  # an earlier state's reason no longer applies
+                    self._set_info("")
             self.overflows.setText("Overflows: 0" if active is None else self.overflows.text())
         self.clip_warning.setVisible(False if not recording else self.clip_warning.isVisible())

@@ -7,6 +7,7 @@ from cxfield.gui.widgets import FOCUS_STYLE
 RUNNER_STYLE = (
     "QWidget { font-size: 13pt; }"
     "QLabel#header { font-size: 14pt; }"
+    "QLabel#participant { font-size: 14pt; font-weight: 700; }"
     "QLabel#elapsed { font-size: 22pt; font-weight: 600; font-family: monospace;"
     " padding: 0 12px; }"
     "QLabel#saveStatus { color: #2e7d32; padding: 0 8px; }"

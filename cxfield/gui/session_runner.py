@@ -37,6 +37,7 @@ from cxfield.domain.ids import as_utc, utcnow
 from cxfield.domain.journey import signed
 from cxfield.domain.vocabulary import BlueprintLane, SessionMode, SessionStatus
 from cxfield.gui.capture_panel import CapturePanel
+from cxfield.gui.elided_label import ElidedLabel
 from cxfield.gui.note_bar import NoteBar, format_offset
 from cxfield.gui.recorder_panel import RecorderPanel
 from cxfield.gui.runner_style import RUNNER_STYLE, SHORTCUT_HELP
@@ -59,6 +60,8 @@ class SessionRunner(QMainWindow):
 
     session_finished = Signal(str)
     session_closed = Signal(str)
+    #: live transcription failed and the recording went to the batch queue (session id)
+    transcription_queued = Signal(str)
 
     def __init__(
         self,
@@ -93,6 +96,7 @@ class SessionRunner(QMainWindow):
             self.recorder = RecorderPanel(ctx, audio_backend, compact=True)
             self.recorder.set_session(session_id)
             self.recorder.message.connect(lambda text: self._set_status(text, ok=False))
+            self.recorder.transcript_finished.connect(self._transcript_finished)
             self.add_recorder_widget(self.recorder)
         self._build_shortcuts()
         self._text_saver = Debouncer(self._save_texts)
@@ -126,20 +130,23 @@ class SessionRunner(QMainWindow):
         outer = QVBoxLayout(root)
         outer.setContentsMargins(10, 6, 10, 6)
 
+        # Two rows so that the runner fits a 1366×768 laptop: who/what and the clock on top,
+        # the recorder's controls below; long texts shrink with "…" (whole in the tooltip).
         top = QHBoxLayout()
         place = f" · {st.site.name}" if st.site else ""
         consent = ""
         if not self.observing:
             allowed = st.recording_allowed
             consent = " · recording consent ✓" if allowed else " · no recording consent"
-        self.header = QLabel(f"<b>{who}</b> · {mode} · {st.study.name}{place}{consent}")
+        self.participant_label = QLabel(who)
+        self.participant_label.setObjectName("participant")
+        self.participant_label.setAccessibleName("Participant")
+        top.addWidget(self.participant_label)
+        self.header = ElidedLabel(f"· {mode} · {st.study.name}{place}{consent}", min_chars=14)
         self.header.setObjectName("header")
-        self.header.setWordWrap(True)
-        self.header.setMinimumWidth(200)
+        self.header.setAccessibleName("Session")
         top.addWidget(self.header, 1)
-        self.recorder_slot = QHBoxLayout()
-        top.addLayout(self.recorder_slot)
-        self.status = QLabel()
+        self.status = ElidedLabel(min_chars=12)
         self.status.setObjectName("saveStatus")
         self.status.setAccessibleName("Save status")
         top.addWidget(self.status)
@@ -152,6 +159,8 @@ class SessionRunner(QMainWindow):
         self.finish_button.clicked.connect(self.finish)
         top.addWidget(self.finish_button)
         outer.addLayout(top)
+        self.recorder_slot = QHBoxLayout()
+        outer.addLayout(self.recorder_slot)
 
         self.steps = QTreeWidget()
         self.steps.setHeaderHidden(True)
@@ -198,6 +207,10 @@ class SessionRunner(QMainWindow):
     def add_recorder_widget(self, widget: QWidget) -> None:
         """Seam for the audio recorder: shown in the top bar next to the timer."""
         self.recorder_slot.addWidget(widget)
+
+    def _transcript_finished(self, session_id: str, state: str, _message: str) -> None:
+        if state == "queued":  # live transcription failed: hand the recording to the queue
+            self.transcription_queued.emit(session_id)
 
     def _build_shortcuts(self) -> None:
         self.capture_shortcuts: list[QShortcut] = []

@@ -222,6 +222,18 @@ def _set_job(database: Database, job_id: str, **values: Any) -> None:
         )
 
 
+def touch_job(database: Database, job_id: str) -> None:
+    """Heartbeat of a job that runs outside the queue (live transcription), so that
+    :func:`recover_stale` does not take it for the job of an app that died."""
+    _set_job(database, job_id)
+
+
+def end_live_job(database: Database, job_id: str, state: str, error: str | None = None) -> None:
+    """A live job that will store nothing: ``queued`` gives it back to the queue (live
+    transcription failed, a batch run redoes it), ``cancelled`` drops it (no audio)."""
+    _set_job(database, job_id, state=state, progress=0.0, error=error)
+
+
 def run_job(
     database: Database,
     data_root: Path,
@@ -375,7 +387,7 @@ def start_live(
     settings: LiveSettings | None = None,
 ) -> tuple[TranscriptionJob, LiveTranscription] | None:
     """Start transcribing a recording while it is written, or None when switched off or
-    no model is installed (the recording is then transcribed by a batch job after stop).
+    no model is installed (the recording can then be transcribed by a batch job after stop).
 
     The returned job is ``running``; hand both to :func:`finish_live` at stop."""
     with database.session() as db:
