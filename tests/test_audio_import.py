@@ -17,12 +17,12 @@ from cxfield.audio.convert import ImportAudioError
 from cxfield.domain.errors import ValidationError
 from cxfield.services.recording import attach_audio
 from cxfield.services.sessions import session_detail
-from tests.conftest import SHARED_FIXTURES, cli_env
+from tests.conftest import FIXTURES, cli_env
 from tests.test_audio_session import make_session
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg not installed")
 
-JFK = SHARED_FIXTURES / "jfk.flac"
+JFK = FIXTURES / "jfk.flac"
 
 # (suffix, ffmpeg codec options, sample rate, channels)
 FORMATS = [
@@ -137,7 +137,6 @@ def test_import_needs_recording_consent(ctx: AppContext, tmp_path: Path) -> None
     assert recordings_files(ctx) == []
 
 
-@pytest.mark.skipif(not JFK.exists(), reason=f"shared fixture {JFK} is not present")
 def test_attach_jfk_flac_with_the_cli(data_dir: Path) -> None:
     """The real stereo 44.1 kHz 24-bit FLAC: imported as a user would, shown with 11.0 s."""
     ctx = open_app(data_dir)

@@ -20,7 +20,7 @@ from cxfield.domain.ids import utcnow
 from cxfield.services import transcript, transcription
 from cxfield.storage.models import TranscriptionJob
 from cxfield.transcribe.model_store import ModelStore
-from tests.conftest import SHARED_FIXTURES, cli_env
+from tests.conftest import FIXTURES, cli_env
 from tests.test_cli import run
 from tests.transcribe_support import (
     fast_setup,
@@ -42,9 +42,9 @@ def prepared(data_dir: Path, whisper_checkpoint: Path) -> Path:
 
 
 def test_transcribe_any_audio_file_to_srt(prepared: Path, tmp_path: Path) -> None:
-    flac = SHARED_FIXTURES / "jfk.flac"
-    if not flac.exists() or not shutil.which("ffmpeg"):
-        pytest.skip("jfk.flac fixture or ffmpeg not available")
+    flac = FIXTURES / "jfk.flac"
+    if not shutil.which("ffmpeg"):
+        pytest.skip("ffmpeg is not installed")
     out = tmp_path / "jfk.srt"
     result = run("transcribe", str(flac), "--model", "test", "--out", str(out), data_dir=prepared)
     assert result.returncode == 0, result.stderr
