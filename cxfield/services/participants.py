@@ -167,8 +167,9 @@ def require_recording_consent(database: Database, session_id: str) -> None:
     consent = recording_consent(database, session_id)
     if not consent.allowed:
         raise ValidationError(
-            f"No recording without recording consent: {consent.reason} "
-            "(notes-only sessions need interview consent only)."
+            "No recording without recording consent: "
+            f"{consent.reason[0].lower()}{consent.reason[1:]} "
+            "Notes-only sessions need interview consent only."
         )
 
 
