@@ -9,6 +9,11 @@ recorder's own CPU is also read per thread (/proc): PortAudio's callback thread 
 writer thread that appear when recording starts.
 
     .venv/bin/python benchmarks/bench_recorder.py [--minutes 10] [--baseline-seconds 30]
+        [--live-model CHECKPOINT.pt]
+
+``--live-model``: transcription while recording is on with that checkpoint (its child
+process at niceness +10, one thread, reading the growing WAV), as in the session runner;
+prints the stop-to-transcript time too.
 """
 
 from __future__ import annotations
@@ -79,6 +84,10 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--baseline-seconds", type=float, default=30.0)
     parser.add_argument("--rate", type=int, default=16000)
+    parser.add_argument("--live-model", type=Path, help="a Whisper .pt: transcribe while recording")
+    parser.add_argument(
+        "--fast-decode", action="store_true", help="greedy, 16 tokens (random test checkpoints)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp, VirtualMic(args.rate) as mic:
@@ -97,6 +106,18 @@ def main() -> None:
 
         ctx = open_app(Path(tmp) / "data")
         session_id = make_session(ctx.db)
+        if args.live_model:
+            from cxfield.services import transcription
+            from cxfield.transcribe.model_store import ModelStore
+
+            ModelStore(ctx.paths.models).import_file(args.live_model, "bench")
+            transcription.set_options(
+                ctx.db, transcription.TranscriptionOptions(model="bench", live=True)
+            )
+            if args.fast_decode:
+                from tests.transcribe_support import FAST_DECODE
+
+                ctx.db.set_setting(transcription.DECODE_KEY, FAST_DECODE)
         app = QApplication.instance() or QApplication([])
         panel = RecorderPanel(ctx)
         panel.set_session(session_id)
@@ -118,7 +139,18 @@ def main() -> None:
         threads_after = thread_cpu()
         wall = time.monotonic() - wall0
         rec_pct = 100 * (time.process_time() - cpu0) / wall
+        live = panel.current_live()
+        done_at_stop = live.transcript.done_s if live and live.transcript else 0.0
         summary = panel.stop()
+        stopped_at = time.monotonic()
+        if live is not None:
+            live.wait(600)
+            outcome = live.outcome
+            print(
+                f"live transcription: {done_at_stop:.1f} s transcribed before stop; stored "
+                f"{outcome.segments if outcome else 0} segments "
+                f"{time.monotonic() - stopped_at:.1f} s after stop ({live.error or 'ok'})"
+            )
         stop_talking.set()
         talker.join(10)
         assert summary is not None
