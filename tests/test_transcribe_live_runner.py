@@ -164,6 +164,9 @@ def test_switched_off_in_the_models_page_nothing_is_transcribed(
     QTest.keyClick(page.silence_check, Qt.Key.Key_Space)
     options = transcription.get_options(ctx.db)
     assert options.live is False and options.skip_silence is False
+    if SHOTS:
+        page.resize(820, 460)
+        page.grab().save(str(Path(SHOTS) / "models-page-switches.png"))
     assert options.model == "test"  # the other options are kept
 
     session_id = _interview(ctx)
