@@ -181,7 +181,9 @@ def test_resume_offer_opens_runner(
 
     monkeypatch.setattr(QInputDialog, "getItem", pick)
     window.capture_actions.offer_resume()
-    assert len(offered) == 1 and session.id[:8] in offered[0][0]
+    assert len(offered) == 1
+    label = offered[0][0]
+    assert "observation" in label and "no participant" in label and "Demo" in label
     runner = window.capture_actions.open_windows[f"runner:{session.id}"]
     assert isinstance(runner, SessionRunner)
     runner.close()

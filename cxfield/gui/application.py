@@ -40,7 +40,13 @@ def run(ctx: AppContext) -> int:
     app = create_application()
     window = MainWindow(ctx)
     window.show()
-    QTimer.singleShot(0, window.capture_actions.offer_resume)  # unfinished sessions
+    # Once the event loop runs and the window is painted: first what happened at start-up
+    # (upgrades, recovered recordings), then the offer to resume unfinished sessions.
+    QTimer.singleShot(200, lambda: _after_start(window, ctx))
+    return app.exec()
+
+
+def _after_start(window: MainWindow, ctx: AppContext) -> None:
     for message in ctx.messages:
         QMessageBox.information(window, "cxfield", message)
-    return app.exec()
+    window.capture_actions.offer_resume()

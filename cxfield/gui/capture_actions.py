@@ -30,6 +30,7 @@ from cxfield.gui.start_session import StartSessionDialog
 from cxfield.gui.study_editor import NewStudyDialog, StudyEditorDialog
 from cxfield.gui.widgets import show_error
 from cxfield.services import capture, studies, templates
+from cxfield.services import sessions as session_service
 
 
 class CaptureActions(QObject):
@@ -224,10 +225,15 @@ class CaptureActions(QObject):
         if not pending:
             return
         detail = {s.id: s for s in pending}
+        # Names a researcher recognises: who, what, which study, when.
+        summaries = {s.id: s for s in session_service.list_sessions(self.ctx.db)}
         labels = []
         for session in pending:
             started = session.started_at.astimezone().strftime("%Y-%m-%d %H:%M")
-            labels.append(f"{started} · {session.mode.value} · {session.id[:8]}")
+            summary = summaries.get(session.id)
+            who = (summary.participant_code if summary else None) or "no participant"
+            study = summary.study if summary else ""
+            labels.append(f"{who} · {session.mode.value} · {study} · started {started}")
         label, ok = QInputDialog.getItem(
             self.window,
             "Resume a session",
