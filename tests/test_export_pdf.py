@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import subprocess
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from cxfield.app import AppContext
 from cxfield.domain.errors import NotFoundError
 from cxfield.export import jobs
 from cxfield.export.filters import FilterRequest
-from cxfield.services import demo, studies
+from cxfield.services import analysis, demo, studies
 from cxfield.storage.models import (
     Participant,
     ResearchSession,
@@ -135,6 +136,28 @@ def test_study_report_filters(ctx: AppContext, study: Study, tmp_path: Path) -> 
     assert f"{len(chosen)} ({len(chosen)} interviews, 0 observations)" in plain
     assert "Segment: Language spoken = Spanish" in plain
     assert "Status: submitted, approved" in plain
+
+
+def test_journey_map_page_and_step_table_give_the_same_pain_share(
+    ctx: AppContext, study: Study, tmp_path: Path
+) -> None:
+    # Observation captures count in a step's captures but have no valence: the figure once
+    # divided by the valence n and showed e.g. 6 (60%) where the table said 6 (50%).
+    out = tmp_path / "report.pdf"
+    jobs.export_study_pdf(ctx.db, study.id, out, now=NOW)
+    figure = subprocess.run(
+        ["pdftotext", "-f", "2", "-l", "2", "-enc", "UTF-8", str(out), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert "Journey map and service blueprint" in figure
+    aggregates = analysis.step_aggregates(ctx.db, study.id)
+    checked = 0
+    for agg in aggregates.values():
+        if agg.pain_points and agg.valence.n and agg.captures != agg.valence.n:
+            share = f"{agg.pain_points / agg.captures * 100:.0f}%"
+            assert f"{agg.pain_points} ({share})" in figure, (agg, figure)
+            checked += 1
+    assert checked, "the demo should have steps with observation captures"
 
 
 def test_empty_study_report_says_so(ctx: AppContext, tmp_path: Path) -> None:

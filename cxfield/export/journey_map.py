@@ -126,8 +126,12 @@ def journey_figure(
     valence_axis(g, label_w, width, c_bottom, c_top, labels=True, words=True, size=6.5)
     xs = [label_w + col_w * (i + 0.5) for i in range(n)]
     points = []
+    # The pain share is over all the step's captures (observations included), as in the
+    # report's per-step table, so the two pages give the same percentage.
+    captures: list[int] = []
     for _, step in columns:
         agg = aggregates.get(step.id) if step is not None else None
+        captures.append(agg.captures if agg is not None else 0)
         if agg is None or agg.valence.n == 0:
             points.append(CurvePoint("", None))
         else:
@@ -139,10 +143,10 @@ def journey_figure(
     s_top = c_bottom - 3
     text(g, 0, s_top - 8, "Captures", 6.5, color=MUTED)
     text(g, 0, s_top - 17, "Pain points", 6.5, color=PAIN)
-    for xx, pt in zip(xs, points, strict=True):
+    for xx, pt, total in zip(xs, points, captures, strict=True):
         if pt.n:
             text(g, xx, s_top - 8, f"n={pt.n}", 6.5, color=MUTED, anchor="middle")
-            share = (pt.pain or 0) / pt.n * 100
+            share = (pt.pain or 0) / max(total, pt.n) * 100
             text(g, xx, s_top - 17, f"{pt.pain} ({share:.0f}%)", 6.5, color=PAIN, anchor="middle")
 
     # lanes
