@@ -32,6 +32,15 @@ def test_templates_ship_three_journeys_with_lanes_and_channels(ctx: AppContext) 
         assert len({str(s.channel) for s in journey.steps}) >= 2
 
 
+def test_template_with_an_empty_name_is_refused(ctx: AppContext) -> None:
+    # `studies create --name ""` must not quietly fall back to the template's name.
+    definition = templates.load_template("benefits-office-visit")
+    for blank in ("", "   "):
+        with pytest.raises(ValidationError, match="must not be empty"):
+            templates.create_from_definition(ctx.db, definition, name=blank)
+    assert studies.list_studies(ctx.db) == []
+
+
 def test_edit_study_fields_and_duplicate_name(ctx: AppContext) -> None:
     study = _office(ctx)
     _office(ctx, "Other")

@@ -116,7 +116,7 @@ def create_from_definition(
     """Create a study with its journey map from a validated definition, in one transaction."""
     data = validate_definition(data)
     fields = {k: v for k, v in data["study"].items() if k in DEFINITION_FIELDS}
-    fields["name"] = clean_name(name or fields["name"], "Study name")
+    fields["name"] = clean_name(fields["name"] if name is None else name, "Study name")
     fields["segment_attributes"] = validate_segment_attributes(
         fields.get("segment_attributes") or []
     )
