@@ -124,13 +124,17 @@ def notes_on_recording(database: Database, session_id: str) -> list[NoteMark]:
         notes = db.exec(
             select(Note).where(Note.session_id == session_id, col(Note.deleted_at).is_(None))
         ).all()
+        # An imported file's row is stamped when it was imported, which says nothing about
+        # when it started relative to the session: assume it was started with the session.
+        lead = 0.0
+        if first is not None and first.state != "imported":
+            lead = (first.started_at - session.started_at).total_seconds()
         marks = []
         for n in notes:
             rec = recs.get(n.recording_id or "")
             if rec is not None and n.recording_offset_frames is not None:
                 at = n.recording_offset_frames / (rec.sample_rate or 16000)
             else:
-                lead = (first.started_at - session.started_at).total_seconds() if first else 0.0
                 at = n.session_offset_ms / 1000 - lead
             marks.append(NoteMark(n.id, max(at, 0.0), n.text, tuple(n.tags)))
     return sorted(marks, key=lambda m: m.at_s)
