@@ -187,3 +187,13 @@ def test_resume_offer_opens_runner(
     runner = window.capture_actions.open_windows[f"runner:{session.id}"]
     assert isinstance(runner, SessionRunner)
     runner.close()
+
+
+def test_journey_map_median_time_rounds_like_the_report() -> None:
+    from cxfield.export.layout import fmt_seconds
+    from cxfield.gui.journey_map_canvas import median_text
+    from cxfield.services.analysis import DurationStats
+
+    for median in (202.6, 594.7, 59.5, 61.2):
+        stats = DurationStats("s", 2, median, median - 30, median + 30)
+        assert median_text(stats) == f"{fmt_seconds(median)} (n=2)"

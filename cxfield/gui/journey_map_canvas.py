@@ -34,6 +34,13 @@ LANE_COLOURS = {
 }
 
 
+def median_text(stats: DurationStats) -> str:
+    """Median observed time as m:ss (n=…), rounded like the study report, which once
+    showed 9:55 where the map said 9:54."""
+    minutes, seconds = divmod(int(round(stats.median_s)), 60)
+    return f"{minutes}:{seconds:02d} (n={stats.n})"
+
+
 @dataclass
 class MapData:
     journey: Journey
@@ -252,11 +259,8 @@ class JourneyCanvas(QWidget):
         stats = self.data.times.get(step_id)
         if stats is None:
             return
-        minutes, seconds = int(stats.median_s // 60), int(stats.median_s % 60)
         painter.setPen(QColor("#37474f"))
-        painter.drawText(
-            cell, int(Qt.AlignmentFlag.AlignLeft), f"{minutes}:{seconds:02d} (n={stats.n})"
-        )
+        painter.drawText(cell, int(Qt.AlignmentFlag.AlignLeft), median_text(stats))
 
     def _quote_cell(self, painter: QPainter, cell: QRectF, step_id: str) -> None:
         assert self.data is not None
