@@ -73,6 +73,9 @@ def test_demo_list_show_without_qt(data_dir: Path) -> None:
 
     text = run("sessions", "show", interview["id"], data_dir=data_dir, no_qt=True)
     assert text.returncode == 0 and "Steps:" in text.stdout
+    segments = ", ".join(f"{k}={v}" for k, v in detail["participant_segments"].items())
+    assert f"participant: {detail['participant_code']}  {segments}" in text.stdout
+    assert "{'" not in text.stdout  # no Python dict repr for a person to read
 
 
 def test_gui_without_qt_says_so(data_dir: Path) -> None:

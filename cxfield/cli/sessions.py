@@ -68,7 +68,8 @@ def _show(ctx: AppContext, args: argparse.Namespace) -> int:
     study = detail["study"]["name"] if detail["study"] else "?"
     print(f"Session {detail['id']}")
     print(f"  study:       {study}")
-    print(f"  participant: {detail['participant_code'] or '-'}  {detail['participant_segments']}")
+    segments = ", ".join(f"{k}={v}" for k, v in (detail["participant_segments"] or {}).items())
+    print(f"  participant: {detail['participant_code'] or '-'}  {segments}".rstrip())
     print(f"  mode:        {detail['mode']}    status: {detail['status']}")
     print(f"  started:     {detail['started_at']}    ended: {detail['ended_at'] or '-'}")
     print(f"  researcher:  {detail['researcher'] or '-'}    site: {detail['site'] or '-'}")
