@@ -180,3 +180,9 @@ def test_ctrl_c_cancels_and_a_killed_app_resumes(prepared: Path) -> None:
         assert segments and all(0 <= s.start_s <= s.end_s <= 900 for s in segments)
     finally:
         ctx.close()
+
+
+def test_empty_queue_says_so(data_dir: Path) -> None:
+    result = run("transcribe", "--queue", data_dir=data_dir)
+    assert result.returncode == 0
+    assert result.stderr.strip() == "No transcription jobs are queued."

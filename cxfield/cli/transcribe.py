@@ -150,9 +150,10 @@ def _run_queue(
     from cxfield.services import transcription
 
     transcription.recover_stale(ctx.db)
-    failed = 0
+    failed = ran = 0
     with _Interrupt() as interrupt:
         while (job := transcription.claim_next(ctx.db, only)) is not None:
+            ran += 1
             bar = ProgressBar(f"{(job.recording_id or job.id)[:8]} ")
             try:
                 outcome = transcription.run_job(
@@ -169,6 +170,8 @@ def _run_queue(
                 continue
             kept = f", kept {outcome.kept_edited} edited" if outcome.kept_edited else ""
             status(f"Stored {outcome.segments} segments{kept} for session {job.session_id}.")
+    if not ran and only is None:
+        status("No transcription jobs are queued.")
     return 1 if failed else 0
 
 
