@@ -66,6 +66,10 @@ def test_journey_map_view_with_segments(
     curves = view._cache["language"].segments
     assert curves is not None and sum(curves.sessions.values()) == 10  # 2 observations
     assert view.segments_box.height() > 200
+    from cxfield.gui.journey_map_view import SegmentCurvePanel
+
+    names = [p.accessibleName() for p in view.findChildren(SegmentCurvePanel)]
+    assert any(n.startswith("Spanish — 1 session —") for n in names), names  # not "1 sessions"
     _shot(view, tmp_path / "map-language.png")
 
 

@@ -39,7 +39,8 @@ class SegmentCurvePanel(QWidget):
         self.title, self.sessions, self.too_few, self.steps = title, sessions, too_few, steps
         self.setFixedSize(QSize(max(380, 70 + 44 * len(steps)), 250))
         note = " — too few sessions to compare" if too_few else ""
-        self.setAccessibleName(f"{title}: {sessions} sessions{note}")
+        self.label = f"{title} — {sessions} session{'' if sessions == 1 else 's'}"
+        self.setAccessibleName(f"{self.label}{note}")
 
     def sizeHint(self) -> QSize:  # noqa: N802
         return self.minimumSize()
@@ -57,7 +58,7 @@ class SegmentCurvePanel(QWidget):
         painter.drawText(
             QRectF(8, 4, self.width() - 16, 20),
             int(Qt.AlignmentFlag.AlignLeft),
-            f"{self.title} — {self.sessions} sessions",
+            self.label,
         )
         painter.setFont(QFont(self.font()))
         if self.too_few:
