@@ -92,3 +92,26 @@ def test_runner_fits_1366_and_1920_in_every_recorder_state(
         assert "No microphone found" in recorder.info.text()
         assert "Look again" in recorder.info.toolTip()  # the whole explanation
     runner.close()
+
+
+def test_old_draft_shows_its_start_instead_of_a_huge_clock(qtbot: Any, ctx: AppContext) -> None:
+    from datetime import timedelta
+
+    from cxfield.domain.ids import utcnow
+    from cxfield.gui.session_runner import SessionRunner
+
+    study = demo.create_demo(ctx.db, 0)
+    old = capture.start_session(
+        ctx.db, study.id, mode="observation", now=utcnow() - timedelta(days=3)
+    )
+    runner = SessionRunner(ctx, old.id)
+    qtbot.addWidget(runner)
+    runner._tick()
+    assert runner.elapsed.text().startswith("Started ")
+    fresh = capture.start_session(ctx.db, study.id, mode="observation")
+    runner2 = SessionRunner(ctx, fresh.id)
+    qtbot.addWidget(runner2)
+    runner2._tick()
+    assert runner2.elapsed.text().startswith("00:00:0")
+    runner.close()
+    runner2.close()

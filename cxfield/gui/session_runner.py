@@ -55,6 +55,10 @@ def lock_dir(ctx: AppContext) -> Any:
     return ctx.paths.root / "locks"
 
 
+#: beyond this the running clock of a draft is replaced by its start date
+STALE_CLOCK_MS = 12 * 3600 * 1000
+
+
 class SessionRunner(QMainWindow):
     """Raises ConflictError from the constructor if another runner holds the session."""
 
@@ -630,7 +634,16 @@ class SessionRunner(QMainWindow):
         end = self.state.session.ended_at
         done = end is not None and self.state.session.status != SessionStatus.DRAFT
         moment = as_utc(end) if end and done else utcnow()
-        self.elapsed.setText(format_offset(self._offset_ms(moment)))
+        offset_ms = self._offset_ms(moment)
+        if not done and offset_ms > STALE_CLOCK_MS:
+            # A draft resumed on another day: "1063:23:55" would mean nothing to anyone.
+            started = as_utc(self.state.session.started_at).astimezone()
+            self.elapsed.setText(f"Started {started:%d %b %H:%M}")
+            self.elapsed.setToolTip(
+                "This session began on another day; note times still count from its start."
+            )
+        else:
+            self.elapsed.setText(format_offset(offset_ms))
         if self.observing:
             self._update_observation()
 
