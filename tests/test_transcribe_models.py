@@ -112,3 +112,13 @@ def test_models_cli(data_dir: Path, whisper_checkpoint: Path, tmp_path: Path) ->
     assert "truncated or corrupt" in refused.stderr
     unknown = run("models", "download", "huge", data_dir=data_dir)
     assert unknown.returncode == 1 and "Unknown model 'huge'" in unknown.stderr
+
+
+def test_remove_installed_and_missing(tmp_path: Path, whisper_checkpoint: Path) -> None:
+    store = ModelStore(tmp_path / "models")
+    store.import_file(whisper_checkpoint, name="small-test")
+    with pytest.raises(NotFoundError, match=r"'tiny' is not installed \(installed: small-test\)"):
+        store.remove("tiny")
+    store.remove("small-test")
+    assert store.list() == []
+    assert not any((tmp_path / "models").iterdir())

@@ -175,7 +175,12 @@ class ModelStore:
         return self.get(name)
 
     def remove(self, name: str) -> None:
-        model = self.get(name)
+        self._check_name(name)
+        path = self.root / f"{name}.pt"
+        if not path.is_file():
+            installed = ", ".join(m.name for m in self.list()) or "none"
+            raise NotFoundError(f"Model {name!r} is not installed (installed: {installed}).")
+        model = self._describe(path)
         model.path.unlink()
         (self.root / f"{name}.json").unlink(missing_ok=True)
 
