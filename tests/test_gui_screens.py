@@ -201,3 +201,26 @@ def test_journey_map_median_time_rounds_like_the_report() -> None:
     for median in (202.6, 594.7, 59.5, 61.2):
         stats = DurationStats("s", 2, median, median - 30, median + 30)
         assert median_text(stats) == f"{fmt_seconds(median)} (n=2)"
+
+
+def test_start_up_messages_come_before_the_resume_offer(
+    qtbot: Any, ctx: AppContext, study_id: str, monkeypatch: Any
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from cxfield.gui.application import _after_start
+    from cxfield.gui.main_window import MainWindow
+
+    capture.start_session(ctx.db, study_id, mode="observation")
+    ctx.messages.append("Recovered an interrupted recording of session X.")
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    events: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox, "information", lambda _p, _t, text, *a: events.append(f"info:{text}")
+    )
+    monkeypatch.setattr(
+        QInputDialog, "getItem", lambda *a: (events.append("resume"), ("", False))[1]
+    )
+    _after_start(window, ctx)
+    assert events == ["info:Recovered an interrupted recording of session X.", "resume"]
