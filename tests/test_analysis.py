@@ -13,6 +13,7 @@ from cxfield.app import AppContext
 from cxfield.domain.errors import ValidationError
 from cxfield.services import analysis, demo
 from cxfield.storage.models import (
+    ObservationVisit,
     Participant,
     ResearchSession,
     StepCapture,
@@ -104,12 +105,19 @@ def test_filters(ctx: AppContext, study: Study) -> None:
 
 
 def test_observation_times(ctx: AppContext, study: Study) -> None:
-    _, captures, _ = _rows(ctx)
+    """A session's time in a step is the sum of its visits (the demo sends one customer back
+    to the queue, so the wait is visited twice)."""
+    with ctx.db.session() as db:
+        visits = list(db.exec(select(ObservationVisit)).all())
+    per_session: dict[tuple[str, str], float] = defaultdict(float)
+    for v in visits:
+        assert v.left_at is not None
+        per_session[(v.session_id, v.step_id)] += (v.left_at - v.entered_at).total_seconds()
+    assert len(per_session) < len(visits)  # a revisit is in the demo
     times = analysis.observation_times(ctx.db, study.id)
     durations: dict[str, list[float]] = defaultdict(list)
-    for c in captures:
-        if c.observed_start and c.observed_end:
-            durations[c.step_id].append((c.observed_end - c.observed_start).total_seconds())
+    for (_, step_id), seconds in per_session.items():
+        durations[step_id].append(seconds)
     assert set(times) == set(durations)
     for step_id, values in durations.items():
         assert times[step_id].median_s == pytest.approx(statistics.median(values), abs=0.01)

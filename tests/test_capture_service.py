@@ -160,6 +160,39 @@ def test_observation_marks_step_and_wait_durations(ctx: AppContext) -> None:
     assert steps[1] not in times
 
 
+def test_observation_revisit_keeps_every_visit(ctx: AppContext) -> None:
+    """A customer sent back to the queue: the second visit is added, the first is kept."""
+    study, _pid, steps = _setup(ctx)
+    wait, desk = steps[0], steps[1]
+    session = capture.start_session(ctx.db, study.id, mode="observation", now=T0)
+    observation.mark_entered(ctx.db, session.id, wait, at=T0)
+    observation.mark_entered(ctx.db, session.id, desk, at=T0 + timedelta(seconds=300))
+    # Pressing the mark of the step the customer is in changes nothing.
+    observation.mark_entered(ctx.db, session.id, desk, at=T0 + timedelta(seconds=310))
+    observation.mark_entered(ctx.db, session.id, wait, at=T0 + timedelta(seconds=400))
+    assert observation.current_step(ctx.db, session.id) == wait
+    assert observation.last_entered(ctx.db, session.id) == wait
+    observation.mark_entered(ctx.db, session.id, desk, at=T0 + timedelta(seconds=1000))
+    capture.finish_session(ctx.db, session.id, at=T0 + timedelta(seconds=1200))
+
+    visits = observation.visits(ctx.db, session.id)
+    assert [(v.step_id, (v.entered_at - T0).seconds, (v.left_at - T0).seconds) for v in visits] == [
+        (wait, 0, 300),
+        (desk, 300, 400),
+        (wait, 400, 1000),
+        (desk, 1000, 1200),
+    ]  # type: ignore[operator]
+    times = observation.timeline(ctx.db, session.id)
+    assert times[wait].visits == 2 and times[wait].step_s == 300 + 600
+    assert times[desk].visits == 2 and times[desk].step_s == 100 + 200
+    assert times[wait].entered == T0 and times[wait].left == T0 + timedelta(seconds=1000)
+    state = capture.load_runner_state(ctx.db, session.id)
+    assert state.captures[wait].observed_start == T0  # the summary keeps the first entry
+    assert state.captures[desk].observed_end == T0 + timedelta(seconds=1200)
+    detail = sessions.session_detail(ctx.db, session.id)
+    assert [v["seconds"] for v in detail["observation_visits"]] == [300, 100, 600, 200]
+
+
 def test_survey_v1_and_v2_exact_wording(ctx: AppContext) -> None:
     study, pid, _steps = _setup(ctx)
     questions = survey_answers.survey_questions(study)

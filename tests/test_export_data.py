@@ -20,6 +20,7 @@ from cxfield.export.layout import ExportCancelled
 from cxfield.services import demo
 from cxfield.storage.models import (
     Note,
+    ObservationVisit,
     Participant,
     ResearchSession,
     StepCapture,
@@ -69,6 +70,7 @@ def test_csv_tables_match_the_database(ctx: AppContext, study: Study, tmp_path: 
         captures = list(db.exec(select(StepCapture)))
         notes = list(db.exec(select(Note)))
         surveys = list(db.exec(select(SurveyResponse)))
+        visits = list(db.exec(select(ObservationVisit)))
 
     rows = read(out / "sessions.csv")
     assert len(rows) == len(sessions)  # data exports keep every status
@@ -111,13 +113,13 @@ def test_csv_tables_match_the_database(ctx: AppContext, study: Study, tmp_path: 
         assert Counter(r[item] for r in answers) == Counter(str(getattr(s, item)) for s in surveys)
 
     observed = read(out / "observation_times.csv")
-    timed = [c for c in captures if c.observed_start is not None]
-    assert len(observed) == len(timed) > 0
-    total = sum(float(r["seconds"]) for r in observed)
-    expected = sum(
-        (c.observed_end - c.observed_start).total_seconds() for c in timed if c.observed_end
+    assert len(observed) == len(visits) > 0  # one row per visit (a step entered twice: two)
+    assert sorted(r["visit"] for r in observed).count("2") == len(visits) - len(
+        {(v.session_id, v.step_id) for v in visits}
     )
-    assert total == pytest.approx(expected, abs=0.01 * len(timed))
+    total = sum(float(r["seconds"]) for r in observed)
+    expected = sum((v.left_at - v.entered_at).total_seconds() for v in visits if v.left_at)
+    assert total == pytest.approx(expected, abs=0.01 * len(visits))
 
 
 def test_csv_filters_and_empty_selection(ctx: AppContext, study: Study, tmp_path: Path) -> None:

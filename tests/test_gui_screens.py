@@ -14,7 +14,14 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox  # noqa: E402
 
 from cxfield.app import AppContext  # noqa: E402
-from cxfield.services import capture, demo, participants, sessions, studies  # noqa: E402
+from cxfield.services import (  # noqa: E402
+    capture,
+    demo,
+    participants,
+    sessions,
+    studies,
+    survey_answers,
+)
 
 pytestmark = pytest.mark.qt
 
@@ -91,7 +98,7 @@ def test_session_view_tabs_and_seam(
 
 
 def test_study_and_journey_editors(
-    qtbot: Any, ctx: AppContext, study_id: str, monkeypatch: Any
+    qtbot: Any, ctx: AppContext, study_id: str, monkeypatch: Any, tmp_path: Path
 ) -> None:
     from cxfield.gui.journey_editor import JourneyEditorDialog
     from cxfield.gui.study_editor import StudyEditorDialog
@@ -116,6 +123,24 @@ def test_study_and_journey_editors(
     editor._save()
     assert warnings and "must not be empty" in warnings[-1]
     assert studies.get_study(ctx.db, study_id).name.startswith("Demo")
+
+    # The "commitment" trust question names a population: it is asked for, then filled in.
+    editor = StudyEditorDialog(ctx, study_id)
+    qtbot.addWidget(editor)
+    assert not editor.population.isEnabled()
+    editor.trust.setCurrentIndex(editor.trust.findData("commitment"))
+    assert editor.population.isEnabled()
+    editor._save()
+    assert "population" in warnings[-1]
+    assert studies.get_study(ctx.db, study_id).survey_trust_variant == "confidence"
+    editor.population.setText("  working   families ")
+    editor.tabs.setCurrentIndex(3)
+    _shot(editor, tmp_path / "study-editor-survey.png", (860, 600))
+    editor._save()
+    study = studies.get_study(ctx.db, study_id)
+    assert (study.survey_trust_variant, study.a11_population) == ("commitment", "working families")
+    trust = survey_answers.survey_questions(study)[1]
+    assert trust.text.endswith("commitment to working families.")
 
     dialog = JourneyEditorDialog(ctx, study_id)
     qtbot.addWidget(dialog)

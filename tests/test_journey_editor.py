@@ -183,6 +183,27 @@ def test_export_import_round_trip(ctx: AppContext, tmp_path: Path) -> None:
     assert copy.segment_attributes == study.segment_attributes
 
 
+def test_commitment_trust_question_needs_its_population(ctx: AppContext, tmp_path: Path) -> None:
+    study = _office(ctx)
+    with pytest.raises(ValidationError, match="A-11 population"):
+        journey_editor.update_study(ctx.db, study.id, survey_trust_variant="commitment")
+    assert studies.get_study(ctx.db, study.id).survey_trust_variant == "confidence"
+    journey_editor.update_study(
+        ctx.db, study.id, survey_trust_variant="commitment", a11_population=" veterans "
+    )
+    path = templates.write_definition(ctx.db, study.id, tmp_path / "study.json")
+    copy = templates.import_definition(ctx.db, path, name="Copy")
+    assert (copy.survey_trust_variant, copy.a11_population) == ("commitment", "veterans")
+    with pytest.raises(ValidationError, match="A-11 population"):
+        journey_editor.update_study(ctx.db, copy.id, a11_population="  ")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["study"].pop("a11_population")
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ValidationError, match="A-11 population"):
+        templates.import_definition(ctx.db, path, name="Third")
+    assert [s.name for s in studies.list_studies(ctx.db)].count("Third") == 0
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

@@ -13,7 +13,7 @@ from sqlmodel import SQLModel
 
 from cxfield.app import open_app
 from cxfield.domain.errors import DataDirError
-from cxfield.services import sessions
+from cxfield.services import observation, sessions, studies
 from cxfield.storage import migrate
 
 
@@ -46,6 +46,21 @@ def test_upgrade_from_first_revision_keeps_data_and_backs_up(data_dir: Path) -> 
         f"INSERT INTO session (id, {sync}, study_id, mode, status, started_at, notes) VALUES "
         f"('x1', '{now}', '{now}', 1, 'd', 's1', 'interview', 'submitted', '{now}', 'kept')"
     )
+    # A stage, a step and an observed step time (0001 kept one start/end pair per step).
+    conn.execute(
+        f"INSERT INTO stage (id, {sync}, study_id, position, name, description) VALUES "
+        f"('g1', '{now}', '{now}', 1, 'd', 's1', 1, 'Arrive', '')"
+    )
+    conn.execute(
+        f"INSERT INTO step (id, {sync}, study_id, stage_id, position, name, description, lane, "
+        f"channel) VALUES ('t1', '{now}', '{now}', 1, 'd', 's1', 'g1', 1, 'Wait', '', 'user', "
+        "'in_person')"
+    )
+    conn.execute(
+        f"INSERT INTO step_capture (id, {sync}, session_id, step_id, emotions, pain_point, notes, "
+        f"quote, observed_start, observed_end) VALUES ('c1', '{now}', '{now}', 1, 'd', 'x1', "
+        "'t1', '[]', 0, '', '', '2026-01-05T10:01:00.000000Z', '2026-01-05T10:31:00.000000Z')"
+    )
     conn.commit()
     conn.close()
     assert migrate.current_revision(db_path) == "0001"
@@ -62,6 +77,10 @@ def test_upgrade_from_first_revision_keeps_data_and_backs_up(data_dir: Path) -> 
     with ctx.db.engine.connect() as conn2:
         names = {r[1] for r in conn2.exec_driver_sql("PRAGMA index_list('step_capture')")}
     assert "ix_step_capture_step_valence" in names
+    # 0003: the observed pair became one visit; the study has an empty A-11 population.
+    times = observation.timeline(ctx.db, "x1")
+    assert times["t1"].step_s == 1800 and times["t1"].visits == 1
+    assert studies.get_study(ctx.db, "s1").a11_population == ""
     ctx.close()
     # The backup is a faithful copy of the pre-upgrade file's content.
     assert before != _digest(db_path)

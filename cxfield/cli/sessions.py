@@ -74,6 +74,9 @@ def _show(ctx: AppContext, args: argparse.Namespace) -> int:
     print(f"  started:     {detail['started_at']}    ended: {detail['ended_at'] or '-'}")
     print(f"  researcher:  {detail['researcher'] or '-'}    site: {detail['site'] or '-'}")
     print("Steps:")
+    visits: dict[str, list[dict[str, Any]]] = {}
+    for visit in detail["observation_visits"]:
+        visits.setdefault(visit["step_id"], []).append(visit)
     for row in detail["steps"]:
         cap = row["capture"]
         if cap is None:
@@ -85,8 +88,8 @@ def _show(ctx: AppContext, args: argparse.Namespace) -> int:
         print(f"  {row['stage']} / {row['step']}: {valence} {emotions}{extra}".rstrip())
         if cap["quote"]:
             print(f"      \u201c{cap['quote']}\u201d")
-        if cap["observed_start"]:
-            print(f"      observed {cap['observed_start']} .. {cap['observed_end'] or '?'}")
+        for visit in visits.get(row["step_id"], []):
+            print(f"      observed {visit['entered_at']} .. {visit['left_at'] or '?'}")
     if detail["notes"]:
         print("Notes:")
         for note in detail["notes"]:

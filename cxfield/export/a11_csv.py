@@ -40,7 +40,7 @@ def write_a11_csv(handle: IO[str], study: Study, counts: A11Counts) -> None:
         points = counts.counts[key]
         writer.writerow([
             study.id, study.name, counts.quarter, first.isoformat(), last.isoformat(), key,
-            item.driver, fill(item.wording, program, study.agency),
+            item.driver, fill(item.wording, program, study.agency, study.a11_population),
             *[points[p] for p in range(1, 6)], sum(points.values()), counts.sessions,
             counts.responses,
         ])  # fmt: skip

@@ -151,24 +151,24 @@ def survey_rows(rows: StudyRows) -> Iterator[Row]:
 
 
 OBSERVATION_COLUMNS = [
-    "session_id", "stage", "step_id", "step", "step_order", "entered_at", "left_at", "seconds",
+    "session_id", "stage", "step_id", "step", "step_order", "visit", "entered_at", "left_at",
+    "seconds",
 ]  # fmt: skip
 
 
 def observation_rows(rows: StudyRows) -> Iterator[Row]:
+    """One row per visit of a step, in time order (``visit`` counts a step's visits)."""
     order, stages = rows.step_order, rows.stage_names
     names = {s.id: s.name for s in rows.journey.steps}
     for session in rows.sessions:
-        for c in ordered_captures(rows, session.id):
-            if c.observed_start is None:
-                continue
-            seconds = (
-                (c.observed_end - c.observed_start).total_seconds() if c.observed_end else None
-            )
+        seen: dict[str, int] = {}
+        for v in rows.visits.get(session.id, []):
+            seen[v.step_id] = seen.get(v.step_id, 0) + 1
+            seconds = (v.left_at - v.entered_at).total_seconds() if v.left_at else None
             yield [
-                session.id, safe(stages.get(c.step_id, "")), c.step_id,
-                safe(names.get(c.step_id, "")), order.get(c.step_id, ""), iso(c.observed_start),
-                iso(c.observed_end), _num(seconds),
+                session.id, safe(stages.get(v.step_id, "")), v.step_id,
+                safe(names.get(v.step_id, "")), order.get(v.step_id, ""), seen[v.step_id],
+                iso(v.entered_at), iso(v.left_at), _num(seconds),
             ]  # fmt: skip
 
 

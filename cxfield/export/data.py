@@ -23,6 +23,7 @@ from cxfield.services.studies import Journey, get_journey
 from cxfield.storage.database import Database
 from cxfield.storage.models import (
     Note,
+    ObservationVisit,
     Participant,
     Recording,
     Researcher,
@@ -67,6 +68,8 @@ class StudyRows:
     recordings: dict[str, list[Recording]] = field(default_factory=dict)
     transcript: dict[str, list[TranscriptSegment]] = field(default_factory=dict)
     surveys: dict[str, SurveyResponse] = field(default_factory=dict)
+    #: observation visits per session, in time order
+    visits: dict[str, list[ObservationVisit]] = field(default_factory=dict)
 
     @property
     def step_order(self) -> dict[str, int]:
@@ -149,6 +152,7 @@ def load_rows(
             notes=_children(db, Note, ids, col(Note.session_offset_ms)),
             recordings=_children(db, Recording, ids, col(Recording.started_at)),
             transcript=_children(db, TranscriptSegment, ids, col(TranscriptSegment.start_s)),
+            visits=_children(db, ObservationVisit, ids, col(ObservationVisit.entered_at)),
             surveys={
                 r.session_id: r
                 for r in db.exec(

@@ -212,21 +212,27 @@ class SessionSummary:
         rows: list[list[Any]] = [
             [p(h, s.head) for h in ("Step", "Entered", "Left", "Time in step", "Notes")]
         ]
-        for row in d["steps"]:
-            cap = row["capture"] or {}
-            entered, left = _when(cap.get("observed_start")), _when(cap.get("observed_end"))
-            if entered is None:
+        steps = {row["step_id"]: row for row in d["steps"]}
+        seen: dict[str, int] = {}
+        for visit in d.get("observation_visits", []):
+            row = steps.get(visit["step_id"])
+            entered, left = _when(visit["entered_at"]), _when(visit["left_at"])
+            if row is None or entered is None:
                 continue
+            seen[visit["step_id"]] = seen.get(visit["step_id"], 0) + 1
+            again = seen[visit["step_id"]] > 1
+            label = f"{row['stage']} › {row['step']}" + (" (again)" if again else "")
             rel = clock((entered - started).total_seconds()) if started else "–"
             out_rel = clock((left - started).total_seconds()) if started and left else "–"
             duration = clock((left - entered).total_seconds()) if left else "–"
+            notes = "" if again else (row["capture"] or {}).get("notes") or ""
             rows.append(
                 [
-                    p(f"{row['stage']} › {row['step']}", s.cell),
+                    p(label, s.cell),
                     f"{entered:%H:%M:%S} (+{rel})",
                     f"{left:%H:%M:%S} (+{out_rel})" if left else "–",
                     duration,
-                    p(cap.get("notes") or "", s.cell),
+                    p(notes, s.cell),
                 ]
             )
         if len(rows) == 1:
@@ -251,7 +257,7 @@ class SessionSummary:
         for item in items:
             answer = survey.get(item.key)
             label = f"{answer} – {LIKERT_LABELS[answer]}" if answer in LIKERT_LABELS else "–"
-            wording = fill(item.wording, program, self.study.agency)
+            wording = fill(item.wording, program, self.study.agency, self.study.a11_population)
             rows.append([p(f"{item.driver}: {wording}", s.cell), p(label, s.cell)])
         if survey.get("went_well"):
             rows.append([p(V2_WENT_WELL, s.cell), p(", ".join(survey["went_well"]), s.cell)])

@@ -435,7 +435,7 @@ class StudyReport:
             answered = sum(counts.values())
             q = _Q_LABEL.get(item.key, "–")
             bars.append((f"{q} {item.driver}" if q != "–" else item.driver, counts))
-            wording = fill(item.wording, program, self.study.agency)
+            wording = fill(item.wording, program, self.study.agency, self.study.a11_population)
             rows.append(
                 [
                     q,

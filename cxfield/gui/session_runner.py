@@ -580,15 +580,11 @@ class SessionRunner(QMainWindow):
         """N: the customer moved on to the step after the last one they entered (or, at
         the very start, into the step on screen)."""
         order = self.step_order()
-        entered = [
-            (as_utc(c.observed_start), step_id)
-            for step_id, c in self.state.captures.items()
-            if c.observed_start is not None and step_id in order
-        ]
-        if not entered:
+        last = observation.last_entered(self.ctx.db, self.session_id)
+        if last is None or last not in order:
             target = self.current if self.current in order else (order[0] if order else None)
         else:
-            index = order.index(max(entered)[1]) + 1
+            index = order.index(last) + 1
             target = order[index] if index < len(order) else None
         if target:
             self.mark_entered(target)
@@ -613,15 +609,23 @@ class SessionRunner(QMainWindow):
         if not self.observing or not self.current or self.current == SURVEY:
             self.panel.observation.setVisible(self.observing)
             return
-        cap = self.state.captures.get(self.current)
+        visits = [
+            v for v in observation.visits(self.ctx.db, self.session_id) if v.step_id == self.current
+        ]
         now = utcnow()
-        if cap is None or cap.observed_start is None:
+        if not visits:
             text = "Not entered yet — press M when the customer enters this step, N for the next."
         else:
-            start = as_utc(cap.observed_start)
-            end = as_utc(cap.observed_end) if cap.observed_end else None
-            span = format_offset(int(((end or now) - start).total_seconds() * 1000))
-            text = f"Entered {start.astimezone():%H:%M:%S} · in step {span}"
+            latest = visits[-1]
+            start = as_utc(latest.entered_at)
+            end = as_utc(latest.left_at) if latest.left_at else None
+            spent = sum(
+                ((as_utc(v.left_at) if v.left_at else now) - as_utc(v.entered_at)).total_seconds()
+                for v in visits
+            )
+            span = format_offset(int(spent * 1000))
+            again = f" (visit {len(visits)})" if len(visits) > 1 else ""
+            text = f"Entered {start.astimezone():%H:%M:%S}{again} · in step {span}"
             text += (
                 f" · left {end.astimezone():%H:%M:%S}" if end else " · now here (W: left/waiting)"
             )

@@ -85,7 +85,7 @@ class SessionView(QMainWindow):
         box.addWidget(self.curve)
         box.addWidget(self.captures, 1)
         self.notes = self._table(("At", "Step", "Tags", "Text"))
-        self.times = self._table(("Step", "Entered", "Left", "In step", "Waited before"))
+        self.times = self._table(("Step", "Entered", "Left", "In step", "Waited before", "Visits"))
         self.tabs.addTab(overview, "&Overview")
         self.tabs.addTab(self.notes, "&Notes and quotes")
         self.times_index = self.tabs.addTab(self.times, "O&bservation times")
@@ -204,6 +204,7 @@ class SessionView(QMainWindow):
                     t.left.astimezone().strftime("%H:%M:%S") if t.left else "",
                     _duration(t.step_s),
                     _duration(t.wait_s),
+                    str(t.visits),
                 )
                 for step_id, t in timeline.items()
             ],

@@ -133,13 +133,13 @@ class StudyEditorDialog(QDialog):
         page = QWidget()
         layout = QVBoxLayout(page)
         history = journey_editor.consent_history(self.ctx.db, self.study.id)
-        layout.addWidget(
-            QLabel(
-                f"Current version: {self.study.consent_version} ({len(history)} version(s) "
-                "kept). Changing the text makes a new version; consents already given "
-                "keep the text they saw."
-            )
+        intro = QLabel(
+            f"Current version: {self.study.consent_version} ({len(history)} version(s) "
+            "kept). Changing the text makes a new version; consents already given "
+            "keep the text they saw."
         )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
         self.consent = QPlainTextEdit(self.study.consent_text)
         self.consent.setTabChangesFocus(True)
         self.consent.setAccessibleName("Consent text")
@@ -149,12 +149,12 @@ class StudyEditorDialog(QDialog):
     def _segments(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
-        layout.addWidget(
-            QLabel(
-                "Segment attributes for the equity lens. Values separated by commas; "
-                '"prefer not to say" is always offered. Leave a row empty to remove it.'
-            )
+        intro = QLabel(
+            "Segment attributes for the equity lens. Values separated by commas; "
+            '"prefer not to say" is always offered. Leave a row empty to remove it.'
         )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
         self.segments = QTableWidget(0, 2)
         self.segments.setHorizontalHeaderLabels(["Attribute", "Values (comma separated)"])
         self.segments.setAccessibleName("Segment attributes")
@@ -191,14 +191,33 @@ class StudyEditorDialog(QDialog):
         self.effectiveness.setCurrentIndex(
             list(EFFECTIVENESS_VARIANTS).index(self.study.survey_effectiveness_variant)
         )
-        for label, combo in (
+        self.population = QLineEdit(self.study.a11_population)
+        self.population.setPlaceholderText("e.g. veterans")
+        self.population.setToolTip(
+            "Fills “[relevant population]” in the trust question about our country’s commitment"
+        )
+        field: QWidget
+        for label, field in (
             ("A-11 survey &version", self.version),
             ("&Trust question", self.trust),
+            ("Po&pulation (commitment question)", self.population),
             ("E&ffectiveness question", self.effectiveness),
         ):
-            combo.setAccessibleName(label.replace("&", ""))
-            form.addRow(label, combo)
+            field.setAccessibleName(label.replace("&", ""))
+            form.addRow(label, field)
+        for combo in (self.trust, self.effectiveness):
+            # The exact wordings are long: let the dialog stay narrow (the list shows them all).
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(30)
+        self.trust.currentIndexChanged.connect(self._trust_changed)
+        self._trust_changed()
         return page
+
+    def _trust_changed(self) -> None:
+        self.population.setEnabled(self.trust.currentData() == "commitment")
+        self.trust.setToolTip(self.trust.currentText())  # the whole wording when cut short
 
     def segment_rows(self) -> list[dict[str, object]]:
         result: list[dict[str, object]] = []
@@ -228,6 +247,7 @@ class StudyEditorDialog(QDialog):
                 name=self.name.text(),
                 program=self.program.text(),
                 agency=self.agency.text(),
+                a11_population=self.population.text(),
                 description=self.description.toPlainText(),
                 extra_emotions=[e for e in self.emotions.text().split(",")],
                 survey_version=self.version.currentData(),

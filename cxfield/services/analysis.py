@@ -23,6 +23,7 @@ from cxfield.domain.vocabulary import SessionMode, SessionStatus
 from cxfield.services.common import get_live
 from cxfield.storage.database import Database
 from cxfield.storage.models import (
+    ObservationVisit,
     Participant,
     ResearchSession,
     StepCapture,
@@ -294,22 +295,19 @@ def representative_quotes(
 def observation_times(
     database: Database, study_id: str, flt: SessionFilter | None = None
 ) -> dict[str, DurationStats]:
-    """Median and range of observed time per step (observation sessions; SQL computes the
-    durations, Python only takes medians of the per-step lists)."""
+    """Median and range of observed time per step (observation sessions).  A session's time
+    in a step is the sum of its visits (a customer sent back counts every visit); a step
+    with a visit still open is left out.  SQL sums the visits; Python only takes medians."""
     flt = flt or SessionFilter()
-    cap = StepCapture
-    seconds = (
-        func.julianday(col(cap.observed_end)) - func.julianday(col(cap.observed_start))
-    ) * 86400.0
+    v = ObservationVisit
+    seconds = (func.julianday(col(v.left_at)) - func.julianday(col(v.entered_at))) * 86400.0
     with database.session() as db:
         ids = filtered_sessions(study_id, flt).subquery()
         rows = db.execute(
-            sa_select(col(cap.step_id), seconds).where(
-                col(cap.session_id).in_(sa_select(ids.c.id)),
-                col(cap.deleted_at).is_(None),
-                col(cap.observed_start).is_not(None),
-                col(cap.observed_end).is_not(None),
-            )
+            sa_select(col(v.step_id), func.sum(seconds))
+            .where(col(v.session_id).in_(sa_select(ids.c.id)), col(v.deleted_at).is_(None))
+            .group_by(col(v.session_id), col(v.step_id))
+            .having(func.count(col(v.left_at)) == func.count())
         ).all()
     durations: dict[str, list[float]] = defaultdict(list)
     for step_id, value in rows:

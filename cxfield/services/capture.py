@@ -23,6 +23,7 @@ from cxfield.services.participants import (
     require_recording_consent as require_recording_consent,  # re-exported for the runner
 )
 from cxfield.services.studies import Journey, get_journey
+from cxfield.services.visits import close_open_visits
 from cxfield.storage.database import Database
 from cxfield.storage.models import (
     ConsentRecord,
@@ -344,17 +345,7 @@ def finish_session(
     moment = as_utc(at) if at else utcnow()
     with database.session() as db:
         session = editable_session(db, session_id)
-        open_steps = db.exec(
-            select(StepCapture).where(
-                StepCapture.session_id == session_id,
-                col(StepCapture.deleted_at).is_(None),
-                col(StepCapture.observed_start).is_not(None),
-                col(StepCapture.observed_end).is_(None),
-            )
-        ).all()
-        for capture in open_steps:
-            capture.observed_end = moment
-            db.add(capture)
+        close_open_visits(db, session_id, moment)
         if session.status == SessionStatus.DRAFT:
             session.status = SessionStatus.SUBMITTED
         session.ended_at = session.ended_at or moment

@@ -25,6 +25,7 @@ from cxfield.storage.database import Database
 from cxfield.storage.models import (
     ConsentRecord,
     Note,
+    ObservationVisit,
     Participant,
     Researcher,
     ResearchSession,
@@ -171,6 +172,53 @@ def _ordered(db: Session, study_id: str, steps: list[Step]) -> list[Step]:
     return sorted(steps, key=lambda s: (stage_pos.get(s.stage_id, 0), s.position))
 
 
+def _observe(
+    db: Session,
+    rng: random.Random,
+    session_id: str,
+    steps: list[Step],
+    started: datetime,
+    *,
+    sent_back: bool,
+) -> float:
+    """An observed visit, step by step; ``sent_back``: a missing document sends the customer
+    back to the queue after document verification (a second visit of the wait)."""
+    # One draw per step, as for interviews, so the demo's other sessions do not change.
+    dwells = [rng.uniform(60, 400) * (4 if step.name == "Wait" else 1) for step in steps]
+    route = list(zip(steps, dwells, strict=True))
+    names = [step.name for step in steps]
+    if sent_back and "Wait" in names and "Document verification" in names:
+        back = names.index("Document verification") + 1
+        wait = names.index("Wait")
+        route[back:back] = [(steps[wait], dwells[wait] / 2), route[back - 1]]
+    clock = 0.0
+    visits: dict[str, list[tuple[datetime, datetime]]] = {}
+    for step, dwell in route:
+        entered = started + timedelta(seconds=clock)
+        left = started + timedelta(seconds=clock + dwell)
+        db.add(
+            ObservationVisit(
+                session_id=session_id, step_id=step.id, entered_at=entered, left_at=left
+            )
+        )
+        visits.setdefault(step.id, []).append((entered, left))
+        clock += dwell
+    for step in steps:
+        times = visits.get(step.id)
+        if not times:
+            continue
+        db.add(
+            StepCapture(
+                session_id=session_id,
+                step_id=step.id,
+                observed_start=times[0][0],
+                observed_end=times[-1][1],
+                notes="Customer looked at the clock often." if step.name == "Wait" else "",
+            )
+        )
+    return clock
+
+
 def _one_session(
     db: Session,
     rng: random.Random,
@@ -238,21 +286,11 @@ def _one_session(
     language = participant.segments.get("language") if participant else None
     barrier = 0.6 if language not in (None, "English", "prefer not to say") else 0.0
     clock = 0.0
-    for step in steps:
+    if observation:
+        clock = _observe(db, rng, session.id, steps, started, sent_back=index == 0)
+    for step in [] if observation else steps:
         mood, quotes, pains = _STEP_MOOD.get(step.name, (0.0, [], []))
         dwell = rng.uniform(60, 400) * (4 if step.name == "Wait" else 1)
-        if observation:
-            db.add(
-                StepCapture(
-                    session_id=session.id,
-                    step_id=step.id,
-                    observed_start=started + timedelta(seconds=clock),
-                    observed_end=started + timedelta(seconds=clock + dwell),
-                    notes="Customer looked at the clock often." if step.name == "Wait" else "",
-                )
-            )
-            clock += dwell
-            continue
         if rng.random() < 0.06:  # real visits skip steps
             continue
         valence = _clamp(rng.gauss(mood - barrier, 0.9))

@@ -30,6 +30,7 @@ EDITABLE_FIELDS = (
     "name",
     "program",
     "agency",
+    "a11_population",
     "description",
     "extra_emotions",
     "survey_version",
@@ -69,6 +70,16 @@ def clean_emotions(values: Iterable[str]) -> list[str]:
     return result
 
 
+def check_trust_population(trust_variant: str, population: str) -> None:
+    """The "commitment" trust item names a population: without one the customer would read
+    "... our country's commitment to [relevant population]."."""
+    if trust_variant == "commitment" and not population.strip():
+        raise ValidationError(
+            "The trust question about our country's commitment needs the population it "
+            "names (e.g. veterans): fill in the A-11 population."
+        )
+
+
 def update_study(database: Database, study_id: str, **changes: Any) -> Study:
     """Change study fields (see :data:`EDITABLE_FIELDS`); validates everything first."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
@@ -77,11 +88,12 @@ def update_study(database: Database, study_id: str, **changes: Any) -> Study:
     clean: dict[str, Any] = {}
     if "name" in changes:
         clean["name"] = clean_name(str(changes["name"]), "Study name")
-    for key in ("program", "agency"):
+    for key in ("program", "agency", "a11_population"):
         if key in changes:
             value = " ".join(str(changes[key] or "").split())
             if len(value) > 200:
-                raise ValidationError(f"The {key} name is longer than 200 characters.")
+                what = "A-11 population" if key == "a11_population" else f"{key} name"
+                raise ValidationError(f"The {what} is longer than 200 characters.")
             clean[key] = value
     if "description" in changes:
         clean["description"] = str(changes["description"] or "").strip()
@@ -106,6 +118,10 @@ def update_study(database: Database, study_id: str, **changes: Any) -> Study:
         study = get_live(db, Study, study_id, "study")
         if "name" in clean:
             _check_unique_study_name(db, clean["name"], study_id)
+        check_trust_population(
+            clean.get("survey_trust_variant", study.survey_trust_variant),
+            clean.get("a11_population", study.a11_population),
+        )
         for key, value in clean.items():
             setattr(study, key, value)
         db.add(study)

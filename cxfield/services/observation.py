@@ -1,76 +1,63 @@
 """Observation mode: when the customer enters and leaves each step.
 
-One mark per key press: *entered* stamps the step's ``observed_start`` and ends the step the
-customer was in before (its ``observed_end``); *left* ends the current step without
-entering another, so the gap until the next *entered* is a wait.  Visits are not linear:
-any step may be entered next."""
+One mark per key press: *entered* opens a visit of the step and ends the visit the customer
+was in before; *left* ends the current visit without entering another, so the gap until the
+next *entered* is a wait.  Visits are not linear: any step may be entered next, and a step
+entered again (a customer sent back to the queue) gets a second visit — every mark is kept
+(:class:`~cxfield.storage.models.ObservationVisit`).  The step's capture carries a summary
+(first entered, last left) so the runner and the capture panel read one row."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from cxfield.domain.errors import ValidationError
 from cxfield.domain.ids import as_utc, utcnow
 from cxfield.services.capture import editable_session
 from cxfield.services.common import get_live
+from cxfield.services.visits import close_open_visits, open_visit, summary_capture
 from cxfield.storage.database import Database
-from cxfield.storage.models import ResearchSession, Step, StepCapture
+from cxfield.storage.models import ObservationVisit, ResearchSession, Step, StepCapture
 
 
 @dataclass(frozen=True)
 class StepTiming:
     step_id: str
+    #: first entry into the step
     entered: datetime | None
+    #: end of the last visit (None while the customer is in the step)
     left: datetime | None
-    #: seconds between entering and leaving the step
+    #: seconds spent in the step, all finished visits together
     step_s: float | None
-    #: seconds between leaving the previous step (in time) and entering this one
+    #: seconds between leaving the previous step (in time) and first entering this one
     wait_s: float | None
-
-
-def _open_step(db: Session, session_id: str) -> StepCapture | None:
-    """The step the customer is in now: the latest entered step with no end yet."""
-    return db.exec(
-        select(StepCapture)
-        .where(
-            StepCapture.session_id == session_id,
-            col(StepCapture.deleted_at).is_(None),
-            col(StepCapture.observed_start).is_not(None),
-            col(StepCapture.observed_end).is_(None),
-        )
-        .order_by(col(StepCapture.observed_start).desc())
-    ).first()
+    #: how many times the customer entered the step
+    visits: int = 1
 
 
 def mark_entered(
     database: Database, session_id: str, step_id: str, at: datetime | None = None
 ) -> StepCapture:
-    """The customer entered ``step_id`` now: stamp it, and end the step they were in."""
+    """The customer entered ``step_id`` now: open a visit of it, and end the one they were
+    in.  Pressing the mark of the step the customer is already in changes nothing."""
     moment = as_utc(at) if at else utcnow()
     with database.session() as db:
         session = editable_session(db, session_id)
         step = db.get(Step, step_id)
         if step is None or step.study_id != session.study_id:
             raise ValidationError("That step is not part of this session's study.")
-        current = _open_step(db, session_id)
-        if current is not None and current.step_id != step_id:
-            current.observed_end = moment
-            db.add(current)
-        capture = db.exec(
-            select(StepCapture).where(
-                StepCapture.session_id == session_id, StepCapture.step_id == step_id
-            )
-        ).first()
-        if capture is None:
-            capture = StepCapture(session_id=session_id, step_id=step_id)
-        capture.deleted_at = None
-        if capture.observed_start is None or capture is not current:
-            # Re-entering a step restarts its clock (the schema keeps one visit per step).
+        current = open_visit(db, session_id)
+        if current is not None and current.step_id == step_id:
+            return summary_capture(db, session_id, step_id)
+        close_open_visits(db, session_id, moment)
+        db.add(ObservationVisit(session_id=session_id, step_id=step_id, entered_at=moment))
+        capture = summary_capture(db, session_id, step_id)
+        if capture.observed_start is None:
             capture.observed_start = moment
-            capture.observed_end = None
+        capture.observed_end = None
         db.add(capture)
         return capture
 
@@ -82,42 +69,71 @@ def mark_left(
     moment = as_utc(at) if at else utcnow()
     with database.session() as db:
         editable_session(db, session_id)
-        current = _open_step(db, session_id)
+        current = open_visit(db, session_id)
         if current is None:
             return None
-        current.observed_end = moment
-        db.add(current)
-        return current
+        close_open_visits(db, session_id, moment)
+        return summary_capture(db, session_id, current.step_id)
 
 
 def current_step(database: Database, session_id: str) -> str | None:
     """The step the customer is in now, if any."""
     with database.session() as db:
-        current = _open_step(db, session_id)
+        current = open_visit(db, session_id)
         return current.step_id if current else None
 
 
-def timeline(database: Database, session_id: str) -> dict[str, StepTiming]:
-    """Step and wait durations of an observation, per step id."""
+def last_entered(database: Database, session_id: str) -> str | None:
+    """The step entered most recently (whether or not the customer is still in it)."""
+    with database.session() as db:
+        latest = db.exec(
+            select(ObservationVisit)
+            .where(
+                ObservationVisit.session_id == session_id,
+                col(ObservationVisit.deleted_at).is_(None),
+            )
+            .order_by(col(ObservationVisit.entered_at).desc())
+        ).first()
+        return latest.step_id if latest else None
+
+
+def visits(database: Database, session_id: str) -> list[ObservationVisit]:
+    """Every visit of the observation, in time order."""
     with database.session() as db:
         get_live(db, ResearchSession, session_id, "session")
-        captures = db.exec(
-            select(StepCapture).where(
-                StepCapture.session_id == session_id,
-                col(StepCapture.deleted_at).is_(None),
-                col(StepCapture.observed_start).is_not(None),
-            )
-        ).all()
-    visits = sorted(captures, key=lambda c: as_utc(c.observed_start))  # type: ignore[arg-type]
+        return list(
+            db.exec(
+                select(ObservationVisit)
+                .where(
+                    ObservationVisit.session_id == session_id,
+                    col(ObservationVisit.deleted_at).is_(None),
+                )
+                .order_by(col(ObservationVisit.entered_at))
+            ).all()
+        )
+
+
+def timeline(database: Database, session_id: str) -> dict[str, StepTiming]:
+    """Step and wait durations of an observation, per step id (in order of first entry)."""
     result: dict[str, StepTiming] = {}
     previous_end: datetime | None = None
-    for capture in visits:
-        start = as_utc(capture.observed_start)  # type: ignore[arg-type]
-        end = as_utc(capture.observed_end) if capture.observed_end else None
-        step_s = (end - start).total_seconds() if end else None
-        wait_s = None
-        if previous_end is not None:
-            wait_s = max(0.0, (start - previous_end).total_seconds())
-        result[capture.step_id] = StepTiming(capture.step_id, start, end, step_s, wait_s)
-        previous_end = end
+    for visit in visits(database, session_id):
+        start = as_utc(visit.entered_at)
+        end = as_utc(visit.left_at) if visit.left_at else None
+        spent = (end - start).total_seconds() if end else None
+        known = result.get(visit.step_id)
+        if known is None:
+            wait_s = None
+            if previous_end is not None:
+                wait_s = max(0.0, (start - previous_end).total_seconds())
+            result[visit.step_id] = StepTiming(visit.step_id, start, end, spent, wait_s)
+        else:
+            total = None
+            if known.step_s is not None and spent is not None:
+                total = known.step_s + spent
+            result[visit.step_id] = StepTiming(
+                visit.step_id, known.entered, end, total, known.wait_s, known.visits + 1
+            )
+        if end is not None:
+            previous_end = end
     return result

@@ -23,6 +23,7 @@ from cxfield.storage.database import Database
 from cxfield.storage.models import (
     ConsentRecord,
     Note,
+    ObservationVisit,
     Participant,
     Recording,
     ResearchSession,
@@ -298,8 +299,11 @@ def _erase_session(db: Session, session: ResearchSession, data_root: Path | None
         capture.emotions = []
         capture.valence = capture.intensity = None
         capture.pain_point = False
+        capture.observed_start = capture.observed_end = None
         tombstone(db, capture)
         db.add(capture)
+    for visit in db.exec(select(ObservationVisit).where(ObservationVisit.session_id == sid)).all():
+        tombstone(db, visit)
     for note in db.exec(select(Note).where(Note.session_id == sid)).all():
         note.text = ""
         note.tags = []

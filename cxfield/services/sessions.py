@@ -14,6 +14,7 @@ from cxfield.services.common import get_live, public
 from cxfield.storage.database import Database
 from cxfield.storage.models import (
     Note,
+    ObservationVisit,
     Participant,
     Recording,
     Researcher,
@@ -133,6 +134,9 @@ def session_detail(database: Database, session_id: str) -> dict[str, Any]:
             key=lambda s: (stages[s.stage_id].position if s.stage_id in stages else 0, s.position),
         )
         captures = {c.step_id: c for c in _live(db, StepCapture, session_id=session_id)}
+        visits = sorted(
+            _live(db, ObservationVisit, session_id=session_id), key=lambda v: v.entered_at
+        )
         notes = sorted(_live(db, Note, session_id=session_id), key=lambda n: n.session_offset_ms)
         recordings = _live(db, Recording, session_id=session_id)
         segments = sorted(
@@ -174,6 +178,16 @@ def session_detail(database: Database, session_id: str) -> dict[str, Any]:
             "notes_text": session.notes,
             "version": session.version,
             "steps": step_rows,
+            "observation_visits": [
+                {
+                    "id": v.id,
+                    "step_id": v.step_id,
+                    "entered_at": public(v)["entered_at"],
+                    "left_at": public(v)["left_at"],
+                    "seconds": (v.left_at - v.entered_at).total_seconds() if v.left_at else None,
+                }
+                for v in visits
+            ],
             "notes": [
                 {
                     "id": n.id,

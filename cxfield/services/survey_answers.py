@@ -41,7 +41,7 @@ def survey_questions(study: Study) -> list[SurveyQuestion]:
     """The questions the study asks, in order (v1 drivers, or v2 trust + went well/not)."""
 
     def named(wording: str) -> str:
-        return fill(wording, study.program, study.agency)
+        return fill(wording, study.program, study.agency, study.a11_population)
 
     if study.survey_version == SurveyVersion.V2:
         trust = TRUST_VARIANTS.get(study.survey_trust_variant, TRUST_VARIANTS["confidence"])

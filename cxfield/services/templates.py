@@ -16,7 +16,11 @@ from cxfield.domain.survey import SurveyVersion
 from cxfield.domain.vocabulary import BlueprintLane, Channel
 from cxfield.resources import resource_path
 from cxfield.services.common import get_live
-from cxfield.services.journey_editor import clean_emotions, validate_segment_attributes
+from cxfield.services.journey_editor import (
+    check_trust_population,
+    clean_emotions,
+    validate_segment_attributes,
+)
 from cxfield.storage.database import Database
 from cxfield.storage.models import ConsentText, Stage, Step, Study, StudyBase
 
@@ -25,6 +29,7 @@ DEFINITION_FIELDS = (
     "name",
     "program",
     "agency",
+    "a11_population",
     "description",
     "consent_text",
     "segment_attributes",
@@ -92,6 +97,9 @@ def validate_definition(data: Any) -> dict[str, Any]:
         clean_emotions(study.get("extra_emotions", []))
         if not isinstance(study.get("consent_text", ""), str):
             raise ValidationError("consent_text must be text.")
+        check_trust_population(
+            str(study.get("survey_trust_variant", "")), str(study.get("a11_population", ""))
+        )
         for s_index, stage in enumerate(stages, 1):
             if not isinstance(stage, dict):
                 raise ValidationError(f"Stage {s_index} is not an object.")

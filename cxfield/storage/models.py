@@ -73,6 +73,8 @@ class StudyBase(SQLModel):
     survey_trust_variant: str = Field(default="confidence", max_length=20)
     survey_effectiveness_variant: str = Field(default="need", max_length=20)
     agency: str = Field(default="", max_length=200)
+    #: fills "[relevant population]" in the A-11 "commitment" trust item (e.g. "veterans")
+    a11_population: str = Field(default="", max_length=200)
 
 
 class Study(SyncFields, StudyBase, table=True):
@@ -176,9 +178,24 @@ class StepCapture(SyncFields, table=True):
     pain_point: bool = False
     notes: str = ""
     quote: str = ""
-    #: observation mode: when the customer entered / left the step
+    #: observation mode, a summary of the step's visits (:class:`ObservationVisit` holds
+    #: each one): when the customer first entered the step / last left it
     observed_start: datetime | None = Field(default=None, sa_type=UTCDateTime)
     observed_end: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ObservationVisit(SyncFields, table=True):
+    """One stretch of time the observed customer spent in a step.  Visits are not linear: a
+    customer sent back to the queue re-enters it, and every entry is kept (append-only, so
+    visits recorded on different laptops merge without conflicts)."""
+
+    __tablename__ = "observation_visit"
+
+    session_id: str = Field(foreign_key="session.id", index=True)
+    step_id: str = Field(foreign_key="step.id", index=True)
+    entered_at: datetime = Field(sa_type=UTCDateTime)
+    #: None while the customer is still in the step
+    left_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Note(SyncFields, table=True):
