@@ -195,6 +195,20 @@ def test_observation_by_keyboard(qtbot: Any, ctx: AppContext, monkeypatch: Any) 
     assert times[order[0]].step_s is not None and times[order[2]].left is not None
     assert capture.load_runner_state(ctx.db, session.id).captures[order[2]].valence == -2
     assert runner.current == order[2]
+    # Sent back: the customer enters the second step again; its first visit is kept.
+    runner.go_to(order[1])
+    _key(QApplication.focusWidget() or runner, Qt.Key.Key_M)
+    assert observation.timeline(ctx.db, session.id)[order[1]].visits == 2
+    assert "(visit 2)" in runner.panel.observation.text()
+    _key(QApplication.focusWidget() or runner, Qt.Key.Key_N)  # the step after the last entered
+    assert observation.current_step(ctx.db, session.id) == order[2]
+    assert [v.step_id for v in observation.visits(ctx.db, session.id)] == [
+        order[0],
+        order[1],
+        order[2],
+        order[1],
+        order[2],
+    ]
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     runner.finish()
     assert sessions.session_detail(ctx.db, session.id)["status"] == "submitted"
