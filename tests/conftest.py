@@ -64,3 +64,12 @@ def whisper_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not path.exists():
         build_checkpoint(path.with_suffix(".tmp")).replace(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def qapp() -> object:
+    """pytest-qt's application, set up as the app sets up its own (bundled fonts included),
+    so screens under test draw what users see."""
+    from cxfield.gui.application import create_application
+
+    return create_application()

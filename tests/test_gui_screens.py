@@ -80,6 +80,28 @@ def test_journey_map_view_with_segments(
     _shot(view, tmp_path / "map-language.png")
 
 
+def test_journey_map_fills_a_large_screen_and_zooms_by_keyboard(
+    qtbot: Any, ctx: AppContext, study_id: str, tmp_path: Path
+) -> None:
+    from cxfield.gui.journey_map_view import JourneyMapView
+
+    view = JourneyMapView(ctx, study_id)
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: view.canvas.data is not None, timeout=5000)
+    _shot(view, tmp_path / "map-large.png", (2560, 1440))
+    base = view.canvas.base_size().width()
+    assert view.canvas.zoom > 1.4 and view.canvas.width() > 2400  # not a small picture in a corner
+    fitted = view.canvas.zoom
+    view.activateWindow()
+    QTest.keyClick(view, Qt.Key.Key_Minus, Qt.KeyboardModifier.ControlModifier)
+    assert view.canvas.zoom == pytest.approx(fitted * 0.8)
+    QTest.keyClick(view, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert view.canvas.zoom == pytest.approx(fitted)
+    view.resize(1366, 768)
+    QApplication.processEvents()
+    assert view.canvas.zoom == 1.0 and view.canvas.width() == base  # natural size, scrolls
+
+
 def test_session_view_tabs_and_seam(
     qtbot: Any, ctx: AppContext, study_id: str, tmp_path: Path
 ) -> None:

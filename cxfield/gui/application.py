@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from cxfield.app import AppContext
 from cxfield.domain.errors import CxfieldError
+from cxfield.gui.fonts import register_bundled_fonts
 from cxfield.gui.main_window import MainWindow
 
 
@@ -27,11 +28,13 @@ def check_display() -> None:
 def create_application() -> QApplication:
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
-        return existing
-    app = QApplication(sys.argv[:1])
-    app.setApplicationName("cxfield")
-    app.setOrganizationName("cxfield")
-    app.setApplicationDisplayName("cxfield")
+        app = existing
+    else:
+        app = QApplication(sys.argv[:1])
+        app.setApplicationName("cxfield")
+        app.setOrganizationName("cxfield")
+        app.setApplicationDisplayName("cxfield")
+    register_bundled_fonts()
     return app
 
 

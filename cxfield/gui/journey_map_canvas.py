@@ -80,21 +80,35 @@ def _wrap_flags() -> int:
     )
 
 
+MIN_ZOOM, MAX_ZOOM = 0.5, 3.0
+
+
 class JourneyCanvas(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.data: MapData | None = None
+        #: drawing scale: 1 = the map's natural size; larger on a large screen or on request
+        self.zoom = 1.0
         self.setAccessibleName("Journey map picture")
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
 
-    def set_data(self, data: MapData) -> None:
-        self.data = data
-        steps = data.journey.steps
+    def base_size(self) -> QSize:
+        """The picture's size at zoom 1."""
+        steps = self.data.journey.steps if self.data else []
         width = int(GUTTER + COLUMN * max(1, len(steps)) + 20)
         height = int(self._curve_top() + CURVE_H + PAIN_H + TIME_H + QUOTE_H + 30)
-        self.setFixedSize(QSize(width, height))
-        self.setAccessibleDescription(self._summary())
+        return QSize(width, height)
+
+    def set_zoom(self, zoom: float) -> None:
+        self.zoom = min(MAX_ZOOM, max(MIN_ZOOM, zoom))
+        base = self.base_size()
+        self.setFixedSize(QSize(int(base.width() * self.zoom), int(base.height() * self.zoom)))
         self.update()
+
+    def set_data(self, data: MapData) -> None:
+        self.data = data
+        self.set_zoom(self.zoom)
+        self.setAccessibleDescription(self._summary())
 
     def _curve_top(self) -> float:
         return 34 + 56 + LANE_H * 4 + 14
@@ -120,6 +134,7 @@ class JourneyCanvas(QWidget):
             painter.drawText(self.rect(), int(Qt.AlignmentFlag.AlignCenter), "Loading…")
             return
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.scale(self.zoom, self.zoom)  # vector drawing: sharp at any zoom
         self._paint_columns(painter)
         self._paint_lanes(painter)
         self._paint_curve(painter)
@@ -265,7 +280,10 @@ class JourneyCanvas(QWidget):
     def _quote_cell(self, painter: QPainter, cell: QRectF, step_id: str) -> None:
         assert self.data is not None
         quotes = self.data.quotes.get(step_id, [])
-        text = "\n\n".join(f"“{q.text}”" + (f" ×{q.count}" if q.count > 1 else "") for q in quotes)
+        # The quote is isolated (FSI … PDI) so an Arabic quote keeps "×3" after it, not before.
+        text = "\n\n".join(
+            f"\u2068“{q.text}”\u2069" + (f" ×{q.count}" if q.count > 1 else "") for q in quotes
+        )
         italic = QFont(self.font())
         italic.setPointSizeF(max(7.5, italic.pointSizeF() * 0.9))
         painter.setFont(italic)

@@ -4,7 +4,7 @@ emotion curve per segment value side by side (the equity lens) with session coun
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -132,9 +132,33 @@ class JourneyMapView(QMainWindow):
         layout.addWidget(self.scroller, 1)
         self.setCentralWidget(root)
         QShortcut(QKeySequence("F5"), self).activated.connect(self.refresh)
+        # Zoom: the picture fills a large screen by itself; Ctrl +/- and Ctrl+0 adjust it.
+        self.fit = True
+        self.scroller.viewport().installEventFilter(self)
+        for keys, step in (("Ctrl++", 1.25), ("Ctrl+=", 1.25), ("Ctrl+-", 0.8)):
+            QShortcut(QKeySequence(keys), self).activated.connect(
+                lambda step=step: self.zoom_by(step)
+            )
+        QShortcut(QKeySequence("Ctrl+0"), self).activated.connect(self.zoom_to_fit)
         QShortcut(QKeySequence("Ctrl+W"), self).activated.connect(self.close)
         self.resize(1366, 740)
         self.load()
+
+    def zoom_by(self, factor: float) -> None:
+        self.fit = False
+        self.canvas.set_zoom(self.canvas.zoom * factor)
+
+    def zoom_to_fit(self) -> None:
+        """As wide as the window allows (never smaller than the natural size)."""
+        self.fit = True
+        room = self.scroller.viewport().width() - 24
+        self.canvas.set_zoom(max(1.0, room / max(1, self.canvas.base_size().width())))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        resized = watched is self.scroller.viewport() and event.type() == QEvent.Type.Resize
+        if resized and self.fit:
+            self.zoom_to_fit()
+        return super().eventFilter(watched, event)
 
     def refresh(self) -> None:
         self._cache.clear()
@@ -165,8 +189,13 @@ class JourneyMapView(QMainWindow):
             self.show_data(data)
 
     def show_data(self, data: MapData) -> None:
-        self.statusBar().showMessage(f"{data.sessions} sessions (rejected ones left out)")
+        self.statusBar().showMessage(
+            f"{data.sessions} sessions (rejected ones left out) · Ctrl+Plus / Ctrl+Minus zoom, "
+            "Ctrl+0 fit to the window"
+        )
         self.canvas.set_data(data)
+        if self.fit:
+            self.zoom_to_fit()
         while self.segments_flow.count():
             item = self.segments_flow.takeAt(0)
             widget = item.widget() if item is not None else None
