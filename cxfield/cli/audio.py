@@ -18,6 +18,10 @@ from cxfield.services import recording as recording_service
 
 #: seconds without a block before the user is told the microphone is silent
 NO_AUDIO_WARNING_S = 3.0
+#: the job's message when Ctrl-C stops `record --live-transcribe` before the transcript is in
+INTERRUPTED_BEFORE_STORED = (
+    "Stopped before the live transcript was stored; it will be transcribed from the recording."
+)
 
 
 def register(subparsers: Any) -> None:
@@ -158,9 +162,23 @@ def _start_live(ctx: AppContext, recording_id: str) -> Any:
 
 
 def _finish_live(live: Any, discarded: bool) -> None:
+    """Wait for the last stretch; Ctrl-C (or SIGTERM) meanwhile gives the job back to the
+    queue at once, stores nothing and ends the command as interrupted."""
     status(f"transcribing the last stretch ({live.done_s:.1f} s were done while recording)")
     started = time.monotonic()
-    outcome = live.finish(discarded=discarded)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        outcome = live.finish(discarded=discarded)
+    except KeyboardInterrupt:
+        outcome = live.abandon(INTERRUPTED_BEFORE_STORED)
+        if outcome.state == "queued":
+            status(
+                "the transcript was not stored; the recording is queued "
+                "(`cxfield transcribe --queue`)"
+            )
+            raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     took = time.monotonic() - started
     if outcome.state == "done":
         plural = "" if outcome.segments == 1 else "s"
@@ -174,10 +192,7 @@ def _wait(recorder: Any, on_tick: Callable[[float], object] | None = None) -> bo
     ``on_tick(seconds)`` runs between checks (live transcription).  Returns True when the
     user stopped it."""
 
-    def on_term(_signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, on_term)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
     announced = warned = False
     next_report = 1.0
@@ -208,6 +223,11 @@ def _wait(recorder: Any, on_tick: Callable[[float], object] | None = None) -> bo
         return True
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    """SIGTERM stops like Ctrl-C."""
+    raise KeyboardInterrupt
 
 
 def _repair(_ctx: AppContext | None, args: argparse.Namespace) -> int:

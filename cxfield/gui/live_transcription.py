@@ -11,7 +11,11 @@ import time
 
 from cxfield.app import AppContext
 from cxfield.services import transcription
-from cxfield.services.live_transcript import LiveTranscript
+from cxfield.services.live_transcript import CLOSED_BEFORE_STORED, LiveTranscript
+
+#: how long quitting waits for a live run that is still starting, or for its finishing
+#: thread to notice the child is gone (both take well under a second)
+QUIT_WAIT_S = 3.0
 
 
 def format_clock(seconds: float) -> str:
@@ -36,15 +40,24 @@ class LiveRun:
         self.reported = False
         self._starter = threading.Thread(target=self._start, name="live-start", daemon=True)
         self._finisher: threading.Thread | None = None
+        #: set by abandon(); a start still under way gives its job back as soon as it has one
+        self._abandoned: str | None = None
+        self._lock = threading.Lock()
         self._starter.start()
 
     def _start(self) -> None:
         try:
-            self.transcript = LiveTranscript.start(
+            started = LiveTranscript.start(
                 self.ctx.db, self.ctx.paths.root, self.ctx.paths.models, self.recording_id
             )
         except Exception as exc:  # shown quietly; the recording itself goes on
             self.error = f"Live transcription could not start: {exc}"
+            return
+        with self._lock:
+            self.transcript = started
+            abandoned = self._abandoned
+        if started is not None and abandoned is not None:
+            self.outcome = started.abandon(abandoned)
 
     @property
     def starting(self) -> bool:
@@ -84,6 +97,27 @@ class LiveRun:
 
         self._finisher = threading.Thread(target=run, name="live-finish", daemon=True)
         self._finisher.start()
+
+    def abandon(self, reason: str = CLOSED_BEFORE_STORED) -> None:
+        """The app is quitting before the transcript was stored: the job goes back to the
+        queue now (the next start transcribes the recording) and the child is stopped;
+        nothing is stored.  Returns at once when the transcript is already stored."""
+        with self._lock:
+            if self.done or self._abandoned is not None:
+                return
+            self._abandoned = reason
+            transcript = self.transcript
+        if transcript is None:  # still starting: _start gives the job back when it has one
+            self._starter.join(QUIT_WAIT_S)
+            return
+        try:
+            self.outcome = transcript.abandon(reason)
+        except Exception as exc:  # the database went away: never block the quit
+            self.error = f"The live transcript could not be handed back: {exc}"
+        if self._finisher is not None:
+            # its finish() now fails (child gone) and stores nothing; let it end before
+            # the app closes the database
+            self._finisher.join(QUIT_WAIT_S)
 
     def wait(self, timeout_s: float | None = None) -> bool:
         """Block until finished (tests and the CLI); True when done."""

@@ -16,13 +16,16 @@ Use::
     panel.set_session(session_id)         # enabled only with recording consent
     note_fields = panel.note_fields()     # {} or {"recording_id", "recording_offset_frames"}
     panel.shutdown()                      # before the runner closes: stops and finalises
+
+A live transcript still finishing when the runner closes goes on in the background; if the
+app quits first, it goes back to the transcription queue at once (``LiveRun.abandon``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QRectF, QSize, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QRectF, QSize, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -355,8 +358,19 @@ class RecorderPanel(QWidget):
         return summary
 
     def shutdown(self) -> None:
-        """Stop and finalise before the window closes (the file is valid either way)."""
+        """Stop and finalise before the window closes (the file is valid either way).
+
+        Live transcripts still finishing go on while the app runs; when the app quits
+        before one is stored, its job goes back to the queue at once (instead of staying
+        ``running`` until its heartbeat goes stale) and its child process is stopped."""
         self.stop()
+        app = QCoreApplication.instance()
+        if app is None:
+            return
+        for run in self.live_runs:
+            if not run.done:
+                # Qt holds a bound method weakly: a run nobody keeps any more is dropped
+                app.aboutToQuit.connect(run.abandon)
 
     def note_fields(self) -> dict[str, Any]:
         """Recording fields for a note taken now ({} when nothing is recording)."""

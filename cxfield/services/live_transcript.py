@@ -11,6 +11,11 @@ the interview goes on; at stop only the last stretch remains.
   beats the job's heartbeat, so the queue does not take it for the job of a dead app).
 - :meth:`LiveTranscript.finish` waits for the last stretch and stores the segments: call it
   off the GUI thread.
+- :meth:`LiveTranscript.abandon` is for the app closing (or Ctrl-C) before that: the job goes
+  back to the queue at once, so the next start transcribes the recording instead of waiting
+  a minute for the job's heartbeat to go stale.  It may run while ``finish`` waits on
+  another thread: the job then ends exactly once, ``done`` with all its segments (finish
+  stored first) or ``queued`` with none.
 
 Times are on the recording's clock: the file holds only recorded frames (pauses are not
 written), so segments, notes and the player agree across pauses.
@@ -35,6 +40,11 @@ from cxfield.transcribe.pipeline import Segment
 #: local setting: advanced :class:`LiveSettings` (stretch lengths, pause length, poll time)
 LIVE_SETTINGS_KEY = "transcription.live_settings"
 WHERE_TO_SWITCH = "Transcription → Models"
+#: the job's message when the app closes before the live transcript is stored
+CLOSED_BEFORE_STORED = (
+    "The app closed before the live transcript was stored; "
+    "it will be transcribed from the recording."
+)
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,10 @@ class LiveTranscript:
         self.failure: str | None = None
         self._since_beat = 0.0
         self._finished = False
+        #: set by abandon(): the job's message
+        self._abandoned: str | None = None
+        #: finish() and abandon() may come from different threads
+        self._lock = threading.Lock()
 
     @classmethod
     def start(
@@ -150,16 +164,18 @@ class LiveTranscript:
         """The recording stopped: transcribe the last stretch and store the segments (this
         waits: call it off the GUI thread).  ``discarded``: the recording captured nothing.
         When live transcription failed, the job goes back to the queue for a batch run."""
-        if self._finished:
-            raise RuntimeError("This live transcription has already finished.")
-        self._finished = True
+        with self._lock:
+            abandoned = self._abandoned
+            if self._finished and abandoned is None:
+                raise RuntimeError("This live transcription has already finished.")
+            self._finished = True
+        if abandoned is not None:  # given back already; abandon's write may not be done yet
+            return transcription.end_live_job(self.database, self.job.id, "queued", abandoned)
         if discarded:
             self.live.cancel()
-            transcription.end_live_job(self.database, self.job.id, "cancelled")
-            return transcription.JobOutcome(self.job.id, "cancelled")
+            return transcription.end_live_job(self.database, self.job.id, "cancelled")
         if self.failure is not None:
-            transcription.end_live_job(self.database, self.job.id, "queued", self.failure)
-            return transcription.JobOutcome(self.job.id, "queued", error=self.failure)
+            return transcription.end_live_job(self.database, self.job.id, "queued", self.failure)
         stop_beating = threading.Event()
 
         def beat() -> None:
@@ -173,15 +189,32 @@ class LiveTranscript:
         except Exception as exc:  # the child died between two messages (broken pipe)
             self.live.cancel()
             message = f"Live transcription failed: {exc}"
-            transcription.end_live_job(self.database, self.job.id, "queued", message)
-            return transcription.JobOutcome(self.job.id, "queued", error=message)
+            # after abandon() this changes nothing and returns the job as abandon left it
+            return transcription.end_live_job(self.database, self.job.id, "queued", message)
         finally:
             stop_beating.set()
             beater.join(1.0)
 
+    def abandon(self, reason: str = CLOSED_BEFORE_STORED) -> transcription.JobOutcome:
+        """The app is closing (or the user pressed Ctrl-C) before the transcript was stored:
+        give the job back to the queue now (``reason`` is its message), stop the child and
+        store nothing.  Call it after the recording stopped.  Safe while :meth:`finish` runs
+        on another thread: if finish stored first, the job stays ``done``; otherwise it is
+        ``queued`` and finish stores nothing.  Returns the job's state afterwards."""
+        with self._lock:
+            self._abandoned = reason
+            self._finished = True  # poll() stops; a later finish() only reports
+        # the job first, then the child: a finish() that sees its child die must find the
+        # job already queued, so that its own failure message does not replace this one
+        outcome = transcription.end_live_job(self.database, self.job.id, "queued", reason)
+        self.live.cancel()
+        return outcome
+
     def cancel(self) -> None:
         """Stop without storing anything (the job is dropped)."""
-        if not self._finished:
+        with self._lock:
+            if self._finished:
+                return
             self._finished = True
-            self.live.cancel()
-            transcription.end_live_job(self.database, self.job.id, "cancelled")
+        self.live.cancel()
+        transcription.end_live_job(self.database, self.job.id, "cancelled")

@@ -228,10 +228,42 @@ def touch_job(database: Database, job_id: str) -> None:
     _set_job(database, job_id)
 
 
-def end_live_job(database: Database, job_id: str, state: str, error: str | None = None) -> None:
+def end_live_job(
+    database: Database, job_id: str, state: str, error: str | None = None
+) -> JobOutcome:
     """A live job that will store nothing: ``queued`` gives it back to the queue (live
-    transcription failed, a batch run redoes it), ``cancelled`` drops it (no audio)."""
-    _set_job(database, job_id, state=state, progress=0.0, error=error)
+    transcription failed or the app closed first; a batch run redoes it), ``cancelled``
+    drops it (no audio).
+
+    A live job ends once: only a job still ``running`` changes, so when the app closing and
+    the last stretch finishing race, whichever comes first wins.  Returns the job's state
+    after the call."""
+    with database.session() as db:
+        db.exec(
+            update(TranscriptionJob)
+            .where(col(TranscriptionJob.id) == job_id, col(TranscriptionJob.state) == "running")
+            .values(state=state, progress=0.0, error=error, updated_at=utcnow())
+        )
+        return _outcome_of(db, job_id)
+
+
+def _outcome_of(db: Session, job_id: str) -> JobOutcome:
+    """What a job ended as, read back from the database."""
+    job = db.get(TranscriptionJob, job_id)
+    if job is None:
+        raise NotFoundError(f"No transcription job with id {job_id}.")
+    stored = 0
+    if job.state == "done" and job.recording_id is not None:
+        stored = len(
+            db.exec(
+                select(TranscriptSegment.id).where(
+                    TranscriptSegment.recording_id == job.recording_id,
+                    col(TranscriptSegment.deleted_at).is_(None),
+                    col(TranscriptSegment.edited).is_(False),
+                )
+            ).all()
+        )
+    return JobOutcome(job.id, job.state, error=job.error, segments=stored)
 
 
 def run_job(
@@ -286,18 +318,31 @@ def run_job(
     return finish_job(database, job, result)
 
 
-def finish_job(database: Database, job: TranscriptionJob, result: TranscriptResult) -> JobOutcome:
-    """Store a finished job's segments and mark it done, in one transaction."""
+def finish_job(
+    database: Database,
+    job: TranscriptionJob,
+    result: TranscriptResult,
+    *,
+    only_running: bool = False,
+) -> JobOutcome:
+    """Store a finished job's segments and mark it done, in one transaction.
+
+    ``only_running``: store only if the job is still ``running`` (a live job the app gave
+    back to the queue while its last stretch finished stores nothing); the returned
+    outcome then says what the job is instead."""
     if job.recording_id is None or job.session_id is None:
         _set_job(database, job.id, state="done", progress=1.0)
         return JobOutcome(job.id, "done", segments=len(result.segments), result=result)
     with database.session() as db:
+        # the job's row first: this takes SQLite's write lock, so a concurrent
+        # end_live_job waits for this transaction and then finds the job done
+        claim = update(TranscriptionJob).where(col(TranscriptionJob.id) == job.id)
+        if only_running:
+            claim = claim.where(col(TranscriptionJob.state) == "running")
+        taken = db.exec(claim.values(state="done", progress=1.0, error=None, updated_at=utcnow()))
+        if only_running and not taken.rowcount:
+            return _outcome_of(db, job.id)
         added, kept = _replace_segments(db, job.session_id, job.recording_id, result.segments)
-        db.exec(
-            update(TranscriptionJob)
-            .where(col(TranscriptionJob.id) == job.id)
-            .values(state="done", progress=1.0, error=None, updated_at=utcnow())
-        )
     return JobOutcome(job.id, "done", segments=added, kept_edited=kept, result=result)
 
 
@@ -432,6 +477,5 @@ def finish_live(
     try:
         result = live.finish(timeout_s)
     except WorkerFailed as exc:
-        _set_job(database, job.id, state="queued", progress=0.0, error=str(exc))
-        return JobOutcome(job.id, "queued", error=str(exc))
-    return finish_job(database, job, result)
+        return end_live_job(database, job.id, "queued", str(exc))
+    return finish_job(database, job, result, only_running=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import struct
+import threading
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -192,6 +193,8 @@ class LiveTranscription:
     _process: Any = None
     _conn: Any = None
     _control: Any = None
+    #: ``cancel`` may come from another thread while ``finish`` waits (the app quitting)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def start(self) -> None:
         mp = multiprocessing.get_context("spawn")
@@ -217,8 +220,10 @@ class LiveTranscription:
         return new
 
     def finish(self, timeout_s: float = 600.0) -> TranscriptResult:
-        """The recording stopped: transcribe what is left and return everything."""
-        if self._process is None:
+        """The recording stopped: transcribe what is left and return everything.  A
+        ``cancel`` from another thread meanwhile makes it raise :class:`WorkerFailed`."""
+        process = self._process
+        if process is None:
             raise WorkerFailed("Live transcription was not started.")
         self._control.send("stop")
         deadline = time.monotonic() + timeout_s
@@ -233,16 +238,18 @@ class LiveTranscription:
                     if message[0] == "done":
                         duration = max(self.done_s, self.segments[-1].end if self.segments else 0)
                         return TranscriptResult(self.language, list(self.segments), duration)
-                elif not self._process.is_alive() and not self._conn.poll(0):
+                elif not process.is_alive() and not self._conn.poll(0):
                     raise WorkerFailed("Live transcription stopped unexpectedly.")
             raise WorkerFailed("Live transcription did not finish in time.")
         finally:
             self.cancel()
 
     def cancel(self) -> None:
-        if self._process is not None:
-            stop_process(self._process)
-            self._process = None
+        """Stop the child (idempotent; safe from any thread)."""
+        with self._lock:
+            process, self._process = self._process, None
+        if process is not None:
+            stop_process(process)
 
     def _handle(self, message: tuple[Any, ...]) -> list[Segment]:
         kind = message[0]
