@@ -153,7 +153,10 @@ def test_json_document_is_the_whole_study(ctx: AppContext, study: Study, tmp_pat
         n_notes = len(list(db.exec(select(Note))))
         n_surveys = len(list(db.exec(select(SurveyResponse))))
         n_people = len(list(db.exec(select(Participant))))
+        n_visits = len(list(db.exec(select(ObservationVisit))))
     assert doc["format"] == "cxfield-study-export" and doc["format_version"] == 1
+    visits = [v for s in doc["sessions"] for v in s["observation_visits"]]
+    assert len(visits) == n_visits > 0 and {"step_id", "entered_at", "left_at"} <= set(visits[0])
     assert doc["study"]["id"] == study.id and doc["study"]["name"] == study.name
     assert len(doc["sessions"]) == n_sessions and len(doc["participants"]) == n_people
     assert sum(len(s["captures"]) for s in doc["sessions"]) == n_captures

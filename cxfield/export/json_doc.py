@@ -2,7 +2,8 @@
 
 Shape: ``{"format": "cxfield-study-export", "format_version": 1, "exported_at", "filters",
 "study", "stages": [{..., "steps": [...]}], "sites", "researchers", "participants",
-"sessions": [{..., "captures", "notes", "recordings", "transcript", "survey"}]}``.
+"sessions": [{..., "captures", "observation_visits", "notes", "recordings", "transcript",
+"survey"}]}``.
 Records keep their ids, UTC ISO timestamps and sync fields, so the document can be joined
 back to the CSV tables.  :func:`write_json` writes it one session at a time, so a large
 study never sits in memory as one dict and one string."""
@@ -72,6 +73,7 @@ def session_entries(
         entry = record(s)
         entry["participant_code"] = codes.get(s.participant_id or "")
         entry["captures"] = [record(c, "session_id") for c in ordered_captures(rows, s.id)]
+        entry["observation_visits"] = [record(v, "session_id") for v in rows.visits.get(s.id, [])]
         entry["notes"] = [record(n, "session_id") for n in rows.notes.get(s.id, [])]
         entry["recordings"] = [record(r, "session_id") for r in rows.recordings.get(s.id, [])]
         entry["transcript"] = [record(t, "session_id") for t in rows.transcript.get(s.id, [])]
