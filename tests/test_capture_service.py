@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cxfield.app import AppContext
-from cxfield.domain.errors import ConflictError, ValidationError
+from cxfield.domain.errors import ConflictError, NotFoundError, ValidationError
 from cxfield.domain.survey import fill
 from cxfield.services import (
     capture,
@@ -290,3 +290,19 @@ def test_sites_and_researchers(ctx: AppContext) -> None:
     sites.delete_site(ctx.db, site.id)
     assert sites.list_sites(ctx.db) == []
     assert [r.name for r in sites.list_researchers(ctx.db)] == ["Ana"]
+
+
+def test_note_delete_and_restore(ctx: AppContext) -> None:
+    study, pid, _steps = _setup(ctx)
+    session = capture.start_session(ctx.db, study.id, participant_id=pid, now=T0)
+    note = capture.add_note(
+        ctx.db, session.id, "Kiosk broke", tags=["barrier"], at=T0 + timedelta(seconds=75)
+    )
+    capture.delete_note(ctx.db, note.id)
+    assert sessions.session_detail(ctx.db, session.id)["notes"] == []
+    back = capture.restore_note(ctx.db, note.id)
+    assert back.deleted_at is None and back.version > note.version  # the undo syncs too
+    [row] = sessions.session_detail(ctx.db, session.id)["notes"]
+    assert (row["text"], row["tags"], row["offset_s"]) == ("Kiosk broke", ["barrier"], 75.0)
+    with pytest.raises(NotFoundError):
+        capture.restore_note(ctx.db, "no-such-note")

@@ -212,3 +212,59 @@ def test_observation_by_keyboard(qtbot: Any, ctx: AppContext, monkeypatch: Any) 
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     runner.finish()
     assert sessions.session_detail(ctx.db, session.id)["status"] == "submitted"
+
+
+def test_notes_edited_removed_and_brought_back_by_keyboard(
+    qtbot: Any, ctx: AppContext, monkeypatch: Any
+) -> None:
+    """A mistyped note in front of a customer: fix it, or remove it and undo the removal."""
+    from PySide6.QtWidgets import QInputDialog
+
+    from cxfield.gui.session_runner import SessionRunner
+
+    _study_id, session_id = _interview(ctx)
+    runner = SessionRunner(ctx, session_id)
+    qtbot.addWidget(runner)
+    runner.show()
+    qtbot.waitExposed(runner)
+    runner.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None)
+    for text in ("Kiosk broke", "Wiat was long"):
+        _key(
+            QApplication.focusWidget() or runner, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier
+        )
+        _type(runner.note_bar.input, text)
+        _key(runner.note_bar.input, Qt.Key.Key_Return)
+
+    # Ctrl+L selects the latest note; Enter edits it (text and #tags).
+    _key(QApplication.focusWidget() or runner, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.focusWidget() is runner.note_bar.list
+    offered: list[str] = []
+
+    def answer(_parent: Any, _title: str, _label: str, text: str = "", **_: Any) -> Any:
+        offered.append(text)
+        return "Wait was long #pain_point", True
+
+    monkeypatch.setattr(QInputDialog, "getText", answer)
+    _key(runner.note_bar.list, Qt.Key.Key_Return)
+    assert offered == ["Wiat was long"]  # the note as it was
+    notes = sessions.session_detail(ctx.db, session_id)["notes"]
+    assert [(n["text"], n["tags"]) for n in notes] == [
+        ("Kiosk broke", []),
+        ("Wait was long", ["pain_point"]),
+    ]
+
+    # Delete removes the selected note; Ctrl+Z brings it back with its time and tags.
+    runner.note_bar.list.setCurrentRow(1)
+    _key(runner.note_bar.list, Qt.Key.Key_Delete)
+    assert [n["text"] for n in sessions.session_detail(ctx.db, session_id)["notes"]] == [
+        "Kiosk broke"
+    ]
+    assert runner.note_bar.list.count() == 1 and "Ctrl+Z" in runner.status.text()
+    _key(runner.note_bar.list, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    after = sessions.session_detail(ctx.db, session_id)["notes"]
+    assert [(n["id"], n["tags"], n["offset_s"]) for n in after] == [
+        (n["id"], n["tags"], n["offset_s"]) for n in notes
+    ]
+    assert runner.note_bar.list.count() == 2
+    runner.close()

@@ -60,6 +60,33 @@ class NoteInput(QLineEdit):
         super().keyPressEvent(event)
 
 
+class NoteList(QListWidget):
+    """The session's notes: Enter or F2 edits the selected one, Delete removes it."""
+
+    edit_requested = Signal(str)
+    delete_requested = Signal(str)
+
+    def selected_note(self) -> str | None:
+        item = self.currentItem()
+        return str(item.data(Qt.ItemDataRole.UserRole)) if item is not None else None
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        note_id = self.selected_note()
+        key = event.key()
+        if note_id and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2):
+            self.edit_requested.emit(note_id)
+            return
+        if note_id and key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.delete_requested.emit(note_id)
+            return
+        super().keyPressEvent(event)
+
+
+def note_with_tags(note: Note) -> str:
+    """A note's text with its tags as #tags, the form the note field understands."""
+    return " ".join([note.text, *(f"#{tag}" for tag in note.tags)])
+
+
 class NoteBar(QWidget):
     #: (text, tags, stamped moment or None)
     submitted = Signal(str, list, object)
@@ -73,12 +100,18 @@ class NoteBar(QWidget):
         heading = QLabel("Notes and quotes")
         heading.setObjectName("section")
         layout.addWidget(heading)
-        self.list = QListWidget()
-        self.list.setAccessibleName("Timestamped notes and quotes")
+        self.list = NoteList()
+        self.list.setAccessibleName(
+            "Timestamped notes and quotes; Enter or F2 edits the selected note, Delete removes it"
+        )
+        self.list.setToolTip("Enter or F2: edit · Delete: remove (Ctrl+Z brings it back)")
         self.list.setWordWrap(True)
+        self.list.itemDoubleClicked.connect(
+            lambda item: self.list.edit_requested.emit(str(item.data(Qt.ItemDataRole.UserRole)))
+        )
         heading.setBuddy(self.list)
         layout.addWidget(self.list, 1)
-        self.stamp = QLabel("Ctrl+N note · Ctrl+Q quote · Enter saves")
+        self.stamp = QLabel("Ctrl+N note · Ctrl+Q quote · Ctrl+L edit or remove")
         self.stamp.setObjectName("hint")
         layout.addWidget(self.stamp)
         self.input = NoteInput()
@@ -112,14 +145,17 @@ class NoteBar(QWidget):
     def set_draft(self, text: str) -> None:
         self.input.setText(text)
 
-    def show_notes(self, notes: list[Note]) -> None:
+    def show_notes(self, notes: list[Note], select: str | None = None) -> None:
         self.list.clear()
         for note in notes:
             tags = f"  [{', '.join(t.replace('_', ' ') for t in note.tags)}]" if note.tags else ""
             item = QListWidgetItem(f"{format_offset(note.session_offset_ms)}  {note.text}{tags}")
             item.setData(Qt.ItemDataRole.UserRole, note.id)
             self.list.addItem(item)
-        self.list.scrollToBottom()
+            if note.id == select:
+                self.list.setCurrentItem(item)
+        if select is None:
+            self.list.scrollToBottom()
 
     def _submit(self) -> None:
         text, tags = split_tags(self.input.text())
@@ -135,5 +171,5 @@ class NoteBar(QWidget):
         self._moment = None
         for check in self.tags.values():
             check.setChecked(False)
-        self.stamp.setText("Saved. Ctrl+N note · Ctrl+Q quote")
+        self.stamp.setText("Saved. Ctrl+N note · Ctrl+Q quote · Ctrl+L edit")
         self.draft_changed.emit("")

@@ -53,6 +53,8 @@ SHORTCUT_HELP = {
             "Ctrl+G  go to the step list (Up/Down to visit any step)",
             "Tab / Shift+Tab  move between fields; Esc leaves a text field",
             "Ctrl+N  timestamped note;  Ctrl+Q  timestamped quote;  Enter saves it",
+            "Ctrl+L  the list of notes: Enter or F2 edits a note, Delete removes it;"
+            "  Ctrl+Z  brings back the note removed last",
             "Ctrl+U  A-11 survey (keys 1–5 answer and move on)",
             "Observation: M entered this step, N entered the next step, W left (waiting)",
             "Ctrl+Shift+F  finish the session;  Ctrl+W  close (kept as a draft)",

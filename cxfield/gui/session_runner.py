@@ -17,6 +17,7 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -38,7 +39,7 @@ from cxfield.domain.journey import signed
 from cxfield.domain.vocabulary import BlueprintLane, SessionMode, SessionStatus
 from cxfield.gui.capture_panel import CapturePanel
 from cxfield.gui.elided_label import ElidedLabel
-from cxfield.gui.note_bar import NoteBar, format_offset
+from cxfield.gui.note_bar import NoteBar, format_offset, note_with_tags, split_tags
 from cxfield.gui.recorder_panel import RecorderPanel
 from cxfield.gui.runner_style import RUNNER_STYLE, SHORTCUT_HELP
 from cxfield.gui.survey_page import SurveyPage
@@ -194,6 +195,10 @@ class SessionRunner(QMainWindow):
         self.note_bar.submitted.connect(self._add_note)
         self.note_bar.draft_changed.connect(lambda _t: self._draft_saver.poke())
         self.note_bar.escaped.connect(self._back_to_panel)
+        self.note_bar.list.edit_requested.connect(self.edit_note)
+        self.note_bar.list.delete_requested.connect(self.delete_note)
+        #: the note removed last, for Ctrl+Z
+        self._deleted_note: str | None = None
 
         splitter = QSplitter()
         splitter.addWidget(self.steps)
@@ -246,6 +251,8 @@ class SessionRunner(QMainWindow):
         key("Ctrl+G", lambda: self.steps.setFocus(Qt.FocusReason.ShortcutFocusReason), False)
         key("Ctrl+N", lambda: self.begin_note(quote=False), False)
         key("Ctrl+Q", lambda: self.begin_note(quote=True), False)
+        key("Ctrl+L", self.focus_notes, False)
+        key("Ctrl+Z", self.undo_note_delete, False)
         key("Ctrl+U", lambda: self.go_to(SURVEY), False)
         key("Ctrl+Shift+F", self.finish, False)
         key("Ctrl+W", self.close, False)
@@ -543,10 +550,63 @@ class SessionRunner(QMainWindow):
         self.note_bar.clear_after_save()
         self._note_recording = {}
         self._save_note_draft()
-        self.state.notes = capture.load_runner_state(self.ctx.db, self.session_id).notes
-        self.note_bar.show_notes(self.state.notes)
+        self._show_notes()
         self._set_status("Note saved", ok=True)
         self._back_to_panel()
+
+    def focus_notes(self) -> None:
+        """Ctrl+L: into the list of notes (the latest selected) to edit or remove one."""
+        notes = self.note_bar.list
+        if notes.count() and notes.currentItem() is None:
+            notes.setCurrentRow(notes.count() - 1)
+        notes.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _show_notes(self, select: str | None = None) -> None:
+        self.state.notes = capture.load_runner_state(self.ctx.db, self.session_id).notes
+        self.note_bar.show_notes(self.state.notes, select)
+
+    def edit_note(self, note_id: str) -> None:
+        note = next((n for n in self.state.notes if n.id == note_id), None)
+        if note is None:
+            return
+        text, ok = QInputDialog.getText(
+            self,
+            "Edit note",
+            f"Note at {format_offset(note.session_offset_ms)} (#idea style tags allowed):",
+            text=note_with_tags(note),
+        )
+        if not ok:
+            return
+        body, tags = split_tags(text)
+        try:
+            capture.update_note(self.ctx.db, note_id, text=body, tags=tags)
+        except CxfieldError as exc:
+            show_error(self, exc)
+            return
+        self._show_notes(select=note_id)
+        self._set_status("Note changed", ok=True)
+
+    def delete_note(self, note_id: str) -> None:
+        try:
+            capture.delete_note(self.ctx.db, note_id)
+        except CxfieldError as exc:
+            show_error(self, exc)
+            return
+        self._deleted_note = note_id
+        self._show_notes()
+        self._set_status("Note removed — Ctrl+Z brings it back", ok=True)
+
+    def undo_note_delete(self) -> None:
+        if self._deleted_note is None:
+            return
+        try:
+            capture.restore_note(self.ctx.db, self._deleted_note)
+        except CxfieldError as exc:
+            show_error(self, exc)
+            return
+        restored, self._deleted_note = self._deleted_note, None
+        self._show_notes(select=restored)
+        self._set_status("Note brought back", ok=True)
 
     def _save_note_draft(self) -> None:
         self.ctx.db.set_setting(NOTE_DRAFT_KEY + self.session_id, self.note_bar.input.text())

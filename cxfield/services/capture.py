@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from cxfield.domain.errors import ConflictError, ValidationError
+from cxfield.domain.errors import ConflictError, NotFoundError, ValidationError
 from cxfield.domain.ids import as_utc, utcnow
 from cxfield.domain.rules import check_intensity, check_tags, check_valence
 from cxfield.domain.vocabulary import BASE_EMOTIONS, SessionMode, SessionStatus
@@ -323,10 +323,23 @@ def update_note(
 
 
 def delete_note(database: Database, note_id: str) -> None:
+    """Tombstone a note (it stays restorable, and the deletion syncs)."""
     with database.session() as db:
         note = get_live(db, Note, note_id, "note")
         editable_session(db, note.session_id)
         tombstone(db, note)
+
+
+def restore_note(database: Database, note_id: str) -> Note:
+    """Undo :func:`delete_note`: the note comes back with its text, tags and times."""
+    with database.session() as db:
+        note = db.get(Note, note_id)
+        if note is None:
+            raise NotFoundError(f"No note with id {note_id}.")
+        editable_session(db, note.session_id)
+        note.deleted_at = None
+        db.add(note)
+        return note
 
 
 def set_session_notes(database: Database, session_id: str, text: str) -> ResearchSession:
