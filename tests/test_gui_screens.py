@@ -17,6 +17,7 @@ from cxfield.app import AppContext  # noqa: E402
 from cxfield.services import (  # noqa: E402
     capture,
     demo,
+    journey_editor,
     participants,
     sessions,
     studies,
@@ -180,6 +181,27 @@ def test_study_and_journey_editors(
     dialog.name.setText("Check in at the kiosk")
     dialog.name.editingFinished.emit()
     assert studies.get_journey(ctx.db, study_id).stages[0].steps[1].name == "Check in at the kiosk"
+
+    # Delete a step that holds captures (asked first), then Ctrl+Z brings it back with them.
+    wait = next(s for s in studies.get_journey(ctx.db, study_id).steps if s.name == "Wait")
+    held = journey_editor.capture_count(ctx.db, wait.id)
+    assert held > 0
+    asked: list[str] = []
+
+    def yes(_parent: Any, _title: str, text: str, *a: Any) -> Any:
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", yes)
+    dialog.reload(wait.id)
+    dialog.tree.setFocus()
+    QTest.keyClick(dialog.tree, Qt.Key.Key_Delete)
+    assert asked and f"{held} capture(s)" in asked[-1]
+    assert "Wait" not in [s.name for s in studies.get_journey(ctx.db, study_id).steps]
+    QTest.keyClick(dialog.tree, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    back = next(s for s in studies.get_journey(ctx.db, study_id).steps if s.name == "Wait")
+    assert back.id == wait.id and journey_editor.capture_count(ctx.db, wait.id) == held
+    assert journey_editor.deleted_steps(ctx.db, study_id) == []
 
 
 def test_consent_dialog_and_start_session(qtbot: Any, ctx: AppContext, study_id: str) -> None:

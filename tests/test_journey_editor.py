@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from cxfield.app import AppContext
-from cxfield.domain.errors import ConflictError, ValidationError
+from cxfield.domain.errors import ConflictError, NotFoundError, ValidationError
 from cxfield.services import capture, journey_editor, participants, studies, templates
 from cxfield.storage.models import ConsentRecord, ConsentText, StepCapture, Study
 
@@ -169,6 +169,25 @@ def test_delete_step_with_captures_needs_confirm_and_keeps_data(ctx: AppContext)
         assert kept.deleted_at is None and kept.quote == "Awful"
     empty = studies.get_journey(ctx.db, study.id).steps[0]
     assert journey_editor.delete_step(ctx.db, empty.id).captures == 0
+
+    # Both can come back: newest deletion first, captures counted.
+    gone = journey_editor.deleted_steps(ctx.db, study.id)
+    assert [(d.step_id, d.captures) for d in gone] == [(empty.id, 0), (step.id, 1)]
+    restored = journey_editor.restore_step(ctx.db, step.id)
+    journey = studies.get_journey(ctx.db, study.id)
+    home = next(v for v in journey.stages if v.stage.id == restored.stage_id)
+    assert home.steps[-1].id == step.id  # at the end of its own stage
+    assert [s.position for s in home.steps] == list(range(len(home.steps)))
+    # A step whose stage was deleted meanwhile comes back in the last stage.
+    stage_id = empty.stage_id
+    for other in next(v for v in journey.stages if v.stage.id == stage_id).steps:
+        journey_editor.delete_step(ctx.db, other.id, confirm=True)
+    journey_editor.delete_stage(ctx.db, stage_id)
+    back = journey_editor.restore_step(ctx.db, empty.id)
+    last = studies.get_journey(ctx.db, study.id).stages[-1]
+    assert back.stage_id == last.stage.id and last.steps[-1].id == empty.id
+    with pytest.raises(NotFoundError):
+        journey_editor.restore_step(ctx.db, "no-such-step")
 
 
 def test_export_import_round_trip(ctx: AppContext, tmp_path: Path) -> None:

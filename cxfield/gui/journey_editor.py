@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -75,6 +76,7 @@ class JourneyEditorDialog(QDialog):
             ("&Up", lambda: self.shift(-1), "Ctrl+Up"),
             ("Do&wn", lambda: self.shift(+1), "Ctrl+Down"),
             ("&Delete…", self.delete, "Delete"),
+            ("&Restore…", self.restore, "Ctrl+Z brings back the step deleted last"),
         ):
             button = QPushButton(text)
             button.setToolTip(tip)
@@ -110,7 +112,7 @@ class JourneyEditorDialog(QDialog):
         form.addRow("C&hannel", self.channel)
         hint = QLabel(
             "Edits are saved as you go. Drag to reorder, or Ctrl+Up / Ctrl+Down. "
-            "F2 renames, Delete deletes."
+            "F2 renames, Delete deletes; Ctrl+Z brings back the step deleted last."
         )
         hint.setWordWrap(True)
         form.addRow(hint)
@@ -122,11 +124,14 @@ class JourneyEditorDialog(QDialog):
             ("Ctrl+N", self.add_step),
             ("Ctrl+Shift+N", self.add_stage),
             ("F2", lambda: self.name.setFocus()),
+            ("Ctrl+Z", self.undo_delete),
         ):
             QShortcut(QKeySequence(seq), self).activated.connect(slot)
         delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.tree)
         delete.setContext(Qt.ShortcutContext.WidgetShortcut)
         delete.activated.connect(self.delete)
+        #: the step deleted last in this window, for Ctrl+Z
+        self._deleted: str | None = None
         self.resize(1100, 640)
         self.reload()
 
@@ -162,6 +167,8 @@ class JourneyEditorDialog(QDialog):
         self.tree.invisibleRootItem().setFlags(
             self.tree.invisibleRootItem().flags() | Qt.ItemFlag.ItemIsDropEnabled
         )
+        for column in (1, 2):  # lane and channel names in full ("Frontstage actions")
+            self.tree.resizeColumnToContents(column)
         self._loading = False
         if chosen is None and self.tree.topLevelItemCount():
             chosen = self.tree.topLevelItem(0)
@@ -268,8 +275,38 @@ class JourneyEditorDialog(QDialog):
         answer = QMessageBox.question(self, "Delete step", question)
         if answer != QMessageBox.StandardButton.Yes:
             return
-        guarded(self, lambda: journey_editor.delete_step(self.ctx.db, record_id, confirm=True))
+        deleted = guarded(
+            self, lambda: journey_editor.delete_step(self.ctx.db, record_id, confirm=True)
+        )
+        if deleted is not None:
+            self._deleted = record_id
         self.reload()
+
+    def undo_delete(self) -> None:
+        """Ctrl+Z: bring back the step deleted last (with its captures)."""
+        if self._deleted is not None:
+            self._restore(self._deleted)
+
+    def restore(self) -> None:
+        """Pick any deleted step of the study and bring it back."""
+        gone = journey_editor.deleted_steps(self.ctx.db, self.study_id)
+        if not gone:
+            QMessageBox.information(self, "Restore step", "No deleted steps in this map.")
+            return
+        labels = [
+            f"{d.name}  ({d.stage or 'no stage'}; {d.captures} capture(s); deleted "
+            f"{d.deleted_at.astimezone():%Y-%m-%d %H:%M})"
+            for d in gone
+        ]
+        label, ok = QInputDialog.getItem(self, "Restore step", "Deleted steps:", labels, 0, False)
+        if ok and label in labels:
+            self._restore(gone[labels.index(label)].step_id)
+
+    def _restore(self, step_id: str) -> None:
+        if guarded(self, lambda: journey_editor.restore_step(self.ctx.db, step_id)) is not None:
+            if step_id == self._deleted:
+                self._deleted = None
+            self.reload(step_id)
 
     # --- form -----------------------------------------------------------------------
 

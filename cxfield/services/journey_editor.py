@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from cxfield.domain.errors import ConflictError, ValidationError
+from cxfield.domain.errors import ConflictError, NotFoundError, ValidationError
 from cxfield.domain.rules import clean_name
 from cxfield.domain.survey import EFFECTIVENESS_VARIANTS, TRUST_VARIANTS, SurveyVersion
 from cxfield.domain.vocabulary import BASE_EMOTIONS, PREFER_NOT_TO_SAY, BlueprintLane, Channel
@@ -380,3 +381,57 @@ def delete_step(database: Database, step_id: str, *, confirm: bool = False) -> S
         tombstone(db, step)
         _renumber(db, [s for s in _live_steps(db, step.stage_id) if s.id != step_id])
     return StepDeletion(step_id, captures, True)
+
+
+@dataclass(frozen=True)
+class DeletedStep:
+    step_id: str
+    name: str
+    stage: str
+    deleted_at: datetime
+    captures: int
+
+
+def deleted_steps(database: Database, study_id: str) -> list[DeletedStep]:
+    """The study's deleted steps, newest deletion first (what :func:`restore_step` offers)."""
+    with database.session() as db:
+        get_live(db, Study, study_id, "study")
+        stages = {s.id: s.name for s in db.exec(select(Stage).where(Stage.study_id == study_id))}
+        counts = dict(
+            db.exec(
+                select(StepCapture.step_id, func.count())
+                .where(col(StepCapture.deleted_at).is_(None))
+                .group_by(col(StepCapture.step_id))
+            ).all()
+        )
+        rows = db.exec(
+            select(Step)
+            .where(Step.study_id == study_id, col(Step.deleted_at).is_not(None))
+            .order_by(col(Step.deleted_at).desc())
+        ).all()
+        return [
+            DeletedStep(s.id, s.name, stages.get(s.stage_id, ""), s.deleted_at, counts.get(s.id, 0))
+            for s in rows
+            if s.deleted_at is not None
+        ]
+
+
+def restore_step(database: Database, step_id: str) -> Step:
+    """Undo :func:`delete_step`: the step comes back, with its captures, at the end of its
+    stage — or of the last stage when its own stage was deleted meanwhile."""
+    with database.session() as db:
+        step = db.get(Step, step_id)
+        if step is None:
+            raise NotFoundError(f"No step with id {step_id}.")
+        if step.deleted_at is None:
+            return step
+        stage = db.get(Stage, step.stage_id)
+        if stage is None or stage.deleted_at is not None:
+            live = _live_stages(db, step.study_id)
+            if not live:
+                raise ConflictError("The map has no stage to put the step back in; add one first.")
+            step.stage_id = live[-1].id
+        step.position = len(_live_steps(db, step.stage_id))  # counted while still deleted
+        step.deleted_at = None
+        db.add(step)
+        return step
