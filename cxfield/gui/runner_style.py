@@ -32,6 +32,9 @@ RUNNER_STYLE = (
     "QTreeWidget::item:selected { background: #1565c0; color: white; }" + FOCUS_STYLE
 )
 
+#: the survey page's key in the runner's step list
+SURVEY = "__survey__"
+
 SHORTCUT_HELP = {
     "interview": (
         "1–5 feeling · letter on a chip = emotion · P pain point · −/+ intensity · "

@@ -17,7 +17,6 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -39,17 +38,16 @@ from cxfield.domain.journey import signed
 from cxfield.domain.vocabulary import BlueprintLane, SessionMode, SessionStatus
 from cxfield.gui.capture_panel import CapturePanel
 from cxfield.gui.elided_label import ElidedLabel
-from cxfield.gui.note_bar import NoteBar, format_offset, note_with_tags, split_tags
+from cxfield.gui.note_bar import NoteBar, format_offset
 from cxfield.gui.recorder_panel import RecorderPanel
-from cxfield.gui.runner_style import RUNNER_STYLE, SHORTCUT_HELP
+from cxfield.gui.runner_notes import NOTE_DRAFT_KEY, RunnerNotes
+from cxfield.gui.runner_observation import RunnerObservation
+from cxfield.gui.runner_style import RUNNER_STYLE, SHORTCUT_HELP, SURVEY
 from cxfield.gui.survey_page import SurveyPage
 from cxfield.gui.widgets import Debouncer, show_error
-from cxfield.services import capture, observation, runner_lock, survey_answers
+from cxfield.services import capture, runner_lock, survey_answers
 from cxfield.services.capture import RunnerState
 from cxfield.storage.models import Step
-
-SURVEY = "__survey__"
-NOTE_DRAFT_KEY = "runner.note_draft."
 
 
 def lock_dir(ctx: AppContext) -> Any:
@@ -60,7 +58,7 @@ def lock_dir(ctx: AppContext) -> Any:
 STALE_CLOCK_MS = 12 * 3600 * 1000
 
 
-class SessionRunner(QMainWindow):
+class SessionRunner(RunnerNotes, RunnerObservation, QMainWindow):
     """Raises ConflictError from the constructor if another runner holds the session."""
 
     session_finished = Signal(str)
@@ -517,180 +515,6 @@ class SessionRunner(QMainWindow):
 
     def _save_survey_comments(self) -> None:
         self._survey_answered("comments", self.survey.comments_text())
-
-    # --- notes ----------------------------------------------------------------------
-
-    def _offset_ms(self, moment: datetime) -> int:
-        return int((moment - as_utc(self.state.session.started_at)).total_seconds() * 1000)
-
-    def begin_note(self, *, quote: bool) -> None:
-        moment = utcnow()
-        # the recording's clock at the key press (exact across pauses), like the moment
-        self._note_recording = self.recorder.note_fields() if self.recorder else {}
-        self.note_bar.begin(moment, self._offset_ms(moment), quote=quote)
-
-    def _add_note(self, text: str, tags: list[str], moment: object) -> None:
-        step = self.current if self.current and self.current != SURVEY else None
-        recording = self._note_recording if isinstance(moment, datetime) else {}
-        if not recording and self.recorder is not None:
-            recording = self.recorder.note_fields()
-        try:
-            capture.add_note(
-                self.ctx.db,
-                self.session_id,
-                text,
-                tags=tags,
-                step_id=step,
-                at=moment if isinstance(moment, datetime) else None,
-                **recording,
-            )
-        except CxfieldError as exc:
-            show_error(self, exc)
-            return
-        self.note_bar.clear_after_save()
-        self._note_recording = {}
-        self._save_note_draft()
-        self._show_notes()
-        self._set_status("Note saved", ok=True)
-        self._back_to_panel()
-
-    def focus_notes(self) -> None:
-        """Ctrl+L: into the list of notes (the latest selected) to edit or remove one."""
-        notes = self.note_bar.list
-        if notes.count() and notes.currentItem() is None:
-            notes.setCurrentRow(notes.count() - 1)
-        notes.setFocus(Qt.FocusReason.ShortcutFocusReason)
-
-    def _show_notes(self, select: str | None = None) -> None:
-        self.state.notes = capture.load_runner_state(self.ctx.db, self.session_id).notes
-        self.note_bar.show_notes(self.state.notes, select)
-
-    def edit_note(self, note_id: str) -> None:
-        note = next((n for n in self.state.notes if n.id == note_id), None)
-        if note is None:
-            return
-        text, ok = QInputDialog.getText(
-            self,
-            "Edit note",
-            f"Note at {format_offset(note.session_offset_ms)} (#idea style tags allowed):",
-            text=note_with_tags(note),
-        )
-        if not ok:
-            return
-        body, tags = split_tags(text)
-        try:
-            capture.update_note(self.ctx.db, note_id, text=body, tags=tags)
-        except CxfieldError as exc:
-            show_error(self, exc)
-            return
-        self._show_notes(select=note_id)
-        self._set_status("Note changed", ok=True)
-
-    def delete_note(self, note_id: str) -> None:
-        try:
-            capture.delete_note(self.ctx.db, note_id)
-        except CxfieldError as exc:
-            show_error(self, exc)
-            return
-        self._deleted_note = note_id
-        self._show_notes()
-        self._set_status("Note removed — Ctrl+Z brings it back", ok=True)
-
-    def undo_note_delete(self) -> None:
-        if self._deleted_note is None:
-            return
-        try:
-            capture.restore_note(self.ctx.db, self._deleted_note)
-        except CxfieldError as exc:
-            show_error(self, exc)
-            return
-        restored, self._deleted_note = self._deleted_note, None
-        self._show_notes(select=restored)
-        self._set_status("Note brought back", ok=True)
-
-    def _save_note_draft(self) -> None:
-        self.ctx.db.set_setting(NOTE_DRAFT_KEY + self.session_id, self.note_bar.input.text())
-
-    def _back_to_panel(self) -> None:
-        if self.current == SURVEY:
-            first = self.survey.first_focus()
-            if first:
-                first.setFocus()
-        else:
-            self.panel.focus_scale()
-
-    # --- observation ----------------------------------------------------------------
-
-    def mark_entered(self, step_id: str | None = None) -> None:
-        target = step_id or self.current
-        if not target or target == SURVEY:
-            return
-        self._flush_all()
-        try:
-            observation.mark_entered(self.ctx.db, self.session_id, target)
-        except CxfieldError as exc:
-            show_error(self, exc)
-            return
-        self._reload_captures()
-        if target != self.current:
-            self.go_to(target)
-        self._set_status("Entry marked", ok=True)
-
-    def mark_next_entered(self) -> None:
-        """N: the customer moved on to the step after the last one they entered (or, at
-        the very start, into the step on screen)."""
-        order = self.step_order()
-        last = observation.last_entered(self.ctx.db, self.session_id)
-        if last is None or last not in order:
-            target = self.current if self.current in order else (order[0] if order else None)
-        else:
-            index = order.index(last) + 1
-            target = order[index] if index < len(order) else None
-        if target:
-            self.mark_entered(target)
-
-    def mark_left(self) -> None:
-        try:
-            observation.mark_left(self.ctx.db, self.session_id)
-        except CxfieldError as exc:
-            show_error(self, exc)
-            return
-        self._reload_captures()
-        self._set_status("Customer left the step (waiting)", ok=True)
-
-    def _reload_captures(self) -> None:
-        self.state.captures = capture.load_runner_state(self.ctx.db, self.session_id).captures
-        for step_id in list(self._items):
-            if step_id != SURVEY:
-                self._refresh_item(step_id)
-        self._update_observation()
-
-    def _update_observation(self) -> None:
-        if not self.observing or not self.current or self.current == SURVEY:
-            self.panel.observation.setVisible(self.observing)
-            return
-        visits = [
-            v for v in observation.visits(self.ctx.db, self.session_id) if v.step_id == self.current
-        ]
-        now = utcnow()
-        if not visits:
-            text = "Not entered yet — press M when the customer enters this step, N for the next."
-        else:
-            latest = visits[-1]
-            start = as_utc(latest.entered_at)
-            end = as_utc(latest.left_at) if latest.left_at else None
-            spent = sum(
-                ((as_utc(v.left_at) if v.left_at else now) - as_utc(v.entered_at)).total_seconds()
-                for v in visits
-            )
-            span = format_offset(int(spent * 1000))
-            again = f" (visit {len(visits)})" if len(visits) > 1 else ""
-            text = f"Entered {start.astimezone():%H:%M:%S}{again} · in step {span}"
-            text += (
-                f" · left {end.astimezone():%H:%M:%S}" if end else " · now here (W: left/waiting)"
-            )
-        self.panel.observation.setText(text)
-        self.panel.observation.setVisible(True)
 
     # --- clock, finish, close -------------------------------------------------------
 

@@ -1,0 +1,145 @@
+"""The runner's timestamped notes: Ctrl+N / Ctrl+Q stamp the moment (and the recording's
+clock), Enter saves; Ctrl+L goes to the list, where Enter/F2 edits a note, Delete removes it
+and Ctrl+Z brings it back.  Mixed into :class:`~cxfield.gui.session_runner.SessionRunner`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QInputDialog, QWidget
+
+from cxfield.domain.errors import CxfieldError
+from cxfield.domain.ids import as_utc, utcnow
+from cxfield.gui.note_bar import format_offset, note_with_tags, split_tags
+from cxfield.gui.runner_style import SURVEY
+from cxfield.gui.widgets import show_error
+from cxfield.services import capture
+
+if TYPE_CHECKING:
+    from cxfield.app import AppContext
+    from cxfield.gui.capture_panel import CapturePanel
+    from cxfield.gui.note_bar import NoteBar
+    from cxfield.gui.recorder_panel import RecorderPanel
+    from cxfield.gui.survey_page import SurveyPage
+    from cxfield.services.capture import RunnerState
+
+NOTE_DRAFT_KEY = "runner.note_draft."
+
+
+class RunnerNotes(QWidget if TYPE_CHECKING else object):  # type: ignore[misc]
+    """Note handling of the session runner (needs the runner's attributes below)."""
+
+    if TYPE_CHECKING:
+        ctx: AppContext
+        session_id: str
+        state: RunnerState
+        current: str | None
+        recorder: RecorderPanel | None
+        note_bar: NoteBar
+        panel: CapturePanel
+        survey: SurveyPage
+        _note_recording: dict[str, Any]
+        _deleted_note: str | None
+
+        def _set_status(self, text: str, *, ok: bool) -> None: ...
+
+    def _offset_ms(self, moment: datetime) -> int:
+        return int((moment - as_utc(self.state.session.started_at)).total_seconds() * 1000)
+
+    def begin_note(self, *, quote: bool) -> None:
+        moment = utcnow()
+        # the recording's clock at the key press (exact across pauses), like the moment
+        self._note_recording = self.recorder.note_fields() if self.recorder else {}
+        self.note_bar.begin(moment, self._offset_ms(moment), quote=quote)
+
+    def _add_note(self, text: str, tags: list[str], moment: object) -> None:
+        step = self.current if self.current and self.current != SURVEY else None
+        recording = self._note_recording if isinstance(moment, datetime) else {}
+        if not recording and self.recorder is not None:
+            recording = self.recorder.note_fields()
+        try:
+            capture.add_note(
+                self.ctx.db,
+                self.session_id,
+                text,
+                tags=tags,
+                step_id=step,
+                at=moment if isinstance(moment, datetime) else None,
+                **recording,
+            )
+        except CxfieldError as exc:
+            show_error(self, exc)
+            return
+        self.note_bar.clear_after_save()
+        self._note_recording = {}
+        self._save_note_draft()
+        self._show_notes()
+        self._set_status("Note saved", ok=True)
+        self._back_to_panel()
+
+    def focus_notes(self) -> None:
+        """Ctrl+L: into the list of notes (the latest selected) to edit or remove one."""
+        notes = self.note_bar.list
+        if notes.count() and notes.currentItem() is None:
+            notes.setCurrentRow(notes.count() - 1)
+        notes.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _show_notes(self, select: str | None = None) -> None:
+        self.state.notes = capture.load_runner_state(self.ctx.db, self.session_id).notes
+        self.note_bar.show_notes(self.state.notes, select)
+
+    def edit_note(self, note_id: str) -> None:
+        note = next((n for n in self.state.notes if n.id == note_id), None)
+        if note is None:
+            return
+        text, ok = QInputDialog.getText(
+            self,
+            "Edit note",
+            f"Note at {format_offset(note.session_offset_ms)} (#idea style tags allowed):",
+            text=note_with_tags(note),
+        )
+        if not ok:
+            return
+        body, tags = split_tags(text)
+        try:
+            capture.update_note(self.ctx.db, note_id, text=body, tags=tags)
+        except CxfieldError as exc:
+            show_error(self, exc)
+            return
+        self._show_notes(select=note_id)
+        self._set_status("Note changed", ok=True)
+
+    def delete_note(self, note_id: str) -> None:
+        try:
+            capture.delete_note(self.ctx.db, note_id)
+        except CxfieldError as exc:
+            show_error(self, exc)
+            return
+        self._deleted_note = note_id
+        self._show_notes()
+        self._set_status("Note removed — Ctrl+Z brings it back", ok=True)
+
+    def undo_note_delete(self) -> None:
+        if self._deleted_note is None:
+            return
+        try:
+            capture.restore_note(self.ctx.db, self._deleted_note)
+        except CxfieldError as exc:
+            show_error(self, exc)
+            return
+        restored, self._deleted_note = self._deleted_note, None
+        self._show_notes(select=restored)
+        self._set_status("Note brought back", ok=True)
+
+    def _save_note_draft(self) -> None:
+        self.ctx.db.set_setting(NOTE_DRAFT_KEY + self.session_id, self.note_bar.input.text())
+
+    def _back_to_panel(self) -> None:
+        if self.current == SURVEY:
+            first = self.survey.first_focus()
+            if first:
+                first.setFocus()
+        else:
+            self.panel.focus_scale()
