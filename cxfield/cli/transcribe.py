@@ -17,6 +17,14 @@ from cxfield.transcribe import export
 if TYPE_CHECKING:
     from cxfield.services.transcription import TranscriptionOptions
 
+#: a job's message when SIGTERM (a shutdown, a service manager) stops `transcribe` mid-job
+STOPPED_WHILE_RUNNING = (
+    "Stopped while this was being transcribed; it starts again with "
+    "`cxfield transcribe --queue` or at the app's next start."
+)
+#: exit status after SIGTERM (128 + 15, as when the signal ends a process)
+TERMINATED = 143
+
 # The services, numpy and whisper are imported by the handlers, so that other commands
 # start fast and work where the transcription extra is not installed.
 
@@ -45,24 +53,41 @@ def register(subparsers: Any) -> None:
 
 
 class _Interrupt:
-    """Ctrl-C cancels the running job cleanly (the worker is ended, nothing is stored)."""
+    """Ctrl-C cancels the running job cleanly (the worker is ended, nothing is stored).
 
-    def __init__(self) -> None:
+    With ``give_back``, SIGTERM (a shutdown, a service manager) ends the worker too, but
+    puts the job back in the queue (:meth:`given_back` is its message) instead of leaving it
+    ``running`` until its heartbeat goes stale a minute later; nothing is stored."""
+
+    def __init__(self, give_back: bool = False) -> None:
         self.cancelled = False
+        self.terminated = False
+        self._give_back = give_back
         self._previous: Any = None
+        self._previous_term: Any = None
 
     def __enter__(self) -> _Interrupt:
         self._previous = signal.signal(signal.SIGINT, self._handle)
+        if self._give_back:
+            self._previous_term = signal.signal(signal.SIGTERM, self._handle_term)
         return self
 
     def __exit__(self, *_: object) -> None:
         signal.signal(signal.SIGINT, self._previous)
+        if self._give_back:
+            signal.signal(signal.SIGTERM, self._previous_term)
 
     def _handle(self, *_: object) -> None:
         self.cancelled = True
 
+    def _handle_term(self, *_: object) -> None:
+        self.terminated = True
+
     def __call__(self) -> bool:
         return self.cancelled
+
+    def given_back(self) -> str | None:
+        return STOPPED_WHILE_RUNNING if self.terminated else None
 
 
 class ProgressBar:
@@ -151,25 +176,44 @@ def _run_queue(
 
     transcription.recover_stale(ctx.db)
     failed = ran = 0
-    with _Interrupt() as interrupt:
-        while (job := transcription.claim_next(ctx.db, only)) is not None:
+    with _Interrupt(give_back=True) as interrupt:
+        while (
+            not (interrupt() or interrupt.terminated)
+            and (job := transcription.claim_next(ctx.db, only)) is not None
+        ):
             ran += 1
             bar = ProgressBar(f"{(job.recording_id or job.id)[:8]} ")
             try:
                 outcome = transcription.run_job(
-                    ctx.db, ctx.paths.root, ctx.paths.models, job, bar, interrupt, options=opts
+                    ctx.db,
+                    ctx.paths.root,
+                    ctx.paths.models,
+                    job,
+                    bar,
+                    interrupt,
+                    options=opts,
+                    give_back=interrupt.given_back,
                 )
             finally:
                 bar.close()
             if outcome.state == "cancelled":
                 status("Cancelled; nothing was stored.")
                 return 130
+            if outcome.state == "queued":
+                status(
+                    "Stopped; nothing was stored. The recording is queued again "
+                    "(`cxfield transcribe --queue`)."
+                )
+                return TERMINATED
             if outcome.state == "failed":
                 status(f"cxfield: error: {outcome.error}")
                 failed += 1
                 continue
             kept = f", kept {outcome.kept_edited} edited" if outcome.kept_edited else ""
             status(f"Stored {outcome.segments} segments{kept} for session {job.session_id}.")
+    if interrupt.cancelled or interrupt.terminated:  # between two jobs: the rest stay queued
+        status("Stopped; any job not started yet stays queued (`cxfield transcribe --queue`).")
+        return 130 if interrupt.cancelled else TERMINATED
     if not ran and only is None:
         status("No transcription jobs are queued.")
     return 1 if failed else 0

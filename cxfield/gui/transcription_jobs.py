@@ -6,22 +6,31 @@ The services know nothing of Qt; this module is the only place the two meet."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from cxfield.app import AppContext
 from cxfield.services import transcription
+
+#: how long quitting waits for the runner's thread to stop the worker process; the job is
+#: handed back before this wait (SIGTERM ends the child at once, SIGKILL follows after 2 s)
+QUIT_WAIT_S = 5.0
 
 
 class TranscriptionJobRunner(QObject):
     """Runs queued transcription jobs one at a time, off the GUI thread.
 
     Signals carry the job id; ``progress`` gives seconds of audio done, the total and the
-    estimated seconds left (-1 while unknown)."""
+    estimated seconds left (-1 while unknown).
+
+    When the application quits (``aboutToQuit``) while a job runs, the job goes back to the
+    queue at once and its worker process is stopped (:meth:`abandon`), so the next start
+    runs it instead of waiting a minute for its heartbeat to go stale."""
 
     job_started = Signal(str, str)  # job id, session id
     progress = Signal(str, float, float, float)
@@ -35,6 +44,12 @@ class TranscriptionJobRunner(QObject):
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self.current_job: str | None = None
+        #: set by abandon(): the running job's message; no job starts after it
+        self._given_back: str | None = None
+        app = QCoreApplication.instance()
+        if app is not None:
+            # Qt drops this connection when the runner is destroyed
+            app.aboutToQuit.connect(self.abandon)
 
     @property
     def running(self) -> bool:
@@ -55,7 +70,7 @@ class TranscriptionJobRunner(QObject):
     def start(self) -> None:
         """Run whatever is queued (including jobs a previous run of the app left)."""
         with self._lock:
-            if self.running:
+            if self.running or self._given_back is not None:
                 return
             self._cancel.clear()
             self._thread = threading.Thread(target=self._run, name="transcription", daemon=True)
@@ -64,6 +79,26 @@ class TranscriptionJobRunner(QObject):
     def cancel(self) -> None:
         """Cancel the running job at once (its worker process is terminated)."""
         self._cancel.set()
+
+    def abandon(self, reason: str = transcription.CLOSED_WHILE_RUNNING) -> None:
+        """The app is quitting: the running job goes back to the queue now (``queued``, with
+        ``reason`` as its message), its worker process is stopped and nothing is stored; no
+        job starts after this.  A job the user cancelled stays ``cancelled``.  Waits at most
+        :data:`QUIT_WAIT_S` for the worker, so the database is not closed under it."""
+        with self._lock:
+            if self._given_back is not None:
+                return
+            self._given_back = reason
+            thread = self._thread
+            job_id = self.current_job
+        if thread is None or not thread.is_alive():
+            return
+        if job_id is not None and not self._cancel.is_set():
+            # at once, from here: the quit must not depend on the thread getting there.
+            # A job taken but not announced yet is given back by the thread itself.
+            with contextlib.suppress(Exception):  # never block the quit; the thread retries
+                transcription.give_back_job(self.ctx.db, job_id, reason)
+        thread.join(QUIT_WAIT_S)
 
     def cancel_queued(self, job_id: str) -> None:
         transcription.cancel_job(self.ctx.db, job_id)
@@ -96,6 +131,7 @@ class TranscriptionJobRunner(QObject):
                 on_progress=on_progress,
                 should_cancel=self._cancel.is_set,
                 on_job=on_job,
+                give_back=lambda: self._given_back,
             )
             for outcome in outcomes:
                 message = outcome.error or (

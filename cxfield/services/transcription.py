@@ -3,8 +3,11 @@
 Jobs live in the ``transcription_job`` table, so the queue survives a restart: a job left
 ``running`` by an app that died (no heartbeat for ``STALE_AFTER_S``) is queued again.  A
 job's segments are stored in one transaction when the worker finishes, so a cancelled or
-failed job leaves no partial transcript.  Re-transcribing replaces the model's segments but
-keeps every segment a person edited (new segments overlapping an edit are dropped).
+failed job leaves no partial transcript.  An app that closes while a job runs gives it back
+to the queue at once (``give_back`` of :func:`run_queue`, :func:`give_back_job`), so the
+next start runs it without waiting for its heartbeat to go stale.  Re-transcribing replaces
+the model's segments but keeps every segment a person edited (new segments overlapping an
+edit are dropped).
 """
 
 from __future__ import annotations
@@ -33,8 +36,15 @@ OPTIONS_KEY = "transcription.options"
 DECODE_KEY = "transcription.decode_options"
 STALE_AFTER_S = 60.0
 HEARTBEAT_S = 5.0
+#: the job's message when the app closes while the job runs (it is queued again at once)
+CLOSED_WHILE_RUNNING = (
+    "The app closed while this was being transcribed; it starts again at the next start."
+)
 
 Progress = Callable[[float, float], None]
+#: asked between steps: the reason (the job's message) when the running job must go back to
+#: the queue because the app is closing, else None
+GiveBack = Callable[[], str | None]
 
 
 @dataclass
@@ -213,13 +223,12 @@ def cancel_job(database: Database, job_id: str) -> None:
             db.add(job)
 
 
-def _set_job(database: Database, job_id: str, **values: Any) -> None:
+def _set_job(database: Database, job_id: str, *, only_running: bool = False, **values: Any) -> None:
     with database.session() as db:
-        db.exec(
-            update(TranscriptionJob)
-            .where(col(TranscriptionJob.id) == job_id)
-            .values(updated_at=utcnow(), **values)
-        )
+        change = update(TranscriptionJob).where(col(TranscriptionJob.id) == job_id)
+        if only_running:
+            change = change.where(col(TranscriptionJob.state) == "running")
+        db.exec(change.values(updated_at=utcnow(), **values))
 
 
 def touch_job(database: Database, job_id: str) -> None:
@@ -238,6 +247,26 @@ def end_live_job(
     A live job ends once: only a job still ``running`` changes, so when the app closing and
     the last stretch finishing race, whichever comes first wins.  Returns the job's state
     after the call."""
+    return _end_running(database, job_id, state, error)
+
+
+def give_back_job(
+    database: Database, job_id: str, reason: str = CLOSED_WHILE_RUNNING
+) -> JobOutcome:
+    """The app is closing while this job runs: put it back in the queue now (``reason`` is
+    its message), so the next start (or ``cxfield transcribe --queue``) runs it at once.
+
+    Only a job still ``running`` changes: when this races with the job's runner finishing,
+    the job ends once, ``done`` with all its segments or ``queued`` with none (the runner's
+    store is conditional too).  Stopping the worker process is the runner's part (its
+    ``give_back`` check).  Returns the job's state after the call."""
+    return _end_running(database, job_id, "queued", reason)
+
+
+def _end_running(
+    database: Database, job_id: str, state: str, error: str | None = None
+) -> JobOutcome:
+    """End a job that stores nothing, only if it is still ``running``; the outcome read back."""
     with database.session() as db:
         db.exec(
             update(TranscriptionJob)
@@ -275,17 +304,29 @@ def run_job(
     should_cancel: Callable[[], bool] | None = None,
     on_stage: Callable[[str], None] | None = None,
     options: TranscriptionOptions | None = None,
+    give_back: GiveBack | None = None,
 ) -> JobOutcome:
-    """Run a claimed job in the worker process and store its segments when it finishes."""
+    """Run a claimed job in the worker process and store its segments when it finishes.
+
+    ``should_cancel`` (the user) ends the worker and drops the job (``cancelled``);
+    ``give_back`` returning a reason (the app closing) ends the worker and puts the job back
+    in the queue with that message.  Either way nothing is stored.  Every write here applies
+    only while the job is ``running``, so a :func:`give_back_job` from another thread wins
+    over whatever this run would have written after it."""
     opts = options or get_options(database)
     last_beat = [0.0]
+    if (stopped := _stopped(database, job.id, should_cancel, give_back)) is not None:
+        return stopped  # taken just as the user cancelled or the app closed: no worker
+
+    def stop_asked() -> bool:
+        return _stop_asked(should_cancel, give_back)
 
     def heartbeat(progress: float | None = None) -> None:
         now = os.times().elapsed
         if progress is not None or now - last_beat[0] >= HEARTBEAT_S:
             last_beat[0] = now
             values = {} if progress is None else {"progress": progress}
-            _set_job(database, job.id, **values)
+            _set_job(database, job.id, only_running=True, **values)
 
     def progress(done: float, total: float) -> None:
         if on_progress is not None:
@@ -303,19 +344,22 @@ def run_job(
             settings=decode_settings(database, job, opts.skip_silence),
             threads=opts.threads or default_threads(),
         )
-        result = run_in_worker(work, progress, should_cancel, heartbeat, on_stage)
-    except Cancelled:
-        _set_job(database, job.id, state="cancelled")
-        return JobOutcome(job.id, "cancelled")
+        result = run_in_worker(work, progress, stop_asked, heartbeat, on_stage)
     except Exception as exc:  # every failure is recorded on the job, then reported
+        # a stop was asked for: the child's end (or a failure meanwhile, such as the child
+        # dying of the same SIGTERM) is that stop, not a failure of the job
+        if (stopped := _stopped(database, job.id, should_cancel, give_back)) is not None:
+            return stopped
+        if isinstance(exc, Cancelled):
+            return _end_running(database, job.id, "cancelled")
         message = (
             str(exc)
             if isinstance(exc, (WorkerFailed, ValidationError, NotFoundError))
             else (f"{type(exc).__name__}: {exc}")
         )
-        _set_job(database, job.id, state="failed", error=message)
-        return JobOutcome(job.id, "failed", error=message)
-    return finish_job(database, job, result)
+        return _end_running(database, job.id, "failed", message)
+    # given back meanwhile (the app closed as the child finished): nothing is stored
+    return finish_job(database, job, result, only_running=True)
 
 
 def finish_job(
@@ -327,15 +371,21 @@ def finish_job(
 ) -> JobOutcome:
     """Store a finished job's segments and mark it done, in one transaction.
 
-    ``only_running``: store only if the job is still ``running`` (a live job the app gave
-    back to the queue while its last stretch finished stores nothing); the returned
-    outcome then says what the job is instead."""
+    ``only_running``: store only if the job is still ``running`` (a job the app gave back
+    to the queue while it finished stores nothing); the returned outcome then says what
+    the job is instead."""
     if job.recording_id is None or job.session_id is None:
-        _set_job(database, job.id, state="done", progress=1.0)
+        with database.session() as db:
+            claim = update(TranscriptionJob).where(col(TranscriptionJob.id) == job.id)
+            if only_running:
+                claim = claim.where(col(TranscriptionJob.state) == "running")
+            taken = db.exec(claim.values(state="done", progress=1.0, updated_at=utcnow()))
+            if only_running and not taken.rowcount:
+                return _outcome_of(db, job.id)
         return JobOutcome(job.id, "done", segments=len(result.segments), result=result)
     with database.session() as db:
         # the job's row first: this takes SQLite's write lock, so a concurrent
-        # end_live_job waits for this transaction and then finds the job done
+        # end_live_job / give_back_job waits for this transaction and finds the job done
         claim = update(TranscriptionJob).where(col(TranscriptionJob.id) == job.id)
         if only_running:
             claim = claim.where(col(TranscriptionJob.state) == "running")
@@ -354,12 +404,18 @@ def run_queue(
     on_progress: Callable[[TranscriptionJob, float, float], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     on_job: Callable[[TranscriptionJob], None] | None = None,
+    give_back: GiveBack | None = None,
 ) -> list[JobOutcome]:
     """Run queued jobs one after another (after re-queueing stale ones) until none is left
-    or ``should_cancel`` says stop."""
+    or ``should_cancel`` says stop (the running job is cancelled) or ``give_back`` gives a
+    reason (the app is closing: the running job goes back to the queue, see
+    :func:`run_job`).  No job is taken once either has asked to stop."""
     recover_stale(database)
     outcomes = []
-    while (job := claim_next(database, only)) is not None:
+    while (
+        not _stop_asked(should_cancel, give_back)
+        and (job := claim_next(database, only)) is not None
+    ):
         if on_job is not None:
             on_job(job)
 
@@ -367,11 +423,35 @@ def run_queue(
             if on_progress is not None:
                 on_progress(current, done, total)
 
-        outcome = run_job(database, data_root, models_dir, job, progress, should_cancel)
+        outcome = run_job(
+            database, data_root, models_dir, job, progress, should_cancel, give_back=give_back
+        )
         outcomes.append(outcome)
-        if outcome.state == "cancelled":
+        if outcome.state in ("cancelled", "queued"):
             break
     return outcomes
+
+
+def _stop_asked(should_cancel: Callable[[], bool] | None, give_back: GiveBack | None) -> bool:
+    """The user cancelled or the app is closing."""
+    return (should_cancel is not None and should_cancel()) or (
+        give_back is not None and give_back() is not None
+    )
+
+
+def _stopped(
+    database: Database,
+    job_id: str,
+    should_cancel: Callable[[], bool] | None,
+    give_back: GiveBack | None,
+) -> JobOutcome | None:
+    """End a job whose stop was asked for, or None if none was: the user's cancel drops it
+    (and wins over the app closing), the app closing gives it back to the queue."""
+    if should_cancel is not None and should_cancel():
+        return _end_running(database, job_id, "cancelled")
+    if give_back is not None and (reason := give_back()) is not None:
+        return give_back_job(database, job_id, reason)
+    return None
 
 
 def _audio_path(database: Database, data_root: Path, job: TranscriptionJob) -> Path:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import signal
 import threading
 import time
 import traceback
@@ -98,6 +99,10 @@ def watch_parent() -> None:
 
 
 def _child_main(job: WorkerJob, conn: Connection) -> None:
+    # Ctrl-C at a terminal reaches the whole process group: the parent decides what it
+    # means (cancel) and ends this child itself, instead of the child dying of it first
+    # with a traceback (and the job being taken for failed)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     watch_parent()
     last = 0.0
 
