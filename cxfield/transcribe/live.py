@@ -14,6 +14,7 @@ recorder's stream, so it cannot cause input overflows; the worst it can do is fa
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import struct
 import threading
 import time
@@ -150,6 +151,9 @@ def _live_main(
     settings: LiveSettings,
     conn: _Duplex,
 ) -> None:
+    # Ctrl-C at a terminal (stopping `record --live-transcribe`) reaches the whole process
+    # group: it stops the recording; this child must live on to transcribe the last stretch.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     watch_parent()
     try:
         configure_process(settings.threads, settings.nice)
