@@ -48,3 +48,27 @@ def test_no_two_actions_share_a_shortcut(qtbot: object, ctx: AppContext) -> None
             assert text not in seen, f"{text} used by {seen[text]!r} and {action.text()!r}"
             seen[text] = action.text()
     assert "Ctrl+E" in seen and "Ctrl+Shift+E" in seen
+
+
+def test_one_window_per_session(qtbot: object, ctx: AppContext) -> None:
+    """Opening a session again brings its window forward instead of a second one (which
+    would free the first while its transcript may still be running)."""
+    from cxfield.gui.main_window import MainWindow
+    from cxfield.services import sessions
+
+    study = demo.create_demo(ctx.db, 5)
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)  # type: ignore[attr-defined]
+    window.show()
+    rows = sessions.list_sessions(ctx.db, study.id)
+    done = next(r for r in rows if r.status != "draft")
+    draft = next(r for r in rows if r.status == "draft")
+    actions = window.capture_actions
+    actions.open_view(done.id)
+    first = actions.open_windows[f"view:{done.id}"]
+    actions.open_view(done.id)
+    assert actions.open_windows[f"view:{done.id}"] is first and first.isVisible()
+    runner = actions.open_runner(draft.id)
+    assert runner is not None and actions.open_runner(draft.id) is runner
+    runner.close()
+    first.close()

@@ -205,6 +205,14 @@ class CaptureActions(QObject):
         return runner
 
     def open_view(self, session_id: str) -> None:
+        existing = self.open_windows.get(f"view:{session_id}")
+        if isinstance(existing, SessionView) and existing.isVisible():
+            # One view per session: a second one would replace (and free) the first while
+            # its Transcript tab may still be transcribing.
+            existing.reload()
+            existing.raise_()
+            existing.activateWindow()
+            return
         try:
             view = SessionView(self.ctx, session_id)
         except CxfieldError as exc:
