@@ -86,8 +86,9 @@ def test_sigterm_gives_the_job_back_to_the_queue(prepared: Path) -> None:  # noq
     _stopped(proc, workers)
     _check_queued(prepared, session_id)
 
-    # the next `transcribe --queue` takes it at once; SIGTERM to the whole group this time
+    # the next `transcribe --queue` takes it at once; then the terminal window is closed:
+    # SIGHUP to the whole group (the worker leaves it to the command)
     proc, workers = _start(prepared, "--queue")
-    os.killpg(proc.pid, signal.SIGTERM)
+    os.killpg(proc.pid, signal.SIGHUP)
     _stopped(proc, workers)
     _check_queued(prepared, session_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 
 from cxfield.app import AppContext
 from cxfield.audio.wavfile import repair
-from cxfield.cli.common import command, print_json, print_table, status
+from cxfield.cli.common import command, on_stop_signals, print_json, print_table, status
 from cxfield.domain.errors import ValidationError
 from cxfield.services import recording as recording_service
 
@@ -166,9 +165,9 @@ def _finish_live(live: Any, discarded: bool) -> None:
     queue at once, stores nothing and ends the command as interrupted."""
     status(f"transcribing the last stretch ({live.done_s:.1f} s were done while recording)")
     started = time.monotonic()
-    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        outcome = live.finish(discarded=discarded)
+        with on_stop_signals(_interrupt):
+            outcome = live.finish(discarded=discarded)
     except KeyboardInterrupt:
         outcome = live.abandon(INTERRUPTED_BEFORE_STORED)
         if outcome.state == "queued":
@@ -177,8 +176,6 @@ def _finish_live(live: Any, discarded: bool) -> None:
                 "(`cxfield transcribe --queue`)"
             )
             raise
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     took = time.monotonic() - started
     if outcome.state == "done":
         plural = "" if outcome.segments == 1 else "s"
@@ -192,41 +189,39 @@ def _wait(recorder: Any, on_tick: Callable[[float], object] | None = None) -> bo
     ``on_tick(seconds)`` runs between checks (live transcription).  Returns True when the
     user stopped it."""
 
-    previous = signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
     announced = warned = False
     next_report = 1.0
     try:
-        while not recorder.halted:
-            time.sleep(0.05)
-            if on_tick is not None:
-                on_tick(0.05)
-            if not announced and recorder.first_block_at is not None:
-                status(f"recording started ({recorder.sample_rate} Hz)")
-                announced = True
-            waited = time.monotonic() - started
-            if not announced and not warned and waited > NO_AUDIO_WARNING_S:
-                status("warning: no audio is arriving from the microphone")
-                warned = True
-            if recorder.reached_limit:
-                break
-            if recorder.elapsed_s >= next_report:
-                level = recorder.level()
-                clip = "  CLIPPING" if level.clipping else ""
-                status(
-                    f"{recorder.elapsed_s:7.1f} s  level {level.peak_dbfs:6.1f} dBFS  "
-                    f"overflows {recorder.overflows}{clip}"
-                )
-                next_report += 1.0
+        with on_stop_signals(_interrupt):
+            while not recorder.halted:
+                time.sleep(0.05)
+                if on_tick is not None:
+                    on_tick(0.05)
+                if not announced and recorder.first_block_at is not None:
+                    status(f"recording started ({recorder.sample_rate} Hz)")
+                    announced = True
+                waited = time.monotonic() - started
+                if not announced and not warned and waited > NO_AUDIO_WARNING_S:
+                    status("warning: no audio is arriving from the microphone")
+                    warned = True
+                if recorder.reached_limit:
+                    break
+                if recorder.elapsed_s >= next_report:
+                    level = recorder.level()
+                    clip = "  CLIPPING" if level.clipping else ""
+                    status(
+                        f"{recorder.elapsed_s:7.1f} s  level {level.peak_dbfs:6.1f} dBFS  "
+                        f"overflows {recorder.overflows}{clip}"
+                    )
+                    next_report += 1.0
         return False
     except KeyboardInterrupt:
         return True
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _interrupt(_signum: int, _frame: FrameType | None) -> None:
-    """SIGTERM stops like Ctrl-C."""
+    """SIGTERM (or a closed terminal, SIGHUP) stops like Ctrl-C."""
     raise KeyboardInterrupt
 
 

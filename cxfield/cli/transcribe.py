@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cxfield.app import AppContext
-from cxfield.cli.common import command, status
+from cxfield.cli.common import STOP_SIGNALS, command, status
 from cxfield.domain.errors import CxfieldError, ValidationError
 from cxfield.transcribe import export
 
@@ -55,7 +55,8 @@ def register(subparsers: Any) -> None:
 class _Interrupt:
     """Ctrl-C cancels the running job cleanly (the worker is ended, nothing is stored).
 
-    With ``give_back``, SIGTERM (a shutdown, a service manager) ends the worker too, but
+    With ``give_back``, SIGTERM (a shutdown, a service manager) or SIGHUP (the terminal
+    window closed) ends the worker too, but
     puts the job back in the queue (:meth:`given_back` is its message) instead of leaving it
     ``running`` until its heartbeat goes stale a minute later; nothing is stored."""
 
@@ -68,14 +69,17 @@ class _Interrupt:
 
     def __enter__(self) -> _Interrupt:
         self._previous = signal.signal(signal.SIGINT, self._handle)
-        if self._give_back:
-            self._previous_term = signal.signal(signal.SIGTERM, self._handle_term)
+        if self._give_back:  # SIGTERM, and SIGHUP when the terminal window is closed
+            self._previous_term = {
+                sig: signal.signal(sig, self._handle_term) for sig in STOP_SIGNALS
+            }
         return self
 
     def __exit__(self, *_: object) -> None:
         signal.signal(signal.SIGINT, self._previous)
         if self._give_back:
-            signal.signal(signal.SIGTERM, self._previous_term)
+            for sig, previous in self._previous_term.items():
+                signal.signal(sig, previous)
 
     def _handle(self, *_: object) -> None:
         self.cancelled = True

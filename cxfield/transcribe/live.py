@@ -14,7 +14,6 @@ recorder's stream, so it cannot cause input overflows; the worst it can do is fa
 from __future__ import annotations
 
 import multiprocessing
-import signal
 import struct
 import threading
 import time
@@ -31,6 +30,7 @@ from cxfield.transcribe.pipeline import DecodeSettings, Segment, Transcriber, Tr
 from cxfield.transcribe.worker import (
     WorkerFailed,
     configure_process,
+    ignore_terminal_signals,
     load_model,
     stop_process,
     watch_parent,
@@ -153,7 +153,7 @@ def _live_main(
 ) -> None:
     # Ctrl-C at a terminal (stopping `record --live-transcribe`) reaches the whole process
     # group: it stops the recording; this child must live on to transcribe the last stretch.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ignore_terminal_signals()
     watch_parent()
     try:
         configure_process(settings.threads, settings.nice)

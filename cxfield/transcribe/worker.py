@@ -98,11 +98,18 @@ def watch_parent() -> None:
     threading.Thread(target=_watch, name="parent-watch", daemon=True).start()
 
 
-def _child_main(job: WorkerJob, conn: Connection) -> None:
-    # Ctrl-C at a terminal reaches the whole process group: the parent decides what it
-    # means (cancel) and ends this child itself, instead of the child dying of it first
-    # with a traceback (and the job being taken for failed)
+def ignore_terminal_signals() -> None:
+    """In a child process: leave Ctrl-C and hang-up to the parent (see the callers)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
+def _child_main(job: WorkerJob, conn: Connection) -> None:
+    # Ctrl-C (or a closed terminal's SIGHUP) reaches the whole process group: the parent
+    # decides what it means (cancel, give back) and ends this child itself, instead of the
+    # child dying of it first with a traceback (and the job being taken for failed)
+    ignore_terminal_signals()
     watch_parent()
     last = 0.0
 
