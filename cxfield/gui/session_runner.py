@@ -202,7 +202,10 @@ class SessionRunner(RunnerNotes, RunnerObservation, QMainWindow):
         splitter.addWidget(self.steps)
         splitter.addWidget(self.pages)
         splitter.addWidget(self.note_bar)
-        splitter.setStretchFactor(1, 1)
+        # Extra room on a large screen goes mostly to the capture panel, some to the step
+        # list and the notes (long step names and notes stop being cut short).
+        for index, stretch in enumerate((1, 4, 1)):
+            splitter.setStretchFactor(index, stretch)
         splitter.setSizes([290, 720, 320])
         outer.addWidget(splitter, 1)
         help_line = QLabel(SHORTCUT_HELP["observation" if self.observing else "interview"])
