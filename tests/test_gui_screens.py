@@ -120,6 +120,61 @@ def test_session_view_tabs_and_seam(
     _shot(view, tmp_path / "session-view.png")
 
 
+def test_session_view_notes_edit_remove_undo(
+    qtbot: Any, ctx: AppContext, study_id: str, monkeypatch: Any
+) -> None:
+    from PySide6.QtWidgets import QInputDialog
+
+    from cxfield.gui.session_view import SessionView
+
+    rows = sessions.list_sessions(ctx.db, study_id)
+
+    def with_notes(status: str) -> Any:
+        return next(
+            r for r in rows
+            if r.status == status and sessions.session_detail(ctx.db, r.id)["notes"]
+        )  # fmt: skip
+
+    submitted, approved = with_notes("submitted"), with_notes("approved")
+    view = SessionView(ctx, submitted.id)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    view.activateWindow()
+    view.tabs.setCurrentWidget(view.notes)
+    view.notes.setCurrentCell(0, 3)
+    first = view.detail["notes"][0]
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Reworded #idea", True))
+    view.notes.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is view.notes)
+    QTest.keyClick(view.notes, Qt.Key.Key_F2)
+    edited = sessions.session_detail(ctx.db, submitted.id)["notes"][0]
+    assert (edited["id"], edited["text"], edited["tags"]) == (first["id"], "Reworded", ["idea"])
+    count = len(view.detail["notes"])
+    view.notes.setCurrentCell(0, 3)
+    QTest.keyClick(view.notes, Qt.Key.Key_Delete)
+    assert len(sessions.session_detail(ctx.db, submitted.id)["notes"]) == count - 1
+    QTest.keyClick(view.notes, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(sessions.session_detail(ctx.db, submitted.id)["notes"]) == count
+
+    # A reviewed session's notes are kept as reviewed: the change is refused with a message.
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text, *a: warnings.append(text))
+    locked = SessionView(ctx, approved.id)
+    qtbot.addWidget(locked)
+    locked.show()
+    qtbot.waitExposed(locked)
+    locked.activateWindow()
+    locked.tabs.setCurrentWidget(locked.notes)
+    before = sessions.session_detail(ctx.db, approved.id)["notes"]
+    locked.notes.setCurrentCell(0, 3)
+    locked.notes.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is locked.notes)
+    QTest.keyClick(locked.notes, Qt.Key.Key_Delete)
+    assert warnings and "approved" in warnings[-1]
+    assert sessions.session_detail(ctx.db, approved.id)["notes"] == before
+
+
 def test_study_and_journey_editors(
     qtbot: Any, ctx: AppContext, study_id: str, monkeypatch: Any, tmp_path: Path
 ) -> None:

@@ -13,6 +13,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QGridLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -82,9 +83,22 @@ class NoteList(QListWidget):
         super().keyPressEvent(event)
 
 
-def note_with_tags(note: Note) -> str:
+def note_with_tags(text: str, tags: list[str]) -> str:
     """A note's text with its tags as #tags, the form the note field understands."""
-    return " ".join([note.text, *(f"#{tag}" for tag in note.tags)])
+    return " ".join([text, *(f"#{tag}" for tag in tags)])
+
+
+def ask_note_edit(
+    parent: QWidget, offset_ms: int, text: str, tags: list[str]
+) -> tuple[str, list[str]] | None:
+    """Ask for a note's new text (its tags as #tags); None when the user cancels."""
+    answer, ok = QInputDialog.getText(
+        parent,
+        "Edit note",
+        f"Note at {format_offset(offset_ms)} (#idea style tags allowed):",
+        text=note_with_tags(text, tags),
+    )
+    return split_tags(answer) if ok else None
 
 
 class NoteBar(QWidget):

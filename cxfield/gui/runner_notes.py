@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QInputDialog, QWidget
+from PySide6.QtWidgets import QWidget
 
 from cxfield.domain.errors import CxfieldError
 from cxfield.domain.ids import as_utc, utcnow
-from cxfield.gui.note_bar import format_offset, note_with_tags, split_tags
+from cxfield.gui.note_bar import ask_note_edit
 from cxfield.gui.runner_style import SURVEY
 from cxfield.gui.widgets import show_error
 from cxfield.services import capture
@@ -94,15 +94,10 @@ class RunnerNotes(QWidget if TYPE_CHECKING else object):  # type: ignore[misc]
         note = next((n for n in self.state.notes if n.id == note_id), None)
         if note is None:
             return
-        text, ok = QInputDialog.getText(
-            self,
-            "Edit note",
-            f"Note at {format_offset(note.session_offset_ms)} (#idea style tags allowed):",
-            text=note_with_tags(note),
-        )
-        if not ok:
+        edited = ask_note_edit(self, note.session_offset_ms, note.text, note.tags)
+        if edited is None:
             return
-        body, tags = split_tags(text)
+        body, tags = edited
         try:
             capture.update_note(self.ctx.db, note_id, text=body, tags=tags)
         except CxfieldError as exc:

@@ -7,6 +7,7 @@ control (e.g. a player) above the tabs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -27,12 +28,13 @@ from PySide6.QtWidgets import (
 
 from cxfield.app import AppContext
 from cxfield.audio.backend import AudioBackend
+from cxfield.domain.errors import CxfieldError
 from cxfield.domain.journey import signed
 from cxfield.gui.curves import SessionCurve
-from cxfield.gui.note_bar import format_offset
+from cxfield.gui.note_bar import ask_note_edit, format_offset
 from cxfield.gui.playback import PlaybackWidget
-from cxfield.gui.widgets import FOCUS_STYLE
-from cxfield.services import observation, sessions
+from cxfield.gui.widgets import FOCUS_STYLE, show_error
+from cxfield.services import capture, observation, sessions
 
 
 def _duration(seconds: float | None) -> str:
@@ -100,6 +102,15 @@ class SessionView(QMainWindow):
         self.recording: dict[str, Any] | None = None
         self.notes.cellClicked.connect(self.play_note)
         self.notes.cellActivated.connect(self.play_note)
+        # Notes stay correctable until the session is reviewed: F2 edits, Delete removes,
+        # Ctrl+Z brings the removed note back.
+        self.notes.setToolTip("Enter plays · F2 edits · Delete removes (Ctrl+Z brings it back)")
+        for keys, slot in (("F2", self.edit_note), ("Delete", self.delete_note)):
+            shortcut = QShortcut(QKeySequence(keys), self.notes)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(slot)
+        QShortcut(QKeySequence("Ctrl+Z"), self).activated.connect(self.undo_note_delete)
+        self._deleted_note: str | None = None
         # The transcript tab shares this view's player (cxfield.gui.transcript_editor).
         from cxfield.gui.transcript_editor import TranscriptEditor
 
@@ -228,6 +239,46 @@ class SessionView(QMainWindow):
         elif chosen != self.recording or self.player.player is None:
             self.player.load(self.ctx.paths.root / chosen["path"])
         self.recording = chosen
+
+    def _selected_note(self) -> dict[str, Any] | None:
+        row = self.notes.currentRow()
+        notes = self.detail["notes"]
+        return notes[row] if 0 <= row < len(notes) else None
+
+    def edit_note(self) -> None:
+        note = self._selected_note()
+        if note is None:
+            return
+        edited = ask_note_edit(self, int(note["offset_s"] * 1000), note["text"], note["tags"])
+        if edited is not None and self._notes_action(
+            lambda: capture.update_note(self.ctx.db, note["id"], text=edited[0], tags=edited[1])
+        ):
+            self.reload()
+
+    def delete_note(self) -> None:
+        note = self._selected_note()
+        if note is not None and self._notes_action(
+            lambda: capture.delete_note(self.ctx.db, note["id"])
+        ):
+            self._deleted_note = note["id"]
+            self.reload()
+            self.statusBar().showMessage("Note removed — Ctrl+Z brings it back", 8000)
+
+    def undo_note_delete(self) -> None:
+        note_id = self._deleted_note
+        if note_id and self._notes_action(lambda: capture.restore_note(self.ctx.db, note_id)):
+            self._deleted_note = None
+            self.reload()
+            self.statusBar().showMessage("Note brought back", 4000)
+
+    def _notes_action(self, action: Callable[[], object]) -> bool:
+        """Run a note change; a reviewed session's refusal is shown, not raised."""
+        try:
+            action()
+        except CxfieldError as exc:
+            show_error(self, exc)
+            return False
+        return True
 
     def play_note(self, row: int, _column: int = 0) -> None:
         """Play the recording from a few seconds before the note (if it has a position)."""
