@@ -262,7 +262,7 @@ class StudyReport:
             )
         out.append(emotion_curve(points, self.width, 62 * mm, spread=True, show_n=True))
         out.append(Spacer(1, 6))
-        widths = [49 * mm, 15 * mm, 10 * mm, 13 * mm, 13 * mm] + [10.6 * mm] * 5 + [25 * mm]
+        widths = [50 * mm, 17 * mm, 10 * mm, 13 * mm, 14 * mm] + [9.6 * mm] * 5 + [26 * mm]
         out.append(table(rows, widths, numeric_from=1))
         out.append(
             p(
@@ -333,6 +333,7 @@ class StudyReport:
         )
         groups = [(self.step_label(step), self.data.quotes.get(step.id)) for step in self.steps]
         groups.append(("Not taken at a step", self.data.quotes.get("")))
+        blocks: list[list[Flowable]] = []
         for heading, quotes in groups:
             if not quotes:
                 continue
@@ -354,8 +355,11 @@ class StudyReport:
                     ]
                 ),
             )
-            out.append(KeepTogether([p(heading, s.h2), grid]))
-        return out
+            blocks.append([p(heading, s.h2), grid])
+        if not blocks:
+            return out + self.none("No quotes were recorded at the steps of this journey.")
+        # the section's heading never stays behind alone at the foot of a page
+        return [KeepTogether(out + blocks[0])] + [KeepTogether(b) for b in blocks[1:]]
 
     def observation_times(self) -> list[Flowable]:
         s = self.s
@@ -396,7 +400,7 @@ class StudyReport:
         out.append(
             p(
                 "The same steps, curve per segment value, side by side. Each point is the mean "
-                "valence; n under a step is the number of captures behind it; the dashed grey "
+                "valence; n under a step is the number of ratings behind it; the dashed grey "
                 f"line is everyone in this selection. Segments with fewer than "
                 f"{MIN_SESSIONS_PER_SEGMENT} sessions are greyed out: too few to say anything.",
                 s.muted,
