@@ -177,7 +177,7 @@ def step_aggregates(
         ).all()
         rec = step_records.records(ids)
         counts = db.execute(
-            sa_select(literal(""), rec.c.step_id, func.count(), func.sum(rec.c.pain)).group_by(
+            sa_select(literal(""), rec.c.step_id, *step_records.counted(rec)).group_by(
                 rec.c.step_id
             )
         ).all()
@@ -225,7 +225,7 @@ def segment_curves(
         ).all()
         rec = step_records.records(ids)
         counts = db.execute(
-            sa_select(seg, rec.c.step_id, func.count(), func.sum(rec.c.pain))
+            sa_select(seg, rec.c.step_id, *step_records.counted(rec))
             .select_from(rec)
             .join(ResearchSession, col(ResearchSession.id) == rec.c.session_id)
             .join(Participant, col(Participant.id) == col(ResearchSession.participant_id))
