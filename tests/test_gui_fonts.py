@@ -16,6 +16,8 @@ QUOTES = {
     "Chinese": "我等了三个小时，没有人告诉我为什么",
     "Arabic": "لم أكن أعرف أي الوثائق يجب أن أحضرها",
     "Vietnamese": "Tôi đợi rất lâu mà không biết còn bao nhiêu người",
+    # a laptop without an emoji font gets the bundled monochrome Noto Emoji (as in PDFs)
+    "Emoji": "Two hours 😤⏳ then 🎉👍🏽 👩‍⚕️ 🇲🇽",
 }
 
 
@@ -23,6 +25,7 @@ QUOTES = {
 def test_quotes_in_any_script_have_glyphs(qapp: Any, script: str) -> None:
     families = register_bundled_fonts()
     assert "Droid Sans Fallback" in families and "DejaVu Sans" in families
+    assert "Noto Emoji" in families
     text = QUOTES[script]
     layout = QTextLayout(text, QFont())
     layout.beginLayout()

@@ -28,6 +28,31 @@ def summarise_counts(counts: dict[int, int]) -> ValenceSummary:
     return ValenceSummary(n, mean, math.sqrt(var), full)
 
 
+def curve_runs(values: Sequence[float | None]) -> list[list[int]]:
+    """The stretches of consecutive steps that have a value, as lists of indices.
+
+    An emotion curve draws one line per stretch: a step without ratings breaks the line
+    rather than being bridged by a straight line that suggests how it felt."""
+    runs: list[list[int]] = []
+    previous: int | None = None
+    for index, value in enumerate(values):
+        if value is None:
+            continue
+        if previous is not None and previous == index - 1:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+        previous = index
+    return runs
+
+
+def curve_gaps(values: Sequence[float | None]) -> list[tuple[int, int]]:
+    """(last index before, first index after) for each stretch of steps without a value
+    between two that have one: where a curve is broken and the gap is marked."""
+    runs = curve_runs(values)
+    return [(a[-1], b[0]) for a, b in zip(runs, runs[1:], strict=False)]
+
+
 def step_durations(
     entered_at: Sequence[float | None],
 ) -> list[float | None]:

@@ -13,6 +13,7 @@ import arabic_reshaper
 from reportlab.graphics.shapes import Circle, Drawing, Group, Line, Polygon, PolyLine, Rect, String
 from reportlab.lib import colors
 
+from cxfield.domain.journey import curve_gaps, curve_runs
 from cxfield.domain.survey import LIKERT_LABELS
 from cxfield.export.fonts import BOLD, REGULAR, runs, text_width
 from cxfield.export.text import has_rtl, visual, wrap_lines
@@ -25,6 +26,9 @@ POSITIVE_BG = colors.HexColor("#edf7ef")
 LINE = colors.HexColor("#1f4e79")
 BAND = colors.HexColor("#9fbad6")
 PAIN = colors.HexColor("#b03a2e")
+#: the dotted line across steps without ratings (the curve is broken there)
+GAP = colors.HexColor("#9aa5b1")
+GAP_DASH = [0.8, 2.2]
 
 #: valence -2..+2 -> colour (red .. grey .. green)
 VALENCE_COLORS = {
@@ -138,6 +142,7 @@ class CurvePoint:
     spread: float | None = None  # standard deviation
     n: int | None = None
     pain: int | None = None  # captures flagged as a pain point
+    number: int | None = None  # the step's number on the journey map (small multiples)
 
 
 def plot_curve(
@@ -159,8 +164,10 @@ def plot_curve(
     def y(v: float) -> float:
         return bottom + (max(-2.0, min(2.0, v)) + 2) / 4 * (top - bottom)
 
+    means = [pt.mean for pt in points]
     if spread:
-        for run in _runs_with_data(points):
+        spreads = [pt.mean if pt.spread is not None else None for pt in points]
+        for run in curve_runs(spreads):
             upper = [(xs[i], y((points[i].mean or 0) + (points[i].spread or 0))) for i in run]
             lower = [(xs[i], y((points[i].mean or 0) - (points[i].spread or 0))) for i in run]
             if len(run) == 1:
@@ -180,24 +187,38 @@ def plot_curve(
             coords = [c for pt in upper + lower[::-1] for c in pt]
             group.add(Polygon(coords, fillColor=BAND, fillOpacity=0.45, strokeColor=None))
     if reference is not None:
-        ref = [(xs[i], y(v)) for i, v in enumerate(reference) if v is not None]
-        if len(ref) > 1:
+        for run in curve_runs(reference):
+            if len(run) > 1:
+                group.add(
+                    PolyLine(
+                        [c for i in run for c in (xs[i], y(reference[i] or 0))],
+                        strokeColor=MUTED,
+                        strokeWidth=0.8,
+                        strokeDashArray=[2, 2],
+                    )
+                )
+    line_color = MUTED if muted else LINE
+    # One line per stretch of rated steps; a step without ratings breaks it, and a faint
+    # dotted line marks the gap (no straight line pretends to know how that step felt).
+    for run in curve_runs(means):
+        if len(run) > 1:
             group.add(
                 PolyLine(
-                    [c for pt in ref for c in pt],
-                    strokeColor=MUTED,
-                    strokeWidth=0.8,
-                    strokeDashArray=[2, 2],
+                    [c for i in run for c in (xs[i], y(means[i] or 0))],
+                    strokeColor=line_color,
+                    strokeWidth=1.6 if not muted else 1.0,
                 )
             )
-    line_color = MUTED if muted else LINE
-    data = [(xs[i], y(pt.mean)) for i, pt in enumerate(points) if pt.mean is not None]
-    if len(data) > 1:
+    for a, b in curve_gaps(means):
         group.add(
-            PolyLine(
-                [c for pt in data for c in pt],
-                strokeColor=line_color,
-                strokeWidth=1.6 if not muted else 1.0,
+            Line(
+                xs[a],
+                y(means[a] or 0),
+                xs[b],
+                y(means[b] or 0),
+                strokeColor=GAP,
+                strokeWidth=0.7,
+                strokeDashArray=GAP_DASH,
             )
         )
     for i, pt in enumerate(points):
@@ -224,13 +245,6 @@ def plot_curve(
                 color=MUTED if muted else INK,
                 anchor="middle",
             )
-
-
-def _runs_with_data(points: Sequence[CurvePoint]) -> list[list[int]]:
-    # Like the line, the band joins the steps that have data across steps that have none
-    # (blueprint columns of other lanes), so it reads as one journey.
-    with_data = [i for i, pt in enumerate(points) if pt.mean is not None and pt.spread is not None]
-    return [with_data] if with_data else []
 
 
 def valence_axis(
@@ -320,7 +334,7 @@ def emotion_curve(
             group,
             x,
             bottom - 2,
-            str(number) if compact else pt.label,
+            str(pt.number or number) if compact else pt.label,
             label_size + (0.8 if compact else 0),
             step_w - 3,
             max_lines=label_lines,

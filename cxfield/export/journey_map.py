@@ -71,9 +71,12 @@ def journey_figure(
     aggregates: Mapping[str, StepAggregate],
     width: float,
     height: float,
+    numbers: Mapping[str, int] | None = None,
 ) -> Drawing:
     """One figure: stage bands, the curve (mean and one-SD spread, n and pain share per
-    step), and the blueprint lanes with a box per step."""
+    step), and the blueprint lanes with a box per step, named "3. Wait" when ``numbers``
+    (step id -> number on the journey map) is given."""
+    numbers = numbers or {}
     drawing = Drawing(width, height)
     g = Group()
     label_w = 78.0
@@ -126,27 +129,27 @@ def journey_figure(
     valence_axis(g, label_w, width, c_bottom, c_top, labels=True, words=True, size=6.5)
     xs = [label_w + col_w * (i + 0.5) for i in range(n)]
     points = []
-    # The pain share is over all the step's captures (observations included), as in the
-    # report's per-step table, so the two pages give the same percentage.
+    # The pain share is of the step's captures, as in the report's per-step table (the same
+    # aggregate), so the two pages give the same percentage.
     captures: list[int] = []
     for _, step in columns:
         agg = aggregates.get(step.id) if step is not None else None
         captures.append(agg.captures if agg is not None else 0)
-        if agg is None or agg.valence.n == 0:
+        if agg is None:
             points.append(CurvePoint("", None))
         else:
             v = agg.valence
             points.append(CurvePoint("", v.mean, v.stdev, v.n, agg.pain_points))
     plot_curve(g, xs, points, c_bottom + 6, c_top - 6, spread=True, dot=3.6, value_size=7)
 
-    # n and pain share under the curve
+    # ratings and pain share under the curve
     s_top = c_bottom - 3
-    text(g, 0, s_top - 8, "Captures", 6.5, color=MUTED)
+    text(g, 0, s_top - 8, "Ratings", 6.5, color=MUTED)
     text(g, 0, s_top - 17, "Pain points", 6.5, color=PAIN)
     for xx, pt, total in zip(xs, points, captures, strict=True):
-        if pt.n:
-            text(g, xx, s_top - 8, f"n={pt.n}", 6.5, color=MUTED, anchor="middle")
-            share = (pt.pain or 0) / max(total, pt.n) * 100
+        if total:
+            text(g, xx, s_top - 8, f"n={pt.n or 0}", 6.5, color=MUTED, anchor="middle")
+            share = (pt.pain or 0) / total * 100
             text(g, xx, s_top - 17, f"{pt.pain} ({share:.0f}%)", 6.5, color=PAIN, anchor="middle")
 
     # lanes
@@ -190,7 +193,9 @@ def journey_figure(
                     strokeWidth=0.8,
                 )
             )
-            lines = wrapped(g, xx, l_top - 6, step.name, 7, bw - 6, max_lines=3, color=INK)
+            number = numbers.get(step.id)
+            name = f"{number}. {step.name}" if number else step.name
+            lines = wrapped(g, xx, l_top - 6, name, 7, bw - 6, max_lines=3, color=INK)
             channel = Channel(step.channel).label
             text(
                 g, xx, l_top - 6 - 7 * 1.15 * lines - 8, channel, 5.8, color=MUTED, anchor="middle"

@@ -20,6 +20,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, Table, TableStyle
 
+from cxfield.domain.clock import duration_text
 from cxfield.domain.errors import CxfieldError
 from cxfield.export.fonts import BOLD, ITALIC, REGULAR, register_fonts, runs
 from cxfield.export.text import UParagraph, visual
@@ -309,9 +310,8 @@ def p(text: object, style: ParagraphStyle) -> UParagraph:
 
 
 def fmt_seconds(value: float) -> str:
-    minutes, seconds = divmod(int(round(value)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+    """A duration (time in a step, a median), as on the journey map."""
+    return duration_text(value)
 
 
 def build(

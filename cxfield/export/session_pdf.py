@@ -8,6 +8,7 @@ from typing import IO, Any
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer
 
+from cxfield.domain.clock import moment_text
 from cxfield.domain.survey import (
     LIKERT_LABELS,
     V2_NOT_WELL,
@@ -32,8 +33,9 @@ from cxfield.storage.models import Study
 
 
 def clock(seconds: float | None) -> str:
-    """A time offset as m:ss or h:mm:ss ("–" when unknown)."""
-    return "–" if seconds is None else fmt_seconds(seconds)
+    """A moment in the session or its recording, written as the app writes a note's time
+    (HH:MM:SS, rounded down); "–" when unknown."""
+    return "–" if seconds is None else moment_text(seconds)
 
 
 def _when(value: str | None) -> datetime | None:
@@ -70,7 +72,7 @@ class SessionSummary:
             title = f"{d['mode'].capitalize()} at {d['site'] or 'an unnamed site'}"
         date = f"{started:%Y-%m-%d %H:%M} UTC" if started else "–"
         if started and ended:
-            date += f" to {ended:%H:%M} ({clock((ended - started).total_seconds())})"
+            date += f" to {ended:%H:%M} ({fmt_seconds((ended - started).total_seconds())})"
         labels = {
             str(a.get("key")): str(a.get("label") or a.get("key"))
             for a in self.study.segment_attributes
@@ -224,7 +226,7 @@ class SessionSummary:
             label = f"{row['stage']} › {row['step']}" + (" (again)" if again else "")
             rel = clock((entered - started).total_seconds()) if started else "–"
             out_rel = clock((left - started).total_seconds()) if started and left else "–"
-            duration = clock((left - entered).total_seconds()) if left else "–"
+            duration = fmt_seconds((left - entered).total_seconds()) if left else "–"
             notes = "" if again else (row["capture"] or {}).get("notes") or ""
             rows.append(
                 [
@@ -293,7 +295,7 @@ class SessionSummary:
         return [
             PageBreak(),
             p("Appendix: transcript", s.h1),
-            table(rows, [26 * mm, 24 * mm, self.width - 50 * mm]),
+            table(rows, [34 * mm, 22 * mm, self.width - 56 * mm]),
         ]
 
 

@@ -34,10 +34,26 @@ from cxfield.export.layout import (
     table,
 )
 from cxfield.export.study_data import StudyReportData
-from cxfield.services.analysis import MIN_SESSIONS_PER_SEGMENT
+from cxfield.services.analysis import MIN_SESSIONS_PER_SEGMENT, step_numbers
 from cxfield.storage.models import Step
 
 _Q_LABEL = {column: key.split("_")[0].upper() for key, column in REPORTING_QUESTIONS}
+
+
+#: The one definition behind every number of the report (cxfield.services.step_records).
+HOW_TO_READ = (
+    "How to read this report: a capture is what one interview recorded about one step (a "
+    "rating, emotions, a pain point, notes or a quote, or a note taken at that step); "
+    "observation sessions are timed, not captured, so they count only in observed times. "
+    "Feelings are rated on a 5-point scale from −2 (very negative) to +2 (very positive); "
+    "curves show the mean, the shaded band is one standard deviation either side (the "
+    "spread), and n is the number of ratings behind a point. A pain point is a capture "
+    "flagged as one or with a note tagged pain point, counted once per interview and step; "
+    "its share is of the step's captures. Quotes are those typed in a step's quote field "
+    "or as notes tagged quote (Ctrl+Q), from any session, the same words once per session. "
+    "Rejected sessions are left out unless asked for."
+)
+NO_DESCRIPTION = "(flagged, no description written)"
 
 
 def fmt_valence(value: float | None) -> str:
@@ -61,6 +77,7 @@ class StudyReport:
             step.id: view.stage.name for view in data.journey.stages for step in view.steps
         }
         self.width = doc.portrait_width
+        self.numbers = step_numbers(data.journey)
 
     def story(self) -> list[Flowable]:
         story: list[Flowable] = []
@@ -139,16 +156,7 @@ class StudyReport:
             )
         else:
             out += self.findings()
-        out.append(
-            p(
-                "How to read this report: feelings are captured per step on a 5-point scale "
-                "from −2 (very negative) to +2 (very positive). Curves show the mean; the "
-                "shaded band is one standard deviation either side (the spread); n is the "
-                "number of captures behind a point. Rejected sessions are left out unless "
-                "asked for.",
-                s.muted,
-            )
-        )
+        out.append(p(HOW_TO_READ, s.muted))
         return out
 
     def findings(self) -> list[Flowable]:
@@ -165,12 +173,14 @@ class StudyReport:
                 a = agg[step.id]
                 lines.append(
                     f"Hardest step: {self.step_label(step)} (mean {fmt_valence(mean)}, "
-                    f"n={a.valence.n}, pain point in {pct(a.pain_points, a.captures)})."
+                    f"n={a.valence.n}; pain point in {a.pain_points} of {a.captures} "
+                    f"captures, {pct(a.pain_points, a.captures)})."
                 )
             mean, step = max(scored, key=lambda t: t[0])
             lines.append(f"Best-rated step: {self.step_label(step)} (mean {fmt_valence(mean)}).")
-        if self.data.pain_points:
-            top = self.data.pain_points[0]
+        described = [item for item in self.data.pain_points if item.text]
+        if described:
+            top = described[0]
             lines.append(f"Most frequent pain point: “{top.text}” ({top.count} times).")
         sat = self.data.survey.counts.get("satisfaction", {})
         answered = sum(sat.values())
@@ -194,7 +204,15 @@ class StudyReport:
             if len(parts) > 1:
                 title += f" (part {index + 1} of {len(parts)})"
             out.append(p(title, self.s.h1))
-            out.append(journey_figure(part, self.data.aggregates, self.doc.landscape_width, height))
+            out.append(
+                journey_figure(
+                    part,
+                    self.data.aggregates,
+                    self.doc.landscape_width,
+                    height,
+                    self.numbers,
+                )
+            )
             if index + 1 < len(parts):
                 out.append(PageBreak())
         out += [NextPageTemplate("portrait"), PageBreak()]
@@ -207,7 +225,19 @@ class StudyReport:
         rows: list[list[Any]] = [
             [
                 p(h, s.head)
-                for h in ("Step", "n", "Mean", "Spread", "−2", "−1", "0", "+1", "+2", "Pain points")
+                for h in (
+                    "Step",
+                    "Captures",
+                    "n",
+                    "Mean",
+                    "Spread",
+                    "−2",
+                    "−1",
+                    "0",
+                    "+1",
+                    "+2",
+                    "Pain points",
+                )
             ]
         ]
         for step in self.user_steps():
@@ -222,6 +252,7 @@ class StudyReport:
             rows.append(
                 [
                     p(self.step_label(step), s.cell),
+                    str(a.captures if a else 0),
                     str(v.n if v else 0),
                     fmt_valence(v.mean if v else None),
                     "–" if not v or v.stdev is None else f"{v.stdev:.2f}",
@@ -231,12 +262,14 @@ class StudyReport:
             )
         out.append(emotion_curve(points, self.width, 62 * mm, spread=True, show_n=True))
         out.append(Spacer(1, 6))
-        widths = [58 * mm, 12 * mm, 14 * mm, 14 * mm] + [11 * mm] * 5 + [25 * mm]
+        widths = [50 * mm, 17 * mm, 10 * mm, 13 * mm, 14 * mm] + [9.6 * mm] * 5 + [26 * mm]
         out.append(table(rows, widths, numeric_from=1))
         out.append(
             p(
-                "Columns −2…+2 count the captures at each point of the scale; pain points are "
-                "captures flagged as a pain point, with their share of the step's captures.",
+                "Captures: interviews that recorded something about the step; n: those that "
+                "rated it, with columns −2…+2 counting the ratings at each point of the scale. "
+                "Pain points: captures flagged as a pain point or with a note tagged pain "
+                "point, with their share of the step's captures.",
                 s.muted,
             )
         )
@@ -245,20 +278,33 @@ class StudyReport:
     def pain_points(self) -> list[Flowable]:
         s = self.s
         out: list[Flowable] = [p("Pain points, ranked by how often they occurred", s.h1)]
-        if not self.data.pain_points:
-            return out + self.none("No pain points were recorded in this selection.")
         by_id = {step.id: step for step in self.steps}
+        # the same pain points as the per-step table (one definition, step_records)
+        total = sum(a.pain_points for a in self.data.aggregates.values() if a.step_id in by_id)
+        items = [item for item in self.data.pain_points if item.step_id in by_id]
+        if total == 0:
+            return out + self.none("No pain points were recorded in this selection.")
+        shown = sum(item.count for item in items)
+        steps = len({a.step_id for a in self.data.aggregates.values() if a.pain_points})
+        intro = (
+            f"{total} pain point{'' if total == 1 else 's'} at {steps} "
+            f"step{'' if steps == 1 else 's'}, grouped by what was written about them "
+            "(the step's notes, or the note tagged pain point)"
+        )
+        if shown < total:
+            intro += f"; the {len(items)} most frequent groups hold {shown} of them"
+        out.append(p(intro + ".", s.muted))
         rows: list[list[Any]] = [
             [p(h, s.head) for h in ("#", "Pain point", "Step", "Times", "Share of step")]
         ]
-        for rank, item in enumerate(self.data.pain_points, start=1):
-            step = by_id.get(item.step_id)
+        for rank, item in enumerate(items, start=1):
+            step = by_id[item.step_id]
             agg = self.data.aggregates.get(item.step_id)
             rows.append(
                 [
                     str(rank),
-                    p(item.text, s.cell),
-                    p(self.step_label(step) if step else "?", s.cell),
+                    p(item.text, s.cell) if item.text else p(NO_DESCRIPTION, s.muted),
+                    p(self.step_label(step), s.cell),
                     str(item.count),
                     pct(item.count, agg.captures) if agg else "–",
                 ]
@@ -278,9 +324,17 @@ class StudyReport:
         out: list[Flowable] = [p("Representative quotes per step", s.h1)]
         if not self.data.quotes:
             return out + self.none("No quotes were recorded in this selection.")
-        out.append(p("Up to three quotes per step, the most often heard first.", s.muted))
-        for step in self.steps:
-            quotes = self.data.quotes.get(step.id)
+        out.append(
+            p(
+                "Up to three quotes per step, the most often heard first: from the steps' "
+                "quote fields and from notes tagged quote (Ctrl+Q).",
+                s.muted,
+            )
+        )
+        groups = [(self.step_label(step), self.data.quotes.get(step.id)) for step in self.steps]
+        groups.append(("Not taken at a step", self.data.quotes.get("")))
+        blocks: list[list[Flowable]] = []
+        for heading, quotes in groups:
             if not quotes:
                 continue
             # The count sits in its own column: inside the quote it would be reordered with
@@ -301,8 +355,11 @@ class StudyReport:
                     ]
                 ),
             )
-            out.append(KeepTogether([p(self.step_label(step), s.h2), grid]))
-        return out
+            blocks.append([p(heading, s.h2), grid])
+        if not blocks:
+            return out + self.none("No quotes were recorded at the steps of this journey.")
+        # the section's heading never stays behind alone at the foot of a page
+        return [KeepTogether(out + blocks[0])] + [KeepTogether(b) for b in blocks[1:]]
 
     def observation_times(self) -> list[Flowable]:
         s = self.s
@@ -343,7 +400,7 @@ class StudyReport:
         out.append(
             p(
                 "The same steps, curve per segment value, side by side. Each point is the mean "
-                "valence; n under a step is the number of captures behind it; the dashed grey "
+                "valence; n under a step is the number of ratings behind it; the dashed grey "
                 f"line is everyone in this selection. Segments with fewer than "
                 f"{MIN_SESSIONS_PER_SEGMENT} sessions are greyed out: too few to say anything.",
                 s.muted,
@@ -355,7 +412,8 @@ class StudyReport:
         ]
         cols = 3
         cell_w = self.width / cols
-        key = "Steps: " + " · ".join(f"{i} {st.name}" for i, st in enumerate(steps, start=1))
+        # numbered as on the journey map (every lane counts), so "3" is the map's "3. Wait"
+        key = "Steps: " + " · ".join(f"{self.numbers[st.id]} {st.name}" for st in steps)
         for view in self.data.segments:
             charts: list[Any] = []
             for value in view.values:
@@ -366,6 +424,7 @@ class StudyReport:
                         a.valence.mean if (a := curve.get(st.id)) else None,
                         None,
                         a.valence.n if a else 0,
+                        number=self.numbers[st.id],
                     )
                     for st in steps
                 ]

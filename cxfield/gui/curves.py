@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QPolygonF, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from cxfield.domain.journey import signed
+from cxfield.domain.journey import curve_gaps, curve_runs, signed
 from cxfield.domain.vocabulary import VALENCE_LABELS
 from cxfield.gui.widgets import valence_colour
 
@@ -30,14 +30,31 @@ def valence_y(value: float, band: QRectF) -> float:
     return band.top() + (2 - value) / 4 * band.height()
 
 
+def axis_font(font: QFont) -> QFont:
+    """The smaller font of the −2..+2 labels."""
+    small = QFont(font)
+    small.setPointSizeF(max(7.0, small.pointSizeF() * 0.8))
+    return small
+
+
+def axis_label(value: int, words: bool) -> str:
+    return f"{signed(value)} {VALENCE_LABELS[value]}" if words else signed(value)
+
+
+def axis_label_width(font: QFont, words: bool) -> float:
+    """The room the widest −2..+2 label needs in ``font``'s axis font."""
+    metrics = QFontMetricsF(axis_font(font))
+    return max(metrics.horizontalAdvance(axis_label(v, words)) for v in range(-2, 3))
+
+
 def draw_axis(
     painter: QPainter, band: QRectF, left: float, *, labels: bool = True, words: bool = True
 ) -> None:
     """Horizontal guide lines at −2..+2 with their numbers (and words if room)."""
     painter.save()
-    small = QFont(painter.font())
-    small.setPointSizeF(max(7.0, small.pointSizeF() * 0.8))
+    small = axis_font(painter.font())
     painter.setFont(small)
+    line_h = QFontMetricsF(small).height() + 2
     for value in range(-2, 3):
         y = valence_y(value, band)
         pen = QPen(
@@ -47,17 +64,26 @@ def draw_axis(
         painter.drawLine(QPointF(left, y), QPointF(band.right(), y))
         if labels:
             painter.setPen(QColor("#37474f"))
-            text = (
-                f"{signed(value)} {VALENCE_LABELS[value]}"
-                if words and band.height() > 120
-                else signed(value)
-            )
+            text = axis_label(value, words and band.height() > 120)
             painter.drawText(
-                QRectF(band.left(), y - 9, left - band.left() - 6, 18),
+                QRectF(band.left(), y - line_h / 2, left - band.left() - 6, line_h),
                 int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
                 text,
             )
     painter.restore()
+
+
+def curve_lines(band: QRectF, points: Sequence[CurvePoint]) -> tuple[list[QPolygonF], list[QLineF]]:
+    """The curve's solid lines, one per stretch of steps with a mean, and the dotted
+    connectors that mark the steps without ratings between them."""
+    means = [p.mean for p in points]
+
+    def at(index: int) -> QPointF:
+        return QPointF(points[index].x, valence_y(means[index] or 0.0, band))
+
+    lines = [QPolygonF([at(i) for i in run]) for run in curve_runs(means) if len(run) > 1]
+    gaps = [QLineF(at(a), at(b)) for a, b in curve_gaps(means)]
+    return lines, gaps
 
 
 def draw_curve(
@@ -84,21 +110,18 @@ def draw_curve(
             painter.drawRoundedRect(
                 QRectF(p.x - radius * 1.4, top, radius * 2.8, bottom - top), 4, 4
             )
-    if len(known) > 1:
-        path = QPainterPath()
-        for index, p in enumerate(known):
-            assert p.mean is not None
-            point = QPointF(p.x, valence_y(p.mean, band))
-            if index == 0:
-                path.moveTo(point)
-            else:
-                path.lineTo(point)
-        pen = QPen(QColor("#263238"), 2.5)
-        if dashed:
-            pen.setStyle(Qt.PenStyle.DashLine)
-        painter.setPen(pen)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(path)
+    lines, gaps = curve_lines(band, points)
+    pen = QPen(QColor("#263238"), 2.5)
+    if dashed:
+        pen.setStyle(Qt.PenStyle.DashLine)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.setPen(pen)
+    for line in lines:
+        painter.drawPolyline(line)
+    # a step without ratings breaks the line; a faint dotted line marks the gap
+    painter.setPen(QPen(QColor("#90a4ae"), 1.2, Qt.PenStyle.DotLine))
+    for gap in gaps:
+        painter.drawLine(gap)
     for p in known:
         assert p.mean is not None
         centre = QPointF(p.x, valence_y(p.mean, band))
@@ -115,8 +138,26 @@ def draw_curve(
     painter.restore()
 
 
+@dataclass(frozen=True)
+class CurveLayout:
+    """Where a :class:`SessionCurve` draws: the plot band, where the plot starts right of
+    the axis labels, and one label (rectangle, flags, text) under each step."""
+
+    band: QRectF
+    left: float
+    words: bool
+    step_labels: list[tuple[QRectF, int, str]]
+
+
+#: the smallest plot between its axis labels and the step names
+MIN_BAND_H = 120.0
+TOP, GAP, BOTTOM = 16.0, 8.0, 8.0
+
+
 class SessionCurve(QWidget):
-    """One session's valence across its steps (a gap where a step has no valence)."""
+    """One session's valence across its steps: the line breaks where a step has no
+    valence, and the gap is marked.  Axis and step labels are measured with the widget's
+    font, so they are never cut off (the widget asks for the height they need)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -129,26 +170,75 @@ class SessionCurve(QWidget):
         self.steps = steps
         summary = ", ".join(f"{name}: {signed(v)}" for name, v in steps if v is not None)
         self.setAccessibleDescription(summary or "No valence recorded")
+        self._fit_height()
         self.update()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_height()
+
+    def _fit_height(self) -> None:
+        # depends on the width only (how the step names wrap), so it cannot loop
+        needed = int(TOP + MIN_BAND_H + self._labels_height() + GAP + BOTTOM) + 1
+        if max(260, needed) != self.minimumHeight():
+            self.setMinimumHeight(max(260, needed))
+
+    @staticmethod
+    def step_text(name: str, value: int | None) -> str:
+        return f"{name}\n{'no rating' if value is None else signed(value)}"
+
+    def _label_flags(self, text: str, width: float) -> int:
+        flags = int(Qt.AlignmentFlag.AlignHCenter) | int(Qt.TextFlag.TextWordWrap)
+        metrics = QFontMetricsF(self.font())
+        if any(metrics.horizontalAdvance(word) > width for word in text.split()):
+            flags |= int(Qt.TextFlag.TextWrapAnywhere)  # a word wider than its column
+        return flags
+
+    def _columns(self) -> tuple[float, float, bool]:
+        """(left, column width, words on the axis) for the widget's current width."""
+        band_left, band_right = 8.0, self.width() - 16.0
+        words = axis_label_width(self.font(), True) < (band_right - band_left) * 0.2
+        left = band_left + axis_label_width(self.font(), words) + 12
+        width = (band_right - left) / max(1, len(self.steps))
+        return left, width, words
+
+    def _labels_height(self) -> float:
+        _left, width, _words = self._columns()
+        metrics = QFontMetricsF(self.font())
+        heights = [0.0]
+        for name, value in self.steps:
+            text = self.step_text(name, value)
+            rect = QRectF(0, 0, max(1.0, width - 4), 10_000)
+            heights.append(
+                metrics.boundingRect(rect, self._label_flags(text, width - 4), text).height()
+            )
+        return max(heights)
+
+    def curve_layout(self) -> CurveLayout:
+        left, width, words = self._columns()
+        labels_h = self._labels_height()
+        band_h = max(40.0, self.height() - TOP - labels_h - GAP - BOTTOM)
+        band = QRectF(8, TOP, self.width() - 24, band_h)
+        labels = []
+        for i, (name, value) in enumerate(self.steps):
+            text = self.step_text(name, value)
+            rect = QRectF(left + width * i + 2, band.bottom() + GAP, width - 4, labels_h)
+            labels.append((rect, self._label_flags(text, width - 4), text))
+        return CurveLayout(band, left, words, labels)
 
     def paintEvent(self, _event: object) -> None:  # noqa: N802
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor("white"))
-        left = 150.0
-        band = QRectF(8, 16, self.width() - 24, self.height() - 90)
-        draw_axis(painter, band, left)
+        layout = self.curve_layout()
+        draw_axis(painter, layout.band, layout.left, words=layout.words)
         if not self.steps:
             return
-        width = (band.right() - left) / len(self.steps)
+        width = (layout.band.right() - layout.left) / len(self.steps)
         points = [
-            CurvePoint(left + width * (i + 0.5), float(v) if v is not None else None)
+            CurvePoint(layout.left + width * (i + 0.5), float(v) if v is not None else None)
             for i, (_name, v) in enumerate(self.steps)
         ]
-        draw_curve(painter, band, points, show_values=False)
-        painter.setPen(QColor("#212121"))
-        for i, (name, value) in enumerate(self.steps):
-            rect = QRectF(left + width * i + 2, band.bottom() + 8, width - 4, 64)
-            label = name if value is None else f"{name}\n{signed(value)}"
-            painter.drawText(
-                rect, int(Qt.AlignmentFlag.AlignHCenter) | int(Qt.TextFlag.TextWordWrap), label
-            )
+        draw_curve(painter, layout.band, points, show_values=False)
+        for (rect, flags, text), (_name, value) in zip(layout.step_labels, self.steps, strict=True):
+            painter.setPen(QColor("#78909c" if value is None else "#212121"))
+            painter.drawText(rect, flags, text)

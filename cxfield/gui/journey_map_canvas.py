@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cxfield.domain.clock import duration_text
 from cxfield.domain.journey import signed
 from cxfield.domain.vocabulary import BlueprintLane, Channel
 from cxfield.gui.curves import CurvePoint, draw_axis, draw_curve
@@ -35,10 +36,9 @@ LANE_COLOURS = {
 
 
 def median_text(stats: DurationStats) -> str:
-    """Median observed time as m:ss (n=…), rounded like the study report, which once
-    showed 9:55 where the map said 9:54."""
-    minutes, seconds = divmod(int(round(stats.median_s)), 60)
-    return f"{minutes}:{seconds:02d} (n={stats.n})"
+    """Median observed time as m:ss (n=…), written like the study report writes it (the
+    report once showed 9:55 where the map said 9:54)."""
+    return f"{duration_text(stats.median_s)} (n={stats.n})"
 
 
 @dataclass
@@ -156,10 +156,11 @@ class JourneyCanvas(QWidget):
             painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), view.stage.name)
             index += len(view.steps)
         painter.setFont(QFont(self.font()))
+        numbers = analysis.step_numbers(self.data.journey)
         for i, step in enumerate(self.data.journey.steps):
             rect = QRectF(self.column_x(i) + 4, 36, COLUMN - 8, 52)
             painter.setPen(QColor("#212121"))
-            painter.drawText(rect, _wrap_flags(), f"{i + 1}. {step.name}")
+            painter.drawText(rect, _wrap_flags(), f"{numbers[step.id]}. {step.name}")
 
     def _paint_lanes(self, painter: QPainter) -> None:
         assert self.data is not None
@@ -223,12 +224,18 @@ class JourneyCanvas(QWidget):
                     summary.n if summary else 0,
                 )
             )
+            # a customer step nobody rated: the curve is broken there, and says so
+            label = ""
             if summary and summary.n:
+                label = f"n = {summary.n}"
+            elif step.lane == BlueprintLane.USER:
+                label = "no ratings"
+            if label:
                 painter.setPen(QColor("#546e7a"))
                 painter.drawText(
                     QRectF(self.column_x(i), band.bottom() + 2, COLUMN, 16),
                     int(Qt.AlignmentFlag.AlignHCenter),
-                    f"n = {summary.n}",
+                    label,
                 )
         draw_curve(painter, band, points)
 

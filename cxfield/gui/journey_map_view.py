@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QScrollArea,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -24,6 +25,9 @@ from cxfield.gui.workers import run_in_thread
 from cxfield.services import analysis, studies
 from cxfield.services.analysis import StepAggregate
 
+#: zoom modes: fill the window's width (never below the natural size) / fit the whole map
+FILL, FIT = "fill", "fit"
+
 
 class SegmentCurvePanel(QWidget):
     """One segment value's curve over the customer-facing steps."""
@@ -33,8 +37,9 @@ class SegmentCurvePanel(QWidget):
         title: str,
         sessions: int,
         too_few: bool,
-        steps: list[tuple[str, StepAggregate | None]],
+        steps: list[tuple[int, str, StepAggregate | None]],
     ) -> None:
+        """``steps``: (number on the journey map, name, aggregate) per customer step."""
         super().__init__()
         self.title, self.sessions, self.too_few, self.steps = title, sessions, too_few, steps
         self.setFixedSize(QSize(max(380, 70 + 44 * len(steps)), 250))
@@ -73,7 +78,7 @@ class SegmentCurvePanel(QWidget):
         draw_axis(painter, band, left, words=False)
         width = (band.right() - left) / max(1, len(self.steps))
         points = []
-        for i, (_name, agg) in enumerate(self.steps):
+        for i, (number, _name, agg) in enumerate(self.steps):
             x = left + width * (i + 0.5)
             mean = agg.valence.mean if agg else None
             points.append(CurvePoint(x, mean, agg.valence.stdev if agg else None))
@@ -81,7 +86,7 @@ class SegmentCurvePanel(QWidget):
             painter.drawText(
                 QRectF(x - width / 2, band.bottom() + 4, width, 30),
                 int(Qt.AlignmentFlag.AlignHCenter),
-                str(i + 1),
+                str(number),
             )
         draw_curve(painter, band, points, radius=5, dashed=self.too_few, show_values=False)
 
@@ -132,8 +137,9 @@ class JourneyMapView(QMainWindow):
         layout.addWidget(self.scroller, 1)
         self.setCentralWidget(root)
         QShortcut(QKeySequence("F5"), self).activated.connect(self.refresh)
-        # Zoom: the picture fills a large screen by itself; Ctrl +/- and Ctrl+0 adjust it.
-        self.fit = True
+        # Zoom: the picture fills a large screen's width by itself (never smaller than its
+        # natural size, so it stays readable); Ctrl +/- zoom; Ctrl+0 fits the whole map.
+        self.fit: str | None = FILL
         self.scroller.viewport().installEventFilter(self)
         for keys, step in (("Ctrl++", 1.25), ("Ctrl+=", 1.25), ("Ctrl+-", 0.8)):
             QShortcut(QKeySequence(keys), self).activated.connect(
@@ -145,19 +151,44 @@ class JourneyMapView(QMainWindow):
         self.load()
 
     def zoom_by(self, factor: float) -> None:
-        self.fit = False
+        self.fit = None
         self.canvas.set_zoom(self.canvas.zoom * factor)
 
     def zoom_to_fit(self) -> None:
-        """As wide as the window allows (never smaller than the natural size)."""
-        self.fit = True
-        room = self.scroller.viewport().width() - 24
-        self.canvas.set_zoom(max(1.0, room / max(1, self.canvas.base_size().width())))
+        """Ctrl+0: the whole map in the window, both ways, with no scrollbar (smaller than
+        its natural size on a small screen).  With the equity lens open, the map fits and
+        the segment curves scroll below it."""
+        self.fit = FIT
+        self._apply_zoom()
+
+    def _room(self) -> tuple[float, float]:
+        """Width and height the canvas may take without a scrollbar appearing."""
+        viewport = self.scroller.viewport()
+        margins = self.content_layout.contentsMargins()
+        width = viewport.width() - margins.left() - margins.right()
+        height = viewport.height() - margins.top() - margins.bottom()
+        if self.segments_flow.count():  # the segment curves below will need the bar
+            width -= self.scroller.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        else:
+            self.content_layout.invalidate()
+            others = self.content_layout.minimumSize().height() - self.canvas.height()
+            height = viewport.height() - others
+        return float(width), float(height)
+
+    def _apply_zoom(self) -> None:
+        base = self.canvas.base_size()
+        width, height = self._room()
+        across = width / max(1, base.width())
+        if self.fit == FIT:
+            # a hair under, so rounding to whole pixels never makes it 1 px too big
+            self.canvas.set_zoom(min(across, height / max(1, base.height())) * 0.999)
+        elif self.fit == FILL:
+            self.canvas.set_zoom(max(1.0, across * 0.999))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         resized = watched is self.scroller.viewport() and event.type() == QEvent.Type.Resize
         if resized and self.fit:
-            self.zoom_to_fit()
+            self._apply_zoom()
         return super().eventFilter(watched, event)
 
     def refresh(self) -> None:
@@ -194,8 +225,6 @@ class JourneyMapView(QMainWindow):
             "Ctrl+0 fit to the window"
         )
         self.canvas.set_data(data)
-        if self.fit:
-            self.zoom_to_fit()
         while self.segments_flow.count():
             item = self.segments_flow.takeAt(0)
             widget = item.widget() if item is not None else None
@@ -204,10 +233,15 @@ class JourneyMapView(QMainWindow):
         curves = data.segments
         if curves is None:
             self.segments_title.setText("")
+            self.segments_title.hide()
             self.segments_box.setFixedHeight(0)
+            self._apply_zoom()
             return
+        self.segments_title.show()
+        # numbered as on the map above ("3. Wait" there is "3" here), every lane counting
+        numbers = analysis.step_numbers(data.journey)
         steps = [s for s in data.journey.steps if s.id in data.aggregates]
-        legend = ", ".join(f"{i + 1} {s.name}" for i, s in enumerate(steps))
+        legend = ", ".join(f"{numbers[s.id]} {s.name}" for s in steps)
         self.segments_title.setText(
             f"<b>Equity lens — {self.segment.currentText()}</b>: one curve per answer. "
             f"Steps: {legend}."
@@ -219,10 +253,11 @@ class JourneyMapView(QMainWindow):
                 title,
                 curves.sessions.get(value, 0),
                 curves.too_few(value),
-                [(s.name, curves.curves[value].get(s.id)) for s in steps],
+                [(numbers[s.id], s.name, curves.curves[value].get(s.id)) for s in steps],
             )
             self.segments_flow.addWidget(panel)
             panel.show()  # hidden widgets count as empty in the layout's height
         width = max(self.scroller.viewport().width() - 30, 400)
         height = self.segments_flow.heightForWidth(width)
         self.segments_box.setFixedHeight(height)
+        self._apply_zoom()

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cxfield.domain.clock import moment_text
 from cxfield.domain.vocabulary import NoteTag
 from cxfield.storage.models import Note
 
@@ -39,8 +40,8 @@ _HASHTAG = re.compile(r"#([a-z_]+)")
 
 
 def format_offset(ms: int) -> str:
-    seconds = max(0, ms // 1000)
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    """A note's time, written as the PDFs write it (one rule: cxfield.domain.clock)."""
+    return moment_text(ms / 1000)
 
 
 def split_tags(text: str) -> tuple[str, list[str]]:

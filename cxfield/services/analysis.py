@@ -2,7 +2,9 @@
 
 Everything is aggregated in SQL (GROUP BY on indexed columns), so a study with thousands of
 sessions stays fast; Python only sees one row per step × value.  By default rejected
-sessions are excluded from analysis (review convention)."""
+sessions are excluded from analysis (review convention).  What counts as a capture, a pain
+point and a quote is defined once, in :mod:`cxfield.services.step_records`: the journey map
+and the study report both read these aggregates, so they give the same numbers."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, literal_column, or_
+from sqlalchemy import Select, and_, case, func, literal, literal_column, or_
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
@@ -20,7 +22,10 @@ from cxfield.domain.errors import ValidationError
 from cxfield.domain.journey import ValenceSummary, summarise_counts
 from cxfield.domain.survey import REPORTING_QUESTIONS, quarter_bounds
 from cxfield.domain.vocabulary import SessionMode, SessionStatus
+from cxfield.services import step_records
 from cxfield.services.common import get_live
+from cxfield.services.step_records import RankedText as RankedText
+from cxfield.services.studies import Journey
 from cxfield.storage.database import Database
 from cxfield.storage.models import (
     ObservationVisit,
@@ -53,10 +58,12 @@ class SessionFilter:
 
 @dataclass(frozen=True)
 class StepAggregate:
+    """One step over the interviews of a selection (see :mod:`step_records`)."""
+
     step_id: str
-    valence: ValenceSummary
-    pain_points: int
-    captures: int  # captures with any data (valence or observation)
+    valence: ValenceSummary  # the ratings (valence.n of them)
+    pain_points: int  # captures that are pain points
+    captures: int  # interviews that recorded something about the step
 
 
 @dataclass
@@ -68,13 +75,6 @@ class SegmentCurves:
 
     def too_few(self, value: str) -> bool:
         return self.sessions.get(value, 0) < MIN_SESSIONS_PER_SEGMENT
-
-
-@dataclass(frozen=True)
-class RankedText:
-    step_id: str
-    text: str
-    count: int
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,12 @@ class A11Counts:
     responses: int
     #: reporting key (q1_satisfaction...) -> counts at points 1..5
     counts: dict[str, dict[int, int]]
+
+
+def step_numbers(journey: Journey) -> dict[str, int]:
+    """Each step's number on the journey map (1, 2 … in journey order, every lane): the map,
+    the equity lens and the report's figures all number a step the same way."""
+    return {step.id: index for index, step in enumerate(journey.steps, start=1)}
 
 
 def _segment_path(key: str) -> str:
@@ -142,43 +148,57 @@ def _iso(day: date) -> datetime:
     return datetime.combine(day, time(), UTC)
 
 
+def interview_sessions(study_id: str, flt: SessionFilter) -> Select[Any]:
+    """The filtered sessions that are interviews: only they have captures (observation
+    sessions are timed, see :func:`observation_times`)."""
+    return filtered_sessions(study_id, flt).where(
+        col(ResearchSession.mode) == SessionMode.INTERVIEW.value
+    )
+
+
 def step_aggregates(
     database: Database, study_id: str, flt: SessionFilter | None = None
 ) -> dict[str, StepAggregate]:
-    """Valence distribution and pain-point count per step (step id -> aggregate)."""
+    """Per step: the ratings' distribution, the captures and the pain points among them
+    (step id -> aggregate), over the selection's interviews."""
     flt = flt or SessionFilter()
     with database.session() as db:
         get_live(db, Study, study_id, "study")
-        ids = filtered_sessions(study_id, flt).subquery()
+        ids = interview_sessions(study_id, flt)
         cap = StepCapture
-        rows = db.execute(
-            sa_select(
-                col(cap.step_id),
-                col(cap.valence),
-                func.count(),
-                func.sum(case((col(cap.pain_point), 1), else_=0)),
+        ratings = db.execute(
+            sa_select(literal(""), col(cap.step_id), col(cap.valence), func.count())
+            .where(
+                col(cap.session_id).in_(ids),
+                col(cap.deleted_at).is_(None),
+                col(cap.valence).is_not(None),
             )
-            .where(col(cap.session_id).in_(sa_select(ids.c.id)), col(cap.deleted_at).is_(None))
             .group_by(col(cap.step_id), col(cap.valence))
         ).all()
-    return _fold(rows)
+        rec = step_records.records(ids)
+        counts = db.execute(
+            sa_select(literal(""), rec.c.step_id, *step_records.counted(rec)).group_by(
+                rec.c.step_id
+            )
+        ).all()
+    return _fold(ratings, counts).get("", {})
 
 
-def _fold(rows: Any) -> dict[str, StepAggregate]:
-    counts: dict[str, dict[int, int]] = defaultdict(dict)
-    pains: dict[str, int] = defaultdict(int)
-    total: dict[str, int] = defaultdict(int)
-    for step_id, valence, n, pain in rows:
-        total[step_id] += n
-        pains[step_id] += pain or 0
-        if valence is not None:
-            counts[step_id][valence] = counts[step_id].get(valence, 0) + n
-    return {
-        step_id: StepAggregate(
-            step_id, summarise_counts(counts.get(step_id, {})), pains[step_id], total[step_id]
+def _fold(ratings: Any, counts: Any) -> dict[str, dict[str, StepAggregate]]:
+    """(segment, step, valence, n) and (segment, step, captures, pains) rows -> segment ->
+    step -> aggregate."""
+    histograms: dict[tuple[str, str], dict[int, int]] = defaultdict(dict)
+    for segment, step_id, valence, n in ratings:
+        histograms[(segment, step_id)][valence] = n
+    result: dict[str, dict[str, StepAggregate]] = defaultdict(dict)
+    for segment, step_id, captures, pains in counts:
+        result[segment][step_id] = StepAggregate(
+            step_id,
+            summarise_counts(histograms.get((segment, step_id), {})),
+            int(pains or 0),
+            int(captures),
         )
-        for step_id in total
-    }
+    return dict(result)
 
 
 def segment_curves(
@@ -191,38 +211,35 @@ def segment_curves(
     cap = StepCapture
     with database.session() as db:
         get_live(db, Study, study_id, "study")
-        ids = filtered_sessions(study_id, flt).subquery()
-        joined = and_(
-            col(ResearchSession.id) == col(cap.session_id),
-            col(ResearchSession.id).in_(sa_select(ids.c.id)),
+        ids = interview_sessions(study_id, flt)
+        of_session = and_(
+            col(ResearchSession.id) == col(cap.session_id), col(ResearchSession.id).in_(ids)
         )
-        rows = db.execute(
-            sa_select(
-                seg,
-                col(cap.step_id),
-                col(cap.valence),
-                func.count(),
-                func.sum(case((col(cap.pain_point), 1), else_=0)),
-            )
+        ratings = db.execute(
+            sa_select(seg, col(cap.step_id), col(cap.valence), func.count())
             .select_from(cap)
-            .join(ResearchSession, joined)
+            .join(ResearchSession, of_session)
             .join(Participant, col(Participant.id) == col(ResearchSession.participant_id))
-            .where(col(cap.deleted_at).is_(None))
+            .where(col(cap.deleted_at).is_(None), col(cap.valence).is_not(None))
             .group_by(literal_column("seg"), col(cap.step_id), col(cap.valence))
+        ).all()
+        rec = step_records.records(ids)
+        counts = db.execute(
+            sa_select(seg, rec.c.step_id, *step_records.counted(rec))
+            .select_from(rec)
+            .join(ResearchSession, col(ResearchSession.id) == rec.c.session_id)
+            .join(Participant, col(Participant.id) == col(ResearchSession.participant_id))
+            .group_by(literal_column("seg"), rec.c.step_id)
         ).all()
         session_rows = db.execute(
             sa_select(seg, func.count())
             .select_from(ResearchSession)
             .join(Participant, col(Participant.id) == col(ResearchSession.participant_id))
-            .where(col(ResearchSession.id).in_(sa_select(ids.c.id)))
+            .where(col(ResearchSession.id).in_(ids))
             .group_by(literal_column("seg"))
         ).all()
-    by_value: dict[str, list[Any]] = defaultdict(list)
-    for value, step_id, valence, n, pain in rows:
-        by_value[value].append((step_id, valence, n, pain))
     result = SegmentCurves(key)
-    for value, value_rows in by_value.items():
-        result.curves[value] = _fold(value_rows)
+    result.curves = _fold(ratings, counts)
     result.sessions = {value: n for value, n in session_rows}
     return result
 
@@ -230,66 +247,24 @@ def segment_curves(
 def pain_points_ranked(
     database: Database, study_id: str, flt: SessionFilter | None = None, limit: int = 20
 ) -> list[RankedText]:
-    """Pain points (the capture's note where the pain-point flag is set), most frequent first."""
+    """The selection's pain points grouped by step and by what they say, most frequent
+    first; text "" holds those flagged without a description.  Every pain point counted
+    in :func:`step_aggregates` is in exactly one group."""
     flt = flt or SessionFilter()
-    cap = StepCapture
-    text = func.lower(func.trim(col(cap.notes)))
     with database.session() as db:
-        ids = filtered_sessions(study_id, flt).subquery()
-        rows = db.execute(
-            sa_select(col(cap.step_id), func.min(func.trim(col(cap.notes))), func.count())
-            .where(
-                col(cap.session_id).in_(sa_select(ids.c.id)),
-                col(cap.deleted_at).is_(None),
-                col(cap.pain_point),
-                func.trim(col(cap.notes)) != "",
-            )
-            .group_by(col(cap.step_id), text)
-            .order_by(func.count().desc(), text)
-            .limit(limit)
-        ).all()
-    return [RankedText(step_id, t, n) for step_id, t, n in rows]
+        return step_records.ranked_pain_points(db, interview_sessions(study_id, flt), limit)
 
 
 def representative_quotes(
     database: Database, study_id: str, flt: SessionFilter | None = None, per_step: int = 3
 ) -> dict[str, list[RankedText]]:
-    """Up to ``per_step`` quotes per step: the most often heard first (window function)."""
+    """Up to ``per_step`` quotes per step, the most often heard first; quotes typed in a
+    step's quote field and notes tagged quote alike, from every session of the selection.
+    Quotes taken outside any step are under the key ""."""
     flt = flt or SessionFilter()
-    cap = StepCapture
     with database.session() as db:
-        ids = filtered_sessions(study_id, flt).subquery()
-        grouped = (
-            sa_select(
-                col(cap.step_id).label("step_id"),
-                col(cap.quote).label("quote"),
-                func.count().label("n"),
-            )
-            .where(
-                col(cap.session_id).in_(sa_select(ids.c.id)),
-                col(cap.deleted_at).is_(None),
-                col(cap.quote) != "",
-            )
-            .group_by(col(cap.step_id), col(cap.quote))
-            .subquery()
-        )
-        ranked = sa_select(
-            grouped.c.step_id,
-            grouped.c.quote,
-            grouped.c.n,
-            func.row_number()
-            .over(partition_by=grouped.c.step_id, order_by=(grouped.c.n.desc(), grouped.c.quote))
-            .label("rank"),
-        ).subquery()
-        rows = db.execute(
-            sa_select(ranked.c.step_id, ranked.c.quote, ranked.c.n)
-            .where(ranked.c.rank <= per_step)
-            .order_by(ranked.c.step_id, ranked.c.rank)
-        ).all()
-    result: dict[str, list[RankedText]] = defaultdict(list)
-    for step_id, quote, n in rows:
-        result[step_id].append(RankedText(step_id, quote, n))
-    return dict(result)
+        rows = step_records.quote_rows(db, filtered_sessions(study_id, flt))
+    return step_records.rank_quotes(rows, per_step)
 
 
 def observation_times(
