@@ -8,6 +8,7 @@ from typing import IO, Any
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer
 
+from cxfield.domain.journey import rating_text
 from cxfield.domain.survey import (
     LIKERT_LABELS,
     V2_NOT_WELL,
@@ -15,8 +16,8 @@ from cxfield.domain.survey import (
     fill,
     v1_items,
 )
-from cxfield.domain.vocabulary import VALENCE_LABELS, BlueprintLane
-from cxfield.export.charts import VALENCE_COLORS, CurvePoint, emotion_curve, signed
+from cxfield.domain.vocabulary import BlueprintLane
+from cxfield.export.charts import VALENCE_COLORS, CurvePoint, emotion_curve
 from cxfield.export.layout import (
     Cancelled,
     Progress,
@@ -145,7 +146,7 @@ class SessionSummary:
             valence = cap["valence"]
             feeling = "–"
             if valence is not None:
-                feeling = f"{signed(valence, 0)} {VALENCE_LABELS.get(valence, '')}"
+                feeling = rating_text(valence)
                 extra.append(("TEXTCOLOR", (1, index), (1, index), VALENCE_COLORS[valence]))
             emotions = ", ".join(cap["emotions"])
             if cap["intensity"]:

@@ -17,6 +17,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from cxfield.domain.journey import scale_point
 from cxfield.domain.survey import REPORTING_QUESTIONS, fill
 from cxfield.domain.vocabulary import BlueprintLane
 from cxfield.export.charts import CurvePoint, emotion_curve, likert_bars, signed
@@ -38,6 +39,10 @@ from cxfield.services.analysis import MIN_SESSIONS_PER_SEGMENT
 from cxfield.storage.models import Step
 
 _Q_LABEL = {column: key.split("_")[0].upper() for key, column in REPORTING_QUESTIONS}
+
+
+#: the step table's columns per point of the scale: "1 (−2)" … "5 (+2)"
+SCALE_HEADS = tuple(scale_point(v) for v in range(-2, 3))
 
 
 def fmt_valence(value: float | None) -> str:
@@ -205,10 +210,7 @@ class StudyReport:
         out: list[Flowable] = [p("Emotion per step", s.h1)]
         points = []
         rows: list[list[Any]] = [
-            [
-                p(h, s.head)
-                for h in ("Step", "n", "Mean", "Spread", "−2", "−1", "0", "+1", "+2", "Pain points")
-            ]
+            [p(h, s.head) for h in ("Step", "n", "Mean", "Spread", *SCALE_HEADS, "Pain points")]
         ]
         for step in self.user_steps():
             a = self.data.aggregates.get(step.id)
@@ -235,7 +237,9 @@ class StudyReport:
         out.append(table(rows, widths, numeric_from=1))
         out.append(
             p(
-                "Columns −2…+2 count the captures at each point of the scale; pain points are "
+                "Columns 1 (−2) … 5 (+2) count the captures at each point of the scale: the "
+                "runner's key 1 (very negative) … 5 (very positive), with the valence −2 … +2 "
+                "that means and curves use; pain points are "
                 "captures flagged as a pain point, with their share of the step's captures.",
                 s.muted,
             )

@@ -62,7 +62,11 @@ class StartSessionDialog(QDialog):
         add = QPushButton("&New participant…")
         add.clicked.connect(self._new_participant)
         row.addWidget(add)
-        form.addRow("&Participant", row)
+        # A label made here, with its buddy: addRow(text, layout) has no widget to give
+        # Alt+P to, and showed "&Participant" as it is.
+        participant_label = QLabel("&Participant")
+        participant_label.setBuddy(self.participant)
+        form.addRow(participant_label, row)
         self.consent_note = QLabel()
         self.consent_note.setWordWrap(True)
         form.addRow("", self.consent_note)
