@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cxfield.app import AppContext
-from cxfield.domain.journey import rating_key, rating_text, scale_point
+from cxfield.domain.rating import rating_key, rating_text, scale_point
 from cxfield.export import jobs
 from cxfield.services import capture, participants, templates
 from tests.conftest import PYTHON, cli_env

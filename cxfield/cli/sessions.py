@@ -8,7 +8,7 @@ from typing import Any
 
 from cxfield.app import AppContext
 from cxfield.cli.common import command, group, print_json, print_table, status
-from cxfield.domain.journey import rating_text
+from cxfield.domain.rating import rating_text
 from cxfield.services import sessions
 
 

@@ -6,8 +6,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cxfield.domain.vocabulary import VALENCE_LABELS, VALENCE_MIN
-
 
 @dataclass(frozen=True)
 class ValenceSummary:
@@ -51,26 +49,3 @@ def signed(value: float, decimals: int = 0) -> str:
     """A valence for display: ``+1``, ``-1.4``, and plain ``0`` (zero has no sign)."""
     text = f"{value:+.{decimals}f}"
     return text[1:] if float(text) == 0 else text
-
-
-def rating_key(valence: int) -> int:
-    """The runner's key (and the face's number) for a valence: −2 → 1 … +2 → 5."""
-    return valence - VALENCE_MIN + 1
-
-
-def scale_point(valence: int) -> str:
-    """A point of the scale on both of its scales: ``2 (−1)``."""
-    return f"{rating_key(valence)} ({_minus(signed(valence))})"
-
-
-def rating_text(valence: int | None, empty: str = "") -> str:
-    """One rating as every screen, export and command shows it: ``2 · Negative (−1)`` —
-    the key pressed in the runner (1–5), its word, and the valence on the −2..+2 scale
-    that curves and means use."""
-    if valence is None:
-        return empty
-    return f"{rating_key(valence)} · {VALENCE_LABELS[valence]} ({_minus(signed(valence))})"
-
-
-def _minus(text: str) -> str:
-    return text.replace("-", "\u2212")

@@ -8,7 +8,7 @@ from typing import IO, Any
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer
 
-from cxfield.domain.journey import rating_text
+from cxfield.domain.rating import rating_text
 from cxfield.domain.survey import (
     LIKERT_LABELS,
     V2_NOT_WELL,

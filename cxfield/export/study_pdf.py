@@ -17,7 +17,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from cxfield.domain.journey import scale_point
+from cxfield.domain.rating import scale_point
 from cxfield.domain.survey import REPORTING_QUESTIONS, fill
 from cxfield.domain.vocabulary import BlueprintLane
 from cxfield.export.charts import CurvePoint, emotion_curve, likert_bars, signed

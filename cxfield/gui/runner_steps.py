@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from cxfield.domain.ids import as_utc
-from cxfield.domain.journey import rating_text
+from cxfield.domain.rating import rating_text
 from cxfield.domain.vocabulary import BlueprintLane
 from cxfield.gui.runner_style import SURVEY
 from cxfield.storage.models import Step

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from cxfield.app import AppContext
 from cxfield.audio.backend import AudioBackend
 from cxfield.domain.errors import CxfieldError
-from cxfield.domain.journey import rating_text
+from cxfield.domain.rating import rating_text
 from cxfield.gui.curves import SessionCurve
 from cxfield.gui.note_bar import ask_note_edit, format_offset
 from cxfield.gui.playback import PlaybackWidget

@@ -11,7 +11,7 @@ from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QFocusEvent, QFontMetrics, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QAbstractButton, QButtonGroup, QHBoxLayout, QWidget
 
-from cxfield.domain.journey import rating_key, rating_text
+from cxfield.domain.rating import rating_key, rating_text
 from cxfield.domain.vocabulary import VALENCE_LABELS
 from cxfield.gui.widgets import FOCUS_COLOUR, draw_face
 
