@@ -170,6 +170,10 @@ class NoteBar(QWidget):
             self.tags[NoteTag.QUOTE.value].setChecked(True)
         self._show_stamp(offset_ms, quote=self.tags[NoteTag.QUOTE.value].isChecked())
         self.input.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        # a line edit selects everything it holds on such a focus: the next key would
+        # replace the draft instead of going on with it
+        self.input.deselect()
+        self.input.end(False)
 
     def _show_stamp(self, offset_ms: int, *, quote: bool) -> None:
         kind = "Quote" if quote else "Note"
