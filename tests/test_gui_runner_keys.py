@@ -303,7 +303,7 @@ def test_reopens_where_the_researcher_was(qtbot: Any, ctx: AppContext) -> None:
 
 
 def test_start_dialog_alt_p_goes_to_the_participant(qtbot: Any, ctx: AppContext) -> None:
-    from PySide6.QtWidgets import QLabel
+    from PySide6.QtWidgets import QAbstractButton, QLabel
 
     from cxfield.gui.start_session import StartSessionDialog
 
@@ -319,3 +319,10 @@ def test_start_dialog_alt_p_goes_to_the_participant(qtbot: Any, ctx: AppContext)
     assert focused() is not dialog.participant
     press(Qt.Key.Key_P, Qt.KeyboardModifier.AltModifier)
     assert focused() is dialog.participant
+    press(Qt.Key.Key_D, Qt.KeyboardModifier.AltModifier)
+    assert focused() is dialog.study
+    # one Alt+letter per thing ("&Study" and "&Start" both took Alt+S)
+    texts = [w.text() for w in dialog.findChildren(QLabel) if w.buddy() is not None]
+    texts += [w.text() for w in dialog.findChildren(QAbstractButton) if w.isVisible()]
+    letters = [t[t.index("&") + 1].lower() for t in texts if "&" in t]
+    assert len(letters) == len(set(letters)) >= 8, texts

@@ -44,7 +44,7 @@ class StartSessionDialog(QDialog):
         if study_id:
             self.study.setCurrentIndex(max(0, self.study.findData(study_id)))
         self.study.currentIndexChanged.connect(lambda _i: self._load_participants())
-        form.addRow("&Study", self.study)
+        form.addRow("Stu&dy", self.study)  # Alt+S is Start
 
         modes = QHBoxLayout()
         self.interview = QRadioButton("&Interview")
@@ -84,7 +84,7 @@ class StartSessionDialog(QDialog):
             self.researcher.addItem(person.name, person.id)
         self._remembered(self.site, LAST_SITE)
         self._remembered(self.researcher, LAST_RESEARCHER)
-        form.addRow("S&ite", self.site)
+        form.addRow("Si&te", self.site)  # Alt+I is Interview
         form.addRow("&Researcher", self.researcher)
         layout.addLayout(form)
         buttons = QDialogButtonBox(
