@@ -233,6 +233,7 @@ def test_ratings_read_the_same_in_the_step_list_and_the_session_view(
     model = view.captures.model()
     column = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
     assert model.index(0, column.index("Rating")).data() == "2 · Negative (−1)"
+    assert view.curve.accessibleDescription() == "Check in: 2 · Negative (−1)"
 
 
 def test_observation_n_follows_the_customer_path_and_offers_no_survey(

@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from cxfield.domain.journey import signed
+from cxfield.domain.rating import rating_text, scale_point
 from cxfield.domain.vocabulary import VALENCE_LABELS
 from cxfield.gui.widgets import valence_colour
 
@@ -127,7 +128,7 @@ class SessionCurve(QWidget):
 
     def set_steps(self, steps: list[tuple[str, int | None]]) -> None:
         self.steps = steps
-        summary = ", ".join(f"{name}: {signed(v)}" for name, v in steps if v is not None)
+        summary = ", ".join(f"{name}: {rating_text(v)}" for name, v in steps if v is not None)
         self.setAccessibleDescription(summary or "No valence recorded")
         self.update()
 
@@ -148,7 +149,7 @@ class SessionCurve(QWidget):
         painter.setPen(QColor("#212121"))
         for i, (name, value) in enumerate(self.steps):
             rect = QRectF(left + width * i + 2, band.bottom() + 8, width - 4, 64)
-            label = name if value is None else f"{name}\n{signed(value)}"
+            label = name if value is None else f"{name}\n{scale_point(value)}"
             painter.drawText(
                 rect, int(Qt.AlignmentFlag.AlignHCenter) | int(Qt.TextFlag.TextWordWrap), label
             )

@@ -133,20 +133,22 @@ class RunnerSteps(QWidget if TYPE_CHECKING else object):  # type: ignore[misc]
         return SURVEY if self.has_survey else None
 
     def _label(self, step: Step) -> str:
+        """The step's name; under it what was recorded, one line for the rating (and pain
+        point), one for the time the customer was seen entering: never cut short."""
         cap = self.state.captures.get(step.id)
-        marks = []
+        lines = []
         if cap is not None:
-            if cap.valence is not None:
-                marks.append(rating_text(cap.valence))
-            if cap.pain_point:
-                marks.append("pain")
+            rated = [rating_text(cap.valence)] if cap.valence is not None else []
+            rated += ["pain"] if cap.pain_point else []
+            if rated:
+                lines.append(", ".join(rated))
             if cap.observed_start is not None:
-                marks.append(as_utc(cap.observed_start).astimezone().strftime("%H:%M:%S"))
-        filled = cap is not None and (marks or cap.emotions or cap.quote or cap.notes)
+                seen = as_utc(cap.observed_start).astimezone()
+                lines.append(f"entered {seen:%H:%M:%S}")
+        filled = cap is not None and (lines or cap.emotions or cap.quote or cap.notes)
         done = "✓ " if filled else "   "
         lane = "" if step.lane == BlueprintLane.USER else f"  · {step.lane.value}"
-        # what was recorded goes on a second line: the rating is never cut short
-        return f"{done}{step.name}{lane}" + (f"\n    {', '.join(marks)}" if marks else "")
+        return "\n    ".join([f"{done}{step.name}{lane}", *lines])
 
     def _rebuild_steps(self) -> None:
         self.steps.blockSignals(True)

@@ -90,8 +90,12 @@ def scroll_into_view(widget: QWidget, margin: int = 40) -> None:
     parent = widget.parentWidget()
     while parent is not None and not isinstance(parent, QScrollArea):
         parent = parent.parentWidget()
-    if isinstance(parent, QScrollArea):
-        parent.ensureWidgetVisible(widget, 0, margin)
+    inner = parent.widget() if isinstance(parent, QScrollArea) else None
+    if isinstance(parent, QScrollArea) and inner is not None:
+        # the whole widget (ensureWidgetVisible shows only a text field's cursor line)
+        top = widget.mapTo(inner, QPoint(0, 0))
+        half = widget.height() // 2
+        parent.ensureVisible(top.x(), top.y() + half, 0, half + margin)
 
 
 def show_error(parent: QWidget | None, error: Exception, title: str = "cxfield") -> None:
