@@ -138,6 +138,29 @@ def test_no_single_key_fires_while_a_text_field_has_the_focus(
     assert runner.current == step
 
 
+def test_next_and_previous_step_hand_the_keys_back(ctx: AppContext, interview: Any) -> None:
+    """PgDn from the quote, PgUp from the survey's comments: the keys act on the new step,
+    no digit lands in a text field."""
+    runner = interview
+    walk = runner.walk_order()
+    press(Qt.Key.Key_Tab)
+    type_text("said so")
+    press(Qt.Key.Key_PageDown)
+    assert runner.current == walk[1] and focused() is runner.panel.valence
+    press(Qt.Key.Key_4)
+    assert _saved(ctx, runner, walk[1]).valence == 1
+    press(Qt.Key.Key_U, CTRL)
+    for _ in runner.survey.rows:
+        press(Qt.Key.Key_4)
+    assert focused() is runner.survey.comments
+    press(Qt.Key.Key_PageUp)
+    assert runner.current == walk[-1] and focused() is runner.panel.valence
+    press(Qt.Key.Key_2)
+    assert _saved(ctx, runner, walk[-1]).valence == -1
+    assert runner.panel.quote.toPlainText() == "" and runner.survey.comments_text() == ""
+    assert _saved(ctx, runner, walk[0]).quote == "said so"
+
+
 def test_step_list_headers_take_no_arrow_and_the_panel_shows_the_step(
     ctx: AppContext, interview: Any
 ) -> None:

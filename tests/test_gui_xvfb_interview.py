@@ -216,7 +216,12 @@ def test_a_whole_interview_typed_under_x(screen: Screen, app: Any, ctx: AppConte
     screen.keys("Return")
     screen.wait_gone("^Edit note")
     runner = screen.wait_window("cxfield runner")
-    screen.keys("ctrl+l", "Delete", "ctrl+z", "Escape", "F5", "F1")
+    notes = lambda: len(_only_session(ctx, "interview")["notes"])  # noqa: E731
+    screen.keys("ctrl+l", "Delete")
+    wait_for(lambda: notes() == 1, 20, "Delete to remove the note")
+    screen.keys("ctrl+z")
+    wait_for(lambda: notes() == 2, 20, "Ctrl+Z to bring it back")
+    screen.keys("Escape", "F5", "F1")
     screen.wait_window("^Keyboard")
     screen.shot("help")
     screen.keys("Return")

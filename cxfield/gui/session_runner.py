@@ -375,6 +375,9 @@ class SessionRunner(RunnerNotes, RunnerObservation, RunnerSteps, QMainWindow):
         else:
             target = next((s for s in reversed(walk) if full.index(s) < here), walk[0])
         self.go_to(target)
+        # On a new step the keys come first: a digit meant as its rating must not land in
+        # the quote or notes field that had the focus on the step before.
+        self._back_to_panel()
 
     def reload_journey(self) -> None:
         """Pick up map edits made while the session is open (steps added or removed)."""
