@@ -161,7 +161,7 @@ class SessionSummary:
                 ]
             )
         out.append(
-            table(rows, [44 * mm, 27 * mm, 38 * mm, 16 * mm, self.width - 125 * mm], extra=extra)
+            table(rows, [40 * mm, 40 * mm, 34 * mm, 14 * mm, self.width - 128 * mm], extra=extra)
         )
         return out
 
