@@ -58,8 +58,25 @@ def _check_fits(runner: Any, size: tuple[int, int], name: str) -> None:
     for button in (runner.finish_button, runner.recorder.record_button):
         if button.isVisibleTo(runner):  # buttons are never squeezed below their text
             assert button.width() >= button.sizeHint().width(), (name, button.text())
+    _check_bottom_and_faces(runner, name)
     if SHOTS:
         runner.grab().save(str(Path(SHOTS) / f"runner-{name}-{size[0]}.png"))
+
+
+def _check_bottom_and_faces(runner: Any, name: str) -> None:
+    """The key-hint line is whole, on one line, inside the window; every face shows its
+    number and word uncut; the capture page needs no sideways scrolling."""
+    hint = runner.help_line
+    top = hint.mapTo(runner, QPoint(0, 0))
+    assert top.y() >= 0 and top.y() + hint.height() <= runner.height(), name
+    assert top.x() >= 0 and top.x() + hint.width() <= runner.width(), name
+    assert hint.height() >= hint.fontMetrics().height() and not hint.is_elided(), name
+    for face in runner.panel.valence.buttons.values():
+        _face, words, needed = face.areas()
+        assert needed <= words.height(), (name, face.caption(), needed, words.height())
+        assert face.height() >= face.minimumSizeHint().height(), name
+    scroll = runner.pages.currentWidget()
+    assert not scroll.horizontalScrollBar().isVisible(), name
 
 
 @pytest.mark.parametrize("state", ["idle", "recording", "no-microphone", "no-consent"])
@@ -115,3 +132,23 @@ def test_old_draft_shows_its_start_instead_of_a_huge_clock(qtbot: Any, ctx: AppC
     assert runner2.elapsed.text().startswith("00:00:0")
     runner.close()
     runner2.close()
+
+
+def test_observation_runner_fits_and_opens_within_the_screen(qtbot: Any, ctx: AppContext) -> None:
+    from cxfield.gui.session_runner import SessionRunner
+
+    study = demo.create_demo(ctx.db, 0)
+    session = capture.start_session(ctx.db, study.id, mode="observation")
+    runner = SessionRunner(ctx, session.id)
+    qtbot.addWidget(runner)
+    free = runner.screen().availableGeometry()
+    # opened no larger than the screen's free area, leaving room for a title bar
+    assert runner.width() <= free.width() and runner.height() <= free.height() - 40
+    for size in ((1366, 768), (1920, 1080)):
+        runner.resize(*size)
+        runner.show()
+        QApplication.processEvents()
+        _check_bottom_and_faces(runner, f"observation-{size[0]}")
+        if SHOTS:
+            runner.grab().save(str(Path(SHOTS) / f"runner-observation-{size[0]}.png"))
+    runner.close()

@@ -8,6 +8,7 @@ from typing import Any
 
 from cxfield.app import AppContext
 from cxfield.cli.common import command, group, print_json, print_table, status
+from cxfield.domain.rating import rating_text
 from cxfield.services import sessions
 
 
@@ -82,7 +83,7 @@ def _show(ctx: AppContext, args: argparse.Namespace) -> int:
         if cap is None:
             print(f"  {row['stage']} / {row['step']}: -")
             continue
-        valence = "" if cap["valence"] is None else f"{cap['valence']:+d}".replace("+0", "0")
+        valence = rating_text(cap["valence"])
         extra = " PAIN" if cap["pain_point"] else ""
         emotions = ", ".join(cap["emotions"])
         print(f"  {row['stage']} / {row['step']}: {valence} {emotions}{extra}".rstrip())

@@ -9,6 +9,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether, PageBreak, Spacer
 
 from cxfield.domain.clock import moment_text
+from cxfield.domain.rating import rating_text
 from cxfield.domain.survey import (
     LIKERT_LABELS,
     V2_NOT_WELL,
@@ -16,8 +17,8 @@ from cxfield.domain.survey import (
     fill,
     v1_items,
 )
-from cxfield.domain.vocabulary import VALENCE_LABELS, BlueprintLane
-from cxfield.export.charts import VALENCE_COLORS, CurvePoint, emotion_curve, signed
+from cxfield.domain.vocabulary import BlueprintLane
+from cxfield.export.charts import VALENCE_COLORS, CurvePoint, emotion_curve
 from cxfield.export.layout import (
     Cancelled,
     Progress,
@@ -147,7 +148,7 @@ class SessionSummary:
             valence = cap["valence"]
             feeling = "–"
             if valence is not None:
-                feeling = f"{signed(valence, 0)} {VALENCE_LABELS.get(valence, '')}"
+                feeling = rating_text(valence)
                 extra.append(("TEXTCOLOR", (1, index), (1, index), VALENCE_COLORS[valence]))
             emotions = ", ".join(cap["emotions"])
             if cap["intensity"]:
@@ -162,7 +163,7 @@ class SessionSummary:
                 ]
             )
         out.append(
-            table(rows, [44 * mm, 27 * mm, 38 * mm, 16 * mm, self.width - 125 * mm], extra=extra)
+            table(rows, [40 * mm, 40 * mm, 34 * mm, 14 * mm, self.width - 128 * mm], extra=extra)
         )
         return out
 

@@ -17,6 +17,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from cxfield.domain.rating import scale_point
 from cxfield.domain.survey import REPORTING_QUESTIONS, fill
 from cxfield.domain.vocabulary import BlueprintLane
 from cxfield.export.charts import CurvePoint, emotion_curve, likert_bars, signed
@@ -54,6 +55,9 @@ HOW_TO_READ = (
     "Rejected sessions are left out unless asked for."
 )
 NO_DESCRIPTION = "(flagged, no description written)"
+
+#: the step table's columns per point of the scale: "1 (−2)" … "5 (+2)"
+SCALE_HEADS = tuple(scale_point(v) for v in range(-2, 3))
 
 
 def fmt_valence(value: float | None) -> str:
@@ -225,19 +229,7 @@ class StudyReport:
         rows: list[list[Any]] = [
             [
                 p(h, s.head)
-                for h in (
-                    "Step",
-                    "Captures",
-                    "n",
-                    "Mean",
-                    "Spread",
-                    "−2",
-                    "−1",
-                    "0",
-                    "+1",
-                    "+2",
-                    "Pain points",
-                )
+                for h in ("Step", "Captures", "n", "Mean", "Spread", *SCALE_HEADS, "Pain points")
             ]
         ]
         for step in self.user_steps():
@@ -262,14 +254,15 @@ class StudyReport:
             )
         out.append(emotion_curve(points, self.width, 62 * mm, spread=True, show_n=True))
         out.append(Spacer(1, 6))
-        widths = [50 * mm, 17 * mm, 10 * mm, 13 * mm, 14 * mm] + [9.6 * mm] * 5 + [26 * mm]
+        widths = [50 * mm, 15 * mm, 10 * mm, 13 * mm, 13 * mm] + [10.8 * mm] * 5 + [23 * mm]
         out.append(table(rows, widths, numeric_from=1))
         out.append(
             p(
                 "Captures: interviews that recorded something about the step; n: those that "
-                "rated it, with columns −2…+2 counting the ratings at each point of the scale. "
-                "Pain points: captures flagged as a pain point or with a note tagged pain "
-                "point, with their share of the step's captures.",
+                "rated it, with columns 1 (−2) … 5 (+2) counting the ratings at each point of "
+                "the scale (the runner's key 1 … 5 and the valence −2 … +2 that means and "
+                "curves use). Pain points: captures flagged as a pain point or with a note "
+                "tagged pain point, with their share of the step's captures.",
                 s.muted,
             )
         )

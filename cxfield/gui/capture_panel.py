@@ -2,13 +2,19 @@
 
 Valence (face scale, keys 1–5), emotion chips (one letter each), intensity (− and +),
 pain point (P), a quote and a notes field.  The panel only shows and emits; the runner
-decides when to save (immediately for choices, debounced for typing)."""
+decides when to save (immediately for choices, debounced for typing).
+
+Focus: the face scale holds "the keys" (the single-key shortcuts act on the step shown);
+Tab goes on to the quote, then the notes, then back to the keys (Shift+Tab the other
+way); Esc in a field goes back to the keys.  Chips, intensity and pain point take no
+focus: they have their own keys, and Tab never wanders through them."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QButtonGroup,
     QHBoxLayout,
     QLabel,
@@ -18,13 +24,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cxfield.domain.vocabulary import BlueprintLane, Channel
+from cxfield.domain.vocabulary import INTENSITY_MAX, INTENSITY_MIN, BlueprintLane, Channel
 from cxfield.gui.valence import ValenceScale
-from cxfield.gui.widgets import FlowLayout
+from cxfield.gui.widgets import FlowLayout, scroll_into_view
 from cxfield.storage.models import Step, StepCapture
 
 #: Letters with their own meaning in the runner (pain point, observation marks).
 RESERVED_KEYS = {"P", "M", "N", "W"}
+#: the intensity the first − or + sets when none is chosen yet (the middle of 1..5)
+FIRST_INTENSITY = 3
 
 
 def assign_keys(emotions: list[str]) -> dict[str, str]:
@@ -56,6 +64,10 @@ class TextField(QPlainTextEdit):
             self.escaped.emit()
             return
         super().keyPressEvent(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802
+        super().focusInEvent(event)
+        scroll_into_view(self)
 
 
 class CapturePanel(QWidget):
@@ -90,7 +102,10 @@ class CapturePanel(QWidget):
         for widget in (self.title, self.meta, self.description, self.banner, self.observation):
             layout.addWidget(widget)
 
-        layout.addWidget(self._section("How did it feel?  (keys 1–5, 0 clears)"))
+        #: names the step the keys act on, right above the faces
+        self.feel_label = self._section("How did it feel?  (keys 1–5, 0 clears)")
+        self.feel_label.setWordWrap(True)
+        layout.addWidget(self.feel_label)
         self.valence = ValenceScale()
         self.valence.valence_chosen.connect(lambda v: self._emit("valence", v))
         layout.addWidget(self.valence)
@@ -105,6 +120,7 @@ class CapturePanel(QWidget):
             chip = QPushButton(f"{emotion}  [{key}]" if key else emotion)
             chip.setObjectName("chip")
             chip.setCheckable(True)
+            chip.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             chip.setAccessibleName(f"Emotion {emotion}" + (f", key {key}" if key else ""))
             chip.toggled.connect(lambda _on, e=emotion: self._chip_toggled(e))
             flow.addWidget(chip)
@@ -119,6 +135,7 @@ class CapturePanel(QWidget):
             button = QPushButton(str(level))
             button.setObjectName("intensity")
             button.setCheckable(True)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.setAccessibleName(f"Intensity {level} of 5")
             button.clicked.connect(lambda _c=False, lv=level: self._intensity_clicked(lv))
             self.intensity_buttons[level] = button
@@ -127,6 +144,7 @@ class CapturePanel(QWidget):
         self.pain = QPushButton("Pain point  [P]")
         self.pain.setObjectName("pain")
         self.pain.setCheckable(True)
+        self.pain.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.pain.setAccessibleName("Pain point, key P")
         self.pain.toggled.connect(self._pain_toggled)
         row.addWidget(self.pain)
@@ -160,6 +178,7 @@ class CapturePanel(QWidget):
         self._loading = True
         try:
             self.title.setText(step.name)
+            self.feel_label.setText(f"How did “{step.name}” feel?  (keys 1–5, 0 clears)")
             self.meta.setText(
                 f"{stage_name} · {BlueprintLane(step.lane).label} · {Channel(step.channel).label}"
             )
@@ -193,7 +212,26 @@ class CapturePanel(QWidget):
     # --- keyboard actions ---------------------------------------------------------
 
     def focus_scale(self) -> None:
-        self.valence.buttons[self.valence.value() or 0].setFocus(Qt.FocusReason.ShortcutFocusReason)
+        """Back to the keys (the face scale)."""
+        self.valence.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        scroll_into_view(self.valence, 80)  # the faces and the step name above them
+
+    def focus_cycle(self) -> tuple[QWidget, ...]:
+        """What Tab visits, in order: the keys, the quote, the notes (then round again)."""
+        return (self.valence, self.quote, self.notes)
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802, A002
+        cycle = self.focus_cycle()
+        here = QApplication.focusWidget()
+        if here not in cycle:
+            return super().focusNextPrevChild(next)
+        target = cycle[(cycle.index(here) + (1 if next else -1)) % len(cycle)]
+        reason = Qt.FocusReason.TabFocusReason if next else Qt.FocusReason.BacktabFocusReason
+        if target is self.valence:
+            self.focus_scale()
+        else:
+            target.setFocus(reason)
+        return True
 
     def press_key(self, key: str) -> bool:
         """A single-letter action: an emotion chip or the pain point."""
@@ -207,8 +245,11 @@ class CapturePanel(QWidget):
         return False
 
     def step_intensity(self, delta: int) -> None:
-        current = self._intensity or (3 if delta > 0 else 4)
-        level = max(1, min(5, current + delta)) if self._intensity else current
+        """− / +: the first press, either way, sets the middle; later ones move by one."""
+        if self._intensity is None:
+            level = FIRST_INTENSITY
+        else:
+            level = max(INTENSITY_MIN, min(INTENSITY_MAX, self._intensity + delta))
         self._intensity_clicked(level, toggle=False)
 
     # --- internals ----------------------------------------------------------------

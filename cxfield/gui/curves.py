@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QPolygon
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from cxfield.domain.journey import curve_gaps, curve_runs, signed
+from cxfield.domain.rating import rating_text, scale_point
 from cxfield.domain.vocabulary import VALENCE_LABELS
 from cxfield.gui.widgets import valence_colour
 
@@ -168,7 +169,7 @@ class SessionCurve(QWidget):
 
     def set_steps(self, steps: list[tuple[str, int | None]]) -> None:
         self.steps = steps
-        summary = ", ".join(f"{name}: {signed(v)}" for name, v in steps if v is not None)
+        summary = ", ".join(f"{name}: {rating_text(v)}" for name, v in steps if v is not None)
         self.setAccessibleDescription(summary or "No valence recorded")
         self._fit_height()
         self.update()
@@ -185,7 +186,7 @@ class SessionCurve(QWidget):
 
     @staticmethod
     def step_text(name: str, value: int | None) -> str:
-        return f"{name}\n{'no rating' if value is None else signed(value)}"
+        return f"{name}\n{'no rating' if value is None else scale_point(value)}"
 
     def _label_flags(self, text: str, width: float) -> int:
         flags = int(Qt.AlignmentFlag.AlignHCenter) | int(Qt.TextFlag.TextWordWrap)

@@ -63,10 +63,12 @@ class NoteInput(QLineEdit):
 
 
 class NoteList(QListWidget):
-    """The session's notes: Enter or F2 edits the selected one, Delete removes it."""
+    """The session's notes: Enter or F2 edits the selected one, Delete removes it, Esc goes
+    back to the keys."""
 
     edit_requested = Signal(str)
     delete_requested = Signal(str)
+    escaped = Signal()
 
     def selected_note(self) -> str | None:
         item = self.currentItem()
@@ -81,7 +83,13 @@ class NoteList(QListWidget):
         if note_id and key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             self.delete_requested.emit(note_id)
             return
+        if key == Qt.Key.Key_Escape:
+            self.escaped.emit()
+            return
         super().keyPressEvent(event)
+
+    def keyboardSearch(self, search: str) -> None:  # noqa: N802
+        """Letters are the runner's keys: typing must never move the selection."""
 
 
 def note_with_tags(text: str, tags: list[str]) -> str:
@@ -128,6 +136,7 @@ class NoteBar(QWidget):
         layout.addWidget(self.list, 1)
         self.stamp = QLabel("Ctrl+N note · Ctrl+Q quote · Ctrl+L edit or remove")
         self.stamp.setObjectName("hint")
+        self.stamp.setWordWrap(True)  # the notes column may be narrow (1366 px)
         layout.addWidget(self.stamp)
         self.input = NoteInput()
         self.input.setAccessibleName("Note text; #idea style tags allowed; Enter saves")
@@ -152,13 +161,46 @@ class NoteBar(QWidget):
     def begin(self, moment: datetime, offset_ms: int, *, quote: bool) -> None:
         """Ctrl+N / Ctrl+Q: stamp the moment and put the cursor in the field."""
         self._moment = moment
-        kind = "Quote" if quote else "Note"
-        self.stamp.setText(f"{kind} at {format_offset(offset_ms)} — Enter saves, Esc returns")
+        self._show_stamp(offset_ms, quote=quote)
         self.tags[NoteTag.QUOTE.value].setChecked(quote)
         self.input.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
-    def set_draft(self, text: str) -> None:
+    def resume(self, offset_ms: int, *, quote: bool) -> None:
+        """Ctrl+N / Ctrl+Q on a draft already stamped: back into it, keeping its moment."""
+        if quote:
+            self.tags[NoteTag.QUOTE.value].setChecked(True)
+        self._show_stamp(offset_ms, quote=self.tags[NoteTag.QUOTE.value].isChecked())
+        self.input.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        # a line edit selects everything it holds on such a focus: the next key would
+        # replace the draft instead of going on with it
+        self.input.deselect()
+        self.input.end(False)
+
+    def _show_stamp(self, offset_ms: int, *, quote: bool) -> None:
+        kind = "Quote" if quote else "Note"
+        self.stamp.setText(f"{kind} at {format_offset(offset_ms)} — Enter saves, Esc returns")
+
+    def stamped_draft(self) -> datetime | None:
+        """The moment of the note being typed, if it has text and was stamped."""
+        return self._moment if self.input.text().strip() else None
+
+    def draft_tags(self) -> list[str]:
+        return [tag for tag, check in self.tags.items() if check.isChecked()]
+
+    def set_draft(
+        self,
+        text: str,
+        moment: datetime | None = None,
+        offset_ms: int = 0,
+        tags: list[str] | None = None,
+    ) -> None:
+        """A draft kept from before (a crash): its text, and the moment it was stamped."""
         self.input.setText(text)
+        self._moment = moment if text else None
+        for tag, check in self.tags.items():
+            check.setChecked(tag in (tags or []))
+        if self._moment is not None:
+            self._show_stamp(offset_ms, quote=NoteTag.QUOTE.value in (tags or []))
 
     def show_notes(self, notes: list[Note], select: str | None = None) -> None:
         self.list.clear()

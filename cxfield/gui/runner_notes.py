@@ -49,6 +49,10 @@ class RunnerNotes(QWidget if TYPE_CHECKING else object):  # type: ignore[misc]
         return int((moment - as_utc(self.state.session.started_at)).total_seconds() * 1000)
 
     def begin_note(self, *, quote: bool) -> None:
+        stamped = self.note_bar.stamped_draft()
+        if stamped is not None:  # a note already being typed (or kept from a crash)
+            self.note_bar.resume(self._offset_ms(stamped), quote=quote)
+            return
         moment = utcnow()
         # the recording's clock at the key press (exact across pauses), like the moment
         self._note_recording = self.recorder.note_fields() if self.recorder else {}
@@ -129,7 +133,36 @@ class RunnerNotes(QWidget if TYPE_CHECKING else object):  # type: ignore[misc]
         self._set_status("Note brought back", ok=True)
 
     def _save_note_draft(self) -> None:
-        self.ctx.db.set_setting(NOTE_DRAFT_KEY + self.session_id, self.note_bar.input.text())
+        """The note being typed, with the moment it was stamped (and the recording's clock
+        then), so a note restored after a crash keeps its time."""
+        text = self.note_bar.input.text()
+        moment = self.note_bar.stamped_draft()
+        draft: dict[str, Any] | str = ""
+        if text:
+            draft = {
+                "text": text,
+                "at": moment.isoformat() if moment else None,
+                "tags": self.note_bar.draft_tags(),
+                "recording": self._note_recording if moment else {},
+            }
+        self.ctx.db.set_setting(NOTE_DRAFT_KEY + self.session_id, draft)
+
+    def _restore_note_draft(self, draft: object) -> None:
+        if isinstance(draft, str):  # kept by an earlier version: the text only
+            self.note_bar.set_draft(draft)
+            return
+        if not isinstance(draft, dict):
+            return
+        at = draft.get("at")
+        moment = as_utc(datetime.fromisoformat(at)) if isinstance(at, str) else None
+        recording = draft.get("recording")
+        self._note_recording = dict(recording) if isinstance(recording, dict) else {}
+        self.note_bar.set_draft(
+            str(draft.get("text") or ""),
+            moment,
+            self._offset_ms(moment) if moment else 0,
+            [str(t) for t in draft.get("tags") or []],
+        )
 
     def _back_to_panel(self) -> None:
         if self.current == SURVEY:

@@ -1,5 +1,7 @@
 """Observation mode in the runner: M marks that the customer entered the step on screen,
-N the next step, W that they left it (waiting); a step entered again gets another visit.
+N the next step on the customer's path (as PgDn: backstage and support steps are marked
+with M from the step list), W that they left it (waiting); a step entered again gets
+another visit.
 Mixed into :class:`~cxfield.gui.session_runner.SessionRunner`."""
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class RunnerObservation(QWidget if TYPE_CHECKING else object):  # type: ignore[m
         def _flush_all(self) -> None: ...
         def go_to(self, step_id: str, *, focus_list: bool = False) -> None: ...
         def step_order(self) -> list[str]: ...
+        def walk_order(self) -> list[str]: ...
         def _refresh_item(self, step_id: str) -> None: ...
 
     def mark_entered(self, step_id: str | None = None) -> None:
@@ -55,17 +58,19 @@ class RunnerObservation(QWidget if TYPE_CHECKING else object):  # type: ignore[m
         self._set_status("Entry marked", ok=True)
 
     def mark_next_entered(self) -> None:
-        """N: the customer moved on to the step after the last one they entered (or, at
-        the very start, into the step on screen)."""
-        order = self.step_order()
+        """N: the customer moved on to the customer-facing step after the last one they
+        entered (or, at the very start, into the step on screen)."""
+        order, walk = self.step_order(), self.walk_order()
         last = observation.last_entered(self.ctx.db, self.session_id)
         if last is None or last not in order:
-            target = self.current if self.current in order else (order[0] if order else None)
+            target = self.current if self.current in order else (walk[0] if walk else None)
         else:
-            index = order.index(last) + 1
-            target = order[index] if index < len(order) else None
+            after = order.index(last)
+            target = next((s for s in walk if order.index(s) > after), None)
         if target:
             self.mark_entered(target)
+        else:
+            self._set_status("That was the last step of the customer's path", ok=False)
 
     def mark_left(self) -> None:
         try:

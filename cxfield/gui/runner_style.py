@@ -36,30 +36,33 @@ RUNNER_STYLE = (
 SURVEY = "__survey__"
 
 SHORTCUT_HELP = {
+    # one line each at 1366 px (the note bar names Ctrl+N, Ctrl+Q and Ctrl+L)
     "interview": (
-        "1–5 feeling · letter on a chip = emotion · P pain point · −/+ intensity · "
-        "PgDn/PgUp next/previous step · Ctrl+G step list · Ctrl+N note · Ctrl+Q quote · "
-        "Esc back to keys · Ctrl+U survey · Ctrl+Shift+F finish · F1 all keys"
+        "1–5 feeling · letters emotions · P pain point · −/+ intensity · Tab quote, notes · "
+        "Esc keys · PgDn/PgUp step · Ctrl+G steps · Ctrl+U survey · Ctrl+Shift+F finish · "
+        "F1 all keys"
     ),
     "observation": (
-        "M customer entered this step · N entered the next step · W left the step (waiting) · "
-        "1–5 feeling seen · letters emotions · PgDn/PgUp move · Ctrl+N note · "
-        "Ctrl+Shift+F finish · F1 all keys"
+        "M entered · N next step · W left (waiting) · 1–5 feeling seen · letters emotions · "
+        "Tab quote, notes · Esc keys · PgDn/PgUp step · Ctrl+G steps · Ctrl+Shift+F finish · "
+        "F1 all keys"
     ),
     "full": "\n".join(
         [
-            "1 … 5  how the step felt (very negative … very positive); 0 clears",
+            "1 … 5  how the step felt (1 very negative … 5 very positive); 0 clears",
             "Letter shown on a chip  toggle that emotion",
             "P  pain point on/off",
-            "− / +  intensity down / up",
-            "PgDn, Alt+→, Ctrl+Enter  next step;  PgUp, Alt+←  previous step",
-            "Ctrl+G  go to the step list (Up/Down to visit any step)",
-            "Tab / Shift+Tab  move between fields; Esc leaves a text field",
+            "− / +  intensity down / up (the first press sets 3, the middle)",
+            "PgDn, Alt+→, Ctrl+Enter  next customer-facing step;  PgUp, Alt+←  previous",
+            "Ctrl+G  the step list (Up/Down visit any step, backstage too; Esc back)",
+            "Tab  into the quote, then the notes, then back to the keys (Shift+Tab back)",
+            "Esc  back to the keys; while a field has the focus, letters and digits are text",
             "Ctrl+N  timestamped note;  Ctrl+Q  timestamped quote;  Enter saves it",
             "Ctrl+L  the list of notes: Enter or F2 edits a note, Delete removes it;"
             "  Ctrl+Z  brings back the note removed last",
             "Ctrl+U  A-11 survey (keys 1–5 answer and move on)",
-            "Observation: M entered this step, N entered the next step, W left (waiting)",
+            "Observation: M entered this step, N entered the next customer-facing step,"
+            " W left (waiting)",
             "Ctrl+Shift+F  finish the session;  Ctrl+W  close (kept as a draft)",
             "F5  reload the journey map (after edits)",
             "Everything is saved as you go; there is no save button.",

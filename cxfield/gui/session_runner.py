@@ -14,17 +14,22 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QColor, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSplitter,
     QStackedWidget,
-    QTreeWidget,
+    QTextEdit,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -34,20 +39,19 @@ from cxfield.app import AppContext
 from cxfield.audio.backend import AudioBackend
 from cxfield.domain.errors import ConflictError, CxfieldError
 from cxfield.domain.ids import as_utc, utcnow
-from cxfield.domain.journey import signed
-from cxfield.domain.vocabulary import BlueprintLane, SessionMode, SessionStatus
+from cxfield.domain.vocabulary import SessionMode, SessionStatus
 from cxfield.gui.capture_panel import CapturePanel
 from cxfield.gui.elided_label import ElidedLabel
 from cxfield.gui.note_bar import NoteBar, format_offset
 from cxfield.gui.recorder_panel import RecorderPanel
 from cxfield.gui.runner_notes import NOTE_DRAFT_KEY, RunnerNotes
 from cxfield.gui.runner_observation import RunnerObservation
+from cxfield.gui.runner_steps import RunnerSteps, StepList
 from cxfield.gui.runner_style import RUNNER_STYLE, SHORTCUT_HELP, SURVEY
 from cxfield.gui.survey_page import SurveyPage
 from cxfield.gui.widgets import Debouncer, show_error
 from cxfield.services import capture, runner_lock, survey_answers
 from cxfield.services.capture import RunnerState
-from cxfield.storage.models import Step
 
 
 def lock_dir(ctx: AppContext) -> Any:
@@ -56,9 +60,19 @@ def lock_dir(ctx: AppContext) -> Any:
 
 #: beyond this the running clock of a draft is replaced by its start date
 STALE_CLOCK_MS = 12 * 3600 * 1000
+#: local setting: the step the researcher was on (the runner reopens there after a crash)
+CURRENT_STEP_KEY = "runner.current_step."
+#: widgets that take typed text: while one has the focus no single-key shortcut may fire
+TEXT_ENTRY = (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)
 
 
-class SessionRunner(RunnerNotes, RunnerObservation, QMainWindow):
+def takes_text(widget: QWidget | None) -> bool:
+    if isinstance(widget, QComboBox):
+        return widget.isEditable()
+    return isinstance(widget, TEXT_ENTRY)
+
+
+class SessionRunner(RunnerNotes, RunnerObservation, RunnerSteps, QMainWindow):
     """Raises ConflictError from the constructor if another runner holds the session."""
 
     session_finished = Signal(str)
@@ -86,12 +100,15 @@ class SessionRunner(RunnerNotes, RunnerObservation, QMainWindow):
         if self.state.session.status == SessionStatus.DRAFT:
             capture.remember_unfinished(ctx.db, session_id)
         self.observing = self.state.session.mode == SessionMode.OBSERVATION
+        # The A-11 survey asks a customer: an observation of the process has no one to ask.
+        self.has_survey = not (self.observing and self.state.participant is None)
         self.current: str | None = None
         self._pending: dict[str, dict[str, Any]] = {}
         self._text_step: str | None = None
         self._closing_done = False
-        self.resize(1366, 740)
+        self._typing = False
         self._build()
+        self._fit_screen()
         # Interviews get the recorder in the top bar; it is enabled only with recording consent.
         self.recorder: RecorderPanel | None = None
         self._note_recording: dict[str, Any] = {}
@@ -113,10 +130,15 @@ class SessionRunner(RunnerNotes, RunnerObservation, QMainWindow):
         self._clock.start(1000)
         self._rebuild_steps()
         self.note_bar.show_notes(self.state.notes)
-        self.note_bar.set_draft(str(ctx.db.get_setting(NOTE_DRAFT_KEY + session_id, "") or ""))
-        first = self._first_open_step()
+        self._restore_note_draft(ctx.db.get_setting(NOTE_DRAFT_KEY + session_id, ""))
+        # Back where the researcher was (a crash, a close); else the first step not captured.
+        was_on = ctx.db.get_setting(CURRENT_STEP_KEY + session_id)
+        first = was_on if was_on in self._items else self._first_open_step()
         if first:
             self.go_to(first)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._focus_moved)
         self._tick()
         self._set_status("All changes saved", ok=True)
         QTimer.singleShot(0, self._back_to_panel)
@@ -165,12 +187,9 @@ class SessionRunner(RunnerNotes, RunnerObservation, QMainWindow):
         self.recorder_slot = QHBoxLayout()
         outer.addLayout(self.recorder_slot)
 
-        self.steps = QTreeWidget()
-        self.steps.setHeaderHidden(True)
-        self.steps.setAccessibleName("Journey steps; Up and Down to move, current is highlighted")
-        self.steps.setRootIsDecorated(False)
-        self.steps.setIndentation(14)
+        self.steps = StepList()
         self.steps.currentItemChanged.connect(self._item_changed)
+        self.steps.escaped.connect(self._back_to_panel)
 
         self.panel = CapturePanel(st.emotions)
         self.panel.changed.connect(self._choice_changed)
@@ -195,6 +214,7 @@ class SessionRunner(RunnerNotes, RunnerObservation, QMainWindow):
         self.note_bar.escaped.connect(self._back_to_panel)
         self.note_bar.list.edit_requested.connect(self.edit_note)
         self.note_bar.list.delete_requested.connect(self.delete_note)
+        self.note_bar.list.escaped.connect(self._back_to_panel)
         #: the note removed last, for Ctrl+Z
         self._deleted_note: str | None = None
 
@@ -206,13 +226,26 @@ class SessionRunner(RunnerNotes, RunnerObservation, QMainWindow):
         # list and the notes (long step names and notes stop being cut short).
         for index, stretch in enumerate((1, 4, 1)):
             splitter.setStretchFactor(index, stretch)
-        splitter.setSizes([290, 720, 320])
+        splitter.setSizes([300, 720, 320])
         outer.addWidget(splitter, 1)
-        help_line = QLabel(SHORTCUT_HELP["observation" if self.observing else "interview"])
-        help_line.setObjectName("hint")
-        help_line.setWordWrap(True)
-        outer.addWidget(help_line)
+        # One line that fits 1366 px (F1 and the tooltip have every key).
+        self.help_line = ElidedLabel(
+            SHORTCUT_HELP["observation" if self.observing else "interview"], min_chars=20
+        )
+        self.help_line.setObjectName("hint")
+        outer.addWidget(self.help_line)
         self.setCentralWidget(root)
+
+    def _fit_screen(self) -> None:
+        """1366×740 by default, never larger than the screen's free area (a laptop at
+        1366×768 with a title bar and a panel must still show the bottom line)."""
+        width, height = 1366, 740
+        screen = self.screen()
+        if screen is not None:
+            free = screen.availableGeometry()
+            frame = 40  # the window manager's title bar, which this size does not include
+            width, height = min(width, free.width()), min(height, free.height() - frame)
+        self.resize(width, max(height, self.minimumSizeHint().height()))
 
     def add_recorder_widget(self, widget: QWidget) -> None:
         """Seam for the audio recorder: shown in the top bar next to the timer."""
@@ -254,7 +287,7 @@ class SessionRunner(RunnerNotes, RunnerObservation, QMainWindow):
         key("Ctrl+Q", lambda: self.begin_note(quote=True), False)
         key("Ctrl+L", self.focus_notes, False)
         key("Ctrl+Z", self.undo_note_delete, False)
-        key("Ctrl+U", lambda: self.go_to(SURVEY), False)
+        key("Ctrl+U", self.open_survey, False)
         key("Ctrl+Shift+F", self.finish, False)
         key("Ctrl+W", self.close, False)
         key("F5", self.reload_journey, False)
@@ -262,118 +295,24 @@ class SessionRunner(RunnerNotes, RunnerObservation, QMainWindow):
 
     # --- steps ----------------------------------------------------------------------
 
-    def _step(self, step_id: str) -> Step | None:
-        for step in self.state.journey.steps + self.state.removed_steps:
-            if step.id == step_id:
-                return step
-        return None
-
-    def _stage_name(self, step: Step) -> str:
-        if step.id not in {s.id for s in self.state.journey.steps}:
-            return "Removed from map"
-        for stage in self.state.journey.stages:
-            if stage.stage.id == step.stage_id:
-                return stage.stage.name
-        return "Removed from map"
-
-    def step_order(self) -> list[str]:
-        return [s.id for s in self.state.journey.steps] + [s.id for s in self.state.removed_steps]
-
-    def walk_order(self) -> list[str]:
-        """Steps that next/previous visit: in an interview, the ones the customer sees
-        (backstage and support steps stay reachable from the list)."""
-        if self.observing:
-            return self.step_order()
-        order = []
-        for step_id in self.step_order():
-            step = self._step(step_id)
-            if step is not None and step.lane in (BlueprintLane.USER, BlueprintLane.FRONTSTAGE):
-                order.append(step_id)
-        return order or self.step_order()
-
-    def _first_open_step(self) -> str | None:
-        order = self.walk_order()
-        for step_id in order:
-            if step_id not in self.state.captures:
-                return step_id
-        return order[0] if order else SURVEY
-
-    def _label(self, step: Step) -> str:
-        cap = self.state.captures.get(step.id)
-        marks = []
-        if cap is not None:
-            if cap.valence is not None:
-                marks.append(signed(cap.valence))
-            if cap.pain_point:
-                marks.append("pain")
-            if cap.observed_start is not None:
-                marks.append(as_utc(cap.observed_start).astimezone().strftime("%H:%M:%S"))
-        filled = cap is not None and (marks or cap.emotions or cap.quote or cap.notes)
-        done = "✓ " if filled else "   "
-        lane = "" if step.lane == BlueprintLane.USER else f"  · {step.lane.value}"
-        return f"{done}{step.name}{lane}" + (f"   ({', '.join(marks)})" if marks else "")
-
-    def _rebuild_steps(self) -> None:
-        self.steps.blockSignals(True)
-        self.steps.clear()
-        self._items: dict[str, QTreeWidgetItem] = {}
-        groups = [(s.stage.name, s.steps) for s in self.state.journey.stages]
-        walk = set(self.walk_order())
-        if self.state.removed_steps:
-            groups.append(("Removed from map", self.state.removed_steps))
-        for stage_name, steps in groups:
-            head = QTreeWidgetItem([stage_name.upper()])
-            head.setFlags(Qt.ItemFlag.ItemIsEnabled)
-            font = head.font(0)
-            font.setBold(True)
-            head.setFont(0, font)
-            self.steps.addTopLevelItem(head)
-            for step in steps:
-                item = QTreeWidgetItem([self._label(step)])
-                item.setData(0, Qt.ItemDataRole.UserRole, step.id)
-                item.setData(0, Qt.ItemDataRole.AccessibleTextRole, self._label(step))
-                if not self.observing and step.id not in walk:
-                    item.setForeground(0, QColor("#607d8b"))
-                head.addChild(item)
-                self._items[step.id] = item
-            head.setExpanded(True)
-        survey = QTreeWidgetItem(["A-11 SURVEY  (Ctrl+U)"])
-        survey.setData(0, Qt.ItemDataRole.UserRole, SURVEY)
-        self.steps.addTopLevelItem(survey)
-        self._items[SURVEY] = survey
-        if self.current in self._items:
-            self.steps.setCurrentItem(self._items[self.current])
-            self._bold(self.current)
-        self.steps.blockSignals(False)
-
-    def _bold(self, step_id: str | None) -> None:
-        for sid, item in self._items.items():
-            font = item.font(0)
-            font.setBold(sid == step_id)
-            item.setFont(0, font)
-
-    def _refresh_item(self, step_id: str) -> None:
-        step = self._step(step_id)
-        item = self._items.get(step_id)
-        if step is not None and item is not None:
-            item.setText(0, self._label(step))
-            item.setData(0, Qt.ItemDataRole.AccessibleTextRole, self._label(step))
-
     def _item_changed(self, item: QTreeWidgetItem | None, _prev: object) -> None:
-        if item is None:
-            return
-        target = item.data(0, Qt.ItemDataRole.UserRole)
+        target = item.data(0, Qt.ItemDataRole.UserRole) if item is not None else None
         if target:
             self.go_to(str(target), focus_list=True)
+        elif self.current in self._items:  # a click on a stage header: stay on the step
+            self.steps.blockSignals(True)
+            self.steps.setCurrentItem(self._items[self.current])
+            self.steps.blockSignals(False)
 
     def go_to(self, step_id: str, *, focus_list: bool = False) -> None:
         """Show a step (or the survey); pending typing is saved first."""
+        if step_id == SURVEY and not self.has_survey:
+            return
         self._text_saver.flush_now()
         self._survey_saver.flush_now()
         self.current = step_id
         on_survey = step_id == SURVEY
-        for shortcut in self.capture_shortcuts:
-            shortcut.setEnabled(not on_survey)
+        self._update_key_shortcuts()
         if on_survey:
             self.pages.setCurrentIndex(1)
             first = self.survey.first_focus()
@@ -396,7 +335,28 @@ class SessionRunner(RunnerNotes, RunnerObservation, QMainWindow):
             self.steps.blockSignals(True)
             self.steps.setCurrentItem(item)
             self.steps.blockSignals(False)
-        self._bold(step_id)
+        self.ctx.db.set_setting(CURRENT_STEP_KEY + self.session_id, step_id)
+
+    def open_survey(self) -> None:
+        """Ctrl+U: the A-11 survey, where there is a customer to ask."""
+        if self.has_survey:
+            self.go_to(SURVEY)
+        else:
+            self._set_status("No survey: this observation has no participant", ok=False)
+
+    # --- keys -----------------------------------------------------------------------
+
+    def _focus_moved(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is not None and new.window() is self:
+            self._typing = takes_text(new)
+            self._update_key_shortcuts()
+
+    def _update_key_shortcuts(self) -> None:
+        """Single keys (1–5, letters, −/+) act on the step shown, never while a text field
+        has the focus (its letters are text) and not on the survey (its rows take 1–5)."""
+        enabled = self.current != SURVEY and not self._typing
+        for shortcut in self.capture_shortcuts:
+            shortcut.setEnabled(enabled)
 
     def next_step(self) -> None:
         self._move(+1)
@@ -405,14 +365,19 @@ class SessionRunner(RunnerNotes, RunnerObservation, QMainWindow):
         self._move(-1)
 
     def _move(self, delta: int) -> None:
-        full = [*self.step_order(), SURVEY]
-        walk = [*self.walk_order(), SURVEY]
+        full = self.places()
+        walk = [*self.walk_order(), *([SURVEY] if self.has_survey else [])]
+        if not walk:
+            return
         here = full.index(self.current) if self.current in full else -1
         if delta > 0:
             target = next((s for s in walk if full.index(s) > here), walk[-1])
         else:
             target = next((s for s in reversed(walk) if full.index(s) < here), walk[0])
         self.go_to(target)
+        # On a new step the keys come first: a digit meant as its rating must not land in
+        # the quote or notes field that had the focus on the step before.
+        self._back_to_panel()
 
     def reload_journey(self) -> None:
         """Pick up map edits made while the session is open (steps added or removed)."""
@@ -579,6 +544,9 @@ class SessionRunner(RunnerNotes, RunnerObservation, QMainWindow):
         if self._closing_done:
             return
         self._closing_done = True
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.disconnect(self._focus_moved)
         if self.recorder is not None:
             self.recorder.shutdown()  # finalise the recording before the window goes
         self._clock.stop()

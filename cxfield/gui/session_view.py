@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from cxfield.app import AppContext
 from cxfield.audio.backend import AudioBackend
 from cxfield.domain.errors import CxfieldError
-from cxfield.domain.journey import signed
+from cxfield.domain.rating import rating_text
 from cxfield.gui.curves import SessionCurve
 from cxfield.gui.note_bar import ask_note_edit, format_offset
 from cxfield.gui.playback import PlaybackWidget
@@ -80,7 +80,7 @@ class SessionView(QMainWindow):
 
         self.curve = SessionCurve()
         self.captures = self._table(
-            ("Stage", "Step", "Valence", "Emotions", "Intensity", "Pain", "Quote", "Notes")
+            ("Stage", "Step", "Rating", "Emotions", "Intensity", "Pain", "Quote", "Notes")
         )
         overview = QWidget()
         box = QVBoxLayout(overview)
@@ -182,7 +182,7 @@ class SessionView(QMainWindow):
                 (
                     row["stage"],
                     row["step"],
-                    "" if cap["valence"] is None else signed(cap["valence"]),
+                    rating_text(cap["valence"]),
                     ", ".join(cap["emotions"]),
                     cap["intensity"] or "",
                     "yes" if cap["pain_point"] else "",

@@ -44,7 +44,7 @@ class StartSessionDialog(QDialog):
         if study_id:
             self.study.setCurrentIndex(max(0, self.study.findData(study_id)))
         self.study.currentIndexChanged.connect(lambda _i: self._load_participants())
-        form.addRow("&Study", self.study)
+        form.addRow("Stu&dy", self.study)  # Alt+S is Start
 
         modes = QHBoxLayout()
         self.interview = QRadioButton("&Interview")
@@ -62,7 +62,11 @@ class StartSessionDialog(QDialog):
         add = QPushButton("&New participant…")
         add.clicked.connect(self._new_participant)
         row.addWidget(add)
-        form.addRow("&Participant", row)
+        # A label made here, with its buddy: addRow(text, layout) has no widget to give
+        # Alt+P to, and showed "&Participant" as it is.
+        participant_label = QLabel("&Participant")
+        participant_label.setBuddy(self.participant)
+        form.addRow(participant_label, row)
         self.consent_note = QLabel()
         self.consent_note.setWordWrap(True)
         form.addRow("", self.consent_note)
@@ -80,7 +84,7 @@ class StartSessionDialog(QDialog):
             self.researcher.addItem(person.name, person.id)
         self._remembered(self.site, LAST_SITE)
         self._remembered(self.researcher, LAST_RESEARCHER)
-        form.addRow("S&ite", self.site)
+        form.addRow("Si&te", self.site)  # Alt+I is Interview
         form.addRow("&Researcher", self.researcher)
         layout.addLayout(form)
         buttons = QDialogButtonBox(

@@ -18,13 +18,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from cxfield.domain.survey import LIKERT_LABELS, V2_DRIVERS
 from cxfield.gui.capture_panel import TextField
+from cxfield.gui.widgets import scroll_into_view
 from cxfield.services.survey_answers import SurveyQuestion
 from cxfield.storage.models import Study, SurveyResponse
 
@@ -103,11 +103,7 @@ class LikertRow(QFrame):
 
     def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802
         super().focusInEvent(event)
-        parent = self.parentWidget()
-        while parent is not None and not isinstance(parent, QScrollArea):
-            parent = parent.parentWidget()
-        if isinstance(parent, QScrollArea):
-            parent.ensureWidgetVisible(self, 0, 40)
+        scroll_into_view(self)
         self.update()
 
 

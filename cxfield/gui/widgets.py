@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLayout,
     QLayoutItem,
     QMessageBox,
+    QScrollArea,
     QWidget,
     QWidgetItem,
 )
@@ -26,6 +27,9 @@ VALENCE_COLOURS: dict[int, str] = {
     1: "#7cb342",
     2: "#2e7d32",
 }
+
+#: The colour of the focus frame (drawn widgets such as the face scale use it too).
+FOCUS_COLOUR = QColor("#1565c0")
 
 #: Focus must always be visible, also on flat buttons and chips.
 FOCUS_STYLE = (
@@ -78,6 +82,20 @@ def draw_face(painter: QPainter, rect: QRectF, valence: int, *, filled: bool = T
     )
     painter.drawPath(path)
     painter.restore()
+
+
+def scroll_into_view(widget: QWidget, margin: int = 40) -> None:
+    """Scroll the nearest scroll area around ``widget`` so that it is seen (focus moved
+    there by a key must never land out of sight)."""
+    parent = widget.parentWidget()
+    while parent is not None and not isinstance(parent, QScrollArea):
+        parent = parent.parentWidget()
+    inner = parent.widget() if isinstance(parent, QScrollArea) else None
+    if isinstance(parent, QScrollArea) and inner is not None:
+        # the whole widget (ensureWidgetVisible shows only a text field's cursor line)
+        top = widget.mapTo(inner, QPoint(0, 0))
+        half = widget.height() // 2
+        parent.ensureVisible(top.x(), top.y() + half, 0, half + margin)
 
 
 def show_error(parent: QWidget | None, error: Exception, title: str = "cxfield") -> None:
