@@ -5,7 +5,6 @@ typed is kept in a local setting as you type, so even an unsent note survives a 
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cxfield.domain.tags import TAG_HINT, split_tags
 from cxfield.domain.vocabulary import NoteTag
 from cxfield.storage.models import Note
 
@@ -35,20 +35,11 @@ _TAG_LABELS = {
     NoteTag.HARM: "harm",
     NoteTag.EQUITY: "equity",
 }
-_HASHTAG = re.compile(r"#([a-z_]+)")
 
 
 def format_offset(ms: int) -> str:
     seconds = max(0, ms // 1000)
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-
-
-def split_tags(text: str) -> tuple[str, list[str]]:
-    """Pull known #tags out of a note's text ("#idea" or "#pain_point")."""
-    known = {t.value for t in NoteTag}
-    tags = [t for t in _HASHTAG.findall(text.lower()) if t in known]
-    clean = _HASHTAG.sub(lambda m: "" if m.group(1) in known else m.group(0), text)
-    return " ".join(clean.split()), tags
 
 
 class NoteInput(QLineEdit):
@@ -95,7 +86,7 @@ def ask_note_edit(
     answer, ok = QInputDialog.getText(
         parent,
         "Edit note",
-        f"Note at {format_offset(offset_ms)} (#idea style tags allowed):",
+        f"Note at {format_offset(offset_ms)} (tags: {TAG_HINT}):",
         text=note_with_tags(text, tags),
     )
     return split_tags(answer) if ok else None
