@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("PySide6")
 
 from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtWidgets import QInputDialog  # noqa: E402
+from PySide6.QtWidgets import QInputDialog, QPushButton  # noqa: E402
 
 from cxfield.app import AppContext  # noqa: E402
 from cxfield.services import demo, sessions, studies  # noqa: E402
@@ -130,6 +130,12 @@ def test_enter_in_the_journey_editor_creates_nothing(
     dialog.tree.setFocus()
     press(Qt.Key.Key_Return)
     assert [len(s) for s in shape()] == [len(s) for s in before] and dialog.isVisible()
+    # no button is drawn as the default, and Enter on a focused button still presses it
+    assert not any(b.isDefault() for b in dialog.findChildren(QPushButton))
+    while not (isinstance(focused(), QPushButton) and focused().text() == "Add s&tep"):
+        press(Qt.Key.Key_Tab)
+    press(Qt.Key.Key_Return)
+    assert sum(len(s) for s in shape()) == sum(len(s) for s in before) + 1
 
 
 def test_enter_in_participants_opens_the_row_and_never_adds(

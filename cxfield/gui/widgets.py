@@ -11,11 +11,13 @@ from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, QRectF, QSiz
 from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QDialog,
     QLabel,
     QLayout,
     QLayoutItem,
     QMessageBox,
+    QPushButton,
     QWidget,
     QWidgetItem,
 )
@@ -46,7 +48,7 @@ FOCUS_STYLE = (
     " QSlider:focus, QListView:focus, QTreeView:focus, QTableView:focus,"
     " QPlainTextEdit:focus, QTextEdit:focus"
     f" {{ outline: none; border: 3px solid {FOCUS_COLOUR}; margin: 0px; }}"
-    f"QTabBar::tab:focus {{ border: 3px solid {FOCUS_COLOUR}; }}"
+    f"QTabBar::tab:focus {{ border: 3px solid {FOCUS_COLOUR}; padding: 2px 6px; }}"
 )
 
 
@@ -141,19 +143,28 @@ class FormLabel(QLabel):
 
 class _EnterStaysInField(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        # True swallows it: QDialog would press its default button ("Add stage")
-        return (
+        if not (
             watched is self.parent()
             and event.type() == QEvent.Type.KeyPress
             and isinstance(event, QKeyEvent)
             and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-        )
+        ):
+            return False
+        button = QApplication.focusWidget()
+        if isinstance(button, QPushButton) and button.isEnabled():
+            button.click()  # Enter on a focused button still presses it
+        return True  # never the dialog's default button
 
 
 def enter_stays_in_field(dialog: QDialog) -> None:
     """Enter in a field must never press a button that creates something.  Enter that a
     field leaves unused reaches the dialog, which presses its default button — the first
-    button, when none is set; this swallows it there.  A focused button still takes Enter."""
+    button ("Add stage") when none is chosen.  Here no button is the default (none is drawn
+    as one) and Enter presses only a button that has focus.  Call it once the dialog's
+    buttons exist."""
+    for button in dialog.findChildren(QPushButton):
+        button.setAutoDefault(False)
+        button.setDefault(False)
     dialog.installEventFilter(_EnterStaysInField(dialog))
 
 

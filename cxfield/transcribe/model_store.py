@@ -171,7 +171,7 @@ class ModelStore:
                 )
                 raise ModelError(
                     f"{offline}run `cxfield models import PATH`.",
-                    in_app=f"{offline}install it here with Import .pt file….",
+                    in_app=f"{offline}install it here with the Import .pt file… button.",
                 ) from exc
             except RuntimeError as exc:  # whisper's checksum failure
                 raise ModelError(f"Download of {name} failed: {exc}") from exc
