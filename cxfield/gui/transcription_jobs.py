@@ -181,6 +181,7 @@ class ProgressTask(QObject):
             result = self._work(on_progress)
         except Exception as exc:
             # what the CLI says, with the app's menus instead of commands
-            self.failed.emit(exc.in_app if isinstance(exc, CxfieldError) else str(exc))
+            in_app = getattr(exc, "in_app", "") if isinstance(exc, CxfieldError) else ""
+            self.failed.emit(str(in_app or exc))
             return
         self.succeeded.emit(result)

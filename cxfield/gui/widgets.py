@@ -100,7 +100,7 @@ def error_text(error: Exception) -> str:
     """One clear sentence for user errors (as the app, not the CLI, says it); the type
     name for anything unexpected."""
     if isinstance(error, CxfieldError):
-        return error.in_app
+        return str(getattr(error, "in_app", "") or error)
     return f"{type(error).__name__}: {error}"
 
 
