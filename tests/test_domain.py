@@ -69,3 +69,12 @@ def test_valence_summary_from_counts() -> None:
 
 def test_step_durations_handle_skips_and_out_of_order() -> None:
     assert step_durations([0.0, None, 100.0, 50.0]) == [50.0, None, None, 50.0]
+
+
+def test_counts_of_things() -> None:
+    from cxfield.domain.wording import count_of
+
+    assert [count_of(n, "session") for n in (0, 1, 2)] == ["0 sessions", "1 session", "2 sessions"]
+    assert count_of(1200, "audio file") == "1,200 audio files"
+    assert count_of(1, "person", "people") == "1 person"
+    assert count_of(3, "person", "people") == "3 people"

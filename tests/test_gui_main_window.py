@@ -72,3 +72,18 @@ def test_one_window_per_session(qtbot: object, ctx: AppContext) -> None:
     assert runner is not None and actions.open_runner(draft.id) is runner
     runner.close()
     first.close()
+
+
+def test_session_counts_are_singular_for_one(qtbot: object, ctx: AppContext) -> None:
+    """The study list and the title said "1 sessions"."""
+    from cxfield.gui.main_window import MainWindow
+
+    demo.create_demo(ctx.db, 1, name="Pilot")
+    demo.create_demo(ctx.db, 0, name="Planned")
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)  # type: ignore[attr-defined]
+    texts = {window.study_list.item(i).text().split("\n")[0]: window.study_list.item(i).text()
+             for i in range(window.study_list.count())}  # fmt: skip
+    assert texts["Pilot"].endswith("· 1 session") and texts["Planned"].endswith("· 0 sessions")
+    window.study_list.setCurrentRow(list(texts).index("Pilot"))
+    assert window.study_title.text().endswith("<br>1 session")

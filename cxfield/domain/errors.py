@@ -4,9 +4,16 @@ from __future__ import annotations
 
 
 class CxfieldError(Exception):
-    """Base class: ``str(err)`` is a complete, user-facing sentence."""
+    """Base class: ``str(err)`` is a complete, user-facing sentence.
+
+    Where that sentence says which command to run, ``in_app`` says the same for the
+    desktop app (the menu or button to use instead); otherwise the two are the same."""
 
     exit_code = 1
+
+    def __init__(self, message: str = "", *, in_app: str | None = None) -> None:
+        super().__init__(message)
+        self.in_app = in_app or message
 
 
 class NotFoundError(CxfieldError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 
 from cxfield.domain.errors import ValidationError
@@ -16,6 +17,7 @@ from cxfield.domain.vocabulary import (
 )
 
 _CODE_RE = re.compile(r"^P-(\d{3,})$")
+SEGMENT_KEY_MAX = 40
 
 
 def clean_name(value: str, what: str = "Name", max_length: int = 200) -> str:
@@ -81,6 +83,46 @@ def pseudonym_code(number: int) -> str:
 def pseudonym_number(code: str) -> int | None:
     match = _CODE_RE.match(code)
     return int(match.group(1)) if match else None
+
+
+def _is_word_char(char: str) -> bool:
+    # letters, combining marks (Devanagari vowel signs, decomposed accents) and digits of
+    # every script: str.isalnum() leaves the marks out, so "हिन्दी" would fall apart
+    return unicodedata.category(char)[0] in "LMN"
+
+
+def segment_key(label: str) -> str:
+    """A segment attribute's key from its label, keeping the letters of every script:
+    "Age band" -> "age_band", "Tamaño del hogar" -> "tamaño_del_hogar"."""
+    text = unicodedata.normalize("NFC", unicodedata.normalize("NFC", label).lower())
+    words = "".join(c if _is_word_char(c) else " " for c in text).split()
+    key = "_".join(words)
+    if key and unicodedata.category(key[0])[0] != "L":
+        key = "a_" + key
+    return key[:SEGMENT_KEY_MAX].rstrip("_")
+
+
+def is_key_text(key: str) -> bool:
+    """Only letters, marks, digits (any script) and ``_``: safe in a JSON path."""
+    return bool(key) and all(c == "_" or _is_word_char(c) for c in key)
+
+
+def check_segment_key(key: str) -> str:
+    """A segment key as stored: lower case, starting with a letter, letters of any script,
+    digits and ``_``, at most 40 characters (keys made before Unicode letters were kept,
+    such as ``tama_o_del_hogar``, pass unchanged)."""
+    if (
+        not is_key_text(key)
+        or len(key) > SEGMENT_KEY_MAX
+        or unicodedata.category(key[0])[0] != "L"
+        or key != key.lower()
+        or key != unicodedata.normalize("NFC", key)
+    ):
+        raise ValidationError(
+            f"Segment key {key!r} must start with a letter and hold only lower-case "
+            f"letters, digits and _ (at most {SEGMENT_KEY_MAX} characters)."
+        )
+    return key
 
 
 def check_segments(

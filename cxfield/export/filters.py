@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -107,7 +108,8 @@ def resolve_filter(
         segment = None
         if request.segment is not None:
             key, sep, value = request.segment.partition("=")
-            key, value = key.strip(), value.strip()
+            # a terminal may hand over "tamaño" decomposed (NFD); keys are stored composed
+            key, value = unicodedata.normalize("NFC", key.strip()), value.strip()
             if not sep or not key or not value:
                 raise ValidationError(
                     f"--segment {request.segment!r} must be KEY=VALUE, e.g. language=Spanish."

@@ -12,6 +12,7 @@ from cxfield.app import AppContext
 from cxfield.domain.errors import CxfieldError
 from cxfield.gui.fonts import register_bundled_fonts
 from cxfield.gui.main_window import MainWindow
+from cxfield.gui.widgets import FOCUS_STYLE
 
 
 def check_display() -> None:
@@ -35,6 +36,9 @@ def create_application() -> QApplication:
         app.setOrganizationName("cxfield")
         app.setApplicationDisplayName("cxfield")
     register_bundled_fonts()
+    # The thick focus frame, once for every window and dialog (README: "focus is always
+    # drawn as a thick blue frame").
+    app.setStyleSheet(FOCUS_STYLE)
     return app
 
 

@@ -84,9 +84,6 @@ class CaptureActions(QObject):
 
     def _refresh(self) -> None:
         self.window.refresh()  # type: ignore[attr-defined]
-        current = self.window.study_list.currentItem()  # type: ignore[attr-defined]
-        if current is not None:
-            self.window._study_changed(current, None)  # type: ignore[attr-defined]
 
     def _select_study(self, study_id: str) -> None:
         self.window.refresh()  # type: ignore[attr-defined]

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from cxfield.app import AppContext
 from cxfield.domain.errors import CxfieldError
 from cxfield.domain.vocabulary import BlueprintLane, Channel
-from cxfield.gui.widgets import FOCUS_STYLE, guarded, show_error
+from cxfield.gui.widgets import FormLabel, enter_stays_in_field, guarded, show_error
 from cxfield.services import journey_editor, studies
 
 KIND, ID = Qt.ItemDataRole.UserRole, Qt.ItemDataRole.UserRole + 1
@@ -62,7 +62,7 @@ class JourneyEditorDialog(QDialog):
         self._loading = False
         study = studies.get_study(ctx.db, study_id)
         self.setWindowTitle(f"Journey map — {study.name}")
-        self.setStyleSheet(FOCUS_STYLE + "QWidget { font-size: 11pt; }")
+        self.setStyleSheet("QWidget { font-size: 11pt; }")
         layout = QHBoxLayout(self)
 
         left = QVBoxLayout()
@@ -106,10 +106,13 @@ class JourneyEditorDialog(QDialog):
         self.lane.activated.connect(lambda _i: self._save_form())
         self.channel.activated.connect(lambda _i: self._save_form())
         form.addRow(self.kind)
-        form.addRow("&Name", self.name)
-        form.addRow("D&escription", self.description)
-        form.addRow("&Lane", self.lane)
-        form.addRow("C&hannel", self.channel)
+        for label, field in (
+            ("&Name", self.name),
+            ("D&escription", self.description),
+            ("&Lane", self.lane),
+            ("C&hannel", self.channel),
+        ):
+            form.addRow(FormLabel(label, field), field)
         hint = QLabel(
             "Edits are saved as you go. Drag to reorder, or Ctrl+Up / Ctrl+Down. "
             "F2 renames, Delete deletes; Ctrl+Z brings back the step deleted last."
@@ -132,6 +135,8 @@ class JourneyEditorDialog(QDialog):
         delete.activated.connect(self.delete)
         #: the step deleted last in this window, for Ctrl+Z
         self._deleted: str | None = None
+        # Enter in the Name field saves the name; it must not press "Add stage".
+        enter_stays_in_field(self)
         self.resize(1100, 640)
         self.reload()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -19,7 +21,9 @@ from PySide6.QtWidgets import (
 
 from cxfield import __version__
 from cxfield.app import AppContext
+from cxfield.domain.wording import count_of
 from cxfield.gui.capture_actions import CaptureActions
+from cxfield.gui.widgets import keep_tab_for_focus
 from cxfield.services import sessions as session_service
 from cxfield.services import studies as study_service
 from cxfield.services.sessions import SessionSummary
@@ -107,6 +111,7 @@ class MainWindow(QMainWindow):
             QHeaderView.ResizeMode.ResizeToContents
         )
         self.session_table.horizontalHeader().setStretchLastSection(True)
+        keep_tab_for_focus(self.session_table)
 
         self.study_title = QLabel()
         self.study_title.setObjectName("studyTitle")
@@ -170,6 +175,7 @@ class MainWindow(QMainWindow):
         self.transcription_runner = TranscriptionJobRunner(self.ctx, self)
         menu = self.menuBar().addMenu("&Transcription")
         models = QAction("&Models…", self)
+        models.setShortcut(QKeySequence("Ctrl+Shift+T"))
         models.triggered.connect(lambda: show_models_dialog(self.ctx, self))
         menu.addAction(models)
         transcript = QAction("&Transcript of the selected session…", self)
@@ -200,32 +206,60 @@ class MainWindow(QMainWindow):
         open_export_dialog(self)
 
     def refresh(self) -> None:
+        """Reload the studies and the selected study's sessions.  The study and the session
+        selected stay selected (F5 must not drop them); at start-up the study used last is
+        selected again."""
+        study_id = self.current_study_id() or study_service.remembered_study(self.ctx.db)
+        session_id = self.current_session_id()
+        self.study_list.blockSignals(True)  # one load below, not one per step of the rebuild
+        try:
+            self.study_list.clear()
+            for study in study_service.list_studies(self.ctx.db):
+                sessions = count_of(study.sessions, "session")
+                item = QListWidgetItem(f"{study.name}\n{study.program} · {sessions}")
+                item.setData(Qt.ItemDataRole.UserRole, study.id)
+                item.setData(Qt.ItemDataRole.AccessibleTextRole, study.name)
+                self.study_list.addItem(item)
+                if study.id == study_id:
+                    self.study_list.setCurrentItem(item)
+            if self.study_list.currentItem() is None and self.study_list.count():
+                self.study_list.setCurrentRow(0)
+        finally:
+            self.study_list.blockSignals(False)
         current = self.current_study_id()
-        self.study_list.clear()
-        for study in study_service.list_studies(self.ctx.db):
-            item = QListWidgetItem(f"{study.name}\n{study.program} · {study.sessions} sessions")
-            item.setData(Qt.ItemDataRole.UserRole, study.id)
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, study.name)
-            self.study_list.addItem(item)
-            if study.id == current:
-                self.study_list.setCurrentItem(item)
-        if self.study_list.currentItem() is None and self.study_list.count():
-            self.study_list.setCurrentRow(0)
-        if not self.study_list.count():
+        if current is None:
             self.study_title.setText(
                 "No studies yet. Create one from a template, or try `cxfield demo`."
             )
             self.session_model.set_rows([])
+            return
+        self._show_study(current, select_session=session_id)
 
     def current_study_id(self) -> str | None:
         item = self.study_list.currentItem()
         return None if item is None else str(item.data(Qt.ItemDataRole.UserRole))
 
+    def current_session_id(self) -> str | None:
+        index = self.session_table.currentIndex()
+        rows = self.session_table.selectionModel().selectedRows()
+        row = rows[0].row() if rows else (index.row() if index.isValid() else -1)
+        if not 0 <= row < self.session_model.rowCount():
+            return None
+        return self.session_model.session_at(row).id
+
     def _study_changed(self, current: QListWidgetItem | None, _previous: object) -> None:
-        if current is None:
-            return
-        study_id = str(current.data(Qt.ItemDataRole.UserRole))
+        if current is not None:
+            self._show_study(str(current.data(Qt.ItemDataRole.UserRole)))
+
+    def _show_study(self, study_id: str, select_session: str | None = None) -> None:
         study = study_service.get_study(self.ctx.db, study_id)
         rows = session_service.list_sessions(self.ctx.db, study_id)
-        self.study_title.setText(f"<b>{study.name}</b> — {study.program}<br>{len(rows)} sessions")
+        self.study_title.setText(
+            f"<b>{escape(study.name)}</b> — {escape(study.program)}<br>"
+            f"{count_of(len(rows), 'session')}"
+        )
         self.session_model.set_rows(rows)
+        for row, summary in enumerate(rows):
+            if summary.id == select_session:
+                self.session_table.selectRow(row)
+        study_service.remember_study(self.ctx.db, study_id)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from cxfield.app import AppContext
 from cxfield.gui.transcription_jobs import ProgressTask
+from cxfield.gui.widgets import enter_stays_in_field, keep_tab_for_focus
 from cxfield.services import transcription
 from cxfield.transcribe.model_store import ModelStore, official_models
 
@@ -61,6 +62,7 @@ class ModelsPage(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._selection_changed)
+        keep_tab_for_focus(self.table)
 
         self.import_button = QPushButton("&Import .pt file…")
         self.verify_button = QPushButton("&Verify")
@@ -143,9 +145,7 @@ class ModelsPage(QWidget):
         note = "" if default in installed else " — not installed"
         self.default_label.setText(f"Model used for transcription: <b>{default}</b>{note}")
         if not models:
-            self.status.setText(
-                "No model installed yet. Import a .pt file, or download one when online."
-            )
+            self._say("No model installed yet. Import a .pt file, or download one when online.")
         self._selection_changed()
 
     def selected_name(self) -> str | None:
@@ -211,8 +211,8 @@ class ModelsPage(QWidget):
         answer = QMessageBox.question(self, "Remove model", f"Delete the model {name}?")
         if answer == QMessageBox.StandardButton.Yes:
             self.store.remove(name)
-            self.status.setText(f"Removed {name}.")
             self.refresh()
+            self._say(f"Removed {name}.")
 
     def _make_default(self) -> None:
         name = self.selected_name()
@@ -221,8 +221,8 @@ class ModelsPage(QWidget):
         options = transcription.get_options(self.ctx.db)
         options.model = name
         transcription.set_options(self.ctx.db, options)
-        self.status.setText(f"New transcriptions use {name}.")
         self.refresh()
+        self._say(f"New transcriptions use {name}.")
 
     def _save_switches(self) -> None:
         options = transcription.get_options(self.ctx.db)
@@ -231,10 +231,10 @@ class ModelsPage(QWidget):
         transcription.set_options(self.ctx.db, options)
         live = "on" if options.live else "off"
         skip = "skipped" if options.skip_silence else "transcribed too"
-        self.status.setText(f"Transcription while recording is {live}; silence is {skip}.")
+        self._say(f"Transcription while recording is {live}; silence is {skip}.")
 
     def _run(self, label: str, work: object, done_text: object) -> ProgressTask:
-        self.status.setText(label)
+        self._say(label)
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.progress.setVisible(True)
@@ -255,9 +255,12 @@ class ModelsPage(QWidget):
     def _finished(self, message: str, error: bool = False) -> None:
         self.task = None
         self.progress.setVisible(False)
+        self.refresh()  # first: with no model installed it says so, which must not hide why
+        self._say(message, error)
+
+    def _say(self, message: str, error: bool = False) -> None:
         self.status.setText(message)
         self.status.setStyleSheet("color: #b71c1c;" if error else "")
-        self.refresh()
 
 
 def show_models_dialog(ctx: AppContext, parent: QWidget | None = None) -> QDialog:
@@ -266,5 +269,6 @@ def show_models_dialog(ctx: AppContext, parent: QWidget | None = None) -> QDialo
     dialog.resize(820, 460)
     layout = QVBoxLayout(dialog)
     layout.addWidget(ModelsPage(ctx, dialog))
+    enter_stays_in_field(dialog)  # Enter on the list must not open "Import .pt file…"
     dialog.show()
     return dialog

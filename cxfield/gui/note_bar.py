@@ -5,7 +5,6 @@ typed is kept in a local setting as you type, so even an unsent note survives a 
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from PySide6.QtCore import Qt, Signal
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from cxfield.domain.clock import moment_text
+from cxfield.domain.tags import TAG_HINT, split_tags
 from cxfield.domain.vocabulary import NoteTag
 from cxfield.storage.models import Note
 
@@ -36,20 +36,11 @@ _TAG_LABELS = {
     NoteTag.HARM: "harm",
     NoteTag.EQUITY: "equity",
 }
-_HASHTAG = re.compile(r"#([a-z_]+)")
 
 
 def format_offset(ms: int) -> str:
     """A note's time, written as the PDFs write it (one rule: cxfield.domain.clock)."""
     return moment_text(ms / 1000)
-
-
-def split_tags(text: str) -> tuple[str, list[str]]:
-    """Pull known #tags out of a note's text ("#idea" or "#pain_point")."""
-    known = {t.value for t in NoteTag}
-    tags = [t for t in _HASHTAG.findall(text.lower()) if t in known]
-    clean = _HASHTAG.sub(lambda m: "" if m.group(1) in known else m.group(0), text)
-    return " ".join(clean.split()), tags
 
 
 class NoteInput(QLineEdit):
@@ -104,7 +95,7 @@ def ask_note_edit(
     answer, ok = QInputDialog.getText(
         parent,
         "Edit note",
-        f"Note at {format_offset(offset_ms)} (#idea style tags allowed):",
+        f"Note at {format_offset(offset_ms)} (tags: {TAG_HINT}):",
         text=note_with_tags(text, tags),
     )
     return split_tags(answer) if ok else None

@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
 from cxfield.app import AppContext
 from cxfield.domain.errors import CxfieldError
 from cxfield.domain.vocabulary import PREFER_NOT_TO_SAY
-from cxfield.gui.widgets import FOCUS_STYLE, show_error
+from cxfield.domain.wording import count_of
+from cxfield.gui.widgets import enter_stays_in_field, keep_tab_for_focus, show_error
 from cxfield.services import participants, studies
 from cxfield.services.participants import ParticipantInfo
 
@@ -50,7 +51,7 @@ class ConsentDialog(QDialog):
         self.participant_id: str | None = participant.participant.id if participant else None
         code = participant.participant.code if participant else "new participant"
         self.setWindowTitle(f"Consent — {code}")
-        self.setStyleSheet(FOCUS_STYLE + "QWidget { font-size: 12pt; }")
+        self.setStyleSheet("QWidget { font-size: 12pt; }")
         layout = QVBoxLayout(self)
         layout.addWidget(
             QLabel(
@@ -102,6 +103,8 @@ class ConsentDialog(QDialog):
         buttons.accepted.connect(self._save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        # Enter in a segment box must not add the participant: Tab to Save, then Enter.
+        enter_stays_in_field(self)
         self.resize(720, 620)
 
     def _interview_toggled(self, on: bool) -> None:
@@ -138,7 +141,7 @@ class ParticipantsDialog(QDialog):
         self.study_id = study_id
         study = studies.get_study(ctx.db, study_id)
         self.setWindowTitle(f"Participants — {study.name}")
-        self.setStyleSheet(FOCUS_STYLE + "QWidget { font-size: 11pt; }")
+        self.setStyleSheet("QWidget { font-size: 11pt; }")
         layout = QVBoxLayout(self)
         self.table = QTableWidget(0, len(self.HEADERS))
         self.table.setHorizontalHeaderLabels(self.HEADERS)
@@ -147,8 +150,14 @@ class ParticipantsDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.table.doubleClicked.connect(lambda _i: self.consent())
+        # Every column as wide as its header and values ("Interview consent" was cut to
+        # "erview cons"); the segments take what is left.
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        keep_tab_for_focus(self.table)
+        # Enter (or a double click) on a row opens its consent, never "Add participant".
+        self.table.activated.connect(lambda _i: self.consent())
         layout.addWidget(self.table, 1)
         row = QHBoxLayout()
         for text, slot in (
@@ -161,6 +170,7 @@ class ParticipantsDialog(QDialog):
             button.clicked.connect(slot)
             row.addWidget(button)
         layout.addLayout(row)
+        enter_stays_in_field(self)
         self.resize(980, 520)
         self.infos: list[ParticipantInfo] = []
         self.reload()
@@ -183,7 +193,6 @@ class ParticipantsDialog(QDialog):
                 self.table.setItem(r, c, QTableWidgetItem(value))
             if p.id == select:
                 self.table.selectRow(r)
-        self.table.resizeColumnToContents(0)
         if self.table.currentRow() < 0 and self.infos:
             self.table.selectRow(0)
 
@@ -215,8 +224,9 @@ class ParticipantsDialog(QDialog):
         box.setWindowTitle("Withdraw consent")
         box.setText(
             f"{info.participant.code} withdraws consent. They will be marked as withdrawn."
-            f"\n\nAlso delete the content of their {info.sessions} session(s) — captures, "
-            "notes, transcripts, survey answers and audio files? This cannot be undone."
+            f"\n\nAlso delete the content of their {count_of(info.sessions, 'session')} — "
+            "captures, notes, transcripts, survey answers and audio files? This cannot be "
+            "undone."
         )
         delete = box.addButton(
             "Withdraw and delete content", QMessageBox.ButtonRole.DestructiveRole
@@ -241,7 +251,7 @@ class ParticipantsDialog(QDialog):
             QMessageBox.information(
                 self,
                 "cxfield",
-                f"Deleted {result.sessions_deleted} session(s) and "
-                f"{result.files_deleted} audio file(s).",
+                f"Deleted {count_of(result.sessions_deleted, 'session')} and "
+                f"{count_of(result.files_deleted, 'audio file')}.",
             )
         self.reload(info.participant.id)

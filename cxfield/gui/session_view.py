@@ -33,7 +33,7 @@ from cxfield.domain.rating import rating_text
 from cxfield.gui.curves import SessionCurve
 from cxfield.gui.note_bar import ask_note_edit, format_offset
 from cxfield.gui.playback import PlaybackWidget
-from cxfield.gui.widgets import FOCUS_STYLE, show_error
+from cxfield.gui.widgets import keep_tab_for_focus, show_error
 from cxfield.services import capture, observation, sessions
 
 
@@ -57,8 +57,7 @@ class SessionView(QMainWindow):
         self.ctx = ctx
         self.session_id = session_id
         self.setStyleSheet(
-            FOCUS_STYLE + "QWidget { font-size: 11pt; }"
-            "QLabel#title { font-size: 16pt; font-weight: 600; }"
+            "QWidget { font-size: 11pt; } QLabel#title { font-size: 16pt; font-weight: 600; }"
         )
         root = QWidget()
         self.layout_ = QVBoxLayout(root)
@@ -137,6 +136,10 @@ class SessionView(QMainWindow):
         table.setHorizontalHeaderLabels(headers)
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        # One highlighted row, always the current one: F2 and Delete act on what is seen
+        # (with several selectable, Ctrl+Home moved the current row but not the highlight).
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        keep_tab_for_focus(table)
         table.setWordWrap(True)
         table.verticalHeader().setVisible(False)
         table.horizontalHeader().setStretchLastSection(True)
@@ -145,7 +148,7 @@ class SessionView(QMainWindow):
         return table
 
     @staticmethod
-    def _fill(table: QTableWidget, rows: list[tuple[Any, ...]]) -> None:
+    def _fill(table: QTableWidget, rows: list[tuple[Any, ...]], select: int | None = None) -> None:
         table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
@@ -153,8 +156,11 @@ class SessionView(QMainWindow):
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 table.setItem(r, c, item)
         table.resizeRowsToContents()
+        if rows:  # a row is highlighted from the start, so keys act on a row one can see
+            current = table.currentRow()
+            table.selectRow(select if select is not None else max(0, current))
 
-    def reload(self) -> None:
+    def reload(self, select_note: str | None = None) -> None:
         detail = sessions.session_detail(self.ctx.db, self.session_id)
         self.detail = detail
         who = detail["participant_code"] or "no participant"
@@ -192,6 +198,7 @@ class SessionView(QMainWindow):
             )
         self._fill(self.captures, capture_rows)
         names = {row["step_id"]: row["step"] for row in steps}
+        note_ids = [n["id"] for n in detail["notes"]]
         self._fill(
             self.notes,
             [
@@ -203,6 +210,7 @@ class SessionView(QMainWindow):
                 )
                 for n in detail["notes"]
             ],
+            select=note_ids.index(select_note) if select_note in note_ids else None,
         )
         self._load_recording(None)
         timeline = observation.timeline(self.ctx.db, self.session_id)
@@ -241,8 +249,10 @@ class SessionView(QMainWindow):
         self.recording = chosen
 
     def _selected_note(self) -> dict[str, Any] | None:
-        row = self.notes.currentRow()
+        """The highlighted note (None when no row is highlighted)."""
+        rows = self.notes.selectionModel().selectedRows()
         notes = self.detail["notes"]
+        row = rows[0].row() if rows else -1
         return notes[row] if 0 <= row < len(notes) else None
 
     def edit_note(self) -> None:
@@ -253,7 +263,7 @@ class SessionView(QMainWindow):
         if edited is not None and self._notes_action(
             lambda: capture.update_note(self.ctx.db, note["id"], text=edited[0], tags=edited[1])
         ):
-            self.reload()
+            self.reload(select_note=note["id"])
 
     def delete_note(self) -> None:
         note = self._selected_note()
@@ -268,7 +278,7 @@ class SessionView(QMainWindow):
         note_id = self._deleted_note
         if note_id and self._notes_action(lambda: capture.restore_note(self.ctx.db, note_id)):
             self._deleted_note = None
-            self.reload()
+            self.reload(select_note=note_id)
             self.statusBar().showMessage("Note brought back", 4000)
 
     def _notes_action(self, action: Callable[[], object]) -> bool:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from cxfield.app import AppContext
 from cxfield.domain.errors import CxfieldError
 from cxfield.domain.survey import EFFECTIVENESS_VARIANTS, TRUST_VARIANTS
-from cxfield.gui.widgets import FOCUS_STYLE, show_error
+from cxfield.gui.widgets import FormLabel, keep_tab_for_focus, show_error
 from cxfield.services import journey_editor, studies, templates
 from cxfield.storage.models import Study
 
@@ -40,7 +40,6 @@ class NewStudyDialog(QDialog):
         self.ctx = ctx
         self.study: Study | None = None
         self.setWindowTitle("New study")
-        self.setStyleSheet(FOCUS_STYLE)
         layout = QVBoxLayout(self)
         label = QLabel("Start &from:")
         self.choices = QListWidget()
@@ -94,7 +93,7 @@ class StudyEditorDialog(QDialog):
         self.ctx = ctx
         self.study = studies.get_study(ctx.db, study_id)
         self.setWindowTitle(f"Edit study — {self.study.name}")
-        self.setStyleSheet(FOCUS_STYLE + "QWidget { font-size: 11pt; }")
+        self.setStyleSheet("QWidget { font-size: 11pt; }")
         layout = QVBoxLayout(self)
         self.tabs = QTabWidget()
         self.tabs.addTab(self._details(), "&Details")
@@ -126,7 +125,7 @@ class StudyEditorDialog(QDialog):
             ("D&escription", self.description),
         ):
             widget.setAccessibleName(label.replace("&", ""))
-            form.addRow(label, widget)
+            form.addRow(FormLabel(label, widget), widget)
         return page
 
     def _consent(self) -> QWidget:
@@ -160,6 +159,7 @@ class StudyEditorDialog(QDialog):
         self.segments.setAccessibleName("Segment attributes")
         self.segments.horizontalHeader().setStretchLastSection(True)
         self.segments.setColumnWidth(0, 240)
+        keep_tab_for_focus(self.segments)  # arrows move between cells, Tab leaves
         rows = list(self.study.segment_attributes) + [{}] * 3
         for attribute in rows:
             row = self.segments.rowCount()
@@ -174,9 +174,14 @@ class StudyEditorDialog(QDialog):
     def _survey(self) -> QWidget:
         page = QWidget()
         form = QFormLayout(page)
+        # Each label above its field: the question wordings get the dialog's whole width
+        # and are read in full (beside their labels they were cut off at 1366×768).
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
         self.emotions = QLineEdit(", ".join(self.study.extra_emotions))
         self.emotions.setAccessibleName("Study-specific emotions, comma separated")
-        form.addRow("Study-specific &emotions (comma separated)", self.emotions)
+        form.addRow(
+            FormLabel("Study-specific &emotions (comma separated)", self.emotions), self.emotions
+        )
         self.version = QComboBox()
         self.version.addItem("Version 1 — satisfaction and the drivers (1–5)", "v1")
         self.version.addItem("Version 2 — trust, what went well / not so well", "v2")
@@ -204,13 +209,9 @@ class StudyEditorDialog(QDialog):
             ("E&ffectiveness question", self.effectiveness),
         ):
             field.setAccessibleName(label.replace("&", ""))
-            form.addRow(label, field)
-        for combo in (self.trust, self.effectiveness):
-            # The exact wordings are long: let the dialog stay narrow (the list shows them all).
-            combo.setSizeAdjustPolicy(
-                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-            )
-            combo.setMinimumContentsLength(30)
+            form.addRow(FormLabel(label, field), field)
+        for combo in (self.version, self.trust, self.effectiveness):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.trust.currentIndexChanged.connect(self._trust_changed)
         self._trust_changed()
         return page

@@ -33,6 +33,7 @@ from cxfield.app import AppContext
 from cxfield.domain.errors import CxfieldError
 from cxfield.gui.playback import PlaybackWidget
 from cxfield.gui.transcription_jobs import TranscriptionJobRunner
+from cxfield.gui.widgets import error_text, keep_tab_for_focus
 from cxfield.services import sessions as session_service
 from cxfield.services import transcript, transcription
 from cxfield.services.transcript import NoteMark, SegmentView
@@ -152,6 +153,7 @@ class TranscriptEditor(QWidget):
             | QAbstractItemView.EditTrigger.EditKeyPressed
         )
         self.table.itemChanged.connect(self._item_changed)
+        keep_tab_for_focus(self.table)
         self.table.cellClicked.connect(self._cell_clicked)
         self.table.itemSelectionChanged.connect(self._selection_changed)
 
@@ -351,7 +353,7 @@ class TranscriptEditor(QWidget):
         try:
             updated = transcript.edit_text(self.ctx.db, row.id, item.text())
         except CxfieldError as exc:
-            self._say(str(exc), error=True)
+            self._say(error_text(exc), error=True)
             self._loading = True
             item.setText(row.text)
             self._loading = False
@@ -394,7 +396,7 @@ class TranscriptEditor(QWidget):
                 self.recording["id"] if self.recording else None,
             )  # fmt: skip
         except CxfieldError as exc:
-            self._say(str(exc), error=True)
+            self._say(error_text(exc), error=True)
             return
         self._say(f"Quote added to {self.step_combo.currentText()}.")
         self.reload()
@@ -418,7 +420,7 @@ class TranscriptEditor(QWidget):
         try:
             self.runner.enqueue_session(self.session_id, options)
         except CxfieldError as exc:
-            self._say(str(exc), error=True)
+            self._say(error_text(exc), error=True)
             return
         self._say(f"Queued with model {options.model}…")
         self.transcribe_button.setEnabled(False)
@@ -462,7 +464,7 @@ class TranscriptEditor(QWidget):
         try:
             written = transcript.export_session(self.ctx.db, self.session_id, fmt, path)
         except CxfieldError as exc:
-            self._say(str(exc), error=True)
+            self._say(error_text(exc), error=True)
             return None
         self._say(f"Exported {written}.")
         return written

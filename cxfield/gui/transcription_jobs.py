@@ -15,6 +15,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from cxfield.app import AppContext
+from cxfield.domain.errors import CxfieldError
 from cxfield.services import transcription
 
 #: how long quitting waits for the runner's thread to stop the worker process; the job is
@@ -179,6 +180,8 @@ class ProgressTask(QObject):
         try:
             result = self._work(on_progress)
         except Exception as exc:
-            self.failed.emit(str(exc))
+            # what the CLI says, with the app's menus instead of commands
+            in_app = getattr(exc, "in_app", "") if isinstance(exc, CxfieldError) else ""
+            self.failed.emit(str(in_app or exc))
             return
         self.succeeded.emit(result)

@@ -8,7 +8,7 @@ like an answer already given on a step that has none."""
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QFocusEvent, QFontMetrics, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFocusEvent, QFontMetrics, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QAbstractButton, QButtonGroup, QHBoxLayout, QWidget
 
 from cxfield.domain.rating import rating_key, rating_text
@@ -133,7 +133,7 @@ class ValenceScale(QWidget):
         if not self.hasFocus():
             return
         painter = QPainter(self)
-        pen = QPen(FOCUS_COLOUR, 3)
+        pen = QPen(QColor(FOCUS_COLOUR), 3)
         painter.setPen(pen)
         painter.drawRoundedRect(QRectF(self.rect()).adjusted(1.5, 1.5, -1.5, -1.5), 8, 8)
 

@@ -1,17 +1,23 @@
 """Small widgets and helpers the capture screens share: error boxes, a flow layout for
-chips, a debouncer for autosave, valence colours and the drawn faces."""
+chips, a debouncer for autosave, valence colours and the drawn faces, the focus frame and
+the keyboard rules of tables and dialogs."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QDialog,
+    QLabel,
     QLayout,
     QLayoutItem,
     QMessageBox,
+    QPushButton,
     QScrollArea,
     QWidget,
     QWidgetItem,
@@ -28,15 +34,23 @@ VALENCE_COLOURS: dict[int, str] = {
     2: "#2e7d32",
 }
 
-#: The colour of the focus frame (drawn widgets such as the face scale use it too).
-FOCUS_COLOUR = QColor("#1565c0")
-
-#: Focus must always be visible, also on flat buttons and chips.
+#: The colour of the focus frame (also what tests look for; drawn widgets such as the face
+#: scale use it too).
+FOCUS_COLOUR = "#1565c0"
+#: Focus must always be visible: a 3-px frame on every focusable widget type the app uses,
+#: flat buttons and chips included.  The application sets it once for every window
+#: (:func:`cxfield.gui.application.create_application`); a window whose own style sheet
+#: sets borders appends it again so that its :focus rules win.  Item views and text boxes
+#: keep a 3-px box (1-px line and 2-px margin) when they lose focus, so gaining focus does
+#: not move their contents — and the frame is drawn in full, not as a 1-px line.
 FOCUS_STYLE = (
-    "QPushButton:focus, QToolButton:focus, QCheckBox:focus, QRadioButton:focus,"
-    " QComboBox:focus, QLineEdit:focus, QPlainTextEdit:focus, QTextEdit:focus,"
-    " QListWidget:focus, QTreeWidget:focus, QTableView:focus, QSpinBox:focus"
-    " { outline: none; border: 3px solid #1565c0; }"
+    "QListView, QTreeView, QTableView, QPlainTextEdit, QTextEdit"
+    " { border: 1px solid #9e9e9e; margin: 2px; }"
+    "QAbstractButton:focus, QComboBox:focus, QLineEdit:focus, QAbstractSpinBox:focus,"
+    " QSlider:focus, QListView:focus, QTreeView:focus, QTableView:focus,"
+    " QPlainTextEdit:focus, QTextEdit:focus"
+    f" {{ outline: none; border: 3px solid {FOCUS_COLOUR}; margin: 0px; }}"
+    f"QTabBar::tab:focus {{ border: 3px solid {FOCUS_COLOUR}; padding: 2px 6px; }}"
 )
 
 
@@ -96,12 +110,16 @@ def scroll_into_view(widget: QWidget, margin: int = 40) -> None:
         top = widget.mapTo(inner, QPoint(0, 0))
         half = widget.height() // 2
         parent.ensureVisible(top.x(), top.y() + half, 0, half + margin)
+def error_text(error: Exception) -> str:
+    """One clear sentence for user errors (as the app, not the CLI, says it); the type
+    name for anything unexpected."""
+    if isinstance(error, CxfieldError):
+        return str(getattr(error, "in_app", "") or error)
+    return f"{type(error).__name__}: {error}"
 
 
 def show_error(parent: QWidget | None, error: Exception, title: str = "cxfield") -> None:
-    """One clear sentence for user errors; the type name for anything unexpected."""
-    text = str(error) if isinstance(error, CxfieldError) else f"{type(error).__name__}: {error}"
-    QMessageBox.warning(parent, title, text)
+    QMessageBox.warning(parent, title, error_text(error))
 
 
 def guarded(parent: QWidget | None, action: Callable[[], Any]) -> Any:
@@ -111,6 +129,57 @@ def guarded(parent: QWidget | None, action: Callable[[], Any]) -> Any:
     except CxfieldError as exc:
         show_error(parent, exc)
         return None
+
+
+def keep_tab_for_focus(*views: QAbstractItemView) -> None:
+    """Tab and Shift+Tab leave a table for the next field instead of walking its cells
+    (a keyboard trap: the arrows move between cells)."""
+    for view in views:
+        view.setTabKeyNavigation(False)
+
+
+class FormLabel(QLabel):
+    """A form field's label (Alt+underlined letter moves to ``buddy``) with two pixels to
+    spare.  Qt makes a label exactly as wide as its text, but draws a first letter that
+    leans left and is underlined (the T of "&Trust question") a pixel further right, so
+    the last letter was cut."""
+
+    def __init__(self, text: str, buddy: QWidget) -> None:
+        super().__init__(text)
+        self.setBuddy(buddy)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return super().sizeHint() + QSize(2, 0)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return super().minimumSizeHint() + QSize(2, 0)
+
+
+class _EnterStaysInField(QObject):
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if not (
+            watched is self.parent()
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            return False
+        button = QApplication.focusWidget()
+        if isinstance(button, QPushButton) and button.isEnabled():
+            button.click()  # Enter on a focused button still presses it
+        return True  # never the dialog's default button
+
+
+def enter_stays_in_field(dialog: QDialog) -> None:
+    """Enter in a field must never press a button that creates something.  Enter that a
+    field leaves unused reaches the dialog, which presses its default button — the first
+    button ("Add stage") when none is chosen.  Here no button is the default (none is drawn
+    as one) and Enter presses only a button that has focus.  Call it once the dialog's
+    buttons exist."""
+    for button in dialog.findChildren(QPushButton):
+        button.setAutoDefault(False)
+        button.setDefault(False)
+    dialog.installEventFilter(_EnterStaysInField(dialog))
 
 
 class Debouncer:

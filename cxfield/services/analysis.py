@@ -20,6 +20,7 @@ from sqlmodel import col
 
 from cxfield.domain.errors import ValidationError
 from cxfield.domain.journey import ValenceSummary, summarise_counts
+from cxfield.domain.rules import is_key_text
 from cxfield.domain.survey import REPORTING_QUESTIONS, quarter_bounds
 from cxfield.domain.vocabulary import SessionMode, SessionStatus
 from cxfield.services import step_records
@@ -103,7 +104,7 @@ def step_numbers(journey: Journey) -> dict[str, int]:
 
 
 def _segment_path(key: str) -> str:
-    if not key.replace("_", "").isalnum():
+    if not is_key_text(key):
         raise ValidationError(f"Segment attribute key {key!r} may only hold letters, digits, _.")
     return f'$."{key}"'
 

@@ -7,7 +7,6 @@ tombstones the step: the captures stay (data is never silently dropped)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,14 +16,12 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from cxfield.domain.errors import ConflictError, NotFoundError, ValidationError
-from cxfield.domain.rules import clean_name
+from cxfield.domain.rules import check_segment_key, clean_name, segment_key
 from cxfield.domain.survey import EFFECTIVENESS_VARIANTS, TRUST_VARIANTS, SurveyVersion
 from cxfield.domain.vocabulary import BASE_EMOTIONS, PREFER_NOT_TO_SAY, BlueprintLane, Channel
 from cxfield.services.common import get_live, tombstone
 from cxfield.storage.database import Database
 from cxfield.storage.models import ConsentText, Stage, Step, StepCapture, Study
-
-_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 #: Study fields that :func:`update_study` accepts.
 EDITABLE_FIELDS = (
@@ -164,14 +161,6 @@ def consent_history(database: Database, study_id: str) -> list[ConsentText]:
         )
 
 
-def slug(label: str) -> str:
-    """A segment attribute key from its label ("Age band" -> "age_band")."""
-    key = re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
-    if key and not key[0].isalpha():
-        key = "a_" + key
-    return key[:40]
-
-
 def validate_segment_attributes(attributes: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Normalise segment attribute definitions; raise ValidationError on any flaw.
 
@@ -181,11 +170,8 @@ def validate_segment_attributes(attributes: Sequence[Mapping[str, Any]]) -> list
     keys: set[str] = set()
     for index, attribute in enumerate(attributes, 1):
         label = clean_name(str(attribute.get("label", "")), f"Segment attribute {index} label")
-        key = str(attribute.get("key") or slug(label))
-        if not _KEY_RE.match(key):
-            raise ValidationError(
-                f"Segment key {key!r} must start with a letter and hold only a-z, 0-9 and _."
-            )
+        # a key once stored stays as it is (participants' answers are filed under it)
+        key = check_segment_key(str(attribute.get("key") or segment_key(label)))
         if key in keys:
             raise ValidationError(f"Two segment attributes share the key {key!r}.")
         keys.add(key)

@@ -94,6 +94,21 @@ def list_studies(database: Database) -> list[StudySummary]:
         ]
 
 
+#: LocalSetting key of the study the app showed last (its id), reselected at the next start
+LAST_STUDY_SETTING = "gui.last_study"
+
+
+def remembered_study(database: Database) -> str | None:
+    """The id of the study the app showed last (it may have been deleted since)."""
+    value = database.get_setting(LAST_STUDY_SETTING)
+    return value if isinstance(value, str) and value else None
+
+
+def remember_study(database: Database, study_id: str) -> None:
+    if remembered_study(database) != study_id:
+        database.set_setting(LAST_STUDY_SETTING, study_id)
+
+
 def get_study(database: Database, study_id: str) -> Study:
     with database.session() as db:
         return get_live(db, Study, study_id, "study")

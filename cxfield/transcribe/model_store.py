@@ -34,6 +34,18 @@ class ModelError(CxfieldError):
     """A model is missing, unknown or unusable; the message says what to do."""
 
 
+#: where the desktop app installs models, for messages shown in the app
+MODELS_PAGE = "Transcription → Models… (Ctrl+Shift+T)"
+
+
+def how_to_install_in_app(name: str) -> str:
+    """:meth:`ModelStore.how_to_install` for a user of the desktop app."""
+    return (
+        f"Open {MODELS_PAGE}: Import .pt file… copies {name}.pt from a USB stick, "
+        "Download… fetches it when online."
+    )
+
+
 def official_models() -> dict[str, str]:
     """Official model name → expected SHA-256, from whisper's own table."""
     import whisper
@@ -75,7 +87,10 @@ class ModelStore:
     def get(self, name: str) -> InstalledModel:
         path = self.root / f"{name}.pt"
         if not path.is_file():
-            raise NotFoundError(f"Model {name!r} is not installed. {self.how_to_install(name)}")
+            raise NotFoundError(
+                f"Model {name!r} is not installed. {self.how_to_install(name)}",
+                in_app=f"Model {name!r} is not installed. {how_to_install_in_app(name)}",
+            )
         return self._describe(path)
 
     def resolve(self, name_or_path: str) -> tuple[Path, str | None]:
@@ -91,8 +106,10 @@ class ModelStore:
             official = name_or_path if name_or_path in official_models() else None
             return installed, official
         if name_or_path in official_models():
+            missing = f"Model {name_or_path!r} is not installed."
             raise ModelError(
-                f"Model {name_or_path!r} is not installed. {self.how_to_install(name_or_path)}"
+                f"{missing} {self.how_to_install(name_or_path)}",
+                in_app=f"{missing} {how_to_install_in_app(name_or_path)}",
             )
         names = ", ".join(m.name for m in self.list()) or "none"
         raise ModelError(
@@ -148,10 +165,13 @@ class ModelStore:
                 downloaded = Path(str(whisper._download(url, tmp, in_memory=False)))
             except (urllib.error.URLError, OSError) as exc:
                 reason = getattr(exc, "reason", exc)
-                raise ModelError(
+                offline = (
                     f"Cannot download {name}: this computer is offline or cannot reach "
                     f"the model server ({reason}). Copy {name}.pt from another computer and "
-                    f"run `cxfield models import PATH`."
+                )
+                raise ModelError(
+                    f"{offline}run `cxfield models import PATH`.",
+                    in_app=f"{offline}install it here with the Import .pt file… button.",
                 ) from exc
             except RuntimeError as exc:  # whisper's checksum failure
                 raise ModelError(f"Download of {name} failed: {exc}") from exc
