@@ -13,6 +13,7 @@ from cxfield.domain.errors import DataDirError
 from cxfield.services.recording import recover_interrupted_recordings
 from cxfield.storage import migrate
 from cxfield.storage.database import Database
+from cxfield.storage.files import make_private_dir
 
 APP_NAME = "cxfield"
 DATA_DIR_ENV = "CXFIELD_DATA_DIR"
@@ -53,6 +54,10 @@ class DataPaths:
     def exports(self) -> Path:
         return self.root / "exports"
 
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
 
 @dataclass
 class AppContext:
@@ -66,11 +71,12 @@ class AppContext:
 
 
 def prepare_data_dir(root: Path) -> DataPaths:
+    """The data directory, created (0700: it holds research data) if it does not exist."""
     paths = DataPaths(root.expanduser().resolve())
     if paths.root.exists() and not paths.root.is_dir():
         raise DataDirError(f"Data directory {paths.root} is a file, not a directory.")
     try:
-        paths.root.mkdir(parents=True, exist_ok=True)
+        make_private_dir(paths.root)
     except OSError as exc:
         raise DataDirError(f"Cannot create data directory {paths.root}: {exc.strerror}.") from exc
     if not os.access(paths.root, os.W_OK):
