@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
+from sqlalchemy.exc import SQLAlchemyError
 
 from cxfield.domain.errors import DataDirError
 from cxfield.services.recording import recover_interrupted_recordings
@@ -90,7 +91,11 @@ def open_app(data_dir: Path | None = None) -> AppContext:
     # Checks first, read-only: a foreign or newer file must stay byte-for-byte untouched.
     migrate.check_compatible(paths.database)
     result = migrate.upgrade(paths.database, paths.backups)
-    ctx = AppContext(paths=paths, db=Database(paths.database), upgrade=result)
+    try:
+        database = Database(paths.database)
+    except SQLAlchemyError as exc:  # e.g. a full disk: SQLite cannot create its -wal file
+        raise migrate.cannot_open(paths.database, exc) from exc
+    ctx = AppContext(paths=paths, db=database, upgrade=result)
     if result.backup is not None:
         ctx.messages.append(
             f"Database upgraded from {result.from_revision} to {result.to_revision}; "

@@ -19,6 +19,7 @@ from cxfield.storage.files import (
     OutputPathError,
     atomic_file,
     check_target,
+    describe,
     make_private_dir,
     refuse_special,
     replace_into,
@@ -35,7 +36,7 @@ def check_folder(path: Path, *, create: bool = True) -> Path:
     """An output folder (created if its parent exists), checked to be writable."""
     folder = Path(path).expanduser().absolute()
     if folder.exists() and not folder.is_dir():
-        raise ExportPathError(f"{folder} is a file, not a folder.")
+        raise ExportPathError(f"{folder} is {describe(folder)}, not a folder.")
     if not folder.exists():
         if not folder.parent.is_dir():
             raise ExportPathError(f"Cannot write to {folder}: {folder.parent} does not exist.")

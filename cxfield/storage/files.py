@@ -36,6 +36,10 @@ class OutputPathError(CxfieldError):
 
 
 def _kind(mode: int) -> str:
+    if stat.S_ISREG(mode):
+        return "a file"
+    if stat.S_ISDIR(mode):
+        return "a folder"
     if stat.S_ISCHR(mode):
         return "a character device"
     if stat.S_ISBLK(mode):
@@ -44,7 +48,13 @@ def _kind(mode: int) -> str:
         return "a named pipe (FIFO)"
     if stat.S_ISSOCK(mode):
         return "a socket"
-    return "not a regular file"
+    return "a special file"
+
+
+def describe(path: Path) -> str:
+    """What ``path`` is, for a message ("a character device", "a link to a folder")."""
+    kind = _kind(os.stat(path).st_mode)
+    return f"a link to {kind}" if os.path.islink(path) else kind
 
 
 def refuse_special(target: Path) -> None:
@@ -59,9 +69,9 @@ def refuse_special(target: Path) -> None:
     if stat.S_ISREG(mode):
         return
     if stat.S_ISDIR(mode):
-        raise OutputPathError(f"{target} is a folder; give a file name.")
+        raise OutputPathError(f"{target} is {describe(target)}; give a file name.")
     raise OutputPathError(
-        f"{target} is {_kind(mode)}, not a regular file; it was left as it is "
+        f"{target} is {describe(target)}, not a regular file; it was left as it is "
         "(give the name of a new file)."
     )
 

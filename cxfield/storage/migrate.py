@@ -77,12 +77,13 @@ def current_revision(db_path: Path) -> str | None:
             "(remove it to start a new database, or choose another --data-dir)."
         )
     with db_path.open("rb") as handle:
-        header = handle.read(len(SQLITE_HEADER))
-    if header != SQLITE_HEADER:
+        header = handle.read(100)
+    if header[: len(SQLITE_HEADER)] != SQLITE_HEADER:
         raise DataDirError(
             f"{db_path} is not an SQLite database, so it is not a cxfield database; "
             "it was left untouched (choose another --data-dir)."
         )
+    _check_length(db_path, header)
     try:
         conn = sqlite3.connect(read_only_uri(db_path), uri=True)
         try:
@@ -99,13 +100,32 @@ def current_revision(db_path: Path) -> str | None:
             conn.close()
     except sqlite3.DatabaseError as exc:
         if _disk_full(db_path.parent):
-            raise DataDirError(
-                f"Cannot open {db_path}: the disk is full; free some space and try again."
-            ) from exc
+            raise cannot_open(db_path, exc) from exc
         raise DataDirError(
             f"{db_path} cannot be read as SQLite ({exc}); it was left untouched."
         ) from exc
     return None if row is None else str(row[0])
+
+
+def _check_length(db_path: Path, header: bytes) -> None:
+    """Refuse a file shorter than its header says (cut short by a copy or a full disk).
+
+    The header's page count is valid when its "version-valid-for" number equals the change
+    counter; with a ``-wal`` file beside it the file may legitimately lag behind, so it is
+    only checked without one."""
+    if len(header) < 100 or db_path.with_name(db_path.name + "-wal").exists():
+        return
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    change_counter, pages = header[24:28], int.from_bytes(header[28:32], "big")
+    if header[92:96] != change_counter or not pages:
+        return
+    size, expected = db_path.stat().st_size, pages * page_size
+    if size < expected:
+        raise DataDirError(
+            f"{db_path} is truncated ({size:,} of {expected:,} bytes); it was left untouched "
+            "(restore it from a copy in backups/)."
+        )
 
 
 def _disk_full(folder: Path) -> bool:
@@ -113,6 +133,15 @@ def _disk_full(folder: Path) -> bool:
         return shutil.disk_usage(folder).free < 64 * 1024
     except OSError:
         return False
+
+
+def cannot_open(db_path: Path, exc: BaseException) -> DataDirError:
+    """The one-line error for a database that SQLite could not open or write."""
+    if _disk_full(db_path.parent):
+        return DataDirError(
+            f"Cannot open {db_path}: the disk is full; free some space and try again."
+        )
+    return DataDirError(f"Cannot open {db_path}: {reason_of(exc)}.")
 
 
 @dataclass(frozen=True)
@@ -193,7 +222,10 @@ def upgrade(db_path: Path, backup_dir: Path, lock_path: Path | None = None) -> U
                     f"Cannot back up {db_path} before upgrading it ({reason_of(exc)}); "
                     "nothing was changed."
                 ) from exc
-        upgrade_to(db_path, head)
+        try:
+            upgrade_to(db_path, head)
+        except (SQLAlchemyError, sqlite3.Error) as exc:
+            raise cannot_open(db_path, exc) from exc
     return UpgradeResult(revision, head, backup)
 
 
