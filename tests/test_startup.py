@@ -139,3 +139,36 @@ def test_an_internal_error_is_one_line_even_without_a_crash_log(
         "cxfield: internal error: RuntimeError: something unexpected "
         "(no crash log could be written)"
     ]
+
+
+@pytest.mark.timeout(240)
+def test_two_upgrades_at_once_make_one_backup(tmp_path: Path) -> None:
+    from cxfield.storage import migrate
+
+    data_dir = tmp_path / "old"
+    data_dir.mkdir()
+    migrate.upgrade_to(data_dir / "cxfield.sqlite", "0001")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "cxfield", "--data-dir", str(data_dir), "db", "upgrade"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(),
+        )  # fmt: skip
+        for _ in range(2)
+    ]
+    results = [(p.wait(120), *p.communicate()) for p in procs]
+    assert [code for code, _, _ in results] == [0, 0], results
+    outputs = sorted(out for _, out, _ in results)
+    assert outputs[0].startswith("Database is up to date") and "Upgraded 0001" in outputs[1]
+    assert len(list((data_dir / "backups").iterdir())) == 1
+    assert migrate.current_revision(data_dir / "cxfield.sqlite") == migrate.head_revision()
+
+
+def test_a_device_as_database_is_refused_without_reading_it(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    os.mkfifo(data_dir / "cxfield.sqlite")  # opening it to read would wait forever
+    result = run("studies", "list", data_dir=data_dir)
+    assert result.returncode == 1 and "is a named pipe (FIFO), not a cxfield database" in (
+        result.stderr
+    )
+    assert [p.name for p in data_dir.iterdir()] == ["cxfield.sqlite"]

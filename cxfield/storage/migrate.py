@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from cxfield.domain.errors import DataDirError
 from cxfield.storage.database import make_engine
 from cxfield.storage.filelock import exclusive_lock
-from cxfield.storage.files import OutputPathError, atomic_path, make_private_dir
+from cxfield.storage.files import OutputPathError, atomic_path, describe, make_private_dir
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -71,6 +71,11 @@ def current_revision(db_path: Path) -> str | None:
     Returns None for a missing file or an SQLite file without tables (a new database)."""
     if not db_path.exists():
         return None
+    if not db_path.is_file():  # a folder, a device, a pipe (reading one could block)
+        raise DataDirError(
+            f"{db_path} is {describe(db_path)}, not a cxfield database; it was left untouched "
+            "(choose another --data-dir)."
+        )
     if db_path.stat().st_size == 0:
         raise DataDirError(
             f"{db_path} is an empty file, not a cxfield database; it was left untouched "
