@@ -151,7 +151,10 @@ def test_two_upgrades_at_once_make_one_backup(tmp_path: Path) -> None:
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "cxfield", "--data-dir", str(data_dir), "db", "upgrade"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=cli_env(),
         )  # fmt: skip
         for _ in range(2)
     ]
