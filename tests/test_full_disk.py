@@ -191,3 +191,38 @@ def test_opening_the_database_on_a_full_disk_says_so(small_disk: Path) -> None:
     result = run("studies", "list", data_dir=data_dir)
     assert result.returncode == 1
     assert "the disk is full" in _one_error_line(result.stderr)
+
+
+def test_when_even_the_reserve_is_not_enough_the_audio_waits_for_the_next_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database cannot be written at stop: one line says where the audio is; the next
+    start attaches it (state ``recovered``)."""
+    from sqlalchemy.exc import OperationalError
+
+    from cxfield.domain.errors import CxfieldError
+    from tests.test_audio_session import GB
+
+    ctx = open_app(tmp_path / "data")
+    try:
+        session_id = make_session(ctx.db)
+        backend = FakeBackend()
+        active = recording.start_session_recording(
+            ctx.db, ctx.paths.root, session_id, backend, free_space=lambda _p: 10 * GB
+        )
+        backend.feed(tone(2.0))
+
+        def disk_full(_result: object) -> None:
+            raise OperationalError("UPDATE recording", {}, Exception("database or disk is full"))
+
+        monkeypatch.setattr(active, "_finish", disk_full)
+        with pytest.raises(CxfieldError, match=r"\(0:02\) is kept in .*attached to the session"):
+            active.stop()
+        assert not list(ctx.paths.recordings.glob(".*.reserve"))
+        (message,) = recording.recover_interrupted_recordings(ctx.db, ctx.paths.root)
+        assert message.startswith("Recovered an interrupted recording")
+        with ctx.db.session() as db:
+            row = db.get(Recording, active.recording_id)
+            assert row is not None and row.state == "recovered" and row.duration_s == 2.0
+    finally:
+        ctx.close()
