@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
+from sqlalchemy.exc import SQLAlchemyError
 
 from cxfield.domain.errors import DataDirError
 from cxfield.services.recording import recover_interrupted_recordings
 from cxfield.storage import migrate
 from cxfield.storage.database import Database
+from cxfield.storage.files import make_private_dir
 
 APP_NAME = "cxfield"
 DATA_DIR_ENV = "CXFIELD_DATA_DIR"
@@ -53,6 +55,10 @@ class DataPaths:
     def exports(self) -> Path:
         return self.root / "exports"
 
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
 
 @dataclass
 class AppContext:
@@ -66,11 +72,12 @@ class AppContext:
 
 
 def prepare_data_dir(root: Path) -> DataPaths:
+    """The data directory, created (0700: it holds research data) if it does not exist."""
     paths = DataPaths(root.expanduser().resolve())
     if paths.root.exists() and not paths.root.is_dir():
         raise DataDirError(f"Data directory {paths.root} is a file, not a directory.")
     try:
-        paths.root.mkdir(parents=True, exist_ok=True)
+        make_private_dir(paths.root)
     except OSError as exc:
         raise DataDirError(f"Cannot create data directory {paths.root}: {exc.strerror}.") from exc
     if not os.access(paths.root, os.W_OK):
@@ -84,7 +91,11 @@ def open_app(data_dir: Path | None = None) -> AppContext:
     # Checks first, read-only: a foreign or newer file must stay byte-for-byte untouched.
     migrate.check_compatible(paths.database)
     result = migrate.upgrade(paths.database, paths.backups)
-    ctx = AppContext(paths=paths, db=Database(paths.database), upgrade=result)
+    try:
+        database = Database(paths.database)
+    except SQLAlchemyError as exc:  # e.g. a full disk: SQLite cannot create its -wal file
+        raise migrate.cannot_open(paths.database, exc) from exc
+    ctx = AppContext(paths=paths, db=database, upgrade=result)
     if result.backup is not None:
         ctx.messages.append(
             f"Database upgraded from {result.from_revision} to {result.to_revision}; "

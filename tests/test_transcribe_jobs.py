@@ -17,7 +17,7 @@ from cxfield.app import AppContext, open_app
 from cxfield.domain.ids import utcnow
 from cxfield.services import transcript, transcription
 from cxfield.storage.models import Note, StepCapture, TranscriptionJob, TranscriptSegment
-from cxfield.transcribe.model_store import ModelStore
+from cxfield.transcribe.model_store import ModelError, ModelStore
 from tests.transcribe_support import (
     fast_setup,
     place,
@@ -152,17 +152,24 @@ def test_missing_and_corrupt_models_fail_the_job_with_a_message(
             transcription.TranscriptionOptions(model="small"),
         )  # fmt: skip
     assert transcription.list_jobs(tctx.db) == []
-    # an installed file that got damaged afterwards (truncated on disk)
-    installed = tctx.paths.models / "test.pt"
-    installed.write_bytes(installed.read_bytes()[:100_000])
+    # an installed file that got damaged after its job was queued (truncated on disk)
     transcription.enqueue(
         tctx.db, tctx.paths.root, tctx.paths.models, session_id, transcription.get_options(tctx.db)
     )
+    installed = tctx.paths.models / "test.pt"
+    installed.write_bytes(installed.read_bytes()[:100_000])
     (outcome,) = _run(tctx)
-    assert outcome.state == "failed"
-    assert "corrupt, truncated" in (outcome.error or "")
+    assert outcome.state == "failed" and outcome.model_unusable
+    assert "truncated or corrupt" in (outcome.error or "")
     assert "\n" not in (outcome.error or "")
     assert _live_segments(tctx, session_id) == []
+    # queueing again with the damaged file is refused at once: no job row is made
+    with pytest.raises(ModelError, match="truncated or corrupt"):
+        transcription.enqueue(
+            tctx.db, tctx.paths.root, tctx.paths.models, session_id,
+            transcription.get_options(tctx.db),
+        )  # fmt: skip
+    assert len(transcription.list_jobs(tctx.db)) == 1
 
 
 def test_exports_parse_and_quotes_attach_to_a_step(tctx: AppContext, tmp_path: Path) -> None:

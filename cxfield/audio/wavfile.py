@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from cxfield.domain.errors import CxfieldError
+from cxfield.storage.files import PRIVATE_FILE_MODE
 
 try:  # POSIX: an exclusive lock tells recovery that a recording is still alive
     import fcntl
@@ -219,7 +220,8 @@ class WavWriter:
         self.frame_bytes = 2 * channels
         self.data_bytes = 0
         try:
-            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            # 0600: a recording is research data, readable by this user only
+            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
         except OSError as exc:
             raise AudioFileError(f"Cannot create {path}: {exc.strerror}.") from exc
         if fcntl is not None:

@@ -6,7 +6,8 @@ handlers receive the opened :class:`~cxfield.app.AppContext` and the parsed argu
 from __future__ import annotations
 
 import argparse
-import logging
+import contextlib
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -17,6 +18,7 @@ from cxfield.app import AppContext, default_data_dir, open_app
 from cxfield.cli import audio, db, export, models, sessions, studies, transcribe
 from cxfield.cli.common import add_data_dir
 from cxfield.domain.errors import CxfieldError
+from cxfield.storage.files import PRIVATE_FILE_MODE, make_private_dir
 
 GuiLauncher = Callable[[AppContext], int]
 
@@ -56,7 +58,7 @@ def main(argv: Sequence[str] | None = None, launch_gui: GuiLauncher | None = Non
             print(f"cxfield: {message}", file=sys.stderr)
         return int(args.handler(ctx, args))
     except CxfieldError as exc:
-        print(f"cxfield: error: {exc}", file=sys.stderr)
+        print(f"cxfield: error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("cxfield: interrupted", file=sys.stderr)
@@ -65,22 +67,36 @@ def main(argv: Sequence[str] | None = None, launch_gui: GuiLauncher | None = Non
         return 0
     except Exception as exc:  # last resort: one line for the user, details in a log
         log = _write_crash_log(data_dir)
-        where = f" (details in {log})" if log else ""
-        print(f"cxfield: internal error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        where = f" (details in {log})" if log else " (no crash log could be written)"
+        what = one_line(f"{type(exc).__name__}: {exc}")
+        print(f"cxfield: internal error: {what}{where}", file=sys.stderr)
         return 70
     finally:
         if ctx is not None:
-            ctx.close()
+            with contextlib.suppress(Exception):  # closing must not add a traceback
+                ctx.close()
+
+
+#: an error line longer than this is cut (a library's message can be a page long)
+MAX_MESSAGE = 300
+
+
+def one_line(message: str) -> str:
+    """The first line of a message, cut to :data:`MAX_MESSAGE` characters."""
+    first = message.strip().splitlines()[0] if message.strip() else ""
+    return first if len(first) <= MAX_MESSAGE else first[: MAX_MESSAGE - 3] + "..."
 
 
 def _write_crash_log(data_dir: Path) -> Path | None:
+    """Append the current traceback to ``logs/cli-errors.log`` (0600: it may quote research
+    data); None when that is impossible (a full disk, a read-only or odd folder such as
+    /proc) -- then nothing else is printed either: the user gets one line, always."""
     try:
-        log_dir = data_dir / "logs"
-        log_dir.mkdir(parents=True, exist_ok=True)
+        log_dir = make_private_dir(data_dir / "logs")
         path = log_dir / "cli-errors.log"
-        with path.open("a", encoding="utf-8") as handle:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE)
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
             handle.write(traceback.format_exc())
         return path
-    except OSError:
-        logging.getLogger(__name__).exception("could not write crash log")
+    except Exception:  # whatever stops the log, the user still gets one line
         return None

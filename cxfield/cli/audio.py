@@ -140,7 +140,13 @@ def _record(ctx: AppContext, args: argparse.Namespace) -> int:
         + (" (stopped by the user)" if interrupted else "")
     )
     if failure:
-        status(f"cxfield: error: {failure}")
+        kept = (
+            f" The {frames / recorder.sample_rate:.1f} s recorded until then are saved"
+            + (" in the session." if active is not None else f" in {recorder.path}.")
+            if frames
+            else ""
+        )
+        status(f"cxfield: error: {failure}{kept}")
         return 1
     return 0
 

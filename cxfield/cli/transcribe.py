@@ -212,6 +212,9 @@ def _run_queue(
             if outcome.state == "failed":
                 status(f"cxfield: error: {outcome.error}")
                 failed += 1
+                if outcome.model_unusable:  # the next jobs would fail the same way
+                    _not_run(ctx, only)
+                    return 1
                 continue
             kept = f", kept {outcome.kept_edited} edited" if outcome.kept_edited else ""
             status(f"Stored {outcome.segments} segments{kept} for session {job.session_id}.")
@@ -221,6 +224,21 @@ def _run_queue(
     if not ran and only is None:
         status("No transcription jobs are queued.")
     return 1 if failed else 0
+
+
+def _not_run(ctx: AppContext, only: set[str] | None) -> None:
+    """After a model failed to load: this command's other jobs are dropped (they were made
+    for this model); the queue's other jobs stay queued."""
+    from cxfield.services import transcription
+
+    if only is None:
+        waiting = len(transcription.list_jobs(ctx.db, ("queued",)))
+        if waiting:
+            status(f"{waiting} other job(s) stay queued (`cxfield transcribe --queue`).")
+        return
+    for job in transcription.list_jobs(ctx.db, ("queued",)):
+        if job.id in only:
+            transcription.cancel_job(ctx.db, job.id)
 
 
 def _transcribe_file(ctx: AppContext, args: argparse.Namespace) -> int:
@@ -233,6 +251,7 @@ def _transcribe_file(ctx: AppContext, args: argparse.Namespace) -> int:
     path = Path(args.file).expanduser()
     if not path.is_file():
         raise ValidationError(f"Audio file {path} does not exist.")
+    # one file, one load: the child says it once if the model is unusable
     model_path, official = ModelStore(ctx.paths.models).resolve(opts.model)
     settings = DecodeSettings(
         language=opts.language,

@@ -21,12 +21,16 @@ SEGMENT_KEY_MAX = 40
 
 
 def clean_name(value: str, what: str = "Name", max_length: int = 200) -> str:
-    """Strip a display name and reject empty or over-long ones."""
+    """Strip a display name and reject empty or over-long ones, and ones holding control
+    characters (a NUL cuts the name short in other programs)."""
     cleaned = " ".join(value.split())
     if not cleaned:
         raise ValidationError(f"{what} must not be empty.")
     if len(cleaned) > max_length:
         raise ValidationError(f"{what} is longer than {max_length} characters.")
+    for char in cleaned:
+        if unicodedata.category(char) in ("Cc", "Cs"):
+            raise ValidationError(f"{what} holds a control character (U+{ord(char):04X}).")
     return cleaned
 
 

@@ -3,15 +3,16 @@
 One row per reporting question q1..q7 with the count of answers at each point 1..5; every
 row also carries the quarter, the number of sessions (interviews in the quarter, rejected
 ones left out) and the number of survey responses, so the file stands on its own when
-pasted into an agency's reporting template."""
+pasted into an agency's reporting template.  Text typed by people (the study, program,
+agency and population names) is escaped like every cxfield CSV cell (no formulas)."""
 
 from __future__ import annotations
 
-import csv
 from datetime import date, timedelta
 from typing import IO
 
 from cxfield.domain.survey import REPORTING_QUESTIONS, fill, quarter_bounds, v1_items
+from cxfield.export.csv_format import csv_writer, safe
 from cxfield.services.analysis import A11Counts
 from cxfield.storage.models import Study
 
@@ -33,14 +34,14 @@ def write_a11_csv(handle: IO[str], study: Study, counts: A11Counts) -> None:
     except ValueError:
         items = {i.key: i for i in v1_items()}
     program = study.program or study.name
-    writer = csv.writer(handle, lineterminator="\r\n")
+    writer = csv_writer(handle)
     writer.writerow(A11_COLUMNS)
     for key, column in REPORTING_QUESTIONS:
         item = items[column]
         points = counts.counts[key]
         writer.writerow([
-            study.id, study.name, counts.quarter, first.isoformat(), last.isoformat(), key,
-            item.driver, fill(item.wording, program, study.agency, study.a11_population),
+            study.id, safe(study.name), counts.quarter, first.isoformat(), last.isoformat(), key,
+            item.driver, safe(fill(item.wording, program, study.agency, study.a11_population)),
             *[points[p] for p in range(1, 6)], sum(points.values()), counts.sessions,
             counts.responses,
         ])  # fmt: skip

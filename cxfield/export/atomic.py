@@ -4,42 +4,39 @@ cancelled export leaves nothing behind.
 Each file is written to a temporary file in the target folder (same file system, so the
 final rename is atomic), flushed to disk, and renamed over the target only when complete.
 Exports are created with mode 0600 (readable by the exporting user only), because they hold
-research data about members of the public."""
+research data about members of the public.  The single-file writer and the target check
+(no device, pipe or folder is ever replaced) live in :mod:`cxfield.storage.files`, shared
+with every other writer; this module adds the export folders and the CSV file sets."""
 
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from pathlib import Path
 from typing import IO, Any
 
-from cxfield.domain.errors import CxfieldError
+from cxfield.storage.files import (
+    OutputPathError,
+    atomic_file,
+    check_target,
+    describe,
+    make_private_dir,
+    refuse_special,
+    replace_into,
+    temp_beside,
+)
 
+__all__ = ["AtomicFileSet", "ExportPathError", "atomic_file", "check_folder", "check_target"]
 
-class ExportPathError(CxfieldError):
-    """The output path cannot be written (missing folder, no permission, disk full...)."""
-
-
-def check_target(path: Path) -> Path:
-    """The absolute target path, after checking that its folder exists and is writable."""
-    target = Path(path).expanduser().absolute()
-    if target.is_dir():
-        raise ExportPathError(f"{target} is a folder; give a file name.")
-    folder = target.parent
-    if not folder.is_dir():
-        raise ExportPathError(f"Cannot write {target}: folder {folder} does not exist.")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ExportPathError(f"Cannot write {target}: folder {folder} is not writable.")
-    return target
+#: the exports' name for :class:`~cxfield.storage.files.OutputPathError`
+ExportPathError = OutputPathError
 
 
 def check_folder(path: Path, *, create: bool = True) -> Path:
     """An output folder (created if its parent exists), checked to be writable."""
     folder = Path(path).expanduser().absolute()
     if folder.exists() and not folder.is_dir():
-        raise ExportPathError(f"{folder} is a file, not a folder.")
+        raise ExportPathError(f"{folder} is {describe(folder)}, not a folder.")
     if not folder.exists():
         if not folder.parent.is_dir():
             raise ExportPathError(f"Cannot write to {folder}: {folder.parent} does not exist.")
@@ -48,42 +45,12 @@ def check_folder(path: Path, *, create: bool = True) -> Path:
                 raise ExportPathError(f"Cannot create {folder}: {folder.parent} is not writable.")
             return folder
         try:
-            folder.mkdir()
+            make_private_dir(folder)
         except OSError as exc:
             raise ExportPathError(f"Cannot create folder {folder}: {exc.strerror}.") from exc
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ExportPathError(f"Cannot write to {folder}: the folder is not writable.")
     return folder
-
-
-def _temp_for(target: Path) -> tuple[int, Path]:
-    try:
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    except OSError as exc:
-        raise ExportPathError(f"Cannot write {target}: {exc.strerror}.") from exc
-    return fd, Path(name)
-
-
-@contextmanager
-def atomic_file(path: Path, mode: str = "wb", **open_args: Any) -> Iterator[IO[Any]]:
-    """Open a temporary file for writing; on success it replaces ``path``, on any error
-    (or cancellation) it is removed and the old ``path``, if any, is left as it was."""
-    target = check_target(path)
-    fd, temp = _temp_for(target)
-    try:
-        with os.fdopen(fd, mode, **open_args) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, target)
-    except OSError as exc:
-        with suppress(OSError):
-            temp.unlink()
-        raise ExportPathError(f"Cannot write {target}: {exc.strerror or exc}.") from exc
-    except BaseException:
-        with suppress(OSError):
-            temp.unlink()
-        raise
 
 
 class AtomicFileSet:
@@ -103,7 +70,8 @@ class AtomicFileSet:
         target = self.folder / name
         if target.is_dir():
             raise ExportPathError(f"{target} is a folder; cannot write the {name} table.")
-        fd, temp = _temp_for(target)
+        refuse_special(target)
+        fd, temp = temp_beside(target)
         self._pending.append((temp, target))
         return os.fdopen(fd, mode, **open_args)
 
@@ -112,8 +80,10 @@ class AtomicFileSet:
             for temp, _ in self._pending:
                 with open(temp, "rb") as handle:
                     os.fsync(handle.fileno())
+            for _, target in self._pending:
+                refuse_special(target)
             for temp, target in self._pending:
-                os.replace(temp, target)
+                replace_into(temp, target)
         except OSError as exc:
             self.discard()
             raise ExportPathError(f"Cannot write to {self.folder}: {exc.strerror}.") from exc

@@ -3,38 +3,21 @@
 Files are UTF-8 with a byte-order mark, because Excel only detects UTF-8 with one (without
 it accented, Vietnamese, Chinese and Arabic text turns into mojibake); Python's csv module,
 pandas (``encoding="utf-8-sig"``) and R read it too.  Fields with commas, quotes or line
-breaks are quoted (RFC 4180).  Free-text cells that Excel would run as a formula (starting
-with = + - @) get a leading apostrophe (OWASP "CSV injection")."""
+breaks are quoted (RFC 4180).  Free-text cells that Excel would run as a formula get a leading
+apostrophe (OWASP "CSV injection"; the rule is :func:`cxfield.export.csv_format.safe`)."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from cxfield.export.atomic import AtomicFileSet, ExportPathError
+from cxfield.export.csv_format import csv_writer, flag, joined, safe
 from cxfield.export.data import SURVEY_ITEMS, StudyRows, iso, ordered_captures
 
 Row = list[Any]
 Table = tuple[str, list[str], Callable[[StudyRows], Iterable[Row]]]
-
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe(text: str | None) -> str:
-    """Free text for a cell: never a formula in a spreadsheet."""
-    if not text:
-        return ""
-    return "'" + text if text.startswith(_FORMULA) else text
-
-
-def flag(value: bool) -> str:
-    return "true" if value else "false"
-
-
-def joined(values: Iterable[str]) -> str:
-    return safe("; ".join(values))
 
 
 def _num(value: float | None, digits: int = 3) -> str:
@@ -208,7 +191,7 @@ def _write(
     with AtomicFileSet(folder) as files:
         for index, (name, header, body) in enumerate(parts):
             with files.open(name, "w", encoding="utf-8-sig", newline="") as handle:
-                writer = csv.writer(handle, lineterminator="\r\n")
+                writer = csv_writer(handle)
                 writer.writerow(header)
                 for count, row in enumerate(body):
                     if check is not None and count % 500 == 0:

@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
 from cxfield.audio.wavfile import AudioFileError, repair, sha256_of
@@ -29,13 +30,16 @@ from cxfield.services.participants import RecordingConsent as RecordingConsent
 from cxfield.services.participants import recording_consent as recording_consent
 from cxfield.services.participants import require_recording_consent
 from cxfield.storage.database import Database
+from cxfield.storage.files import PRIVATE_FILE_MODE, SpaceReserve, make_private_dir
 from cxfield.storage.models import Participant, Recording, ResearchSession
 
 if TYPE_CHECKING:
     from cxfield.audio.backend import AudioBackend
-    from cxfield.audio.recorder import FreeSpace, Level, Recorder
+    from cxfield.audio.recorder import FreeSpace, Level, Recorder, RecorderResult
 
 RECORDINGS_DIR = "recordings"
+#: disk space held while recording and given back at stop (the row, a live transcript)
+RESERVE_BYTES = 8 * 1024 * 1024
 #: LocalSetting key of the remembered input device (its name; indexes change between boots)
 INPUT_DEVICE_SETTING = "audio.input_device"
 
@@ -55,10 +59,18 @@ def remember_input_device(database: Database, name: str | None) -> None:
 class ActiveRecording:
     """A session's recording in progress.  Notes ask it for their position."""
 
-    def __init__(self, database: Database, recording_id: str, recorder: Recorder) -> None:
+    def __init__(
+        self,
+        database: Database,
+        recording_id: str,
+        recorder: Recorder,
+        reserve: SpaceReserve | None = None,
+    ) -> None:
         self.database = database
         self.recording_id = recording_id
         self.recorder = recorder
+        #: disk space given back at stop, so the row can be written on a disk that filled up
+        self.reserve = reserve
 
     @property
     def position_frames(self) -> int:
@@ -94,8 +106,24 @@ class ActiveRecording:
         self.recorder.resume()
 
     def stop(self) -> dict[str, Any]:
-        """Finish the file and mark the row complete (duration, sha256).  Idempotent."""
+        """Finish the file and mark the row complete (duration, sha256).  Idempotent.
+
+        On a disk that filled up the recorder has stopped with a valid file; the reserve is
+        released first so that the row can still be written.  If even that fails, the
+        error says the audio is kept and will be attached at the next start."""
         result = self.recorder.stop()
+        if self.reserve is not None:
+            self.reserve.release()
+        try:
+            return self._finish(result)
+        except SQLAlchemyError as exc:
+            raise CxfieldError(
+                f"The recording ({_clock(result.duration_s)}) is kept in {result.path}, but the "
+                "database could not be updated (the disk is full?); it is attached to the "
+                "session at the next start."
+            ) from exc
+
+    def _finish(self, result: RecorderResult) -> dict[str, Any]:
         with self.database.session() as db:
             row = get_live(db, Recording, self.recording_id, "recording")
             if row.state != "recording":
@@ -148,6 +176,7 @@ def start_session_recording(
     require_recording_consent(database, session_id)
     recording_id = new_id()
     relative = f"{RECORDINGS_DIR}/{recording_id}.wav"
+    folder = make_private_dir(data_root / RECORDINGS_DIR)
     recorder = Recorder(
         backend,
         data_root / relative,
@@ -168,15 +197,17 @@ def start_session_recording(
                 started_at=utcnow(),
             )
         )
+    reserve = SpaceReserve(folder / f".{recording_id}.reserve", RESERVE_BYTES)
     try:
         recorder.start()
     except BaseException:
+        reserve.release()
         with database.session() as db:
             row = db.get(Recording, recording_id)
             if row is not None:
                 tombstone(db, row)
         raise
-    return ActiveRecording(database, recording_id, recorder)
+    return ActiveRecording(database, recording_id, recorder, reserve)
 
 
 # --- import ---------------------------------------------------------------------------
@@ -195,8 +226,7 @@ def attach_audio(
     if not source.is_file():
         raise ImportAudioError(f"{source} is not a file.")
     recording_id = new_id()
-    folder = data_root / RECORDINGS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
+    make_private_dir(data_root / RECORDINGS_DIR)
     suffix = source.suffix.lower() or ".audio"
     copy_rel = f"{RECORDINGS_DIR}/{recording_id}.wav"
     original_rel = f"{RECORDINGS_DIR}/{recording_id}.original{suffix}"
@@ -204,6 +234,8 @@ def attach_audio(
     try:
         converted = convert_to_wav(source, copy, TARGET_RATE)
         shutil.copy2(source, original)
+        for made in (copy, original):  # research data: this user only, like a recording
+            made.chmod(PRIVATE_FILE_MODE)
         with database.session() as db:
             row = Recording(
                 id=recording_id,
@@ -244,6 +276,8 @@ def recover_interrupted_recordings(database: Database, data_root: Path) -> list[
         path = data_root / row.path
         if path.exists() and recording_is_live(path):
             continue
+        # the space a crashed recorder held in reserve
+        (path.parent / f".{row.id}.reserve").unlink(missing_ok=True)
         try:
             message = _recover(database, row, path)
         except (AudioFileError, OSError, CxfieldError) as exc:

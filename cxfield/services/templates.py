@@ -12,17 +12,19 @@ from sqlmodel import col, select
 
 from cxfield.domain.errors import ConflictError, ValidationError
 from cxfield.domain.rules import clean_name
-from cxfield.domain.survey import SurveyVersion
 from cxfield.domain.vocabulary import BlueprintLane, Channel
 from cxfield.resources import resource_path
 from cxfield.services.common import get_live
-from cxfield.services.journey_editor import (
-    check_trust_population,
-    clean_emotions,
-    validate_segment_attributes,
+from cxfield.services.study_definition import (
+    FORMAT,
+    FORMAT_VERSION,
+    MAX_FILE_BYTES,
+    parse_definition,
+    validate_definition,
 )
 from cxfield.storage.database import Database
-from cxfield.storage.models import ConsentText, Stage, Step, Study, StudyBase
+from cxfield.storage.files import atomic_file
+from cxfield.storage.models import ConsentText, Stage, Step, Study
 
 #: The study fields a definition carries (ids, versions and sync fields never travel).
 DEFINITION_FIELDS = (
@@ -38,9 +40,6 @@ DEFINITION_FIELDS = (
     "survey_trust_variant",
     "survey_effectiveness_variant",
 )
-
-FORMAT = "cxfield-study"
-FORMAT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -72,63 +71,15 @@ def load_template(name: str) -> dict[str, Any]:
     raise ValidationError(f"No template named {name!r}; available: {names}.")
 
 
-def validate_definition(data: Any) -> dict[str, Any]:
-    """Check a study definition document completely; raise ValidationError on any flaw."""
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ValidationError('Not a cxfield study definition (missing "format": "cxfield-study").')
-    version = data.get("format_version")
-    if version != FORMAT_VERSION:
-        raise ValidationError(
-            f"Study definition format version {version!r} is not supported "
-            f"(this cxfield reads version {FORMAT_VERSION})."
-        )
-    study = data.get("study")
-    if not isinstance(study, dict) or not isinstance(study.get("name"), str):
-        raise ValidationError("The study definition has no study name.")
-    stages = data.get("stages")
-    if not isinstance(stages, list):
-        raise ValidationError("The study definition has no list of stages.")
-    try:
-        StudyBase.model_validate({k: v for k, v in study.items() if k in StudyBase.model_fields})
-        SurveyVersion(study.get("survey_version", "v1"))
-        validate_segment_attributes(study.get("segment_attributes") or [])
-        if not isinstance(study.get("extra_emotions", []), list):
-            raise ValidationError("extra_emotions must be a list of words.")
-        clean_emotions(study.get("extra_emotions", []))
-        if not isinstance(study.get("consent_text", ""), str):
-            raise ValidationError("consent_text must be text.")
-        check_trust_population(
-            str(study.get("survey_trust_variant", "")), str(study.get("a11_population", ""))
-        )
-        for s_index, stage in enumerate(stages, 1):
-            if not isinstance(stage, dict):
-                raise ValidationError(f"Stage {s_index} is not an object.")
-            clean_name(str(stage.get("name", "")), f"Stage {s_index} name")
-            if not isinstance(stage.get("steps", []), list):
-                raise ValidationError(f"The steps of stage {s_index} must be a list.")
-            for t_index, step in enumerate(stage.get("steps", []), 1):
-                if not isinstance(step, dict):
-                    raise ValidationError(f"Step {t_index} of stage {s_index} is not an object.")
-                clean_name(str(step.get("name", "")), f"Step {t_index} of stage {s_index} name")
-                BlueprintLane(step.get("lane", "user"))
-                Channel(step.get("channel", "in_person"))
-    except ValueError as exc:  # enum values and pydantic errors
-        first = str(exc).splitlines()[0]
-        raise ValidationError(f"Invalid study definition: {first}") from exc
-    return data
-
-
 def create_from_definition(
     database: Database, data: dict[str, Any], name: str | None = None
 ) -> Study:
-    """Create a study with its journey map from a validated definition, in one transaction."""
+    """Create a study with its journey map from a definition, in one transaction; the
+    definition is checked completely first (see :mod:`cxfield.services.study_definition`)."""
     data = validate_definition(data)
-    fields = {k: v for k, v in data["study"].items() if k in DEFINITION_FIELDS}
-    fields["name"] = clean_name(fields["name"] if name is None else name, "Study name")
-    fields["segment_attributes"] = validate_segment_attributes(
-        fields.get("segment_attributes") or []
-    )
-    fields["extra_emotions"] = clean_emotions(fields.get("extra_emotions") or [])
+    fields = dict(data["study"])
+    if name is not None:
+        fields["name"] = clean_name(name, "Study name")
     with database.session() as db:
         clash = db.exec(
             select(Study).where(Study.name == fields["name"], col(Study.deleted_at).is_(None))
@@ -143,21 +94,21 @@ def create_from_definition(
             stage = Stage(
                 study_id=study.id,
                 position=s_pos,
-                name=clean_name(stage_data["name"]),
-                description=stage_data.get("description", ""),
+                name=stage_data["name"],
+                description=stage_data["description"],
             )
             db.add(stage)
             db.flush()
-            for t_pos, step_data in enumerate(stage_data.get("steps", [])):
+            for t_pos, step_data in enumerate(stage_data["steps"]):
                 db.add(
                     Step(
                         study_id=study.id,
                         stage_id=stage.id,
                         position=t_pos,
-                        name=clean_name(step_data["name"]),
-                        description=step_data.get("description", ""),
-                        lane=BlueprintLane(step_data.get("lane", "user")),
-                        channel=Channel(step_data.get("channel", "in_person")),
+                        name=step_data["name"],
+                        description=step_data["description"],
+                        lane=BlueprintLane(step_data["lane"]),
+                        channel=Channel(step_data["channel"]),
                     )
                 )
         return study
@@ -204,31 +155,23 @@ def export_definition(database: Database, study_id: str) -> dict[str, Any]:
 
 
 def write_definition(database: Database, study_id: str, path: Path) -> Path:
-    """Write the study's definition as UTF-8 JSON (atomically: temp file, then rename)."""
+    """Write the study's definition as UTF-8 JSON, atomically and 0600 like every export
+    (a device, pipe or folder as ``path`` is refused; a failed write leaves nothing)."""
     data = export_definition(database, study_id)
-    path = path.expanduser()
-    if path.is_dir():
-        raise ValidationError(f"{path} is a directory; give a file name.")
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        tmp.replace(path)
-    except OSError as exc:
-        raise ValidationError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
-    return path
+    target = Path(path).expanduser()
+    with atomic_file(target, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    return target
 
 
 def read_definition(path: Path) -> dict[str, Any]:
     """Read and validate a study definition file; clear one-line errors for any flaw."""
     try:
-        raw = path.expanduser().read_bytes()
+        with path.expanduser().open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ValidationError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationError(f"{path} is not a JSON study definition ({exc}).") from exc
-    return validate_definition(data)
+    return validate_definition(parse_definition(raw, str(path)))
 
 
 def import_definition(database: Database, path: Path, name: str | None = None) -> Study:

@@ -22,15 +22,21 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from cxfield.domain.errors import NotFoundError, ValidationError
+from cxfield.domain.errors import CxfieldError, NotFoundError, ValidationError
 from cxfield.domain.ids import utcnow
 from cxfield.services.common import tombstone
 from cxfield.storage.database import Database
 from cxfield.storage.models import Recording, ResearchSession, TranscriptionJob, TranscriptSegment
 from cxfield.transcribe.live import LiveSettings, LiveTranscription
-from cxfield.transcribe.model_store import ModelStore
+from cxfield.transcribe.model_store import ModelError, ModelStore
 from cxfield.transcribe.pipeline import Cancelled, DecodeSettings, Segment, TranscriptResult
-from cxfield.transcribe.worker import WorkerFailed, WorkerJob, default_threads, run_in_worker
+from cxfield.transcribe.worker import (
+    ModelUnusable,
+    WorkerFailed,
+    WorkerJob,
+    default_threads,
+    run_in_worker,
+)
 
 OPTIONS_KEY = "transcription.options"
 DECODE_KEY = "transcription.decode_options"
@@ -117,6 +123,8 @@ class JobOutcome:
     segments: int = 0
     kept_edited: int = 0
     result: TranscriptResult | None = field(default=None, repr=False)
+    #: the job failed because its model cannot be used: the next jobs with it would too
+    model_unusable: bool = False
 
 
 def enqueue(
@@ -126,8 +134,9 @@ def enqueue(
     session_id: str,
     options: TranscriptionOptions,
 ) -> list[TranscriptionJob]:
-    """Queue one job per finished recording of a session (checks the model first)."""
-    ModelStore(models_dir).resolve(options.model)
+    """Queue one job per finished recording of a session.  The model is checked first
+    (its dimensions against its weights), so an unusable one queues nothing."""
+    ModelStore(models_dir).check_usable(options.model)
     with database.session() as db:
         session = db.get(ResearchSession, session_id)
         if session is None or session.deleted_at is not None:
@@ -335,7 +344,7 @@ def run_job(
             heartbeat(round(done / total, 4) if total else 0.0)
 
     try:
-        model_path, official = ModelStore(models_dir).resolve(job.model)
+        model_path, official = ModelStore(models_dir).check_usable(job.model)
         audio = _audio_path(database, data_root, job)
         work = WorkerJob(
             audio_path=str(audio),
@@ -352,12 +361,10 @@ def run_job(
             return stopped
         if isinstance(exc, Cancelled):
             return _end_running(database, job.id, "cancelled")
-        message = (
-            str(exc)
-            if isinstance(exc, (WorkerFailed, ValidationError, NotFoundError))
-            else (f"{type(exc).__name__}: {exc}")
-        )
-        return _end_running(database, job.id, "failed", message)
+        message = str(exc) if isinstance(exc, CxfieldError) else f"{type(exc).__name__}: {exc}"
+        outcome = _end_running(database, job.id, "failed", message)
+        outcome.model_unusable = isinstance(exc, ModelError | ModelUnusable)
+        return outcome
     # given back meanwhile (the app closed as the child finished): nothing is stored
     return finish_job(database, job, result, only_running=True)
 
@@ -427,8 +434,8 @@ def run_queue(
             database, data_root, models_dir, job, progress, should_cancel, give_back=give_back
         )
         outcomes.append(outcome)
-        if outcome.state in ("cancelled", "queued"):
-            break
+        if outcome.state in ("cancelled", "queued") or outcome.model_unusable:
+            break  # an unusable model: the jobs left stay queued, not failed one by one
     return outcomes
 
 

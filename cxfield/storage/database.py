@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
@@ -103,7 +104,19 @@ class Database:
         existing = self.get_setting(DEVICE_ID_KEY)
         if isinstance(existing, str) and existing:
             return existing
-        device_id = new_id()
+        # Two processes opening a new database at once both get here: the first insert
+        # wins and both read back the same id (no "UNIQUE constraint failed").
+        table = LocalSetting.__table__  # type: ignore[attr-defined]
+        with self.session() as db:
+            db.execute(
+                sqlite_insert(table)
+                .values(key=DEVICE_ID_KEY, value=new_id())
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+        stored = self.get_setting(DEVICE_ID_KEY)
+        if isinstance(stored, str) and stored:
+            return stored
+        device_id = new_id()  # a row holding no usable id (edited by hand): replace it
         self.set_setting(DEVICE_ID_KEY, device_id)
         return device_id
 

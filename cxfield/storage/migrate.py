@@ -3,11 +3,17 @@
 The schema is created and changed only by the migrations in ``storage/migrations``.
 Before anything writes to an existing file we check, read-only, that it is SQLite and
 that its schema is one this version knows; otherwise the file is left byte-for-byte
-untouched and a one-line :class:`DataDirError` explains why.
+untouched, nothing is created beside it (SQLite's ``-wal``/``-shm`` included) and a one-line
+:class:`DataDirError` explains why.  An empty file is not a database either.
+
+Creating and upgrading happen under a lock file, so two processes started at once on a new
+data directory do not both create the schema.  A new database is built in a temporary file
+and renamed into place when complete: a crash meanwhile leaves no half-made database.
 """
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,12 +22,19 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy.exc import SQLAlchemyError
 
 from cxfield.domain.errors import DataDirError
 from cxfield.storage.database import make_engine
+from cxfield.storage.filelock import exclusive_lock
+from cxfield.storage.files import OutputPathError, atomic_path, describe, make_private_dir
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+#: how long a start waits for another process creating or upgrading the same database
+LOCK_TIMEOUT_S = 120.0
+#: side files SQLite may leave beside a database it wrote
+SIDE_FILES = ("-journal", "-wal", "-shm")
 
 
 def alembic_config() -> Config:
@@ -41,21 +54,43 @@ def known_revisions() -> set[str]:
     return {rev.revision for rev in script.walk_revisions()}
 
 
+def read_only_uri(db_path: Path) -> str:
+    """An SQLite URI that reads ``db_path`` without creating anything beside it.
+
+    ``immutable`` makes SQLite create no ``-shm``/``-wal`` files; it is only right when no
+    ``-wal`` file holds pages newer than the file (an app running or killed), so with one
+    the WAL is read too (its ``-shm`` then normally exists already)."""
+    uri = db_path.resolve().as_uri()
+    wal = db_path.with_name(db_path.name + "-wal")
+    return f"{uri}?mode=ro" if wal.exists() else f"{uri}?immutable=1"
+
+
 def current_revision(db_path: Path) -> str | None:
     """The schema revision of an existing file, read without writing anything.
 
-    Returns None for a missing or empty file (a new database)."""
-    if not db_path.exists() or db_path.stat().st_size == 0:
+    Returns None for a missing file or an SQLite file without tables (a new database)."""
+    if not db_path.exists():
         return None
+    if not db_path.is_file():  # a folder, a device, a pipe (reading one could block)
+        raise DataDirError(
+            f"{db_path} is {describe(db_path)}, not a cxfield database; it was left untouched "
+            "(choose another --data-dir)."
+        )
+    if db_path.stat().st_size == 0:
+        raise DataDirError(
+            f"{db_path} is an empty file, not a cxfield database; it was left untouched "
+            "(remove it to start a new database, or choose another --data-dir)."
+        )
     with db_path.open("rb") as handle:
-        header = handle.read(len(SQLITE_HEADER))
-    if header != SQLITE_HEADER:
+        header = handle.read(100)
+    if header[: len(SQLITE_HEADER)] != SQLITE_HEADER:
         raise DataDirError(
             f"{db_path} is not an SQLite database, so it is not a cxfield database; "
             "it was left untouched (choose another --data-dir)."
         )
+    _check_length(db_path, header)
     try:
-        conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = sqlite3.connect(read_only_uri(db_path), uri=True)
         try:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
             if "alembic_version" not in tables:
@@ -69,10 +104,49 @@ def current_revision(db_path: Path) -> str | None:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
+        if _disk_full(db_path.parent):
+            raise cannot_open(db_path, exc) from exc
         raise DataDirError(
             f"{db_path} cannot be read as SQLite ({exc}); it was left untouched."
         ) from exc
     return None if row is None else str(row[0])
+
+
+def _check_length(db_path: Path, header: bytes) -> None:
+    """Refuse a file shorter than its header says (cut short by a copy or a full disk).
+
+    The header's page count is valid when its "version-valid-for" number equals the change
+    counter; with a ``-wal`` file beside it the file may legitimately lag behind, so it is
+    only checked without one."""
+    if len(header) < 100 or db_path.with_name(db_path.name + "-wal").exists():
+        return
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    change_counter, pages = header[24:28], int.from_bytes(header[28:32], "big")
+    if header[92:96] != change_counter or not pages:
+        return
+    size, expected = db_path.stat().st_size, pages * page_size
+    if size < expected:
+        raise DataDirError(
+            f"{db_path} is truncated ({size:,} of {expected:,} bytes); it was left untouched "
+            "(restore it from a copy in backups/)."
+        )
+
+
+def _disk_full(folder: Path) -> bool:
+    try:
+        return shutil.disk_usage(folder).free < 64 * 1024
+    except OSError:
+        return False
+
+
+def cannot_open(db_path: Path, exc: BaseException) -> DataDirError:
+    """The one-line error for a database that SQLite could not open or write."""
+    if _disk_full(db_path.parent):
+        return DataDirError(
+            f"Cannot open {db_path}: the disk is full; free some space and try again."
+        )
+    return DataDirError(f"Cannot open {db_path}: {reason_of(exc)}.")
 
 
 @dataclass(frozen=True)
@@ -96,19 +170,25 @@ def check_compatible(db_path: Path) -> str | None:
 
 
 def backup_file(db_path: Path, target: Path) -> Path:
-    """Copy a live database with SQLite's online backup API (safe while it is in use)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
-    source = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
+    """Copy a live database with SQLite's online backup API (safe while it is in use), into
+    a 0600 temporary file renamed to ``target`` when complete (nothing is left on failure).
+
+    Raises :class:`~cxfield.storage.files.OutputPathError` for a target that cannot be
+    written (a device, a full disk, no permission)."""
+    make_private_dir(target.parent)
     try:
-        dest = sqlite3.connect(partial)
-        try:
-            source.backup(dest)
-        finally:
-            dest.close()
-    finally:
-        source.close()
-    partial.replace(target)
+        with atomic_path(target, leftovers=SIDE_FILES) as partial:
+            source = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
+            try:
+                dest = sqlite3.connect(partial)
+                try:
+                    source.backup(dest)
+                finally:
+                    dest.close()
+            finally:
+                source.close()
+    except sqlite3.Error as exc:
+        raise OutputPathError(f"Cannot write {target}: {reason_of(exc)}.") from exc
     return target
 
 
@@ -116,20 +196,70 @@ def timestamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def upgrade(db_path: Path, backup_dir: Path) -> UpgradeResult:
-    """Bring the file to the newest schema, backing up an existing one first."""
+def upgrade(db_path: Path, backup_dir: Path, lock_path: Path | None = None) -> UpgradeResult:
+    """Bring the file to the newest schema (creating a new database if there is none),
+    backing up an existing one first.  Only one process at a time does it (``lock_path``,
+    by default ``locks/database.lock`` beside the database); the others wait and find it
+    done."""
     revision = check_compatible(db_path)
     head = head_revision()
     if revision == head:
         return UpgradeResult(revision, head, None)
-    backup = None
-    if revision is not None:
-        backup = backup_file(
-            db_path, backup_dir / f"cxfield-{timestamp()}-before-upgrade-from-{revision}.sqlite"
-        )
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    upgrade_to(db_path, head)
+    lock = lock_path or db_path.parent / "locks" / "database.lock"
+    busy = (
+        f"Another cxfield is creating or upgrading the database in {db_path.parent}; "
+        "try again when it has finished."
+    )
+    with exclusive_lock(lock, timeout_s=LOCK_TIMEOUT_S, busy=busy):
+        revision = check_compatible(db_path)  # another process may have done it meanwhile
+        if revision == head:
+            return UpgradeResult(revision, head, None)
+        if not db_path.exists():
+            _create(db_path, head)
+            return UpgradeResult(None, head, None)
+        backup = None
+        if revision is not None:
+            name = f"cxfield-{timestamp()}-before-upgrade-from-{revision}.sqlite"
+            try:
+                backup = backup_file(db_path, backup_dir / name)
+            except (OutputPathError, OSError) as exc:
+                raise DataDirError(
+                    f"Cannot back up {db_path} before upgrading it ({reason_of(exc)}); "
+                    "nothing was changed."
+                ) from exc
+        try:
+            upgrade_to(db_path, head)
+        except (SQLAlchemyError, sqlite3.Error) as exc:
+            raise cannot_open(db_path, exc) from exc
     return UpgradeResult(revision, head, backup)
+
+
+def _create(db_path: Path, head: str) -> None:
+    """A new database, built in a temporary 0600 file and renamed into place complete."""
+    try:
+        with atomic_path(db_path, leftovers=SIDE_FILES) as temp:
+            upgrade_to(temp, head)
+            conn = sqlite3.connect(temp)
+            try:  # folds the WAL into the file: the rename then moves everything
+                conn.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                conn.close()
+    except (OutputPathError, OSError, SQLAlchemyError, sqlite3.Error) as exc:
+        raise DataDirError(f"Cannot create the database {db_path}: {reason_of(exc)}.") from exc
+
+
+def reason_of(exc: BaseException) -> str:
+    """The short cause of a failed write, for a one-line message ("No space left on
+    device", "the disk is full")."""
+    if isinstance(exc, OutputPathError) and exc.__cause__ is not None:
+        exc = exc.__cause__
+    exc = getattr(exc, "orig", None) or exc  # SQLAlchemy wraps the driver's error
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, sqlite3.Error) and "full" in text:
+        return "the disk is full"
+    return text.rstrip(".")
 
 
 def upgrade_to(db_path: Path, revision: str) -> None:

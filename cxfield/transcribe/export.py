@@ -2,17 +2,17 @@
 
 The writers take the dict ``whisper.transcribe`` returns; stored segments are turned back
 into that shape (with the speaker and edit flag as extra keys, which the JSON keeps).
-Files are written beside the target and renamed into place, so a failed export never
-leaves half a file where a good one was."""
+Files are written beside the target and renamed into place (:mod:`cxfield.storage.files`),
+so a failed export never leaves half a file where a good one was."""
 
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 from typing import Any, TextIO
 
 from cxfield.domain.errors import ValidationError
+from cxfield.storage.files import atomic_file, make_private_dir
 
 FORMATS = ("txt", "srt", "vtt", "json", "tsv")
 
@@ -40,16 +40,13 @@ def render(result: dict[str, Any], fmt: str) -> str:
 
 
 def write_file(result: dict[str, Any], fmt: str, path: Path) -> Path:
-    """Write ``result`` in ``fmt`` to ``path`` atomically."""
-    path = Path(path)
+    """Write ``result`` in ``fmt`` to ``path`` atomically (0600, like every export; a
+    device, pipe or folder there is refused and left as it is)."""
+    path = Path(path).expanduser()
     text = render(result, fmt)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    make_private_dir(path.parent)
+    with atomic_file(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
     return path
 
 

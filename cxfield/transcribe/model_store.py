@@ -9,6 +9,7 @@ interrupted copy or a corrupt checkpoint never looks installed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -116,6 +117,22 @@ class ModelStore:
             f"Unknown model {name_or_path!r}. Installed: {names}. Official names: "
             f"{', '.join(official_models())}. Or give the path of a .pt checkpoint."
         )
+
+    def check_usable(self, name_or_path: str) -> tuple[Path, str | None]:
+        """:meth:`resolve`, then make sure the file loads as a Whisper model: an installed
+        model verified since its last change is trusted, any other file is inspected (its
+        dimensions against its weights, without loading them).  Raises :class:`ModelError`
+        with one line, so a command fails once instead of once per recording."""
+        path, official = self.resolve(name_or_path)
+        if path.parent == self.root and path.suffix == ".pt":
+            installed = self._describe(path)
+            if installed.verified:
+                return path, official
+        try:
+            _inspect_once(str(path), *_identity(path))
+        except ValidationError as exc:
+            raise ModelError(str(exc)) from exc
+        return path, official
 
     def how_to_install(self, name: str) -> str:
         return (
@@ -284,9 +301,43 @@ def languages_of(dims: dict[str, Any]) -> str:
     return f"{n_vocab - 51765 - 1} languages"
 
 
+def _identity(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    return info.st_size, info.st_mtime_ns
+
+
+@functools.lru_cache(maxsize=8)
+def _inspect_once(path: str, _size: int, _mtime_ns: int) -> dict[str, int]:
+    """:func:`inspect_checkpoint`, once per file version in a process (a queue of several
+    recordings checks its model once)."""
+    return inspect_checkpoint(Path(path))
+
+
+def check_dimensions(dims: Any) -> None:
+    """Dimensions that whisper can run, whatever the weights: 30-second windows (1500
+    audio positions), 80 or 128 mel bands, a vocabulary its tokenizer knows, and heads that
+    divide the width of their layer."""
+    from whisper.audio import N_FRAMES
+
+    values = asdict(dims)
+    bad = [k for k, v in values.items() if type(v) is not int or v < 1]
+    if bad:
+        raise ValueError(f"{', '.join(bad)} must be whole numbers above 0")
+    if dims.n_audio_ctx != N_FRAMES // 2:
+        raise ValueError(f"n_audio_ctx is {dims.n_audio_ctx}; whisper needs {N_FRAMES // 2}")
+    if dims.n_mels not in (80, 128):
+        raise ValueError(f"n_mels is {dims.n_mels}; whisper has mel filters for 80 and 128")
+    if not ENGLISH_ONLY_VOCAB <= dims.n_vocab <= ENGLISH_ONLY_VOCAB + 2:
+        raise ValueError(f"n_vocab is {dims.n_vocab}; whisper's tokenizers have 51864-51866")
+    for state, head in (("n_audio_state", "n_audio_head"), ("n_text_state", "n_text_head")):
+        if values[state] % values[head]:
+            raise ValueError(f"{head} ({values[head]}) does not divide {state} ({values[state]})")
+
+
 def inspect_checkpoint(path: Path, display_name: str | None = None) -> dict[str, int]:
-    """Check that ``path`` is a Whisper checkpoint whose weights fit its dimensions,
-    without loading the weights into memory (memory-mapped, model built on 'meta')."""
+    """Check that ``path`` is a Whisper checkpoint whose weights fit its dimensions (every
+    weight present, none extra, each of the right shape) and whose dimensions whisper can
+    run, without loading the weights into memory (memory-mapped, model built on 'meta')."""
     import torch
     from whisper.model import AudioEncoder, ModelDimensions, TextDecoder
 
@@ -308,6 +359,7 @@ def inspect_checkpoint(path: Path, display_name: str | None = None) -> dict[str,
         raise ValidationError(f"{problem} (no 'dims' and 'model_state_dict' in it).")
     try:
         dims = ModelDimensions(**checkpoint["dims"])
+        check_dimensions(dims)
         # the encoder and decoder hold every weight; 'meta' tensors take no memory
         with torch.device("meta"):
             expected = {
@@ -327,11 +379,16 @@ def inspect_checkpoint(path: Path, display_name: str | None = None) -> dict[str,
     except (TypeError, ValueError, RuntimeError) as exc:
         raise ValidationError(f"{problem} (bad dimensions: {exc}).") from exc
     state = checkpoint["model_state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValidationError(f"{problem} (its 'model_state_dict' is not a set of weights).")
     missing = [k for k in expected if k not in state]
+    extra = [k for k in state if k not in expected]
     wrong = [k for k in expected if k in state and state[k].shape != expected[k].shape]
-    if missing or wrong:
+    if missing or extra or wrong:
         raise ValidationError(
-            f"{problem} ({len(missing)} weights missing, {len(wrong)} of the wrong shape)."
+            f"{problem}: its dimensions do not match its weights ({len(missing)} weights "
+            f"missing, {len(extra)} not in a model of these dimensions, {len(wrong)} of the "
+            "wrong shape)."
         )
     return {k: int(v) for k, v in asdict(dims).items()}
 

@@ -38,6 +38,11 @@ class WorkerFailed(CxfieldError):
     """The child reported an error or died; the message is for the user."""
 
 
+class ModelUnusable(WorkerFailed):
+    """The child could not load the model: every job with this model would fail the same
+    way, so a queue stops instead of trying (and loading) it again for each recording."""
+
+
 def default_threads() -> int:
     """Leave one core for the GUI and the recorder; torch gains little past 8 threads."""
     return max(1, min(8, (os.cpu_count() or 2) - 1))
@@ -130,6 +135,8 @@ def _child_main(job: WorkerJob, conn: Connection) -> None:
         conn.send(("stage", "transcribing"))
         result = Transcriber(model, job.settings).transcribe_source(source, progress)
         conn.send(("done", result))
+    except ModelError as exc:
+        conn.send(("model-error", str(exc), ""))
     except CxfieldError as exc:
         conn.send(("error", str(exc), ""))
     except MemoryError:
@@ -182,6 +189,8 @@ def run_in_worker(
                 elif kind == "done":
                     result: TranscriptResult = message[1]
                     return result
+                elif kind == "model-error":
+                    raise ModelUnusable(message[1])
                 elif kind == "error":
                     raise WorkerFailed(message[1])
             elif not process.is_alive() and not parent_conn.poll(0):
