@@ -161,3 +161,48 @@ def test_docx_format_needs_a_session(tmp_path: Path) -> None:
     assert done.returncode == 2 or done.returncode == 1
     assert len(done.stderr.strip().splitlines()) == 1 and "--session" in done.stderr
     assert not (tmp_path / "x.docx").exists()
+
+
+@pytest.mark.qt
+def test_transcript_editor_exports_docx(
+    qtbot: object, ctx: AppContext, session: ResearchSession, tmp_path: Path, monkeypatch: object
+) -> None:
+    pytest.importorskip("PySide6")
+    import wave
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication, QFileDialog
+
+    from cxfield.gui.playback import PlaybackWidget
+    from cxfield.gui.transcript_editor import TranscriptEditor
+    from tests.audio_support import FakeBackend
+
+    wav = ctx.paths.root / "recordings" / "t.wav"
+    wav.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(wav), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(16000)
+        handle.writeframes(b"\0\0" * 16000)
+    out = tmp_path / "from-editor.docx"
+    asked: list[str] = []
+
+    def save_as(_parent: object, title: str, suggested: str) -> tuple[str, str]:
+        asked.append(suggested)
+        return str(out), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_as)  # type: ignore[attr-defined]
+    editor = TranscriptEditor(ctx, session.id, playback=PlaybackWidget(backend=FakeBackend()))
+    qtbot.addWidget(editor)  # type: ignore[attr-defined]
+    editor.resize(1366, 768)
+    editor.show()
+    button = editor.export_buttons["docx"]
+    assert button.text() == "DOCX"
+    button.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is button)  # type: ignore[attr-defined]
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Space)  # type: ignore[attr-defined]
+    assert asked and asked[0].endswith(".docx")
+    assert out.is_file() and f"Exported {out}" in editor.status.text()
+    texts = [p.text for p in Document(str(out)).paragraphs]
+    assert f"[00:06] Participant: {SPANISH}" in texts
+    editor.close()

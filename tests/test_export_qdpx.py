@@ -420,3 +420,38 @@ def test_command_line_writes_project_and_codebook(data_dir: Path, tmp_path: Path
     assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1
     assert "does not exist" in bad.stderr
     assert not (tmp_path / "nope").exists()
+
+
+@pytest.mark.qt
+def test_export_dialog_writes_the_project(
+    qtbot: object, ctx: AppContext, prepared: Prepared, out_dir: Path
+) -> None:
+    pytest.importorskip("PySide6")
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from cxfield.gui.export_dialog import KINDS, ExportDialog
+
+    dialog = ExportDialog(ctx, prepared.study.id, prepared.study.name, None)
+    qtbot.addWidget(dialog)  # type: ignore[attr-defined]
+    dialog.show()
+    dialog.kind_buttons["report"].setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.kind_buttons["report"])  # type: ignore[attr-defined]
+    for _ in KINDS:  # arrow keys move through the kinds, as a user would
+        if dialog.kind() == "qdpx":
+            break
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Down)  # type: ignore[attr-defined]
+    assert dialog.kind() == "qdpx" and dialog.filter_box.isVisibleTo(dialog)
+    assert all(box.isChecked() for box in dialog.status_boxes.values())  # data: every status
+    assert dialog.output.text().endswith(".qdpx")
+    out = out_dir / "from-dialog.qdpx"
+    dialog.output.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.output)  # type: ignore[attr-defined]
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)  # type: ignore[attr-defined]
+    qtbot.keyClicks(QApplication.focusWidget(), str(out))  # type: ignore[attr-defined]
+    with qtbot.waitSignal(dialog.runner.finished, timeout=60_000):  # type: ignore[attr-defined]
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)  # type: ignore[attr-defined]
+    assert "Saved to" in dialog.status.text() and "gone.wav" in dialog.status.text()
+    export = read_qdpx(out)
+    check_qdpx(export)
+    assert len(_sources(export)) == len(_interviews(ctx, prepared.study.id)) + 2 - 1

@@ -169,3 +169,25 @@ def test_command_line_writes_the_workbook(data_dir: Path, tmp_path: Path) -> Non
     assert done.stdout.strip() == str(out)
     statuses = {r[6] for r in load_workbook(out)["sessions"].iter_rows(min_row=2, values_only=True)}
     assert statuses <= {"submitted", "approved"}
+
+
+@pytest.mark.qt
+def test_export_dialog_offers_the_workbook(
+    qtbot: object, ctx: AppContext, study: Study, tmp_path: Path
+) -> None:
+    pytest.importorskip("PySide6")
+    from cxfield.gui.export_dialog import ExportDialog
+
+    dialog = ExportDialog(ctx, study.id, study.name, None)
+    qtbot.addWidget(dialog)  # type: ignore[attr-defined]
+    dialog.kind_buttons["xlsx"].setChecked(True)
+    assert dialog.output.text().endswith(".xlsx") and dialog.filter_box.isVisibleTo(dialog)
+    dialog.segment.setCurrentIndex(1)  # the first value of the first segment attribute
+    out = tmp_path / "from-dialog.xlsx"
+    dialog.output.setText(str(out))
+    with qtbot.waitSignal(dialog.runner.finished, timeout=60_000):  # type: ignore[attr-defined]
+        dialog.export_button.click()
+    key, value = str(dialog.segment.currentData()).split("=")
+    people = list(load_workbook(out)["participants"].iter_rows(min_row=1, values_only=True))
+    column = people[0].index(f"segment_{key}")
+    assert len(people) > 1 and all(row[column] == value for row in people[1:])
