@@ -18,6 +18,7 @@ APT_PACKAGES=(
   libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxcb-xinerama0 libxcb-xfixes0
   libreoffice-writer-nogui
   libreoffice-calc-nogui
+  fonts-droid-fallback
 )
 
 setup_system() {

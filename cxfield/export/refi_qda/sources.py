@@ -194,7 +194,7 @@ class SessionSources:
             self._audio(session, usable, recordings, out)
         else:
             out.sources.append(self._text(session))
-        values = session_values(self.rows, self.variables, session)
+        values = session_values(self.rows, self.variables, session, self.codes)
         for source in out.sources:
             source.memos = memo_refs + source.memos
             source.values = values

@@ -30,6 +30,9 @@ class StudyVariables:
     valence: dict[str, Variable]  # by step id
     survey: dict[str, Variable]  # by A-11 item
 
+    def __post_init__(self) -> None:
+        self.order = {var.guid: index for index, var in enumerate(self.all())}
+
     def all(self) -> list[Variable]:
         return [
             *self.session.values(),
@@ -107,12 +110,13 @@ def case_values(variables: StudyVariables, person: Participant) -> list[tuple[Va
 
 
 def session_values(
-    rows: StudyRows, variables: StudyVariables, session: ResearchSession
+    rows: StudyRows, variables: StudyVariables, session: ResearchSession, codes: dict[str, str]
 ) -> list[tuple[Variable, Value]]:
+    """``codes``: participant id → code (``rows.participant_codes()``, made once)."""
     site = rows.sites.get(session.site_id or "")
     person = rows.researchers.get(session.researcher_id or "")
     facts: dict[str, Value | None] = {
-        "participant": rows.participant_codes().get(session.participant_id or ""),
+        "participant": codes.get(session.participant_id or ""),
         "started": session.started_at,
         "mode": str(session.mode),
         "status": str(session.status),
@@ -126,17 +130,13 @@ def session_values(
         var = variables.valence.get(capture.step_id)
         if var is not None and capture.valence is not None:
             values.append((var, capture.valence))
-    values.sort(key=lambda pair: _order(variables, pair[0]))
+    values.sort(key=lambda pair: variables.order[pair[0].guid])
     survey = rows.surveys.get(session.id)
     for item, var in variables.survey.items():
         answer = getattr(survey, item) if survey is not None else None
         if answer is not None:
             values.append((var, int(answer)))
     return values
-
-
-def _order(variables: StudyVariables, var: Variable) -> int:
-    return [v.guid for v in variables.all()].index(var.guid)
 
 
 def value_element(kind: str, value: Value) -> tuple[str, str]:
