@@ -105,8 +105,9 @@ def check_qdpx(export: QdpxExport) -> None:
     # GUIDs unique
     guids = [e.get("guid") for e in export.root.iter() if e.get("guid") is not None]
     assert len(guids) == len(set(guids)), "duplicate GUIDs"
-    # every reference resolves, to the right kind of element
+    # every reference resolves, to the right kind of element; names are one line
     for element in export.root.iter():
+        assert "\n" not in element.get("name", ""), element.get("name")
         kind = local(element)
         if kind in TARGETS:
             target = export.by_guid.get(element.get("targetGUID"))

@@ -99,7 +99,9 @@ def prepared(ctx: AppContext) -> Prepared:
                         started_at=audio.started_at)  # fmt: skip
         gone = Recording(session_id=missing.id, path="recordings/gone.wav", duration_s=9.0,
                          started_at=missing.started_at)  # fmt: skip
-        db.add_all([rec, gone])
+        lost = Recording(session_id=audio.id, path="recordings/lost.wav", duration_s=5.0,
+                         started_at=audio.started_at + timedelta(minutes=30))  # fmt: skip
+        db.add_all([rec, gone, lost])
         db.flush()
         for start, speaker, text in LINES:
             db.add(TranscriptSegment(recording_id=rec.id, session_id=audio.id, start_s=start,
@@ -136,7 +138,8 @@ def test_project_is_valid_and_complete(ctx: AppContext, prepared: Prepared, out_
     result = _export(ctx, prepared, out)
     assert result.paths == [out]
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
-    assert any("gone.wav" in m for m in result.messages)
+    assert any("gone.wav" in m and "goes in as text" in m for m in result.messages)
+    assert any("lost.wav" in m and "left out" in m for m in result.messages)
     assert [p.name for p in out_dir.iterdir()] == ["study.qdpx"]  # no temporary file left
     export = read_qdpx(out)
     check_qdpx(export)

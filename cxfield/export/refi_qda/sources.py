@@ -107,7 +107,7 @@ class _Selections:
             return
         found = self.by_range.get(span)
         if found is None:
-            found = Selection(guid("selection", key), name[:80], start, end, [], [])
+            found = Selection(guid("selection", key), short(name), start, end, [], [])
             found.user, found.created = self.user, created
             self.by_range[span] = found
         found.codes += [c for c in codes if c not in found.codes]
@@ -115,6 +115,11 @@ class _Selections:
 
     def all(self) -> list[Selection]:
         return sorted(self.by_range.values(), key=lambda s: (s.start, s.end))
+
+
+def short(text: str) -> str:
+    """A name for an element: one line, at most 80 characters."""
+    return " ".join(text.split())[:80]
 
 
 def quote_lines(quote: str) -> list[str]:
@@ -181,15 +186,13 @@ class SessionSources:
             out.memos.append(memo)
             memo_refs.append(memo.guid)
         recordings = self.rows.recordings.get(session.id, [])
-        usable = []
-        for rec in (r for r in recordings if r.state != "recording"):
-            if (self.data_root / rec.path).is_file():
-                usable.append(rec)
-            else:
-                out.messages.append(
-                    f"The recording file {rec.path} of {self.title(session)} is missing; "
-                    "the session goes in as text."
-                )
+        finished = [r for r in recordings if r.state != "recording"]
+        usable = [r for r in finished if (self.data_root / r.path).is_file()]
+        for rec in (r for r in finished if r not in usable):
+            instead = "left out" if usable else "the session goes in as text"
+            out.messages.append(
+                f"The recording file {rec.path} of {self.title(session)} is missing; {instead}."
+            )
         if usable:
             self._audio(session, usable, recordings, out)
         else:
@@ -302,7 +305,7 @@ class SessionSources:
             tags = "".join(f" #{t}" for t in n.tags)
             memo = Memo(
                 guid("note", n.id),
-                f"{clock(at_s)} {n.text}"[:80],
+                short(f"{clock(at_s)} {n.text}"),
                 clean(n.text) + tags,
                 user,
                 n.created_at,
