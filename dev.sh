@@ -17,6 +17,9 @@ APT_PACKAGES=(
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxcb-xinerama0 libxcb-xfixes0
   xdotool
+  libreoffice-writer-nogui
+  libreoffice-calc-nogui
+  fonts-droid-fallback
 )
 
 setup_system() {

@@ -16,7 +16,11 @@ from cxfield.export.filters import FilterRequest
 
 
 def register(subparsers: Any) -> None:
-    sub = group(subparsers, "export", "export PDF reports, CSV/JSON data and A-11 counts")
+    sub = group(
+        subparsers,
+        "export",
+        "export PDF reports, CSV/JSON/Excel data, REFI-QDA projects and A-11 counts",
+    )
 
     p = command(sub, "session", _session, "PDF summary of one session")
     p.add_argument("id", metavar="ID", help="session id")
@@ -27,12 +31,18 @@ def register(subparsers: Any) -> None:
         sub,
         "study",
         _study,
-        "study report (PDF), data tables (CSV, one file per table) or one JSON document",
+        "study report (PDF), data tables (CSV files or one Excel workbook), one JSON document "
+        "or a REFI-QDA project for NVivo, MAXQDA, ATLAS.ti and QualCoder",
     )
     p.add_argument("id", metavar="ID", help="study id")
     p.add_argument("--pdf", metavar="OUT", help="write the study report PDF")
     p.add_argument("--csv", metavar="DIR", help="write the CSV tables into this folder")
     p.add_argument("--json", metavar="OUT", help="write the whole study as one JSON file")
+    p.add_argument("--xlsx", metavar="OUT", help="write the tables as sheets of one workbook")
+    p.add_argument(
+        "--qdpx", metavar="OUT", help="write a REFI-QDA project (.qdpx) for QDA software"
+    )
+    p.add_argument("--qdc", metavar="OUT", help="write the codebook alone (REFI-QDA .qdc)")
     f = p.add_argument_group("filters (sessions to include)")
     f.add_argument("--from", dest="date_from", metavar="DATE", help="first day, YYYY-MM-DD")
     f.add_argument("--to", dest="date_to", metavar="DATE", help="last day, YYYY-MM-DD")
@@ -45,7 +55,7 @@ def register(subparsers: Any) -> None:
         default=[],
         metavar="STATUS",
         help="draft, submitted, approved, has_issues, rejected (repeat or comma-separate); "
-        "default: reports leave rejected sessions out, CSV/JSON keep every status",
+        "default: reports leave rejected sessions out, data exports keep every status",
     )
 
     p = command(sub, "a11", _a11, "A-11 quarterly counts per question (CSV)")
@@ -70,8 +80,11 @@ def _session(ctx: AppContext, args: argparse.Namespace) -> int:
 
 
 def _study(ctx: AppContext, args: argparse.Namespace) -> int:
-    if not (args.pdf or args.csv or args.json):
-        raise ValidationError("Say what to export: --pdf OUT, --csv DIR and/or --json OUT.")
+    if not (args.pdf or args.csv or args.json or args.xlsx or args.qdpx or args.qdc):
+        raise ValidationError(
+            "Say what to export: --pdf OUT, --csv DIR, --json OUT, --xlsx OUT, --qdpx OUT "
+            "and/or --qdc OUT."
+        )
     request = FilterRequest(
         date_from=args.date_from,
         date_to=args.date_to,
@@ -86,6 +99,12 @@ def _study(ctx: AppContext, args: argparse.Namespace) -> int:
         _report(jobs.export_study_csv(ctx.db, args.id, Path(args.csv), request))
     if args.json:
         _report(jobs.export_study_json(ctx.db, args.id, Path(args.json), request))
+    if args.xlsx:
+        _report(jobs.export_study_xlsx(ctx.db, args.id, Path(args.xlsx), request))
+    if args.qdpx:
+        _report(jobs.export_study_qdpx(ctx.db, ctx.paths.root, args.id, Path(args.qdpx), request))
+    if args.qdc:
+        _report(jobs.export_study_qdc(ctx.db, args.id, Path(args.qdc), request))
     return 0
 
 

@@ -24,6 +24,8 @@ STOPPED_WHILE_RUNNING = (
 )
 #: exit status after SIGTERM (128 + 15, as when the signal ends a process)
 TERMINATED = 143
+#: a session's transcript as a Word document (written by cxfield.export, not whisper)
+DOCX = "docx"
 
 # The services, numpy and whisper are imported by the handlers, so that other commands
 # start fast and work where the transcription extra is not installed.
@@ -48,7 +50,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--word-timestamps", action="store_true", help="time every word")
     p.add_argument("--no-skip-silence", action="store_true", help="send silence to the model too")
     p.add_argument("--threads", type=int, metavar="N", help="torch threads (default: cores-1)")
-    p.add_argument("--format", choices=export.FORMATS, help="output format (default: txt)")
+    p.add_argument(
+        "--format",
+        choices=(*export.FORMATS, DOCX),
+        help="output format (default: txt); docx: a session's transcript as a Word document "
+        "with speakers, times, notes and edits marked (needs --session and --out)",
+    )
     p.add_argument("--out", metavar="PATH", help="write the transcript here (default: stdout)")
 
 
@@ -156,15 +163,30 @@ def _options(ctx: AppContext, args: argparse.Namespace) -> TranscriptionOptions:
 def _transcribe(ctx: AppContext, args: argparse.Namespace) -> int:
     from cxfield.services import transcript, transcription
 
+    suffix = Path(args.out).suffix.lower() if args.out else ""
+    docx = args.format == DOCX or (args.format is None and suffix == ".docx")
+    if docx and not (args.session and args.out):
+        raise ValidationError(
+            "--format docx writes a session's transcript: give --session ID and --out FILE."
+        )
     if args.file:
         return _transcribe_file(ctx, args)
     if args.queue:
         return _run_queue(ctx, None)
+    if docx:
+        from cxfield.export.atomic import check_target
+
+        check_target(Path(args.out))  # before minutes of transcription, not after
     opts = _options(ctx, args)
     jobs = transcription.enqueue(ctx.db, ctx.paths.root, ctx.paths.models, args.session, opts)
     status(f"Queued {len(jobs)} recording(s) of session {args.session} with model {opts.model}.")
     code = _run_queue(ctx, {j.id for j in jobs}, opts)
-    if code == 0 and (args.out or args.format):
+    if code == 0 and docx:
+        from cxfield.export import jobs as export_jobs
+
+        written = export_jobs.export_session_docx(ctx.db, args.session, Path(args.out))
+        status(f"Wrote {written.paths[0]}.")
+    elif code == 0 and (args.out or args.format):
         fmt = args.format or Path(args.out).suffix.lstrip(".") or "txt"
         result = transcript.whisper_result(ctx.db, args.session)
         _emit(result, fmt, args.out)

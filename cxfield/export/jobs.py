@@ -228,3 +228,123 @@ def export_a11_csv(
     if counts.responses == 0:
         messages.append(f"No survey responses in {counts.quarter}; every count is 0.")
     return ExportResult([Path(path).expanduser().absolute()], messages)
+
+
+def export_study_qdpx(
+    database: Database,
+    data_root: Path,
+    study_id: str,
+    path: Path,
+    request: FilterRequest | None = None,
+    *,
+    on_progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+    now: datetime | None = None,
+) -> ExportResult:
+    """Write the study as a REFI-QDA project (``.qdpx``) for NVivo, MAXQDA, ATLAS.ti and
+    QualCoder: sessions as sources (audio with its transcript, or text), codings, cases,
+    variables, users and memos.  ``data_root`` holds the recordings."""
+    from cxfield.export.refi_qda.project import ProjectWriter
+
+    on_progress = on_progress or _noop_progress
+    cancelled = cancelled or _never
+    check_target(path)
+    on_progress(0, SCALE)
+    rows, messages = _load(database, study_id, request)
+    _check(cancelled)
+    on_progress(SCALE // 10, SCALE)
+    writer = ProjectWriter(rows, Path(data_root), lambda: _check(cancelled))
+    on_progress(SCALE // 2, SCALE)
+    progress = _scaled(on_progress, SCALE // 2, SCALE)
+    done = 0
+
+    def check() -> None:
+        nonlocal done
+        _check(cancelled)
+        done += 1
+        progress(done, max(1, len(rows.sessions)))
+
+    with atomic_file(path) as handle:
+        writer.write(handle, now or datetime.now(UTC), check)
+    on_progress(SCALE, SCALE)
+    return ExportResult([Path(path).expanduser().absolute()], messages + writer.messages)
+
+
+def export_study_qdc(
+    database: Database,
+    study_id: str,
+    path: Path,
+    request: FilterRequest | None = None,
+    *,
+    on_progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> ExportResult:
+    """Write the study's codebook alone as a REFI-QDA ``.qdc`` file (tags, stages, steps)."""
+    from cxfield.export.refi_qda.codebook import build_codebook, codebook_document
+    from cxfield.export.refi_qda.project import ORIGIN
+
+    on_progress = on_progress or _noop_progress
+    cancelled = cancelled or _never
+    check_target(path)
+    rows, _ = _load(database, study_id, request)
+    _check(cancelled)
+    with atomic_file(path) as handle:
+        handle.write(codebook_document(build_codebook(rows), ORIGIN))
+    on_progress(SCALE, SCALE)
+    return ExportResult([Path(path).expanduser().absolute()])
+
+
+def export_study_xlsx(
+    database: Database,
+    study_id: str,
+    path: Path,
+    request: FilterRequest | None = None,
+    *,
+    on_progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> ExportResult:
+    """Write the CSV tables as the sheets of one Excel workbook with typed cells."""
+    from cxfield.export.xlsx_workbook import write_workbook
+
+    on_progress = on_progress or _noop_progress
+    cancelled = cancelled or _never
+    check_target(path)
+    on_progress(0, SCALE)
+    rows, messages = _load(database, study_id, request)
+    _check(cancelled)
+    on_progress(SCALE // 2, SCALE)
+    with atomic_file(path) as handle:
+        messages += write_workbook(
+            handle,
+            rows,
+            on_table=_scaled(on_progress, SCALE // 2, SCALE),
+            check=lambda: _check(cancelled),
+        )
+    return ExportResult([Path(path).expanduser().absolute()], messages)
+
+
+def export_session_docx(
+    database: Database,
+    session_id: str,
+    path: Path,
+    *,
+    on_progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+    now: datetime | None = None,
+) -> ExportResult:
+    """Write a session's transcript as a Word document (notes at their times)."""
+    from cxfield.export.docx_transcript import write_transcript_docx
+    from cxfield.services import transcript
+    from cxfield.services.sessions import session_detail
+
+    on_progress = on_progress or _noop_progress
+    cancelled = cancelled or _never
+    check_target(path)
+    detail = session_detail(database, session_id)
+    segments = transcript.segments(database, session_id)
+    notes = transcript.notes_on_recording(database, session_id)
+    _check(cancelled)
+    with atomic_file(path) as handle:
+        write_transcript_docx(handle, detail, segments, notes, exported_at=now)
+    on_progress(SCALE, SCALE)
+    return ExportResult([Path(path).expanduser().absolute()])

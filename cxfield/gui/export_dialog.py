@@ -1,4 +1,5 @@
-"""File → Export…: PDF reports, CSV/JSON data and A-11 counts, off the GUI thread.
+"""File → Export…: PDF reports, Word transcripts, CSV/Excel/JSON data, REFI-QDA projects
+for QDA software and A-11 counts, off the GUI thread.
 
 The export jobs (:mod:`cxfield.export.jobs`) take plain callbacks; :class:`ExportRunner`
 is the one adapter that runs a job on a worker thread and turns its progress, result and
@@ -42,11 +43,19 @@ from cxfield.export.layout import ExportCancelled
 
 KINDS = {
     "session": "Session summary (PDF)",
+    "docx": "Session transcript (Word)",
     "report": "Study report (PDF)",
     "csv": "Study data: CSV tables (one file per table)",
+    "xlsx": "Study data: Excel workbook (one sheet per table)",
     "json": "Study data: one JSON document",
+    "qdpx": "Study for NVivo, MAXQDA, ATLAS.ti, QualCoder (REFI-QDA project)",
+    "qdc": "Codebook only (REFI-QDA)",
     "a11": "A-11 quarterly counts (CSV)",
 }
+SESSION_KINDS = ("session", "docx")
+#: data exports keep every status by default (analysts filter on it)
+DATA_KINDS = ("csv", "xlsx", "json", "qdpx", "qdc")
+FILTERED_KINDS = ("report", *DATA_KINDS)
 _STATUS_LABELS = {"has_issues": "Has issues"}
 
 
@@ -132,13 +141,14 @@ class ExportDialog(QDialog):
         what_layout = QVBoxLayout(what)
         self.kind_buttons: dict[str, QRadioButton] = {}
         for key, label in KINDS.items():
-            if key == "session":
+            if key in SESSION_KINDS:
                 label += f" — {session[1]}" if session else " — select a session first"
             button = QRadioButton(label)
             button.toggled.connect(self._kind_changed)
             self.kind_buttons[key] = button
             what_layout.addWidget(button)
-        self.kind_buttons["session"].setEnabled(session is not None)
+        for key in SESSION_KINDS:
+            self.kind_buttons[key].setEnabled(session is not None)
         layout.addWidget(what)
 
         self.transcript = QCheckBox("Include the transcript as an appendix")
@@ -253,7 +263,7 @@ class ExportDialog(QDialog):
             return
         kind = self.kind()
         self.transcript.setVisible(kind == "session")
-        self.filter_box.setVisible(kind in ("report", "csv", "json"))
+        self.filter_box.setVisible(kind in FILTERED_KINDS)
         self.quarter_row.setVisible(kind == "a11")
         defaults = self._default_statuses(kind)
         for name, box in self.status_boxes.items():
@@ -263,7 +273,7 @@ class ExportDialog(QDialog):
 
     @staticmethod
     def _default_statuses(kind: str) -> tuple[str, ...]:
-        if kind in ("csv", "json"):
+        if kind in DATA_KINDS:
             return ALL_STATUSES
         return tuple(n for n in ALL_STATUSES if n != "rejected")
 
@@ -276,8 +286,13 @@ class ExportDialog(QDialog):
         kind = self.kind() if any(b.isChecked() for b in self.kind_buttons.values()) else "report"
         stamp = datetime.now().strftime("%Y%m%d")
         base = _slug(self.study_name)
+        session = _slug(self.session[1]) if self.session else ""
         names = {
-            "session": f"{base}-session-{_slug(self.session[1]) if self.session else ''}.pdf",
+            "session": f"{base}-session-{session}.pdf",
+            "docx": f"{base}-transcript-{session}.docx",
+            "xlsx": f"{base}-data-{stamp}.xlsx",
+            "qdpx": f"{base}-{stamp}.qdpx",
+            "qdc": f"{base}-codebook-{stamp}.qdc",
             "report": f"{base}-report-{stamp}.pdf",
             "csv": f"{base}-data-{stamp}",
             "json": f"{base}-{stamp}.json",
@@ -319,14 +334,22 @@ class ExportDialog(QDialog):
             return lambda **kw: jobs.export_session_pdf(
                 db, session_id, path, transcript=transcript, **kw
             )
+        if kind == "docx" and self.session:
+            session_id = self.session[0]
+            return lambda **kw: jobs.export_session_docx(db, session_id, path, **kw)
         if kind == "a11":
             quarter = self.quarter.currentText()
             return lambda **kw: jobs.export_a11_csv(db, self.study_id, quarter, path, **kw)
         request = self.request()
+        if kind == "qdpx":
+            root = self.ctx.paths.root
+            return lambda **kw: jobs.export_study_qdpx(db, root, self.study_id, path, request, **kw)
         run: Any = {
             "report": jobs.export_study_pdf,
             "csv": jobs.export_study_csv,
+            "xlsx": jobs.export_study_xlsx,
             "json": jobs.export_study_json,
+            "qdc": jobs.export_study_qdc,
         }[kind]
         return lambda **kw: run(db, self.study_id, path, request, **kw)
 
@@ -336,12 +359,12 @@ class ExportDialog(QDialog):
         if not self.output.text().strip():
             self.status.setText("Choose where to save the export.")
             return
-        if self.kind() in ("report", "csv", "json") and not any(
+        if self.kind() in FILTERED_KINDS and not any(
             b.isChecked() for b in self.status_boxes.values()
         ):
             self.status.setText("Tick at least one status.")
             return
-        if self.kind() in ("session", "report", "json", "a11"):
+        if self.kind() != "csv":
             self.ctx.paths.exports.mkdir(parents=True, exist_ok=True)
         self.result_paths = []
         self.open_button.setEnabled(False)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from cxfield.app import AppContext
 from cxfield.domain.errors import CxfieldError
+from cxfield.export import jobs
 from cxfield.gui.playback import PlaybackWidget
 from cxfield.gui.transcription_jobs import TranscriptionJobRunner
 from cxfield.gui.widgets import error_text, keep_tab_for_focus
@@ -51,6 +52,7 @@ LANGUAGES = (
     ("vi", "Vietnamese"), ("ar", "Arabic"), ("fr", "French"), ("ht", "Haitian Creole"),
     ("ko", "Korean"), ("ru", "Russian"), ("pt", "Portuguese"), ("tl", "Tagalog"),
 )  # fmt: skip
+DOCX = "docx"
 NOTE_BACKGROUND = QColor("#fff8e1")
 CURRENT_BACKGROUND = QColor("#d7e9fb")
 
@@ -195,7 +197,7 @@ class TranscriptEditor(QWidget):
         export_row = QHBoxLayout()
         export_row.addWidget(QLabel("Export:"))
         self.export_buttons: dict[str, QPushButton] = {}
-        for fmt in FORMATS:
+        for fmt in (*FORMATS, DOCX):
             button = QPushButton(fmt.upper())
             button.setAccessibleName(f"Export the transcript as {fmt.upper()}")
             button.clicked.connect(lambda _=False, f=fmt: self._choose_export(f))
@@ -462,7 +464,10 @@ class TranscriptEditor(QWidget):
 
     def export(self, fmt: str, path: Path) -> Path | None:
         try:
-            written = transcript.export_session(self.ctx.db, self.session_id, fmt, path)
+            if fmt == DOCX:  # Word: speakers, times, notes, edits marked (cxfield.export)
+                written = jobs.export_session_docx(self.ctx.db, self.session_id, path).paths[0]
+            else:
+                written = transcript.export_session(self.ctx.db, self.session_id, fmt, path)
         except CxfieldError as exc:
             self._say(error_text(exc), error=True)
             return None

@@ -119,25 +119,31 @@ def notes_on_recording(database: Database, session_id: str) -> list[NoteMark]:
     """The session's notes with their time on the (first) recording's clock."""
     with database.session() as db:
         session = get_live(db, ResearchSession, session_id, "session")
-        recs = {r.id: r for r in _recordings(db, session_id)}
-        first = min(recs.values(), key=lambda r: r.started_at) if recs else None
+        recordings = _recordings(db, session_id)
         notes = db.exec(
             select(Note).where(Note.session_id == session_id, col(Note.deleted_at).is_(None))
         ).all()
-        # An imported file's row is stamped when it was imported, which says nothing about
-        # when it started relative to the session: assume it was started with the session.
-        lead = 0.0
-        if first is not None and first.state != "imported":
-            lead = (first.started_at - session.started_at).total_seconds()
-        marks = []
-        for n in notes:
-            rec = recs.get(n.recording_id or "")
-            if rec is not None and n.recording_offset_frames is not None:
-                at = n.recording_offset_frames / (rec.sample_rate or 16000)
-            else:
-                at = n.session_offset_ms / 1000 - lead
-            marks.append(NoteMark(n.id, max(at, 0.0), n.text, tuple(n.tags)))
+        marks = [
+            NoteMark(n.id, note_time_s(n, session, recordings), n.text, tuple(n.tags))
+            for n in notes
+        ]
     return sorted(marks, key=lambda m: m.at_s)
+
+
+def note_time_s(note: Note, session: ResearchSession, recordings: list[Recording]) -> float:
+    """Where a note lies on its recording's clock (seconds, never negative): its own
+    recording's frames when it has them, else its session offset on the first recording."""
+    recs = {r.id: r for r in recordings}
+    rec = recs.get(note.recording_id or "")
+    if rec is not None and note.recording_offset_frames is not None:
+        return max(note.recording_offset_frames / (rec.sample_rate or 16000), 0.0)
+    first = min(recordings, key=lambda r: r.started_at) if recordings else None
+    # An imported file's row is stamped when it was imported, which says nothing about
+    # when it started relative to the session: assume it was started with the session.
+    lead = 0.0
+    if first is not None and first.state != "imported":
+        lead = (first.started_at - session.started_at).total_seconds()
+    return max(note.session_offset_ms / 1000 - lead, 0.0)
 
 
 def make_quote(
