@@ -58,6 +58,8 @@ NO_DESCRIPTION = "(flagged, no description written)"
 
 #: the step table's columns per point of the scale: "1 (−2)" … "5 (+2)"
 SCALE_HEADS = tuple(scale_point(v) for v in range(-2, 3))
+#: the same on two lines ("1" over "(−2)"), so the narrow count columns never break a word
+SCALE_HEADS_2 = tuple(h.replace(" ", "\n", 1) for h in SCALE_HEADS)
 
 
 def fmt_valence(value: float | None) -> str:
@@ -229,7 +231,7 @@ class StudyReport:
         rows: list[list[Any]] = [
             [
                 p(h, s.head)
-                for h in ("Step", "Captures", "n", "Mean", "Spread", *SCALE_HEADS, "Pain points")
+                for h in ("Step", "Captures", "n", "Mean", "Spread", *SCALE_HEADS_2, "Pain points")
             ]
         ]
         for step in self.user_steps():
@@ -254,7 +256,7 @@ class StudyReport:
             )
         out.append(emotion_curve(points, self.width, 62 * mm, spread=True, show_n=True))
         out.append(Spacer(1, 6))
-        widths = [50 * mm, 15 * mm, 10 * mm, 13 * mm, 13 * mm] + [10.8 * mm] * 5 + [23 * mm]
+        widths = [50 * mm, 17 * mm, 10 * mm, 13 * mm, 14 * mm] + [9.6 * mm] * 5 + [26 * mm]
         out.append(table(rows, widths, numeric_from=1))
         out.append(
             p(
