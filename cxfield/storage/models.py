@@ -296,6 +296,7 @@ SYNCED_TABLES: tuple[type[SyncFields], ...] = (
     ConsentRecord,
     ResearchSession,
     StepCapture,
+    ObservationVisit,
     Note,
     Recording,
     TranscriptSegment,
