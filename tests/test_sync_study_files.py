@@ -89,9 +89,10 @@ def test_a_newer_file_updates_and_an_older_one_changes_nothing(
         lead.db, studies.get_journey(lead.db, study.id).stages[0].stage.id, "Greeter"
     )
     new = templates.write_definition(lead.db, study.id, tmp_path / "v2.json")
-    assert json.loads(new.read_text())["study"]["revision"] > json.loads(old.read_text())[
-        "study"
-    ]["revision"]
+    assert (
+        json.loads(new.read_text())["study"]["revision"]
+        > json.loads(old.read_text())["study"]["revision"]
+    )
 
     updated = templates.import_study(researcher.db, new)
     assert updated.outcome == "updated" and updated.study.consent_text == "Third wording."

@@ -178,6 +178,9 @@ class RowResult(BaseModel):
     message: str | None = None
     conflict_id: str | None = None
     merged_into: str | None = None
+    #: with status "conflict": both versions and the winner, so the pushing laptop applies
+    #: the hub's winner at once (also when it replays a push whose answer it never got)
+    conflict: ConflictInfo | None = None
 
 
 class PushResponse(BaseModel):
@@ -215,6 +218,13 @@ class ChangesResponse(BaseModel):
     more: bool
 
 
+class ConflictsResponse(BaseModel):
+    """``GET /v1/conflicts``: the conflicts the account may see, unresolved first."""
+
+    protocol: int = PROTOCOL_VERSION
+    conflicts: list[ConflictInfo]
+
+
 class ResolveRequest(BaseModel):
     keep: Literal["mine", "theirs"]
 
@@ -227,3 +237,6 @@ class Health(BaseModel):
 
 class ErrorBody(BaseModel):
     detail: str
+
+
+RowResult.model_rebuild()

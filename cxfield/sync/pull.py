@@ -1,0 +1,182 @@
+"""Pull: the hub's changes since this laptop's cursor, in pages, each page applied in one
+local transaction together with the cursor that follows it.
+
+Rows are written with SQLAlchemy Core and foreign-key checks off on that connection (the
+feed is in change order, not parent first).  A row changed here and not pushed yet is never
+overwritten: it is kept, and the push that follows sends it with its old base, so the hub
+flags the conflict.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+
+from cxfield.storage.database import Database
+from cxfield.sync import conflicts, protocol
+from cxfield.sync.rows import (
+    PULL_VERSION_STEP,
+    insert_row,
+    load_rows,
+    local_conflict_id,
+    row_hash,
+    update_row,
+)
+from cxfield.sync.state import (
+    Bookkeeping,
+    bookkeeping,
+    cursor,
+    mark_synced,
+    store_cursor,
+    write_transaction,
+)
+
+if TYPE_CHECKING:
+    from cxfield.sync.client import CancelCheck, HubClient, SyncProgress, SyncSummary
+
+
+def pull_all(
+    database: Database,
+    client: HubClient,
+    summary: SyncSummary,
+    progress: SyncProgress,
+    cancel: CancelCheck,
+) -> None:
+    from cxfield.sync.client import SyncCancelled
+
+    since = cursor(database)
+    done = 0
+    while True:
+        if cancel():
+            raise SyncCancelled("Sync cancelled.")
+        page = client.changes(since)
+        with write_transaction(database, foreign_keys=False) as conn:
+            apply_page(conn, page, summary)
+            if page.next > since:
+                store_cursor(conn, page.next)
+        done += len(page.changes)
+        progress("pull", done, done + (1 if page.more else 0))
+        if not page.more or page.next <= since:
+            break
+        since = page.next
+    summary.cursor = max(since, page.next)
+
+
+def apply_page(conn: Connection, page: protocol.ChangesResponse, summary: SyncSummary) -> None:
+    by_table: dict[str, list[protocol.Change]] = defaultdict(list)
+    for change in page.changes:
+        if change.table in protocol.TABLES:  # a newer hub's tables are not ours to guess
+            by_table[change.table].append(change)
+    for table, changes in by_table.items():
+        ids = [c.id for c in changes]
+        local = load_rows(conn, table, ids)
+        known = bookkeeping(conn, table, ids)
+        for change in changes:
+            _apply_change(conn, change, local.get(change.id), known.get(change.id), summary)
+    for info in page.conflicts:
+        _note_conflict(conn, info, summary)
+
+
+def _apply_change(
+    conn: Connection,
+    change: protocol.Change,
+    local: dict[str, Any] | None,
+    known: Bookkeeping | None,
+    summary: SyncSummary,
+) -> None:
+    table = change.table
+    if local is None:
+        if insert_row(conn, table, change.data, 1):
+            mark_synced(
+                conn,
+                table,
+                change.id,
+                local_version=1,
+                hub_version=change.version,
+                hub_hash=change.hash,
+            )
+            summary.pulled += 1
+        else:
+            _clash(conn, change, summary)
+        return
+    version = int(local["version"])
+    waiting = known is None or known.local_version != version
+    if not waiting:
+        assert known is not None
+        if known.hub_hash == change.hash and known.hub_version >= change.version:
+            return  # already applied (a replayed page)
+        if row_hash(table, local) != change.hash:
+            if not update_row(conn, table, change.id, change.data, version + PULL_VERSION_STEP):
+                _clash(conn, change, summary)
+                return
+            version += PULL_VERSION_STEP
+            summary.pulled += 1
+        mark_synced(
+            conn,
+            table,
+            change.id,
+            local_version=version,
+            hub_version=max(change.version, known.hub_version),
+            hub_hash=change.hash,
+        )
+        return
+    # Changed here and not pushed yet: never overwrite.  The same content is simply synced;
+    # anything else keeps its old base and is pushed next, where the hub flags the conflict.
+    if row_hash(table, local) == change.hash:
+        mark_synced(
+            conn,
+            table,
+            change.id,
+            local_version=version,
+            hub_version=change.version,
+            hub_hash=change.hash,
+        )
+    else:
+        summary.kept_local += 1
+
+
+def _clash(conn: Connection, change: protocol.Change, summary: SyncSummary) -> None:
+    """The hub's row collides with another local row on a unique rule (the same participant
+    code, the same step captured twice in one session): keep both sides for a person."""
+    message = (
+        f"This {change.table.replace('_', ' ')} from the hub collides with a different one "
+        "on this laptop (same code or same step); both are kept, check them."
+    )
+    if conflicts.record_local(
+        conn,
+        local_conflict_id("clash", change.table, change.id, change.hash),
+        "clash",
+        change.table,
+        change.id,
+        mine=None,
+        theirs=change.data,
+        message=message,
+    ):
+        summary.clashes += 1
+
+
+def _note_conflict(conn: Connection, info: protocol.ConflictInfo, summary: SyncSummary) -> None:
+    """A conflict from the feed: recorded when this laptop is a party to it (it pushed one
+    of the two versions, or holds one unpushed); the rows themselves come through the feed or the
+    push answer."""
+    if info.table not in protocol.TABLES:
+        return
+    sides = {info.winner_hash, info.loser_hash}
+    known = bookkeeping(conn, info.table, [info.row_id]).get(info.row_id)
+    mine: str | None = None
+    if known is not None and known.pushed_hash in sides:
+        mine = known.pushed_hash
+    else:
+        # A push whose answer was lost: the unpushed local version is this laptop's side.
+        local = load_rows(conn, info.table, [info.row_id]).get(info.row_id)
+        unpushed = local is not None and (
+            known is None or known.local_version != int(local["version"])
+        )
+        if local is not None and unpushed and row_hash(info.table, local) in sides:
+            mine = row_hash(info.table, local)
+    if mine is None:
+        return
+    if conflicts.record_hub_conflict(conn, info, mine) and not info.resolved_at:
+        summary.conflicts += 1
