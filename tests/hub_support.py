@@ -90,6 +90,33 @@ def run_hub_cli(
     return done
 
 
+@dataclass(frozen=True)
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def hub_cli(db: HubDatabase, *args: str, check: bool = True) -> CliResult:
+    """``cxfield hub ARGS --dir HUBDIR --database URL`` through the CLI's own ``main`` in
+    this process (the same code as the command, without a Python start-up per call)."""
+    import contextlib
+    import io
+
+    from cxfield.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["hub", *args, "--dir", str(db.hub_dir), "--database", db.url]
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse usage errors
+            code = int(exc.code or 0)
+    if check and code != 0:
+        raise AssertionError(f"cxfield hub {' '.join(args)} failed: {err.getvalue().strip()}")
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -126,8 +153,9 @@ class RunningHub:
         self.http = httpx.Client(base_url=self.url, timeout=30)
 
     def add_user(self, name: str, role: str) -> str:
-        """The enrolment token printed by ``cxfield hub users add``."""
-        return run_hub_cli(self.db, "users", "add", name, "--role", role).stdout.strip()
+        """A new account's enrolment token (what ``cxfield hub users add`` prints; made
+        in-process here, as the CLI would, to keep tests quick)."""
+        return add_user(self.db, name, role)
 
     def device(self, name: str, role: str = "researcher", device_id: str | None = None) -> Device:
         return enrol(self.http, self.add_user(name, role), device_id or f"dev-{name}")
@@ -146,6 +174,17 @@ class RunningHub:
                 self.process.wait(timeout=10)
 
 
+def add_user(db: HubDatabase, name: str, role: str) -> str:
+    from cxfield.hub import accounts
+    from cxfield.hub.config import make_engine
+
+    engine = make_engine(db.url)
+    try:
+        return accounts.add_user(engine, name, role)[1]
+    finally:
+        engine.dispose()
+
+
 def enrol(http: Any, enrol_token: str, device_id: str) -> Device:
     answer = http.post(
         "/v1/enrol",
@@ -159,8 +198,10 @@ def enrol(http: Any, enrol_token: str, device_id: str) -> Device:
 
 def start_hub(db: HubDatabase, *, extra: tuple[str, ...] = (), upgrade: bool = True) -> RunningHub:
     """Start ``cxfield hub serve`` and wait until /health answers."""
-    if upgrade:  # so two hubs started at once do not both create the schema
-        run_hub_cli(db, "db", "upgrade")
+    if upgrade:  # as `cxfield hub db upgrade` does
+        from cxfield.hub.migrate import upgrade_hub
+
+        upgrade_hub(db.url)
     for _attempt in range(3):
         port = free_port()
         log = db.hub_dir / f"serve-{port}.log"

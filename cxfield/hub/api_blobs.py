@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, Path, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
+from starlette.requests import ClientDisconnect
 
 from cxfield.hub.api import CallerDep, HubDep, check_protocol
 from cxfield.hub.blobs import BlobError, BlobState, OffsetMismatch
@@ -24,12 +25,11 @@ router = APIRouter(
     responses={code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 422, 426)},
 )
 Sha = Annotated[str, Path(pattern=SHA256_PATTERN, description="SHA-256 of the file, hex")]
+#: the chunk's bytes; any content type is taken (tus clients send application/offset+octet-stream)
 CHUNK_BODY = {
     "requestBody": {
         "required": True,
-        "content": {
-            "application/offset+octet-stream": {"schema": {"type": "string", "format": "binary"}}
-        },
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
     }
 }
 
@@ -97,7 +97,10 @@ async def blob_append(
     _caller: CallerDep,
     upload_offset: Annotated[int, Header(alias="Upload-Offset", ge=0, le=2**62)],
 ) -> JSONResponse:
-    chunk = await request.body()
+    try:
+        chunk = await request.body()
+    except ClientDisconnect:  # the laptop hung up mid-chunk: nothing of it counts
+        return JSONResponse({"detail": "The connection dropped mid-chunk."}, status_code=499)
     try:
         found = await run_in_threadpool(state.blobs.append, sha256, upload_offset, chunk)
     except BlobError as exc:
