@@ -3,6 +3,7 @@
 # reachable) each command installs what it needs first:
 #   ./dev.sh run     set up, then open the app on the default data directory
 #   ./dev.sh test    set up, then run ruff, mypy, the layering contracts and pytest
+#                    (inside a throw-away PostgreSQL cluster for the hub tests)
 #   ./dev.sh setup   only the set-up (idempotent)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -16,6 +17,8 @@ APT_PACKAGES=(
   libegl1 libgl1 libfontconfig1 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0
   libxcb-render-util0 libxcb-shape0 libxcb-xkb1 libxcb-xinerama0 libxcb-xfixes0
+  postgresql
+  openssl
 )
 
 setup_system() {
@@ -62,7 +65,11 @@ case "$cmd" in
     "$VENV/bin/mypy" cxfield
     "$VENV/bin/lint-imports"
     export QT_QPA_PLATFORM=offscreen OMP_NUM_THREADS=1
-    exec "$VENV/bin/pytest" "$@"
+    # The hub tests need a real PostgreSQL: pg_virtualenv (postgresql-common) starts a
+    # throw-away cluster in a temporary directory (-t: also as root, where the server runs
+    # as the postgres user), sets PGHOST/PGPORT/PGUSER/PGPASSWORD for pytest and drops the
+    # cluster afterwards.  CXFIELD_REQUIRE_PG=1: a missing server fails instead of skipping.
+    exec pg_virtualenv -t env CXFIELD_REQUIRE_PG=1 "$VENV/bin/pytest" "$@"
     ;;
   *) echo "usage: ./dev.sh [setup|run|test] [args...]" >&2; exit 2 ;;
 esac

@@ -147,10 +147,12 @@ class RunningHub:
     url: str
     process: subprocess.Popen[bytes]
     log: Path
+    ca_file: Path | None = None
     http: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
-        self.http = httpx.Client(base_url=self.url, timeout=30)
+        verify: Any = str(self.ca_file) if self.ca_file else True
+        self.http = httpx.Client(base_url=self.url, timeout=30, verify=verify)
 
     def add_user(self, name: str, role: str) -> str:
         """A new account's enrolment token (what ``cxfield hub users add`` prints; made
@@ -196,8 +198,11 @@ def enrol(http: Any, enrol_token: str, device_id: str) -> Device:
     return Device(body["token"], body["account"]["id"], device_id)
 
 
-def start_hub(db: HubDatabase, *, extra: tuple[str, ...] = (), upgrade: bool = True) -> RunningHub:
-    """Start ``cxfield hub serve`` and wait until /health answers."""
+def start_hub(
+    db: HubDatabase, *, tls: tuple[Path, Path] | None = None, upgrade: bool = True
+) -> RunningHub:
+    """Start ``cxfield hub serve`` (HTTPS with ``tls=(cert, key)``) and wait until /health
+    answers."""
     if upgrade:  # as `cxfield hub db upgrade` does
         from cxfield.hub.migrate import upgrade_hub
 
@@ -206,27 +211,14 @@ def start_hub(db: HubDatabase, *, extra: tuple[str, ...] = (), upgrade: bool = T
         port = free_port()
         log = db.hub_dir / f"serve-{port}.log"
         handle = log.open("wb")
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "cxfield",
-                "hub",
-                "serve",
-                "--dir",
-                str(db.hub_dir),
-                "--database",
-                db.url,
-                "--port",
-                str(port),
-                *extra,
-            ],
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            env=hub_env(),
-        )
+        command = [sys.executable, "-m", "cxfield", "hub", "serve", "--dir", str(db.hub_dir)]
+        command += ["--database", db.url, "--port", str(port)]
+        if tls:
+            command += ["--tls-cert", str(tls[0]), "--tls-key", str(tls[1])]
+        process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=hub_env())
         handle.close()
-        hub = RunningHub(db, f"http://127.0.0.1:{port}", process, log)
+        scheme = "https" if tls else "http"
+        hub = RunningHub(db, f"{scheme}://127.0.0.1:{port}", process, log, tls[0] if tls else None)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and process.poll() is None:
             try:
