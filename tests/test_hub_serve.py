@@ -56,3 +56,16 @@ def test_loopback_addresses() -> None:
     assert not any(
         is_loopback(h) for h in ("0.0.0.0", "192.168.1.10", "::", "no-such-host.invalid")
     )
+
+
+def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    from tests.hub_support import HubDatabase as Db
+
+    unreachable = Db("postgresql", "postgresql+psycopg://cx@127.0.0.1:1/none", tmp_path)
+    answer = hub_cli(unreachable, "db", "upgrade", check=False)
+    assert answer.returncode == 1
+    assert answer.stderr.startswith("cxfield: error: Cannot open the hub database ")
+    assert len(answer.stderr.strip().splitlines()) == 1
+    not_a_db = Db("mysql", "mysql://cx@127.0.0.1/none", tmp_path)
+    refused = hub_cli(not_a_db, "users", "list", check=False)
+    assert refused.returncode == 1 and "runs on SQLite or PostgreSQL" in refused.stderr

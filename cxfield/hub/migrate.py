@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
+from sqlalchemy.exc import OperationalError
 
 from cxfield.hub.config import HubError, database_kind, make_engine, redact, write_transaction
 
@@ -50,6 +54,20 @@ def _current(conn: Connection, url: str) -> str | None:
     return revision
 
 
+@contextmanager
+def _reachable(url: str) -> Iterator[None]:
+    """A database that cannot be opened is a one-line message, not a traceback."""
+    try:
+        yield
+    except OperationalError as exc:
+        if exc.connection_invalidated or "connect" in str(exc.orig).lower() or isinstance(
+            exc.orig, sqlite3.OperationalError
+        ):
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
+            raise HubError(f"Cannot open the hub database {redact(url)}: {reason}") from None
+        raise
+
+
 @dataclass(frozen=True)
 class HubUpgrade:
     from_revision: str | None
@@ -61,7 +79,7 @@ def upgrade_hub(url: str, revision: str = "head") -> HubUpgrade:
     hub processes at once on PostgreSQL — they take an advisory lock in turn)."""
     engine = make_engine(url)
     try:
-        with write_transaction(engine) as conn:
+        with _reachable(url), write_transaction(engine) as conn:
             if database_kind(url) == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_UPGRADE_LOCK})
             before = _current(conn, url)
