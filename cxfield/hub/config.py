@@ -92,7 +92,9 @@ def make_engine(url: str) -> Engine:
     try:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise HubError(f"Cannot create the hub database folder for {path}: {exc.strerror}.") from None
+        raise HubError(
+            f"Cannot create the hub database folder for {path}: {exc.strerror}."
+        ) from None
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
     @event.listens_for(engine, "connect")

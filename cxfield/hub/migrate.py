@@ -60,8 +60,10 @@ def _reachable(url: str) -> Iterator[None]:
     try:
         yield
     except OperationalError as exc:
-        if exc.connection_invalidated or "connect" in str(exc.orig).lower() or isinstance(
-            exc.orig, sqlite3.OperationalError
+        if (
+            exc.connection_invalidated
+            or "connect" in str(exc.orig).lower()
+            or isinstance(exc.orig, sqlite3.OperationalError)
         ):
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "no answer"
             raise HubError(f"Cannot open the hub database {redact(url)}: {reason}") from None
