@@ -45,9 +45,13 @@ class HubUnreachable(HubError):
 
 
 class HubAuthError(HubError):
-    """401: the token is missing, unknown or revoked."""
+    """401: the token is missing, unknown or revoked (``detail``: the hub's words)."""
 
     exit_code = 4
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 class SyncCancelled(CxfieldError):
@@ -156,7 +160,8 @@ class HubClient:
         if response.status_code == 401:
             raise HubAuthError(
                 f"The hub at {self.url} does not accept this laptop's token ({detail}); "
-                "connect again with a new enrolment token: cxfield sync connect URL --token T."
+                "connect again with a new enrolment token: cxfield sync connect URL --token T.",
+                detail,
             )
         if response.status_code == 426:
             raise HubError(f"The hub speaks another sync protocol: {detail}")
@@ -178,8 +183,17 @@ class HubClient:
         return self._model(protocol.Health, self.request("GET", "/health"))
 
     def enrol(self, token: str, device_id: str, label: str) -> protocol.EnrolResponse:
-        body = protocol.EnrolRequest(token=token, device_id=device_id, device_label=label)
-        answer = self.request("POST", "/v1/enrol", json=body.model_dump(), ok=(200, 201))
+        try:
+            body = protocol.EnrolRequest(token=token, device_id=device_id, device_label=label)
+        except ValidationError as exc:
+            raise HubError("That is not an enrolment token (ask the hub's admin for one).") from exc
+        try:
+            answer = self.request("POST", "/v1/enrol", json=body.model_dump(), ok=(200, 201))
+        except HubAuthError as exc:
+            raise HubAuthError(
+                f"The hub refused the enrolment token ({exc.detail}); nothing changed.",
+                exc.detail,
+            ) from None
         return self._model(protocol.EnrolResponse, answer)
 
     def me(self) -> protocol.Account:

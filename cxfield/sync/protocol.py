@@ -208,6 +208,11 @@ class ConflictInfo(BaseModel):
     loser_data: dict[str, Any]
     created_at: str
     resolved_at: str | None = None
+    #: the two parties: the device whose push met another version, and the device that
+    #: made that version; ``pushed_hash`` is the pushed side (so each laptop knows "mine")
+    pushed_device: str = ""
+    other_device: str = ""
+    pushed_hash: str = ""
 
 
 class ChangesResponse(BaseModel):

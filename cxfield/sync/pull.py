@@ -52,10 +52,11 @@ def pull_all(
         if cancel():
             raise SyncCancelled("Sync cancelled.")
         page = client.changes(since)
-        with write_transaction(database, foreign_keys=False) as conn:
-            apply_page(conn, page, summary)
-            if page.next > since:
-                store_cursor(conn, page.next)
+        if page.changes or page.conflicts or page.next > since:
+            with write_transaction(database, foreign_keys=False) as conn:
+                apply_page(conn, page, summary, database.device_id)
+                if page.next > since:
+                    store_cursor(conn, page.next)
         done += len(page.changes)
         progress("pull", done, done + (1 if page.more else 0))
         if not page.more or page.next <= since:
@@ -64,7 +65,9 @@ def pull_all(
     summary.cursor = max(since, page.next)
 
 
-def apply_page(conn: Connection, page: protocol.ChangesResponse, summary: SyncSummary) -> None:
+def apply_page(
+    conn: Connection, page: protocol.ChangesResponse, summary: SyncSummary, device_id: str = ""
+) -> None:
     by_table: dict[str, list[protocol.Change]] = defaultdict(list)
     for change in page.changes:
         if change.table in protocol.TABLES:  # a newer hub's tables are not ours to guess
@@ -74,9 +77,11 @@ def apply_page(conn: Connection, page: protocol.ChangesResponse, summary: SyncSu
         local = load_rows(conn, table, ids)
         known = bookkeeping(conn, table, ids)
         for change in changes:
-            _apply_change(conn, change, local.get(change.id), known.get(change.id), summary)
+            _apply_change(
+                conn, change, local.get(change.id), known.get(change.id), summary, device_id
+            )
     for info in page.conflicts:
-        _note_conflict(conn, info, summary)
+        _note_conflict(conn, info, summary, device_id)
 
 
 def _apply_change(
@@ -85,6 +90,7 @@ def _apply_change(
     local: dict[str, Any] | None,
     known: Bookkeeping | None,
     summary: SyncSummary,
+    device_id: str = "",
 ) -> None:
     table = change.table
     if local is None:
@@ -107,7 +113,21 @@ def _apply_change(
         assert known is not None
         if known.hub_hash == change.hash and known.hub_version >= change.version:
             return  # already applied (a replayed page)
-        if row_hash(table, local) != change.hash:
+        local_hash = row_hash(table, local)
+        if _own_old_write(change, known, local_hash, device_id):
+            # An older push of this laptop reached the hub late, over its newer version:
+            # keep the newer copy and push it again on top of the hub's.
+            mark_synced(
+                conn,
+                table,
+                change.id,
+                local_version=0,
+                hub_version=change.version,
+                hub_hash=change.hash,
+            )
+            summary.kept_local += 1
+            return
+        if local_hash != change.hash:
             if not update_row(conn, table, change.id, change.data, version + PULL_VERSION_STEP):
                 _clash(conn, change, summary)
                 return
@@ -137,6 +157,20 @@ def _apply_change(
         summary.kept_local += 1
 
 
+def _own_old_write(
+    change: protocol.Change, known: Bookkeeping, local_hash: str, device_id: str
+) -> bool:
+    """The pulled row was written by this device, yet it is not what the device last
+    pushed, while the device still holds that last push: an old request replayed late."""
+    return bool(
+        device_id
+        and change.data.get("device_id") == device_id
+        and known.pushed_hash
+        and change.hash != known.pushed_hash
+        and local_hash == known.pushed_hash
+    )
+
+
 def _clash(conn: Connection, change: protocol.Change, summary: SyncSummary) -> None:
     """The hub's row collides with another local row on a unique rule (the same participant
     code, the same step captured twice in one session): keep both sides for a person."""
@@ -157,16 +191,24 @@ def _clash(conn: Connection, change: protocol.Change, summary: SyncSummary) -> N
         summary.clashes += 1
 
 
-def _note_conflict(conn: Connection, info: protocol.ConflictInfo, summary: SyncSummary) -> None:
-    """A conflict from the feed: recorded when this laptop is a party to it (it pushed one
-    of the two versions, or holds one unpushed); the rows themselves come through the feed or the
-    push answer."""
+def _note_conflict(
+    conn: Connection, info: protocol.ConflictInfo, summary: SyncSummary, device_id: str
+) -> None:
+    """A conflict from the feed, recorded when this laptop is a party to it (the hub names
+    the two devices; older hubs: it pushed one of the versions, or holds one unpushed).
+    The rows themselves come through the feed or the push answer."""
     if info.table not in protocol.TABLES:
         return
     sides = {info.winner_hash, info.loser_hash}
     known = bookkeeping(conn, info.table, [info.row_id]).get(info.row_id)
     mine: str | None = None
-    if known is not None and known.pushed_hash in sides:
+    if info.pushed_hash in sides and (info.pushed_device or info.other_device):
+        # The hub names the parties: the surest way, even after further pushes here.
+        if device_id == info.pushed_device:
+            mine = info.pushed_hash
+        elif device_id == info.other_device:
+            mine = next(iter(sides - {info.pushed_hash}))
+    elif known is not None and known.pushed_hash in sides:
         mine = known.pushed_hash
     else:
         # A push whose answer was lost: the unpushed local version is this laptop's side.

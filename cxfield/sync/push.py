@@ -57,13 +57,16 @@ def push_all(
     from cxfield.sync.client import SyncCancelled
 
     for _round in range(MAX_ROUNDS):
-        total = sum(waiting_counts(database).values())
+        waiting = waiting_counts(database)
+        total = sum(waiting.values())
         if total == 0:
             return
         merged_before, done = summary.merged, 0
         progress("push", 0, total)
         batch: list[_Sent] = []
         for table in protocol.TABLE_ORDER:
+            if table not in waiting:
+                continue
             with database.engine.connect() as conn:
                 rows = waiting_rows(conn, table)
             for row in rows:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, or_, select
+from sqlalchemy import Connection, Table, and_, func, literal, or_, select, union_all
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cxfield.storage.database import Database
@@ -101,17 +101,18 @@ def waiting_rows(conn: Connection, name: str, limit: int | None = None) -> list[
 
 
 def waiting_counts(database: Database) -> dict[str, int]:
-    """How many rows of each synced table wait to be pushed (tables with none left out)."""
-    counts: dict[str, int] = {}
+    """How many rows of each synced table wait to be pushed (tables with none left out),
+    in one statement: a sync with nothing to push costs one query."""
+    counts = union_all(
+        *(
+            select(literal(name).label("name"), func.count().label("n"))
+            .select_from(_joined(table_of(name)))
+            .where(_waiting_condition(table_of(name)))
+            for name in TABLES
+        )
+    )
     with database.engine.connect() as conn:
-        for name in TABLES:
-            table = table_of(name)
-            n = conn.execute(
-                select(func.count()).select_from(_joined(table)).where(_waiting_condition(table))
-            ).scalar_one()
-            if n:
-                counts[name] = int(n)
-    return counts
+        return {row.name: int(row.n) for row in conn.execute(counts) if row.n}
 
 
 def bookkeeping(conn: Connection, name: str, ids: list[str]) -> dict[str, Bookkeeping]:

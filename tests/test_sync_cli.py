@@ -1,0 +1,111 @@
+"""`cxfield sync ...` as people run it: two laptops and a supervisor, a real hub served by
+uvicorn on loopback (SQLite and PostgreSQL), and the calm line when the hub is gone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.hub_support import RunningHub, free_port, hub_database, hub_server  # noqa: F401
+from tests.test_cli import run
+
+
+def _connect(hub: RunningHub, name: str, role: str, data_dir: Path) -> None:
+    token = hub.add_user(name, role)
+    done = run("sync", "connect", hub.url, "--token", token, data_dir=data_dir, no_qt=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"Connected to {hub.url} as {name} ({role})."
+    assert "device token is kept in" in done.stderr
+
+
+def _sync(data_dir: Path) -> str:
+    done = run("sync", data_dir=data_dir, no_qt=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("\n") == 1 and "Traceback" not in done.stderr
+    return done.stdout.strip()
+
+
+def test_two_laptops_and_a_supervisor_over_http(hub_server: RunningHub, tmp_path: Path) -> None:  # noqa: F811
+    ana, minh, sam = tmp_path / "ana", tmp_path / "minh", tmp_path / "sam"
+    _connect(hub_server, "Ana", "researcher", ana)
+    _connect(hub_server, "Minh", "researcher", minh)
+    _connect(hub_server, "Sam", "supervisor", sam)
+    study_id = run("demo", "--sessions", "3", data_dir=ana).stdout.strip()
+    first = _sync(ana)
+    assert first.startswith("pushed ") and first.endswith(", pulled 0, conflicts 0")
+    assert int(first.split()[1].rstrip(",")) > 30
+    _sync(minh)  # the study (and the team's sites) arrive with their ids
+    added = run("demo", "--into", study_id, "--sessions", "2", data_dir=minh)
+    assert added.returncode == 0 and added.stdout.strip() == study_id, added.stderr
+    _sync(minh)
+    _sync(sam)
+    listed = json.loads(run("sessions", "list", "--study", study_id, "--json", data_dir=sam).stdout)
+    assert len(listed) == 5
+    assert {s["researcher"] for s in listed} >= {"Minh"}
+    status = json.loads(run("sync", "status", "--json", data_dir=sam).stdout)
+    assert status["hub"] == hub_server.url and status["account"]["role"] == "supervisor"
+    assert status["changes_waiting"] == 0 and status["conflicts"] == 0
+    assert status["last_synced_at"]
+    for laptop in (ana, minh):  # the researchers get the team's people and places
+        _sync(laptop)
+    # Then a sync has nothing to do, on every laptop.
+    for laptop in (ana, minh, sam):
+        assert _sync(laptop) == "pushed 0, pulled 0, conflicts 0"
+    assert json.loads(run("sync", "conflicts", "--json", data_dir=ana).stdout) == []
+
+    # The hub goes away: one calm line, a non-zero exit, nothing changed.
+    hub_server.stop()
+    gone = run("sync", data_dir=ana, no_qt=True)
+    assert gone.returncode == 3 and gone.stdout == ""
+    assert gone.stderr.strip().count("\n") == 0, gone.stderr
+    assert "Hub not reachable" in gone.stderr and "try again later" in gone.stderr
+    assert "Traceback" not in gone.stderr and "error" not in gone.stderr
+    text = run("sync", "status", data_dir=ana).stdout
+    assert "changes waiting: 0" in text and hub_server.url in text
+
+    done = run("sync", "disconnect", data_dir=ana)
+    assert done.returncode == 0 and hub_server.url in done.stdout
+    assert not (ana / "sync-token").exists()
+    again = run("sync", data_dir=ana)
+    assert again.returncode != 0 and "not connected to a hub" in again.stderr
+
+
+def test_connect_refuses_plain_http_to_another_machine_and_a_wrong_token(
+    tmp_path: Path,
+) -> None:
+    refused = run(
+        "sync",
+        "connect",
+        "http://hub.example.org",
+        "--token",
+        "x" * 43,
+        data_dir=tmp_path / "a",
+        no_qt=True,
+    )
+    assert refused.returncode == 1 and "plain http to another machine" in refused.stderr
+    nobody = run(
+        "sync",
+        "connect",
+        f"http://127.0.0.1:{free_port()}",
+        "--token",
+        "x" * 43,
+        data_dir=tmp_path / "a",
+        no_qt=True,
+    )
+    assert nobody.returncode == 3 and "Hub not reachable" in nobody.stderr
+    assert "Traceback" not in nobody.stderr
+    status = json.loads(run("sync", "status", "--json", data_dir=tmp_path / "a").stdout)
+    assert status["hub"] is None and status["account"] is None
+
+
+def test_a_used_enrolment_token_is_refused(hub_server: RunningHub, tmp_path: Path) -> None:  # noqa: F811
+    token = hub_server.add_user("Ana", "researcher")
+    first = run("sync", "connect", hub_server.url, "--token", token, data_dir=tmp_path / "a")
+    assert first.returncode == 0, first.stderr
+    second = run("sync", "connect", hub_server.url, "--token", token, data_dir=tmp_path / "b")
+    assert second.returncode == 4 and "Traceback" not in second.stderr
+    assert "The hub refused the enrolment token" in second.stderr
+    assert second.stderr.strip().count("\n") == 0
+    assert (
+        json.loads(run("sync", "status", "--json", data_dir=tmp_path / "b").stdout)["hub"] is None
+    )
