@@ -37,6 +37,7 @@ EDITABLE_FIELDS = (
     "survey_version",
     "survey_trust_variant",
     "survey_effectiveness_variant",
+    "audio_upload",
 )
 
 
@@ -115,6 +116,10 @@ def update_study(database: Database, study_id: str, **changes: Any) -> Study:
                 f"Effectiveness variant must be one of: {', '.join(EFFECTIVENESS_VARIANTS)}."
             )
         clean["survey_effectiveness_variant"] = changes["survey_effectiveness_variant"]
+    if "audio_upload" in changes:
+        if not isinstance(changes["audio_upload"], bool):
+            raise ValidationError("Audio upload is on (true) or off (false).")
+        clean["audio_upload"] = changes["audio_upload"]
     with database.session() as db:
         study = get_live(db, Study, study_id, "study")
         if "name" in clean:
