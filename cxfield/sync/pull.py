@@ -18,17 +18,17 @@ from cxfield.storage.database import Database
 from cxfield.sync import conflicts, protocol
 from cxfield.sync.rows import (
     PULL_VERSION_STEP,
-    insert_row,
+    insert_rows,
     load_rows,
     local_conflict_id,
     row_hash,
-    update_row,
+    update_rows,
 )
 from cxfield.sync.state import (
     Bookkeeping,
     bookkeeping,
     cursor,
-    mark_synced,
+    mark_synced_many,
     store_cursor,
     write_transaction,
 )
@@ -65,6 +65,28 @@ def pull_all(
     summary.cursor = max(since, page.next)
 
 
+class _Plan:
+    """What one table's part of a page does: rows to insert, rows to update, and the
+    bookkeeping to store once they are written (in a few statements, not one per row)."""
+
+    def __init__(self) -> None:
+        self.inserts: list[tuple[protocol.Change, int]] = []
+        self.updates: list[tuple[protocol.Change, int]] = []
+        self.marks: list[dict[str, Any]] = []
+
+    def mark(self, change: protocol.Change, local_version: int, hub_version: int) -> None:
+        self.marks.append(
+            {
+                "table_name": change.table,
+                "row_id": change.id,
+                "local_version": local_version,
+                "hub_version": hub_version,
+                "hub_hash": change.hash,
+                "pushed_hash": "",
+            }
+        )
+
+
 def apply_page(
     conn: Connection, page: protocol.ChangesResponse, summary: SyncSummary, device_id: str = ""
 ) -> None:
@@ -76,16 +98,30 @@ def apply_page(
         ids = [c.id for c in changes]
         local = load_rows(conn, table, ids)
         known = bookkeeping(conn, table, ids)
+        plan = _Plan()
         for change in changes:
-            _apply_change(
-                conn, change, local.get(change.id), known.get(change.id), summary, device_id
+            _plan_change(
+                plan, change, local.get(change.id), known.get(change.id), summary, device_id
             )
+        _carry_out(conn, table, plan, summary)
     for info in page.conflicts:
         _note_conflict(conn, info, summary, device_id)
 
 
-def _apply_change(
-    conn: Connection,
+def _carry_out(conn: Connection, table: str, plan: _Plan, summary: SyncSummary) -> None:
+    refused = insert_rows(conn, table, [(c.data, v) for c, v in plan.inserts])
+    refused |= update_rows(conn, table, [(c.data, v) for c, v in plan.updates])
+    for change, version in plan.inserts + plan.updates:
+        if change.id in refused:
+            _clash(conn, change, summary)
+        else:
+            plan.mark(change, version, change.version)
+            summary.pulled += 1
+    mark_synced_many(conn, plan.marks, pushed=False)
+
+
+def _plan_change(
+    plan: _Plan,
     change: protocol.Change,
     local: dict[str, Any] | None,
     known: Bookkeeping | None,
@@ -94,18 +130,7 @@ def _apply_change(
 ) -> None:
     table = change.table
     if local is None:
-        if insert_row(conn, table, change.data, 1):
-            mark_synced(
-                conn,
-                table,
-                change.id,
-                local_version=1,
-                hub_version=change.version,
-                hub_hash=change.hash,
-            )
-            summary.pulled += 1
-        else:
-            _clash(conn, change, summary)
+        plan.inserts.append((change, 1))
         return
     version = int(local["version"])
     waiting = known is None or known.local_version != version
@@ -117,42 +142,17 @@ def _apply_change(
         if _own_old_write(change, known, local_hash, device_id):
             # An older push of this laptop reached the hub late, over its newer version:
             # keep the newer copy and push it again on top of the hub's.
-            mark_synced(
-                conn,
-                table,
-                change.id,
-                local_version=0,
-                hub_version=change.version,
-                hub_hash=change.hash,
-            )
+            plan.mark(change, 0, change.version)
             summary.kept_local += 1
-            return
-        if local_hash != change.hash:
-            if not update_row(conn, table, change.id, change.data, version + PULL_VERSION_STEP):
-                _clash(conn, change, summary)
-                return
-            version += PULL_VERSION_STEP
-            summary.pulled += 1
-        mark_synced(
-            conn,
-            table,
-            change.id,
-            local_version=version,
-            hub_version=max(change.version, known.hub_version),
-            hub_hash=change.hash,
-        )
+        elif local_hash != change.hash:
+            plan.updates.append((change, version + PULL_VERSION_STEP))
+        else:
+            plan.mark(change, version, max(change.version, known.hub_version))
         return
     # Changed here and not pushed yet: never overwrite.  The same content is simply synced;
     # anything else keeps its old base and is pushed next, where the hub flags the conflict.
     if row_hash(table, local) == change.hash:
-        mark_synced(
-            conn,
-            table,
-            change.id,
-            local_version=version,
-            hub_version=change.version,
-            hub_hash=change.hash,
-        )
+        plan.mark(change, version, change.version)
     else:
         summary.kept_local += 1
 

@@ -21,6 +21,7 @@ from cxfield.sync.rows import (
 )
 from cxfield.sync.state import (
     mark_synced,
+    mark_synced_many,
     waiting_counts,
     waiting_rows,
     write_transaction,
@@ -110,11 +111,13 @@ def _push_batch(
     sent = {(s.table, s.id): s for s in batch}
     infos = _conflict_infos(client, answer.results)
     with write_transaction(database, foreign_keys=False) as conn:
+        marks: list[dict[str, Any]] = []
         for result in answer.results:
             row = sent.get((result.table, result.id))
             if row is None:
                 continue  # not ours: ignore rather than guess
-            _store_result(conn, row, result, infos, resolving, summary)
+            _store_result(conn, row, result, infos, resolving, summary, marks)
+        mark_synced_many(conn, marks, pushed=True)
 
 
 def _conflict_infos(
@@ -136,6 +139,7 @@ def _store_result(
     infos: dict[str, protocol.ConflictInfo],
     resolving: dict[tuple[str, str], str],
     summary: SyncSummary,
+    marks: list[dict[str, Any]],
 ) -> None:
     resolves = resolving.get((row.table, row.id))
     if result.status in ("applied", "duplicate"):
@@ -143,14 +147,15 @@ def _store_result(
             merge_into(conn, row.table, row.id, result.merged_into)
             summary.merged += 1
             return
-        mark_synced(
-            conn,
-            row.table,
-            row.id,
-            local_version=row.version,
-            hub_version=result.version,
-            hub_hash=row.hash,
-            pushed_hash=row.hash,
+        marks.append(
+            {
+                "table_name": row.table,
+                "row_id": row.id,
+                "local_version": row.version,
+                "hub_version": result.version,
+                "hub_hash": row.hash,
+                "pushed_hash": row.hash,
+            }
         )
         if result.status == "applied":
             summary.pushed += 1

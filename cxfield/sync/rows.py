@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from cxfield.domain.ids import utcnow
@@ -64,6 +64,62 @@ def update_row(
     except IntegrityError:
         return False
     return True
+
+
+def _groups(
+    name: str, items: list[tuple[dict[str, Any], int]]
+) -> dict[frozenset[str], list[dict[str, Any]]]:
+    """Column values by set of columns (one executemany statement per shape)."""
+    groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+    for data, version in items:
+        values = protocol.decode_row(protocol.TABLES[name], data) | {"version": version}
+        groups.setdefault(frozenset(values), []).append(values)
+    return groups
+
+
+def _each(conn: Connection, statement: Any, rows: list[dict[str, Any]], key: str) -> set[str]:
+    """Run ``statement`` for the rows as one batch; if a unique rule refuses it, row by row,
+    returning the ids of the rows that were refused."""
+    try:
+        with conn.begin_nested():
+            conn.execute(statement, rows)
+        return set()
+    except IntegrityError:
+        pass
+    refused = set()
+    for row in rows:
+        try:
+            with conn.begin_nested():
+                conn.execute(statement, row)
+        except IntegrityError:
+            refused.add(str(row[key]))
+    return refused
+
+
+def insert_rows(conn: Connection, name: str, items: list[tuple[dict[str, Any], int]]) -> set[str]:
+    """Insert many rows from wire data (one statement per shape); returns the ids that
+    clash with other local rows on a unique constraint (those are not written)."""
+    table = table_of(name)
+    refused: set[str] = set()
+    for rows in _groups(name, items).values():
+        refused |= _each(conn, table.insert(), rows, "id")
+    return refused
+
+
+def update_rows(conn: Connection, name: str, items: list[tuple[dict[str, Any], int]]) -> set[str]:
+    """Update many rows from wire data; returns the ids that clash (not written)."""
+    table = table_of(name)
+    refused: set[str] = set()
+    for shape, rows in _groups(name, items).items():
+        columns = sorted(shape - {"id"})
+        statement = (
+            table.update()
+            .where(table.c.id == bindparam("row_key"))
+            .values({c: bindparam(f"new_{c}") for c in columns})
+        )
+        params = [{"row_key": r["id"]} | {f"new_{c}": r[c] for c in columns} for r in rows]
+        refused |= _each(conn, statement, params, "row_key")
+    return refused
 
 
 def write_local_change(

@@ -140,17 +140,39 @@ def mark_synced(
     pushed_hash: str | None = None,
 ) -> None:
     """Remember what the hub holds of a row (upsert of its ``sync_row``)."""
-    changed: dict[str, Any] = {
-        "local_version": local_version,
-        "hub_version": hub_version,
-        "hub_hash": hub_hash,
-    }
-    if pushed_hash is not None:
-        changed["pushed_hash"] = pushed_hash
-    inserted = {"table_name": name, "row_id": row_id, "pushed_hash": "", **changed}
-    statement = sqlite_insert(SYNC_ROW).values(**inserted)
+    mark_synced_many(
+        conn,
+        [
+            {
+                "table_name": name,
+                "row_id": row_id,
+                "local_version": local_version,
+                "hub_version": hub_version,
+                "hub_hash": hub_hash,
+                "pushed_hash": pushed_hash or "",
+            }
+        ],
+        pushed=pushed_hash is not None,
+    )
+
+
+_SYNCED_COLUMNS = ("local_version", "hub_version", "hub_hash")
+
+
+def mark_synced_many(conn: Connection, items: list[dict[str, Any]], *, pushed: bool) -> None:
+    """:func:`mark_synced` for many rows in one statement (each item has ``table_name``,
+    ``row_id``, the versions, ``hub_hash`` and ``pushed_hash``; ``pushed=False`` keeps the
+    stored ``pushed_hash``)."""
+    if not items:
+        return
+    statement = sqlite_insert(SYNC_ROW)
+    kept = _SYNCED_COLUMNS + (("pushed_hash",) if pushed else ())
     conn.execute(
-        statement.on_conflict_do_update(index_elements=["table_name", "row_id"], set_=changed)
+        statement.on_conflict_do_update(
+            index_elements=["table_name", "row_id"],
+            set_={key: statement.excluded[key] for key in kept},
+        ),
+        items,
     )
 
 
