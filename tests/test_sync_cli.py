@@ -109,3 +109,45 @@ def test_a_used_enrolment_token_is_refused(hub_server: RunningHub, tmp_path: Pat
     assert (
         json.loads(run("sync", "status", "--json", data_dir=tmp_path / "b").stdout)["hub"] is None
     )
+
+
+def test_conflicts_are_listed_and_resolved_from_the_command_line(
+    hub_server: RunningHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from cxfield.app import open_app
+    from cxfield.services import sites
+
+    ana, minh = tmp_path / "ana", tmp_path / "minh"
+    _connect(hub_server, "Ana", "researcher", ana)
+    _connect(hub_server, "Minh", "researcher", minh)
+    ctx = open_app(ana)
+    office = sites.add_site(ctx.db, "Eastside Service Center", "1200 E Main St")
+    ctx.close()
+    _sync(ana)
+    _sync(minh)
+    for laptop, address in ((ana, "1200 East Main Street"), (minh, "Suite 4, 1200 E Main St")):
+        ctx = open_app(laptop)
+        sites.rename_site(ctx.db, office.id, office.name, address)
+        ctx.close()
+    _sync(ana)
+    assert _sync(minh).endswith("conflicts 1")
+    listed = json.loads(run("sync", "conflicts", "--json", data_dir=minh).stdout)
+    assert len(listed) == 1 and listed[0]["fields"] == ["location"]
+    assert listed[0]["mine"]["location"] == "Suite 4, 1200 E Main St"
+    assert listed[0]["theirs"]["location"] == "1200 East Main Street"
+    table = run("sync", "conflicts", data_dir=minh).stdout
+    assert listed[0]["id"] in table and "location" in table
+    bad = run("sync", "resolve", listed[0]["id"], "--keep", "both", data_dir=minh)
+    assert bad.returncode == 2
+    done = run("sync", "resolve", listed[0]["id"], "--keep", "mine", data_dir=minh)
+    assert done.returncode == 0, done.stderr
+    assert "resolved: mine kept and pushed" in done.stdout
+    _sync(ana)
+    ctx = open_app(ana)
+    assert sites.list_sites(ctx.db)[0].location == "Suite 4, 1200 E Main St"
+    ctx.close()
+    for laptop in (ana, minh):
+        assert json.loads(run("sync", "conflicts", "--json", data_dir=laptop).stdout) == []
+        kept = json.loads(run("sync", "conflicts", "--all", "--json", data_dir=laptop).stdout)
+        assert [(c["id"], c["state"]) for c in kept] == [(listed[0]["id"], "resolved")]
