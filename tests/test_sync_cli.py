@@ -12,7 +12,7 @@ from tests.test_cli import run
 
 def _connect(hub: RunningHub, name: str, role: str, data_dir: Path) -> None:
     token = hub.add_user(name, role)
-    done = run("sync", "connect", hub.url, "--token", token, data_dir=data_dir, no_qt=True)
+    done = run("sync", "connect", hub.url, f"--token={token}", data_dir=data_dir, no_qt=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == f"Connected to {hub.url} as {name} ({role})."
     assert "device token is kept in" in done.stderr
@@ -100,9 +100,9 @@ def test_connect_refuses_plain_http_to_another_machine_and_a_wrong_token(
 
 def test_a_used_enrolment_token_is_refused(hub_server: RunningHub, tmp_path: Path) -> None:  # noqa: F811
     token = hub_server.add_user("Ana", "researcher")
-    first = run("sync", "connect", hub_server.url, "--token", token, data_dir=tmp_path / "a")
+    first = run("sync", "connect", hub_server.url, f"--token={token}", data_dir=tmp_path / "a")
     assert first.returncode == 0, first.stderr
-    second = run("sync", "connect", hub_server.url, "--token", token, data_dir=tmp_path / "b")
+    second = run("sync", "connect", hub_server.url, f"--token={token}", data_dir=tmp_path / "b")
     assert second.returncode == 4 and "Traceback" not in second.stderr
     assert "The hub refused the enrolment token" in second.stderr
     assert second.stderr.strip().count("\n") == 0

@@ -30,7 +30,12 @@ def register(subparsers: Any) -> None:
 
     p = command(sub, "connect", _connect, "connect this laptop to a hub with an enrolment token")
     p.add_argument("url", metavar="URL", help="the hub, e.g. https://hub.example.org")
-    p.add_argument("--token", required=True, metavar="TOKEN", help="one-time enrolment token")
+    p.add_argument(
+        "--token",
+        required=True,
+        metavar="TOKEN",
+        help="one-time enrolment token (write --token=TOKEN if it starts with a dash)",
+    )
     p.add_argument(
         "--allow-http",
         action="store_true",
