@@ -100,3 +100,54 @@ def test_the_waiting_query_is_one_scan_with_key_lookups(ctx: AppContext) -> None
     # one pass over the table, one primary-key lookup per row (sync_row is clustered on it)
     assert "SEARCH sync_row USING PRIMARY KEY (table_name=? AND row_id=?)" in plan, plan
     assert SYNC_ROW.name == "sync_row"
+
+
+def test_a_conflict_about_an_older_push_is_still_this_laptops(ctx: AppContext) -> None:
+    """The laptop pushed version 1 of a row, then version 2; the hub reports that version 1
+    met another device's version (it pulls that only now): the laptop is still a party."""
+    from cxfield.sync.client import SyncSummary
+    from cxfield.sync.conflicts import list_conflicts
+    from cxfield.sync.pull import _note_conflict
+
+    site = sites.add_site(ctx.db, "Eastside", "v1")
+    first = wire("site", site.model_dump())
+    theirs = first | {"location": "someone else's"}
+    with write_transaction(ctx.db) as conn:  # version 1 pushed
+        digest = protocol.content_hash(first)
+        mark_synced(
+            conn,
+            "site",
+            site.id,
+            local_version=1,
+            hub_version=1,
+            hub_hash=digest,
+            pushed_hash=digest,
+        )
+    second = wire("site", sites.rename_site(ctx.db, site.id, "Eastside", "v2").model_dump())
+    with write_transaction(ctx.db) as conn:  # version 2 pushed: the laptop holds it, synced
+        digest = protocol.content_hash(second)
+        mark_synced(
+            conn,
+            "site",
+            site.id,
+            local_version=2,
+            hub_version=2,
+            hub_hash=digest,
+            pushed_hash=digest,
+        )
+    hashes = [protocol.content_hash(d) for d in (first, second, theirs)]
+    info = protocol.ConflictInfo(
+        id="c-1",
+        seq=9,
+        table="site",
+        row_id=site.id,
+        winner_hash=max(hashes[0], hashes[2]),
+        loser_hash=min(hashes[0], hashes[2]),
+        winner_data=first if hashes[0] > hashes[2] else theirs,
+        loser_data=theirs if hashes[0] > hashes[2] else first,
+        created_at="2026-12-01T10:00:00.000000Z",
+    )
+    with write_transaction(ctx.db) as conn:
+        _note_conflict(conn, info, SyncSummary(), ctx.db.device_id)
+    (found,) = list_conflicts(ctx.db)
+    assert found.mine == first and found.theirs == theirs

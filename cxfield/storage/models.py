@@ -309,6 +309,9 @@ class SyncRow(SQLModel, table=True):
     hub_hash: str = Field(default="", max_length=64)
     #: the content hash this laptop last pushed (tells which side of a conflict is "mine")
     pushed_hash: str = Field(default="", max_length=64)
+    #: the hashes it pushed before that, newest first, space-separated (a few): a conflict
+    #: about an older push is still recognised after this laptop pushed again
+    pushed_before: str = ""
 
 
 class SyncConflict(SQLModel, table=True):

@@ -195,7 +195,7 @@ def _note_conflict(
     conn: Connection, info: protocol.ConflictInfo, summary: SyncSummary, device_id: str
 ) -> None:
     """A conflict from the feed, recorded when this laptop is a party to it (the hub names
-    the two devices; older hubs: it pushed one of the versions, or holds one unpushed).
+    the two devices; else: it pushed one of the versions, or holds one unpushed).
     The rows themselves come through the feed or the push answer."""
     if info.table not in protocol.TABLES:
         return
@@ -208,8 +208,8 @@ def _note_conflict(
             mine = info.pushed_hash
         elif device_id == info.other_device:
             mine = next(iter(sides - {info.pushed_hash}))
-    elif known is not None and known.pushed_hash in sides:
-        mine = known.pushed_hash
+    elif known is not None and known.pushed(sides):
+        mine = known.pushed(sides)
     else:
         # A push whose answer was lost: the unpushed local version is this laptop's side.
         local = load_rows(conn, info.table, [info.row_id]).get(info.row_id)

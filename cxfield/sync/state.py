@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, literal, or_, select, union_all
+from sqlalchemy import Connection, Table, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cxfield.storage.database import Database
@@ -46,6 +46,14 @@ class Bookkeeping:
     hub_version: int
     hub_hash: str
     pushed_hash: str
+    pushed_before: tuple[str, ...] = ()
+
+    def pushed(self, hashes: set[str]) -> str | None:
+        """The newest of the hashes this laptop pushed that is among ``hashes``."""
+        for digest in (self.pushed_hash, *self.pushed_before):
+            if digest and digest in hashes:
+                return digest
+        return None
 
 
 @contextmanager
@@ -124,7 +132,11 @@ def bookkeeping(conn: Connection, name: str, ids: list[str]) -> dict[str, Bookke
         )
         for row in rows:
             found[row.row_id] = Bookkeeping(
-                row.local_version, row.hub_version, row.hub_hash, row.pushed_hash
+                row.local_version,
+                row.hub_version,
+                row.hub_hash,
+                row.pushed_hash,
+                tuple(row.pushed_before.split()),
             )
     return found
 
@@ -157,6 +169,8 @@ def mark_synced(
 
 
 _SYNCED_COLUMNS = ("local_version", "hub_version", "hub_hash")
+#: how many earlier pushed hashes a row remembers
+PUSHED_HISTORY = 7
 
 
 def mark_synced_many(conn: Connection, items: list[dict[str, Any]], *, pushed: bool) -> None:
@@ -166,13 +180,20 @@ def mark_synced_many(conn: Connection, items: list[dict[str, Any]], *, pushed: b
     if not items:
         return
     statement = sqlite_insert(SYNC_ROW)
-    kept = _SYNCED_COLUMNS + (("pushed_hash",) if pushed else ())
+    changes: dict[str, Any] = {key: statement.excluded[key] for key in _SYNCED_COLUMNS}
+    if pushed:
+        old, new = SYNC_ROW.c.pushed_hash, statement.excluded.pushed_hash
+        changes["pushed_hash"] = new
+        # the previous hash moves into the short history (when it is another one)
+        changes["pushed_before"] = case(
+            (or_(old == "", old == new), SYNC_ROW.c.pushed_before),
+            else_=func.substr(
+                func.trim(old + " " + SYNC_ROW.c.pushed_before), 1, PUSHED_HISTORY * 65 - 1
+            ),
+        )
     conn.execute(
-        statement.on_conflict_do_update(
-            index_elements=["table_name", "row_id"],
-            set_={key: statement.excluded[key] for key in kept},
-        ),
-        items,
+        statement.on_conflict_do_update(index_elements=["table_name", "row_id"], set_=changes),
+        [{"pushed_before": ""} | item for item in items],
     )
 
 

@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("hub_version", sa.Integer(), nullable=False),
         sa.Column("hub_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("pushed_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("pushed_before", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.PrimaryKeyConstraint("table_name", "row_id"),
         # clustered on its key: "what is waiting" reads versions from the key lookup
         sqlite_with_rowid=False,
