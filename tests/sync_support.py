@@ -5,6 +5,7 @@ duplicates and replays earlier requests late (reordering), and survives hub rest
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,11 +34,29 @@ def hub_app(hub_dir: Path) -> Any:
     return create_app(HubConfig(hub_dir, url))
 
 
-def in_process_transport(app: Any) -> httpx.BaseTransport:
-    from fastapi.testclient import TestClient
+class InProcessTransport(httpx.BaseTransport):
+    """The hub's ASGI app called in this process, for the laptops' (sync) httpx client:
+    each request runs the app on a fresh event loop, as a server would, without a socket."""
 
-    transport: httpx.BaseTransport = TestClient(app)._transport
-    return transport
+    def __init__(self, app: Any) -> None:
+        self.asgi = httpx.ASGITransport(app=app)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        async def call() -> httpx.Response:
+            copy = httpx.Request(
+                request.method, request.url, headers=request.headers, content=request.read()
+            )
+            answer = await self.asgi.handle_async_request(copy)
+            body = await answer.aread()
+            return httpx.Response(
+                answer.status_code, headers=answer.headers, content=body, request=request
+            )
+
+        return asyncio.run(call())
+
+
+def in_process_transport(app: Any) -> httpx.BaseTransport:
+    return InProcessTransport(app)
 
 
 Fault = str  # "drop_request" | "drop_answer" | "duplicate" | "late_replay" | "ok"

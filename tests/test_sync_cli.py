@@ -6,7 +6,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.hub_support import RunningHub, free_port, hub_database, hub_server  # noqa: F401
+import pytest
+
+from tests.hub_support import (  # noqa: F401
+    HubDatabase,
+    RunningHub,
+    free_port,
+    hub_database,
+    hub_server,
+    start_hub,
+)
 from tests.test_cli import run
 
 
@@ -52,6 +61,9 @@ def test_two_laptops_and_a_supervisor_over_http(hub_server: RunningHub, tmp_path
     for laptop in (ana, minh, sam):
         assert _sync(laptop) == "pushed 0, pulled 0, conflicts 0"
     assert json.loads(run("sync", "conflicts", "--json", data_dir=ana).stdout) == []
+    as_json = json.loads(run("sync", "--json", data_dir=ana).stdout)
+    assert as_json["pushed"] == as_json["pulled"] == as_json["conflicts"] == 0
+    assert as_json["cursor"] > 0 and as_json["cancelled"] is False
 
     # The hub goes away: one calm line, a non-zero exit, nothing changed.
     hub_server.stop()
@@ -151,3 +163,24 @@ def test_conflicts_are_listed_and_resolved_from_the_command_line(
         assert json.loads(run("sync", "conflicts", "--json", data_dir=laptop).stdout) == []
         kept = json.loads(run("sync", "conflicts", "--all", "--json", data_dir=laptop).stdout)
         assert [(c["id"], c["state"]) for c in kept] == [(listed[0]["id"], "resolved")]
+
+
+@pytest.mark.parametrize("hub_database", ["sqlite"], indirect=True)
+def test_https_with_an_agency_ca(hub_database: HubDatabase, tmp_path: Path) -> None:  # noqa: F811
+    from tests.test_hub_serve import _self_signed
+
+    cert, key = _self_signed(tmp_path)
+    hub = start_hub(hub_database, tls=(cert, key))
+    try:
+        token = hub.add_user("Ana", "researcher")
+        laptop = tmp_path / "ana"
+        untrusted = run("sync", "connect", hub.url, f"--token={token}", data_dir=laptop)
+        assert untrusted.returncode == 1 and "does not trust" in untrusted.stderr
+        assert "--ca FILE" in untrusted.stderr and "Traceback" not in untrusted.stderr
+        trusted = run(
+            "sync", "connect", hub.url, f"--token={token}", "--ca", str(cert), data_dir=laptop
+        )
+        assert trusted.returncode == 0, trusted.stderr
+        assert _sync(laptop).startswith("pushed 1,")  # the stored CA is used from then on
+    finally:
+        hub.stop()

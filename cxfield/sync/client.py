@@ -150,6 +150,12 @@ class HubClient:
                 headers=self._headers(headers),
             )
         except httpx.TransportError as exc:
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                raise HubError(
+                    f"The hub at {self.url} shows a certificate this laptop does not trust; "
+                    "if it is your agency's, give its CA certificate with --ca FILE. "
+                    "Nothing changed."
+                ) from exc
             raise HubUnreachable(
                 f"Hub not reachable at {self.url} ({_reason(exc)}); nothing changed — "
                 "try again later."
