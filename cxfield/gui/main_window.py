@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from cxfield import __version__
 from cxfield.app import AppContext
 from cxfield.gui.capture_actions import CaptureActions
+from cxfield.gui.sync.sync_actions import SyncActions
 from cxfield.services import sessions as session_service
 from cxfield.services import studies as study_service
 from cxfield.services.sessions import SessionSummary
@@ -142,6 +143,8 @@ class MainWindow(QMainWindow):
         self._build_menu()
         # Study and Session menus, toolbar and the windows they open (capture feature).
         self.capture_actions = CaptureActions(self)
+        # The Sync menu and "Last synced …" in the status bar (team hub).
+        self.sync_actions = SyncActions(self)
         self.refresh()
 
     def _build_menu(self) -> None:
@@ -200,6 +203,7 @@ class MainWindow(QMainWindow):
         open_export_dialog(self)
 
     def refresh(self) -> None:
+        self.sync_actions.refresh_status()
         current = self.current_study_id()
         self.study_list.clear()
         for study in study_service.list_studies(self.ctx.db):
