@@ -32,7 +32,11 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 from cxfield.app import AppContext, open_app  # noqa: E402
 from cxfield.gui.main_window import MainWindow  # noqa: E402
 from cxfield.gui.sync.connect_dialog import ENROL_REFUSED  # noqa: E402
-from cxfield.gui.sync.describe import describe_record, last_synced_words  # noqa: E402
+from cxfield.gui.sync.describe import (  # noqa: E402
+    describe_record,
+    last_synced_words,
+    status_words,
+)
 from cxfield.gui.sync.sync_worker import REVOKED_TEXT, UNREACHABLE_TEXT  # noqa: E402
 from cxfield.services import capture, demo, sessions, sites  # noqa: E402
 from cxfield.sync import conflicts, connection, state  # noqa: E402
@@ -215,6 +219,7 @@ def test_connect_sync_revoked_and_hub_down(
     # Connect through the dialog: address, Tab, token, Enter.
     token = hub_server.add_user("Ana", "researcher")
     dialog = actions.connect_hub()
+    assert dialog is not None
     focus_in(qtbot, dialog)
     assert focus() is dialog.url
     type_text(hub_server.url)
@@ -252,6 +257,8 @@ def test_connect_sync_revoked_and_hub_down(
     hub_cli(hub_server.db, "tokens", "revoke", "--user", "Ana")
     draft = next(s for s in sessions.list_sessions(ctx.db, study.id) if s.status == "draft")
     capture.add_note(ctx.db, draft.id, "Queue reached the door")
+    actions.timer.timeout.emit()  # the half-minute refresh, counted off the GUI thread
+    qtbot.waitUntil(lambda: actions.status_label.text().endswith("· 1 change waiting"))
     (failure,) = sync_by_key(qtbot, win)
     assert failure == ("revoked", REVOKED_TEXT)
     assert actions.dialog is not None and actions.dialog.outcome.text() == REVOKED_TEXT
@@ -262,6 +269,7 @@ def test_connect_sync_revoked_and_hub_down(
     assert waiting(ctx) == 1  # nothing lost
     again = hub_cli(hub_server.db, "users", "enrol", "Ana").stdout.strip()
     dialog = actions.connect_hub()
+    assert dialog is not None
     focus_in(qtbot, dialog)
     assert dialog.url.text() == hub_server.url and focus() is dialog.token  # prefilled
     type_text(again)
@@ -457,6 +465,7 @@ def test_connect_dialog_refuses_bad_input_and_changes_nothing(
     qtbot: Any, ctx: AppContext, window: MainWindow
 ) -> None:
     dialog = window.sync_actions.connect_hub()
+    assert dialog is not None
     focus_in(qtbot, dialog)
 
     def attempt(url: str, token: str = secrets.token_urlsafe(32), ca: str = "") -> str:
@@ -527,3 +536,11 @@ def test_words_for_records_and_last_synced(ctx: AppContext) -> None:
     two_days = now - timedelta(days=2)
     assert last_synced_words(two_days.isoformat(), now) == f"Last synced {two_days:%Y-%m-%d %H:%M}"
     assert last_synced_words(None, now) == "Never synced"
+    info = {"hub": "https://hub", "last_synced_at": None, "changes_waiting": 1}
+    assert status_words({**info, "audio_waiting": 2, "conflicts": 3}) == (
+        "Never synced · 1 change waiting · 2 recordings to upload · 3 conflicts"
+    )
+    assert status_words({**info, "changes_waiting": 0}, syncing=True) == (
+        "Syncing… · nothing waiting"
+    )
+    assert status_words({"hub": None}) == "Not connected to a hub"

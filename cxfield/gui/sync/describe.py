@@ -164,3 +164,26 @@ def last_synced_words(iso: str | None, now: datetime | None = None) -> str:
     if moment.date() == (now - timedelta(days=1)).date():
         return f"Last synced yesterday {moment:%H:%M}"
     return f"Last synced {moment:%Y-%m-%d %H:%M}"
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def status_words(info: dict[str, Any], *, syncing: bool = False) -> str:
+    """The status bar's line from :func:`cxfield.sync.connection.status`: "Last synced 5 min
+    ago · 3 changes waiting · 1 conflict"."""
+    if not info.get("hub"):
+        return "Not connected to a hub"
+    parts = ["Syncing…" if syncing else last_synced_words(info.get("last_synced_at"))]
+    waiting = int(info.get("changes_waiting") or 0)
+    parts.append(
+        _plural(waiting, "change waiting", "changes waiting") if waiting else "nothing waiting"
+    )
+    audio = int(info.get("audio_waiting") or 0)
+    if audio:
+        parts.append(_plural(audio, "recording to upload", "recordings to upload"))
+    open_conflicts = int(info.get("conflicts") or 0)
+    if open_conflicts:
+        parts.append(_plural(open_conflicts, "conflict", "conflicts"))
+    return " · ".join(parts)

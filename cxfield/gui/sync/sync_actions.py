@@ -6,24 +6,23 @@ creates one ``SyncActions(window)``."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox
 
 from cxfield.gui.sync.conflicts_dialog import ConflictsDialog
 from cxfield.gui.sync.connect_dialog import ConnectDialog
-from cxfield.gui.sync.describe import last_synced_words
+from cxfield.gui.sync.describe import status_words
 from cxfield.gui.sync.sync_dialog import SyncDialog, is_clean, summary_words
 from cxfield.gui.sync.sync_worker import NOT_CONNECTED, SyncRunner
+from cxfield.gui.workers import run_in_thread
 from cxfield.sync import connection, state
 from cxfield.sync.client import SyncSummary
 
 #: how often the status bar's "… min ago" and "n changes waiting" are brought up to date
 STATUS_REFRESH_MS = 30_000
-
-
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
 
 
 class SyncActions(QObject):
@@ -62,7 +61,7 @@ class SyncActions(QObject):
         window.statusBar().addPermanentWidget(self.status_label)
         self.timer = QTimer(self)
         self.timer.setInterval(STATUS_REFRESH_MS)
-        self.timer.timeout.connect(self.refresh_status)
+        self.timer.timeout.connect(self._tick)
         self.timer.start()
         app = QApplication.instance()
         if app is not None:  # quitting mid-sync: stop at the next batch (nothing is lost)
@@ -73,29 +72,31 @@ class SyncActions(QObject):
 
     def status_text(self) -> str:
         info = connection.status(self.ctx.db, self.ctx.paths.root)
-        if not info["hub"]:
-            return "Not connected to a hub"
-        parts = ["Syncing…" if self.runner.running else last_synced_words(info["last_synced_at"])]
-        waiting = int(info["changes_waiting"])
-        parts.append(
-            _plural(waiting, "change waiting", "changes waiting") if waiting else "nothing waiting"
-        )
-        if info["audio_waiting"]:
-            parts.append(
-                _plural(int(info["audio_waiting"]), "recording to upload", "recordings to upload")
-            )
-        if info["conflicts"]:
-            parts.append(_plural(int(info["conflicts"]), "conflict", "conflicts"))
-        return " · ".join(parts)
+        return status_words(info, syncing=self.runner.running)
 
     def refresh_status(self) -> None:
-        self.status_label.setText(self.status_text())
-        hub = self.ctx.db.get_setting(state.HUB_URL)
-        account = self.ctx.db.get_setting(state.ACCOUNT) or {}
-        self.status_label.setToolTip(
-            f"Hub {hub} as {account.get('name', '?')} ({account.get('role', '?')})" if hub else ""
+        """Bring the status bar up to date now (after a sync, a connect, a choice)."""
+        self._show_status(connection.status(self.ctx.db, self.ctx.paths.root))
+
+    def _tick(self) -> None:
+        # Every half minute, counted off the GUI thread: a runner in use never waits on it.
+        ctx = self.ctx
+        run_in_thread(
+            lambda: connection.status(ctx.db, ctx.paths.root),
+            self._show_status,
+            lambda _exc: None,  # the next tick or action tries again
+            self,
         )
-        self.actions["disconnect"].setEnabled(bool(hub))
+
+    def _show_status(self, info: dict[str, Any]) -> None:
+        self.status_label.setText(status_words(info, syncing=self.runner.running))
+        account = info["account"] or {}
+        self.status_label.setToolTip(
+            f"Hub {info['hub']} as {account.get('name', '?')} ({account.get('role', '?')})"
+            if info["hub"]
+            else ""
+        )
+        self.actions["disconnect"].setEnabled(bool(info["hub"]))
 
     # --- sync ---------------------------------------------------------------------------
 
@@ -154,8 +155,11 @@ class SyncActions(QObject):
 
     # --- connect, conflicts, disconnect ------------------------------------------------
 
-    def connect_hub(self) -> ConnectDialog:
+    def connect_hub(self) -> ConnectDialog | None:
         """Open the connect window (modal to the main window only: runners stay usable)."""
+        if self.runner.running:
+            self.window.statusBar().showMessage("Wait for the sync to finish first.", 6000)
+            return None
         if self.connect_dialog is not None and self.connect_dialog.isVisible():
             self.connect_dialog.raise_()
             return self.connect_dialog
