@@ -544,3 +544,56 @@ def test_words_for_records_and_last_synced(ctx: AppContext) -> None:
         "Syncing… · nothing waiting"
     )
     assert status_words({"hub": None}) == "Not connected to a hub"
+
+
+def test_summary_in_words() -> None:
+    from cxfield.gui.sync.sync_dialog import is_clean, summary_words
+    from cxfield.sync.client import SyncSummary
+
+    assert summary_words(SyncSummary(pushed=1, pulled=30)) == (
+        "Sent 1 change, received 30 from the team."
+    )
+    assert summary_words(SyncSummary()) == "Nothing to send, nothing new from the team."
+    conflicted = SyncSummary(pulled=1, conflicts=1)
+    assert summary_words(conflicted) == (
+        "Received 1 from the team. 1 to look at: Sync → Conflicts…"
+    )
+    assert is_clean(SyncSummary(pushed=3)) and not is_clean(conflicted)
+    assert not is_clean(SyncSummary(cancelled=True))
+
+
+def test_a_row_the_hub_refused_is_listed_and_closed_by_keyboard(
+    qtbot: Any, ctx: AppContext, window: MainWindow
+) -> None:
+    from cxfield.gui.sync.conflicts_dialog import ConflictsDialog
+    from cxfield.storage.models import Step
+    from cxfield.sync.protocol import TABLES, encode_row
+    from cxfield.sync.state import write_transaction
+
+    study = demo.create_demo(ctx.db, 1)
+    with ctx.db.session() as db:
+        step = db.scalars(select(Step).where(Step.study_id == study.id)).first()
+        assert step is not None
+        data = encode_row(TABLES["step"], step)
+    reason = "Only the study's owner or a supervisor can change its journey map."
+    with write_transaction(ctx.db) as conn:
+        conflicts.record_local(
+            conn, "refused-1", "refused", "step", step.id, mine=data, theirs=None, message=reason
+        )
+    dialog = ConflictsDialog(ctx, window)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    focus_in(qtbot, dialog)
+    assert dialog.model.index(0, 0).data() == f"Journey step “{step.name}” of study “{study.name}”"
+    assert dialog.model.index(0, 1).data() == "Refused by the hub"
+    assert reason in dialog.explanation.text()
+    fields = [dialog.sides.item(r, 0).text() for r in range(dialog.sides.rowCount())]
+    assert "Name" in fields and "Id" not in fields and "Version" not in fields
+    name_row = fields.index("Name")
+    assert dialog.sides.item(name_row, 1).text() == step.name
+    assert dialog.sides.item(name_row, 2).text() == "—"  # nothing on the other side
+    key(Qt.Key.Key_M, Alt)
+    qtbot.waitUntil(lambda: dialog.model.rowCount() == 0)
+    assert dialog.title.text().startswith("No conflicts")
+    assert conflicts.list_conflicts(ctx.db) == []
+    assert not dialog.keep_mine.isEnabled() and not dialog.keep_theirs.isEnabled()

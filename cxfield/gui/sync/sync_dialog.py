@@ -30,20 +30,22 @@ _PHASES = {
 
 
 def summary_words(summary: SyncSummary) -> str:
-    """What a sync did, for a person ("Sent 12 changes, received 30; 1 conflict …")."""
-    sent = summary.pushed
-    got = summary.pulled
-    parts = [
-        (f"sent {sent} change" + ("s" if sent != 1 else "")) if sent else "nothing to send",
-        f"received {got} from the team" if got else "nothing new from the team",
-    ]
+    """What a sync did, for a person ("Sent 12 changes, received 30 from the team. 1 to look
+    at: Sync → Conflicts…")."""
+    sent, got = summary.pushed, summary.pulled
+    troubles = summary.conflicts + summary.refused + summary.clashes
+    parts = []
+    if sent:
+        parts.append(f"sent {sent} change" + ("s" if sent != 1 else ""))
+    elif not troubles:  # a row that came back as a conflict was sent, not "nothing"
+        parts.append("nothing to send")
+    parts.append(f"received {got} from the team" if got else "nothing new from the team")
     if summary.uploaded:
         parts.append(f"uploaded {summary.uploaded} recordings")
     if summary.merged:
         parts.append(f"{summary.merged} sites or researchers merged with the team's")
     text = ", ".join(parts)
     text = text[0].upper() + text[1:] + "."
-    troubles = summary.conflicts + summary.refused + summary.clashes
     if troubles:
         text += f" {troubles} to look at: Sync → Conflicts…"
     return text
