@@ -88,6 +88,7 @@ class Rig:
         study = studies.create_study(owner, Study(name="Shared study"))
         stage = studies.add_stage(owner, study.id, "Visit")
         self.step_ids = [studies.add_step(owner, stage.id, n).id for n in ("Arrive", "Wait")]
+        sites.add_site(owner, "Central Office", "1 Main St")  # on every laptop from the start
         self.study_id = study.id
         for _round in range(2):
             for laptop in self.laptops:
@@ -304,6 +305,22 @@ class SyncMachine(RuleBasedStateMachine):
         if site is not None:
             self._edit(laptop, Site, site.id, location=self._text(laptop))
 
+    @rule(
+        laptops=st.lists(st.integers(0, 2), min_size=2, max_size=2, unique=True),
+        pick=st.integers(0, 5),
+        delete=st.booleans(),
+    )
+    def edit_site_on_two(self, laptops: list[int], pick: int, delete: bool) -> None:
+        """Two laptops change the same site before either syncs: a true conflict."""
+        site = self._pick(laptops[0], Site, pick)
+        if site is None:
+            return
+        self._edit(laptops[0], Site, site.id, location=self._text(laptops[0]))
+        changes: dict[str, Any] = (
+            {"deleted_at": utcnow()} if delete else {"location": self._text(laptops[1])}
+        )
+        self._edit(laptops[1], Site, site.id, **changes)
+
     @rule(laptop=st.integers(0, 2), pick=st.integers(0, 5))
     def delete_site(self, laptop: int, pick: int) -> None:
         site = self._pick(laptop, Site, pick)
@@ -328,11 +345,11 @@ class SyncMachine(RuleBasedStateMachine):
         self.queue, self.during = [], None
         self.rig.transport.held.clear()
         for _round in range(6):
-            busy = 0
+            before, busy = self._hub_seq(), 0
             for laptop in self.laptops:
                 done = laptop.sync()
-                busy += done.pushed + done.pulled + done.merged
-            if busy == 0:
+                busy += done.pushed + done.pulled + done.merged + done.conflicts + done.kept_local
+            if busy == 0 and self._hub_seq() == before:  # a whole round changed nothing
                 break
         else:
             raise AssertionError("the laptops did not settle after 6 rounds of syncing")
@@ -405,6 +422,12 @@ class SyncMachine(RuleBasedStateMachine):
         assert all(
             c.kind == "conflict" for laptop in self.laptops for c in list_conflicts(laptop.db)
         ), "only true conflicts: nothing refused, no clashes"
+
+    def _hub_seq(self) -> int:
+        from cxfield.hub import storage
+
+        with self.rig.app.state.hub.engine.connect() as conn:
+            return int(conn.execute(select(storage.counter.c.value)).scalar() or 0)
 
     def _hub_state(self) -> tuple[dict[Any, Any], list[dict[str, Any]], dict[str, str]]:
         from cxfield.hub import storage

@@ -22,6 +22,7 @@ from cxfield.sync.rows import (
 from cxfield.sync.state import (
     mark_synced,
     mark_synced_many,
+    note_pushing,
     waiting_counts,
     waiting_rows,
     write_transaction,
@@ -107,6 +108,7 @@ def _push_batch(
             for s in batch
         ],
     )
+    note_pushing(database, [(s.table, s.id, s.hash) for s in batch])
     answer = client.push(request)
     sent = {(s.table, s.id): s for s in batch}
     infos = _conflict_infos(client, answer.results)

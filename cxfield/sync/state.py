@@ -170,7 +170,16 @@ def mark_synced(
 
 _SYNCED_COLUMNS = ("local_version", "hub_version", "hub_hash")
 #: how many earlier pushed hashes a row remembers
-PUSHED_HISTORY = 7
+PUSHED_HISTORY = 8
+
+
+def _remember(history: Any, digest: Any) -> Any:
+    """SQL: ``digest`` in front of the space-separated ``history`` (once, a few kept)."""
+    known = func.instr(" " + history + " ", " " + digest + " ") > 0
+    return case(
+        (or_(digest == "", known), history),
+        else_=func.substr(func.trim(digest + " " + history), 1, PUSHED_HISTORY * 65 - 1),
+    )
 
 
 def mark_synced_many(conn: Connection, items: list[dict[str, Any]], *, pushed: bool) -> None:
@@ -182,19 +191,44 @@ def mark_synced_many(conn: Connection, items: list[dict[str, Any]], *, pushed: b
     statement = sqlite_insert(SYNC_ROW)
     changes: dict[str, Any] = {key: statement.excluded[key] for key in _SYNCED_COLUMNS}
     if pushed:
-        old, new = SYNC_ROW.c.pushed_hash, statement.excluded.pushed_hash
-        changes["pushed_hash"] = new
-        # the previous hash moves into the short history (when it is another one)
-        changes["pushed_before"] = case(
-            (or_(old == "", old == new), SYNC_ROW.c.pushed_before),
-            else_=func.substr(
-                func.trim(old + " " + SYNC_ROW.c.pushed_before), 1, PUSHED_HISTORY * 65 - 1
-            ),
-        )
+        changes["pushed_hash"] = statement.excluded.pushed_hash
+        changes["pushed_before"] = _remember(SYNC_ROW.c.pushed_before, SYNC_ROW.c.pushed_hash)
     conn.execute(
         statement.on_conflict_do_update(index_elements=["table_name", "row_id"], set_=changes),
         [{"pushed_before": ""} | item for item in items],
     )
+
+
+def note_pushing(database: Database, rows: list[tuple[str, str, str]]) -> None:
+    """Before a batch is sent: remember each (table, id, hash) as pushed, so that a conflict
+    the hub records for it is known as this laptop's even if the answer never arrives.  A
+    row without bookkeeping gets local_version 0, so it still waits."""
+    if not rows:
+        return
+    statement = sqlite_insert(SYNC_ROW)
+    with write_transaction(database) as conn:
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["table_name", "row_id"],
+                set_={
+                    "pushed_before": _remember(
+                        SYNC_ROW.c.pushed_before, statement.excluded.pushed_before
+                    )
+                },
+            ),
+            [
+                {
+                    "table_name": table,
+                    "row_id": row_id,
+                    "local_version": 0,
+                    "hub_version": 0,
+                    "hub_hash": "",
+                    "pushed_hash": "",
+                    "pushed_before": digest,
+                }
+                for table, row_id, digest in rows
+            ],
+        )
 
 
 def forget(conn: Connection, name: str, row_id: str) -> None:
