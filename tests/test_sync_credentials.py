@@ -35,6 +35,11 @@ class MemoryKeyring(KeyringBackend):
         self.secrets.pop((service, username), None)
 
 
+# Defining a backend registers it for keyring's own choice; this one is only for the tests
+# that ask for it (otherwise every laptop in this process would share its secrets).
+KeyringBackend._classes.discard(MemoryKeyring)  # type: ignore[attr-defined]
+
+
 @pytest.fixture
 def ring() -> Iterator[MemoryKeyring]:
     before = keyring.get_keyring()
@@ -65,10 +70,14 @@ def test_without_a_keyring_the_token_is_a_private_file(data_dir: Path, no_ring: 
 
 def test_with_a_keyring_no_file_is_written(data_dir: Path, ring: MemoryKeyring) -> None:
     (data_dir / credentials.TOKEN_FILE).write_text(f"{URL}\nold-file-token\n")
-    store = credentials.save_token(data_dir, URL, "secret-token")
+    store = credentials.save_token(data_dir, URL, "secret-token", "device-a")
     assert store.kind == "keyring" and "MemoryKeyring" in store.where
-    assert ring.secrets == {(credentials.SERVICE, URL): "secret-token"}
+    assert ring.secrets == {(credentials.SERVICE, f"{URL}#device-a"): "secret-token"}
     assert not (data_dir / credentials.TOKEN_FILE).exists()  # the older file copy is gone
-    assert credentials.load_token(data_dir, URL) == "secret-token"
-    credentials.delete_token(data_dir, URL)
-    assert ring.secrets == {} and credentials.load_token(data_dir, URL) is None
+    assert credentials.load_token(data_dir, URL, "device-a") == "secret-token"
+    # A second data directory of the same user, on the same hub, keeps its own token.
+    credentials.save_token(data_dir, URL, "other-token", "device-b")
+    assert credentials.load_token(data_dir, URL, "device-a") == "secret-token"
+    credentials.delete_token(data_dir, URL, "device-a")
+    assert credentials.load_token(data_dir, URL, "device-a") is None
+    assert credentials.load_token(data_dir, URL, "device-b") == "other-token"

@@ -68,7 +68,7 @@ def connect(
     finally:
         if http is None:
             client.close()
-    store = credentials.save_token(data_dir, url, answer.token)
+    store = credentials.save_token(data_dir, url, answer.token, database.device_id)
     account = answer.account
     for key, value in (
         (state.HUB_URL, url),
@@ -90,7 +90,7 @@ def open_client(
     url = database.get_setting(state.HUB_URL)
     if not url:
         raise NotConnected()
-    token = credentials.load_token(data_dir, url)
+    token = credentials.load_token(data_dir, url, database.device_id)
     if not token:
         raise HubError(
             f"No device token for {url} on this laptop; connect again: "
@@ -110,7 +110,7 @@ def disconnect(database: Database, data_dir: Path) -> str | None:
     """Forget the hub: token, settings and sync bookkeeping (the data stays)."""
     url = database.get_setting(state.HUB_URL)
     if url:
-        credentials.delete_token(data_dir, url)
+        credentials.delete_token(data_dir, url, database.device_id)
     for key in state.SETTINGS:
         database.set_setting(key, None)
     state.forget_all(database)

@@ -1,6 +1,8 @@
 """Where this laptop keeps its device token: the OS keyring (service ``cxfield-hub``,
-one entry per hub URL), or, where no keyring backend works, a file in the data directory
-that only the user can read (mode 0600) — and the caller says so."""
+one entry per hub URL and data directory — ``URL#DEVICE_ID`` — so two data directories of
+one user connected to one hub keep their own tokens), or, where no keyring backend works,
+a file in the data directory that only the user can read (mode 0600) — and the caller says
+so."""
 
 from __future__ import annotations
 
@@ -43,11 +45,15 @@ def _token_path(data_dir: Path) -> Path:
     return data_dir / TOKEN_FILE
 
 
-def save_token(data_dir: Path, hub_url: str, token: str) -> TokenStore:
+def _entry(hub_url: str, device_id: str) -> str:
+    return f"{hub_url}#{device_id}" if device_id else hub_url
+
+
+def save_token(data_dir: Path, hub_url: str, token: str, device_id: str = "") -> TokenStore:
     ring = _keyring()
     if ring is not None:
         try:
-            ring.set_password(SERVICE, hub_url, token)
+            ring.set_password(SERVICE, _entry(hub_url, device_id), token)
             with contextlib.suppress(FileNotFoundError):
                 _token_path(data_dir).unlink()
             backend = type(ring.get_keyring()).__name__
@@ -67,11 +73,11 @@ def save_token(data_dir: Path, hub_url: str, token: str) -> TokenStore:
     return TokenStore("file", f"{path} (readable by you only; no system keyring here)")
 
 
-def load_token(data_dir: Path, hub_url: str) -> str | None:
+def load_token(data_dir: Path, hub_url: str, device_id: str = "") -> str | None:
     ring = _keyring()
     if ring is not None:
         try:
-            secret = ring.get_password(SERVICE, hub_url)
+            secret = ring.get_password(SERVICE, _entry(hub_url, device_id))
         except Exception:  # noqa: BLE001
             secret = None
         if secret:
@@ -83,10 +89,10 @@ def load_token(data_dir: Path, hub_url: str) -> str | None:
     return token if url == hub_url and token else None
 
 
-def delete_token(data_dir: Path, hub_url: str) -> None:
+def delete_token(data_dir: Path, hub_url: str, device_id: str = "") -> None:
     ring = _keyring()
     if ring is not None:
         with contextlib.suppress(Exception):
-            ring.delete_password(SERVICE, hub_url)
+            ring.delete_password(SERVICE, _entry(hub_url, device_id))
     with contextlib.suppress(FileNotFoundError):
         _token_path(data_dir).unlink()
