@@ -3,6 +3,7 @@
 # reachable) each command installs what it needs first:
 #   ./dev.sh run     set up, then open the app on the default data directory
 #   ./dev.sh test    set up, then run ruff, mypy, the layering contracts and pytest
+#                    (inside a throw-away PostgreSQL cluster for the hub tests)
 #   ./dev.sh setup   only the set-up (idempotent)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -20,6 +21,8 @@ APT_PACKAGES=(
   libreoffice-writer-nogui
   libreoffice-calc-nogui
   fonts-droid-fallback
+  postgresql
+  openssl
 )
 
 setup_system() {
@@ -47,7 +50,7 @@ setup_python() {
   "$VENV/bin/python" -m pip install -q --upgrade pip
   # torch first and pinned: an unpinned torch pulls several GB of CUDA packages.
   "$VENV/bin/python" -m pip install -q "torch==2.13.0"
-  "$VENV/bin/python" -m pip install -q -e ".[gui,audio,transcribe,export,dev]"
+  "$VENV/bin/python" -m pip install -q -e ".[gui,audio,transcribe,export,hub,sync,dev]"
   touch "$stamp"
 }
 
@@ -66,7 +69,11 @@ case "$cmd" in
     "$VENV/bin/mypy" cxfield
     "$VENV/bin/lint-imports"
     export QT_QPA_PLATFORM=offscreen OMP_NUM_THREADS=1
-    exec "$VENV/bin/pytest" "$@"
+    # The hub tests need a real PostgreSQL: pg_virtualenv (postgresql-common) starts a
+    # throw-away cluster in a temporary directory (-t: also as root, where the server runs
+    # as the postgres user), sets PGHOST/PGPORT/PGUSER/PGPASSWORD for pytest and drops the
+    # cluster afterwards.  CXFIELD_REQUIRE_PG=1: a missing server fails instead of skipping.
+    exec pg_virtualenv -t env CXFIELD_REQUIRE_PG=1 "$VENV/bin/pytest" "$@"
     ;;
   *) echo "usage: ./dev.sh [setup|run|test] [args...]" >&2; exit 2 ;;
 esac

@@ -14,6 +14,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 from cxfield.app import AppContext, open_app  # noqa: E402
 
+#: real hubs (subprocess or in-process, SQLite and PostgreSQL) and PostgreSQL databases
+pytest_plugins = ["tests.pg_support", "tests.hub_support"]
+
 REPO = Path(__file__).resolve().parent.parent
 #: small real recordings kept in the repository (see tests/fixtures/README.md)
 FIXTURES = REPO / "tests" / "fixtures"

@@ -22,6 +22,22 @@ def test_pseudonym_codes() -> None:
     assert rules.pseudonym_code(1234) == "P-1234"
     assert rules.pseudonym_number("P-042") == 42
     assert rules.pseudonym_number("Maria") is None
+    # Codes made since sync carry the device's prefix; the older form stays valid.
+    assert rules.pseudonym_code(7, "7KQ2") == "P-7KQ2-007"
+    assert rules.pseudonym_number("P-7KQ2-007") == 7
+    assert rules.pseudonym_prefix("P-7KQ2-007") == "7KQ2"
+    assert rules.pseudonym_prefix("P-042") == ""
+    assert rules.pseudonym_prefix("P-7KQ-007") is None  # not a code: prefix of 3
+    assert rules.pseudonym_number("P-OIL1-001") is None  # O, I, L are not Crockford letters
+
+
+def test_device_prefixes_are_stable_and_spread() -> None:
+    ids = [f"device-{n}" for n in range(2000)]
+    prefixes = [rules.device_prefix(i) for i in ids]
+    assert prefixes == [rules.device_prefix(i) for i in ids]  # stable
+    assert all(rules.pseudonym_prefix(f"P-{p}-001") == p for p in prefixes)
+    # 20 bits: 2,000 laptops share a prefix only by rare chance (birthday bound ~1.9 pairs)
+    assert len(set(prefixes)) >= 1990
 
 
 def test_clean_name_rejects_empty() -> None:

@@ -14,6 +14,7 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox  # noqa: E402
 
 from cxfield.app import AppContext  # noqa: E402
+from cxfield.domain import rules  # noqa: E402
 from cxfield.services import (  # noqa: E402
     capture,
     demo,
@@ -279,7 +280,8 @@ def test_consent_dialog_and_start_session(qtbot: Any, ctx: AppContext, study_id:
     )
     dialog._save()
     info = participants.participant_info(ctx.db, dialog.participant_id or "")
-    assert info.participant.code == "P-013" and info.interview_consent
+    prefix = rules.device_prefix(ctx.db.device_id)  # the demo's own codes are P-001 ...
+    assert info.participant.code == f"P-{prefix}-001" and info.interview_consent
     assert not info.recording_consent and info.participant.segments == {"language": "Spanish"}
 
     listing = ParticipantsDialog(ctx, study_id)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from cxfield.app import AppContext
+from cxfield.app import AppContext, open_app
 from cxfield.domain.errors import ConflictError, NotFoundError, ValidationError
 from cxfield.services import capture, journey_editor, participants, studies, templates
 from cxfield.storage.models import ConsentRecord, ConsentText, StepCapture, Study
@@ -73,7 +73,7 @@ def test_consent_text_versions_keep_old_consents(ctx: AppContext) -> None:
     changed = journey_editor.set_consent_text(ctx.db, study.id, "New wording.")
     assert changed.consent_version == 2
     history = journey_editor.consent_history(ctx.db, study.id)
-    assert [(c.version, c.text) for c in history][-1] == (2, "New wording.")
+    assert [(c.consent_version, c.text) for c in history][-1] == (2, "New wording.")
     assert history[0].text == study.consent_text
     with ctx.db.session() as db:
         assert db.exec(select(ConsentRecord)).one().consent_version == 1
@@ -195,11 +195,22 @@ def test_export_import_round_trip(ctx: AppContext, tmp_path: Path) -> None:
     journey_editor.set_consent_text(ctx.db, study.id, "Version two text.")
     path = templates.write_definition(ctx.db, study.id, tmp_path / "study.json")
     data = json.loads(path.read_text(encoding="utf-8"))
-    assert data["format"] == "cxfield-study" and "id" not in data["study"]
+    assert data["format"] == "cxfield-study" and data["study"]["id"] == study.id
+    other = open_app(tmp_path / "other-laptop")
+    try:
+        same = templates.import_definition(other.db, path)
+        assert same.id == study.id  # the same study, not a copy
+        assert same.consent_text == "Version two text." and same.consent_version == 2
+        assert _names(other, same.id) == _names(ctx, study.id)
+        assert same.segment_attributes == study.segment_attributes
+    finally:
+        other.close()
+    # A file without ids (an older export) still makes a new study.
+    del data["study"]["id"]
+    path.write_text(json.dumps(data), encoding="utf-8")
     copy = templates.import_definition(ctx.db, path, name="Copy")
-    assert copy.consent_text == "Version two text." and copy.consent_version == 1
-    assert _names(ctx, copy.id) == _names(ctx, study.id)
-    assert copy.segment_attributes == study.segment_attributes
+    assert copy.id != study.id and copy.consent_text == "Version two text."
+    assert copy.consent_version == 1 and _names(ctx, copy.id) == _names(ctx, study.id)
 
 
 def test_commitment_trust_question_needs_its_population(ctx: AppContext, tmp_path: Path) -> None:
@@ -211,11 +222,13 @@ def test_commitment_trust_question_needs_its_population(ctx: AppContext, tmp_pat
         ctx.db, study.id, survey_trust_variant="commitment", a11_population=" veterans "
     )
     path = templates.write_definition(ctx.db, study.id, tmp_path / "study.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    del data["study"]["id"]  # a file without ids makes a new study: the setting travels
+    path.write_text(json.dumps(data), encoding="utf-8")
     copy = templates.import_definition(ctx.db, path, name="Copy")
     assert (copy.survey_trust_variant, copy.a11_population) == ("commitment", "veterans")
     with pytest.raises(ValidationError, match="A-11 population"):
         journey_editor.update_study(ctx.db, copy.id, a11_population="  ")
-    data = json.loads(path.read_text(encoding="utf-8"))
     data["study"].pop("a11_population")
     path.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ValidationError, match="A-11 population"):

@@ -9,8 +9,16 @@ from sqlmodel import select
 
 from cxfield.app import AppContext
 from cxfield.domain.errors import ConflictError, ValidationError
+from cxfield.domain.rules import device_prefix
 from cxfield.services import capture, participants, templates
-from cxfield.storage.models import Note, Recording, ResearchSession, StepCapture, Study
+from cxfield.storage.models import (
+    Note,
+    Participant,
+    Recording,
+    ResearchSession,
+    StepCapture,
+    Study,
+)
 
 
 def _study(ctx: AppContext) -> Study:
@@ -21,24 +29,51 @@ def _study(ctx: AppContext) -> Study:
 
 def test_codes_are_generated_and_never_reused(ctx: AppContext) -> None:
     study = _study(ctx)
+    prefix = device_prefix(ctx.db.device_id)
     codes = [participants.add_participant(ctx.db, study.id).code for _ in range(3)]
-    assert codes == ["P-001", "P-002", "P-003"]
+    assert codes == [f"P-{prefix}-001", f"P-{prefix}-002", f"P-{prefix}-003"]
     participants.withdraw(
         ctx.db, participants.list_participants(ctx.db, study.id)[2].participant.id
     )
-    assert participants.add_participant(ctx.db, study.id).code == "P-004"
+    assert participants.add_participant(ctx.db, study.id).code == f"P-{prefix}-004"
+
+
+def test_codes_of_two_laptops_do_not_collide(tmp_path: Path) -> None:
+    """Two laptops add participants to the same study offline: no code is made twice, and
+    codes made before device prefixes (P-001) are kept and do not disturb the series."""
+    from cxfield.app import open_app
+
+    made: list[str] = []
+    for name in ("laptop-a", "laptop-b"):
+        laptop = open_app(tmp_path / name)
+        try:
+            with laptop.db.session() as db:
+                study = Study(id="shared-study", name="Shared")
+                db.add(study)
+                db.flush()
+                db.add(Participant(study_id=study.id, code="P-001"))
+            made += [participants.add_participant(laptop.db, study.id).code for _ in range(3)]
+            assert participants.list_participants(laptop.db, study.id)[0].participant.code == (
+                "P-001"
+            )
+        finally:
+            laptop.close()
+    assert len(set(made)) == 6
+    assert {m.rsplit("-", 1)[1] for m in made} == {"001", "002", "003"}
 
 
 def test_code_collision_and_bad_code(ctx: AppContext) -> None:
     study = _study(ctx)
-    participants.add_participant(ctx.db, study.id)
-    with pytest.raises(ConflictError, match="P-001 is already used"):
-        participants.add_participant(ctx.db, study.id, code="p-001")
+    first = participants.add_participant(ctx.db, study.id).code
+    with pytest.raises(ConflictError, match=f"{first} is already used"):
+        participants.add_participant(ctx.db, study.id, code=first.lower())
     with pytest.raises(ValidationError, match="must look like P-001"):
         participants.add_participant(ctx.db, study.id, code="Maria Lopez")
     assert participants.add_participant(ctx.db, study.id, code="P-010").code == "P-010"
-    assert participants.add_participant(ctx.db, study.id).code == "P-011"
-    assert len(participants.list_participants(ctx.db, study.id)) == 3
+    assert participants.add_participant(ctx.db, study.id, code="p-7kq2-003").code == "P-7KQ2-003"
+    prefix = device_prefix(ctx.db.device_id)
+    assert participants.add_participant(ctx.db, study.id).code == f"P-{prefix}-002"
+    assert len(participants.list_participants(ctx.db, study.id)) == 4
 
 
 def test_segments_are_optional_and_checked(ctx: AppContext) -> None:

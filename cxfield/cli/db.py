@@ -17,9 +17,19 @@ def register(subparsers: Any) -> None:
     p = command(sub, "backup", _backup, "copy the database safely, even while the app runs")
     p.add_argument("--out", metavar="FILE", type=Path, help="where to write the copy")
 
-    p = command(subparsers, "demo", _demo, "create a realistic demo study")
+    p = command(
+        subparsers,
+        "demo",
+        _demo,
+        "create a realistic demo study, or add demo sessions to a study (--into)",
+    )
     p.add_argument(
         "--sessions", type=_non_negative, default=12, metavar="N", help="sessions (default 12)"
+    )
+    p.add_argument(
+        "--into",
+        metavar="STUDY_ID",
+        help="add the sessions to this existing study (e.g. one pulled from the hub)",
     )
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
 
@@ -56,6 +66,13 @@ def _demo(ctx: AppContext, args: argparse.Namespace) -> int:
     def progress(done: int, total: int) -> None:
         status(f"demo: {done}/{total} sessions")
 
+    if args.into:
+        study = demo.add_demo_sessions(
+            ctx.db, args.into, args.sessions, seed=args.seed, on_progress=progress
+        )
+        print(study.id)
+        status(f"Added {args.sessions} demo sessions to study {study.name!r}.")
+        return 0
     study = demo.create_demo(ctx.db, args.sessions, seed=args.seed, on_progress=progress)
     print(study.id)
     status(f"Created demo study {study.name!r} with {args.sessions} sessions.")

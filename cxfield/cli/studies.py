@@ -28,9 +28,15 @@ def register(subparsers: Any) -> None:
     p = command(sub, "export", _export, "write a study definition (journey map) to a JSON file")
     p.add_argument("id", metavar="ID", help="study id")
     p.add_argument("--out", required=True, metavar="FILE", help="JSON file to write")
-    p = command(sub, "import", _import, "create a study from a definition file (prints its id)")
+    p = command(
+        sub,
+        "import",
+        _import,
+        "bring in a study definition file: the same study (same ids) as where it was "
+        "exported, updated if the file is newer, never a copy (prints its id)",
+    )
     p.add_argument("file", metavar="FILE", help="JSON study definition")
-    p.add_argument("--name", metavar="TEXT", help="name the study differently")
+    p.add_argument("--name", metavar="TEXT", help="name for a study made from a file without ids")
 
 
 def _list(ctx: AppContext, args: argparse.Namespace) -> int:
@@ -77,8 +83,16 @@ def _export(ctx: AppContext, args: argparse.Namespace) -> int:
     return 0
 
 
+IMPORT_OUTCOMES = {
+    "created": "Imported study {name!r}.",
+    "updated": "Updated study {name!r} to the file's newer revision.",
+    "unchanged": "Study {name!r} is already up to date; nothing changed.",
+    "older": "This laptop's copy of study {name!r} is newer than the file; nothing changed.",
+}
+
+
 def _import(ctx: AppContext, args: argparse.Namespace) -> int:
-    study = templates.import_definition(ctx.db, Path(args.file), name=args.name)
-    status(f"Imported study {study.name!r}.")
-    print(study.id)
+    result = templates.import_study(ctx.db, Path(args.file), name=args.name)
+    status(IMPORT_OUTCOMES[result.outcome].format(name=result.study.name))
+    print(result.study.id)
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -16,7 +17,10 @@ from cxfield.domain.vocabulary import (
     NoteTag,
 )
 
-_CODE_RE = re.compile(r"^P-(\d{3,})$")
+#: P-001 (made before codes carried a device prefix) or P-7KQ2-001
+_CODE_RE = re.compile(r"^P-(?:([0-9A-HJKMNP-TV-Z]{4})-)?(\d{3,})$")
+#: Crockford's base32: no I, L, O or U, so a code read aloud or handwritten is unambiguous
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 SEGMENT_KEY_MAX = 40
 
 
@@ -77,16 +81,30 @@ def check_tags(tags: Iterable[str]) -> list[str]:
     return result
 
 
-def pseudonym_code(number: int) -> str:
-    """The participant code for the n-th participant of a study (P-001, P-002...)."""
+def device_prefix(device_id: str) -> str:
+    """Four Crockford base32 characters derived from the device id: participant codes made
+    on two laptops without a network never collide (P-7KQ2-001 beside P-M3XD-001)."""
+    bits = int.from_bytes(hashlib.sha256(device_id.encode("utf-8")).digest()[:3], "big") >> 4
+    return "".join(_CROCKFORD[(bits >> shift) & 31] for shift in (15, 10, 5, 0))
+
+
+def pseudonym_code(number: int, prefix: str = "") -> str:
+    """The code of the n-th participant a device adds to a study (P-7KQ2-001, P-7KQ2-002 ...;
+    without a prefix the older form P-001)."""
     if number < 1:
         raise ValidationError("Participant numbers start at 1.")
-    return f"P-{number:03d}"
+    return f"P-{prefix}-{number:03d}" if prefix else f"P-{number:03d}"
 
 
 def pseudonym_number(code: str) -> int | None:
     match = _CODE_RE.match(code)
-    return int(match.group(1)) if match else None
+    return int(match.group(2)) if match else None
+
+
+def pseudonym_prefix(code: str) -> str | None:
+    """The device prefix of a code ("" for the older P-001 form, None if not a code)."""
+    match = _CODE_RE.match(code)
+    return (match.group(1) or "") if match else None
 
 
 def _is_word_char(char: str) -> bool:

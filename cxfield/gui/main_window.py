@@ -23,6 +23,7 @@ from cxfield import __version__
 from cxfield.app import AppContext
 from cxfield.domain.wording import count_of
 from cxfield.gui.capture_actions import CaptureActions
+from cxfield.gui.sync.sync_actions import SyncActions
 from cxfield.gui.widgets import keep_tab_for_focus
 from cxfield.services import sessions as session_service
 from cxfield.services import studies as study_service
@@ -147,6 +148,8 @@ class MainWindow(QMainWindow):
         self._build_menu()
         # Study and Session menus, toolbar and the windows they open (capture feature).
         self.capture_actions = CaptureActions(self)
+        # The Sync menu and "Last synced …" in the status bar (team hub).
+        self.sync_actions = SyncActions(self)
         self.refresh()
 
     def _build_menu(self) -> None:
@@ -226,6 +229,7 @@ class MainWindow(QMainWindow):
                 self.study_list.setCurrentRow(0)
         finally:
             self.study_list.blockSignals(False)
+        self.sync_actions.refresh_status()
         current = self.current_study_id()
         if current is None:
             self.study_title.setText(

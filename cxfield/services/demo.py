@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from cxfield.domain.errors import ValidationError
-from cxfield.domain.rules import pseudonym_code
+from cxfield.domain.rules import device_prefix, pseudonym_code
 from cxfield.domain.survey import V1_ITEMS, V2_DRIVERS
 from cxfield.domain.vocabulary import (
     BlueprintLane,
@@ -18,12 +18,15 @@ from cxfield.domain.vocabulary import (
     SessionMode,
     SessionStatus,
 )
-from cxfield.services.common import ProgressCallback
+from cxfield.services.common import ProgressCallback, get_live
+from cxfield.services.participants import next_code
+from cxfield.services.sites import DEFAULT_RESEARCHER_KEY
 from cxfield.services.studies import list_studies
 from cxfield.services.templates import create_from_definition, load_template
 from cxfield.storage.database import Database
 from cxfield.storage.models import (
     ConsentRecord,
+    LocalSetting,
     Note,
     ObservationVisit,
     Participant,
@@ -145,7 +148,9 @@ def create_demo(
                     observation,
                     user_steps,
                     sites,
-                    researchers,
+                    (researchers[2] if observation else researchers[index % 2]),
+                    researchers[index % 2],
+                    pseudonym_code(index + 1),
                     segment_defs,
                     start,
                     end,
@@ -153,6 +158,92 @@ def create_demo(
         if on_progress:
             on_progress(min(sessions, first + batch), sessions)
     return study
+
+
+def add_demo_sessions(
+    database: Database,
+    study_id: str,
+    sessions: int,
+    *,
+    seed: int = 42,
+    on_progress: ProgressCallback | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> Study:
+    """Add ``sessions`` demo interviews to an existing study (one pulled from a hub, or
+    imported): for trying sync with two laptops and for benchmarks.  Sessions go to this
+    laptop's researcher (the hub account once connected), participants get this device's
+    codes, and the demo sites are reused by name."""
+    if sessions < 0:
+        raise ValidationError("The number of demo sessions cannot be negative.")
+    rng = random.Random(f"{seed}:{database.device_id}")
+    end = (now or (lambda: datetime.now(UTC)))()
+    start = end - timedelta(days=180)
+    prefix = device_prefix(database.device_id)
+    with database.session() as db:
+        study = get_live(db, Study, study_id, "study")
+        steps = list(
+            db.exec(select(Step).where(Step.study_id == study.id, col(Step.deleted_at).is_(None)))
+        )
+        user_steps = [s for s in _ordered(db, study.id, steps) if s.lane == BlueprintLane.USER]
+        if not user_steps:
+            raise ValidationError(
+                "This study's journey map has no customer steps for demo sessions."
+            )
+        sites = [_site(db, name, location) for name, location in _SITES]
+        researcher = _laptop_researcher(db, database)
+        first = int(next_code(db, study.id, prefix).rsplit("-", 1)[1])
+        db.flush()
+    for done in range(0, sessions, 250):
+        with database.session() as db:
+            for index in range(done, min(sessions, done + 250)):
+                _one_session(
+                    db,
+                    rng,
+                    study,
+                    index,
+                    False,
+                    user_steps,
+                    sites,
+                    researcher,
+                    researcher,
+                    pseudonym_code(first + index, prefix),
+                    study.segment_attributes,
+                    start,
+                    end,
+                )
+        if on_progress:
+            on_progress(min(sessions, done + 250), sessions)
+    return study
+
+
+def _site(db: Session, name: str, location: str) -> Site:
+    found = db.exec(select(Site).where(Site.name == name, col(Site.deleted_at).is_(None))).first()
+    if found is None:
+        found = Site(name=name, location=location)
+        db.add(found)
+    return found
+
+
+def _laptop_researcher(db: Session, database: Database) -> Researcher:
+    """The researcher new sessions default to (the hub account), else a demo researcher."""
+    default = _setting(db, DEFAULT_RESEARCHER_KEY)
+    found = db.get(Researcher, default) if isinstance(default, str) else None
+    if found is not None and found.deleted_at is None:
+        return found
+    name, role = _RESEARCHERS[0]
+    existing = db.exec(
+        select(Researcher).where(Researcher.name == name, col(Researcher.deleted_at).is_(None))
+    ).first()
+    if existing is not None:
+        return existing
+    created = Researcher(name=name, role=role)
+    db.add(created)
+    return created
+
+
+def _setting(db: Session, key: str) -> object:
+    row = db.get(LocalSetting, key)
+    return None if row is None else row.value
 
 
 def _free_name(database: Database, base: str) -> str:
@@ -227,7 +318,9 @@ def _one_session(
     observation: bool,
     steps: list[Step],
     sites: list[Site],
-    researchers: list[Researcher],
+    researcher: Researcher,
+    consent_taker: Researcher,
+    code: str,
     segment_defs: list[dict[str, object]],
     start: datetime,
     end: datetime,
@@ -245,9 +338,7 @@ def _one_session(
                 segments[str(definition["key"])] = str(rng.choices(values, weights)[0])
             elif rng.random() < 0.5:
                 segments[str(definition["key"])] = "prefer not to say"
-        participant = Participant(
-            study_id=study.id, code=pseudonym_code(index + 1), segments=segments
-        )
+        participant = Participant(study_id=study.id, code=code, segments=segments)
         db.add(participant)
         db.flush()
         db.add(
@@ -257,10 +348,9 @@ def _one_session(
                 interview_consent=True,
                 recording_consent=rng.random() < 0.8,
                 consented_at=started,
-                recorded_by=researchers[index % 2].id,
+                recorded_by=consent_taker.id,
             )
         )
-    researcher = researchers[2] if observation else researchers[index % 2]
     statuses = (
         [SessionStatus.SUBMITTED] * 6
         + [SessionStatus.APPROVED] * 3

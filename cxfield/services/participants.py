@@ -1,6 +1,8 @@
 """Participants of a study and their consent.
 
-Participants are only known by a generated pseudonym code (P-001, P-002 ...).  Consent is
+Participants are only known by a generated pseudonym code (P-7KQ2-001, P-7KQ2-002 ...: the
+prefix comes from the laptop's device id, so codes made on two laptops never collide; codes
+made before are kept as they were, e.g. P-001).  Consent is
 recorded against the study's current consent text version: interview consent and,
 separately, recording consent.  Withdrawing marks the participant and can really delete
 the content of their sessions (text blanked, audio files removed), leaving tombstones so
@@ -17,7 +19,13 @@ from sqlmodel import Session, col, select
 
 from cxfield.domain.errors import ConflictError, ValidationError
 from cxfield.domain.ids import utcnow
-from cxfield.domain.rules import check_segments, pseudonym_code, pseudonym_number
+from cxfield.domain.rules import (
+    check_segments,
+    device_prefix,
+    pseudonym_code,
+    pseudonym_number,
+    pseudonym_prefix,
+)
 from cxfield.services.common import get_live, tombstone
 from cxfield.storage.database import Database
 from cxfield.storage.models import (
@@ -62,11 +70,16 @@ class Withdrawal:
     files_deleted: int
 
 
-def next_code(db: Session, study_id: str) -> str:
-    """The next free pseudonym code (numbers of withdrawn or deleted ones are never reused)."""
+def next_code(db: Session, study_id: str, prefix: str = "") -> str:
+    """The next free pseudonym code of this device's series in the study (numbers of
+    withdrawn or deleted ones are never reused)."""
     codes = db.exec(select(Participant.code).where(Participant.study_id == study_id)).all()
-    numbers = [n for n in (pseudonym_number(c) for c in codes) if n is not None]
-    return pseudonym_code(max(numbers, default=0) + 1)
+    numbers = [
+        n
+        for n in (pseudonym_number(c) for c in codes if pseudonym_prefix(c) == prefix)
+        if n is not None
+    ]
+    return pseudonym_code(max(numbers, default=0) + 1, prefix)
 
 
 def add_participant(
@@ -85,7 +98,7 @@ def add_participant(
                 wanted = code.strip().upper()
                 if pseudonym_number(wanted) is None:
                     raise ValidationError(
-                        f"Participant code {code!r} must look like P-001 (no names)."
+                        f"Participant code {code!r} must look like P-001 or P-7KQ2-001 (no names)."
                     )
                 taken = db.exec(
                     select(Participant).where(
@@ -95,7 +108,7 @@ def add_participant(
                 if taken is not None:
                     raise ConflictError(f"Participant code {wanted} is already used in this study.")
             else:
-                wanted = next_code(db, study_id)
+                wanted = next_code(db, study_id, device_prefix(database.device_id))
             participant = Participant(study_id=study_id, code=wanted, segments=values)
             db.add(participant)
             try:

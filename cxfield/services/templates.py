@@ -14,6 +14,7 @@ from cxfield.domain.errors import ConflictError, ValidationError
 from cxfield.domain.rules import clean_name
 from cxfield.domain.vocabulary import BlueprintLane, Channel
 from cxfield.resources import resource_path
+from cxfield.services import study_identity
 from cxfield.services.common import get_live
 from cxfield.services.study_definition import (
     FORMAT,
@@ -26,7 +27,8 @@ from cxfield.storage.database import Database
 from cxfield.storage.files import atomic_file
 from cxfield.storage.models import ConsentText, Stage, Step, Study
 
-#: The study fields a definition carries (ids, versions and sync fields never travel).
+#: The study fields a definition carries; an exported file adds the ids, positions and
+#: stamps that keep the study's identity (see :mod:`cxfield.services.study_identity`).
 DEFINITION_FIELDS = (
     "name",
     "program",
@@ -39,6 +41,7 @@ DEFINITION_FIELDS = (
     "survey_version",
     "survey_trust_variant",
     "survey_effectiveness_variant",
+    "audio_upload",
 )
 
 
@@ -89,7 +92,7 @@ def create_from_definition(
         study = Study.model_validate(fields | {"consent_version": 1})
         db.add(study)
         db.flush()
-        db.add(ConsentText(study_id=study.id, version=1, text=study.consent_text))
+        db.add(ConsentText(study_id=study.id, consent_version=1, text=study.consent_text))
         for s_pos, stage_data in enumerate(data["stages"]):
             stage = Stage(
                 study_id=study.id,
@@ -116,7 +119,9 @@ def create_from_definition(
 
 def export_definition(database: Database, study_id: str) -> dict[str, Any]:
     """The study's definition (fields, consent text, segments, journey map) as a document
-    that :func:`create_from_definition` reads back: what a lead hands to researchers."""
+    that :func:`import_study` reads back: what a lead hands to researchers.  It carries the
+    ids of the study, its stages and steps and a ``revision``, so importing it anywhere
+    gives the same study, never a copy."""
     with database.session() as db:
         study = get_live(db, Study, study_id, "study")
         stages = db.exec(
@@ -129,28 +134,32 @@ def export_definition(database: Database, study_id: str) -> dict[str, Any]:
             .where(Step.study_id == study_id, col(Step.deleted_at).is_(None))
             .order_by(col(Step.position), col(Step.created_at))
         ).all()
+        live_stages = {stage.id for stage in stages}
+        shown = {step.id for step in steps if step.stage_id in live_stages}
+        extra = study_identity.identity_parts(db, study, shown)
+        revision = study_identity.revision(db, study_id)
     dumped = study.model_dump(mode="json")
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "study": {key: dumped[key] for key in DEFINITION_FIELDS},
+        "study": {key: dumped[key] for key in DEFINITION_FIELDS}
+        | study_identity.stamps(study)
+        | {
+            "consent_version": study.consent_version,
+            "revision": study_identity.iso(revision),
+        },
         "stages": [
             {
                 "name": stage.name,
                 "description": stage.description,
+                **study_identity.stage_stamps(stage),
                 "steps": [
-                    {
-                        "name": step.name,
-                        "description": step.description,
-                        "lane": str(step.lane),
-                        "channel": str(step.channel),
-                    }
-                    for step in steps
-                    if step.stage_id == stage.id
+                    study_identity.step_entry(step) for step in steps if step.stage_id == stage.id
                 ],
             }
             for stage in stages
         ],
+        **extra,
     }
 
 
@@ -171,9 +180,63 @@ def read_definition(path: Path) -> dict[str, Any]:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ValidationError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
-    return validate_definition(parse_definition(raw, str(path)))
+    parsed = parse_definition(raw, str(path))
+    return with_identity(parsed, validate_definition(parsed))
+
+
+def with_identity(parsed: Any, checked: dict[str, Any]) -> dict[str, Any]:
+    """The checked definition plus what keeps the study's identity in the file (ids,
+    positions, stamps, revision, consent wordings, deleted stages and steps): validation
+    normalises the fields a person wrote; the identity is checked where it is used
+    (:mod:`cxfield.services.study_identity`)."""
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("study"), dict):
+        return checked
+    result = {k: v for k, v in parsed.items() if k not in checked} | checked
+    result["study"] = {
+        k: v for k, v in parsed["study"].items() if k not in checked["study"]
+    } | checked["study"]
+    raw_stages = parsed.get("stages") or []
+    stages = []
+    for raw_stage, stage in zip(raw_stages, checked["stages"], strict=True):
+        raw_steps = raw_stage.get("steps") or []
+        steps = [
+            {k: v for k, v in raw_step.items() if k not in step} | step
+            for raw_step, step in zip(raw_steps, stage["steps"], strict=True)
+        ]
+        stages.append({k: v for k, v in raw_stage.items() if k not in stage} | stage
+                      | {"steps": steps})  # fmt: skip
+    result["stages"] = stages
+    return result
 
 
 def import_definition(database: Database, path: Path, name: str | None = None) -> Study:
-    """Create a study from a definition file; nothing is created if anything is wrong."""
-    return create_from_definition(database, read_definition(path), name=name)
+    """Import a definition file (see :func:`import_study`) and return the study."""
+    return import_study(database, path, name=name).study
+
+
+def import_study(
+    database: Database, path: Path, name: str | None = None
+) -> study_identity.StudyImport:
+    """Bring a definition file in; nothing is written if anything is wrong.
+
+    A file with ids (every export) gives the same study as everywhere else: created with
+    those ids, updated when the file is newer than this laptop's copy, else left as it is.
+    A file without ids (a template, an older export) creates a new study."""
+    data = read_definition(path)
+    if not study_identity.has_identity(data):
+        return study_identity.StudyImport(
+            create_from_definition(database, data, name=name), "created"
+        )
+    if name is not None:
+        raise ValidationError(
+            "This file carries its study's id, so it is imported as that study under its own "
+            "name; rename the study after importing."
+        )
+    return study_identity.import_identified(database, data, _clean_fields(data))
+
+
+def _clean_fields(data: dict[str, Any]) -> dict[str, Any]:
+    fields = {k: v for k, v in data["study"].items() if k in DEFINITION_FIELDS}
+    # already checked and normalised by validate_definition (read_definition)
+    fields["name"] = clean_name(fields["name"], "Study name")
+    return fields

@@ -1,0 +1,163 @@
+"""Audio upload for studies that send recordings to the hub (``study.audio_upload``).
+
+Chunked and resumable: the hub keeps how much of a file (content-addressed by SHA-256) it
+has, so an upload cut off, also by an app restart, resumes at that offset; the hub checks
+the checksum before the file counts.  The laptop never removes its copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from cxfield.domain.ids import utcnow
+from cxfield.storage.database import Database
+from cxfield.sync.state import SYNC_UPLOAD, table_of
+
+if TYPE_CHECKING:
+    from cxfield.sync.client import CancelCheck, HubClient, SyncProgress, SyncSummary
+
+CHUNK_BYTES = 4 * 1024 * 1024
+UPLOADABLE_STATES = ("complete", "recovered", "imported")
+
+
+@dataclass(frozen=True)
+class PendingAudio:
+    recording_id: str
+    path: Path
+    sha256: str
+
+
+def waiting_audio(database: Database, data_dir: Path | None = None) -> list[PendingAudio]:
+    """Recordings of studies that upload audio, not confirmed by the hub yet."""
+    root = data_dir or database.path.parent
+    recordings, sessions, studies = (table_of(n) for n in ("recording", "session", "study"))
+    rec, ses, stu = recordings.c, sessions.c, studies.c
+    done = exists().where(and_(SYNC_UPLOAD.c.sha256 == rec.sha256, SYNC_UPLOAD.c.state == "done"))
+    query = (
+        select(rec.id, rec.path, rec.sha256)
+        .select_from(
+            recordings.join(sessions, ses.id == rec.session_id).join(
+                studies, stu.id == ses.study_id
+            )
+        )
+        .where(
+            stu.audio_upload.is_(True),
+            rec.deleted_at.is_(None),
+            rec.state.in_(UPLOADABLE_STATES),
+            rec.sha256 != "",
+            ~done,
+        )
+        .order_by(rec.started_at)
+    )
+    with database.engine.connect() as conn:
+        return [PendingAudio(r.id, root / r.path, r.sha256) for r in conn.execute(query)]
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _set_state(database: Database, audio: PendingAudio, size: int, state: str) -> None:
+    statement = sqlite_insert(SYNC_UPLOAD).values(
+        sha256=audio.sha256,
+        recording_id=audio.recording_id,
+        size=size,
+        state=state,
+        updated_at=utcnow(),
+    )
+    with database.engine.begin() as conn:
+        conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=["sha256"], set_={"state": state, "updated_at": utcnow()}
+            )
+        )
+
+
+def upload_all(
+    database: Database,
+    client: HubClient,
+    summary: SyncSummary,
+    progress: SyncProgress,
+    cancel: CancelCheck,
+    *,
+    data_dir: Path | None = None,
+) -> None:
+    from cxfield.sync.client import HubError, HubUnreachable
+
+    pending = waiting_audio(database, data_dir)
+    for index, audio in enumerate(pending):
+        if not audio.path.is_file():
+            summary.messages.append(f"Recording {audio.recording_id}: file missing, not uploaded")
+            continue
+        size = audio.path.stat().st_size
+        with database.engine.connect() as conn:
+            known = conn.execute(
+                select(SYNC_UPLOAD.c.state).where(SYNC_UPLOAD.c.sha256 == audio.sha256)
+            ).scalar()
+        if known is None:
+            if _file_sha256(audio.path) != audio.sha256:
+                summary.messages.append(
+                    f"Recording {audio.recording_id}: the file changed since it was recorded; "
+                    "not uploaded"
+                )
+                continue
+            _set_state(database, audio, size, "waiting")
+        try:
+            confirmed = upload_file(client, audio.path, audio.sha256, size, cancel)
+        except HubUnreachable:
+            raise
+        except HubError as exc:  # refused or checksum mismatch: the next sync tries again
+            summary.messages.append(f"Recording {audio.recording_id}: {exc}")
+            continue
+        if confirmed:
+            _set_state(database, audio, size, "done")
+            summary.uploaded += 1
+        progress("upload", index + 1, len(pending))
+
+
+def upload_file(client: HubClient, path: Path, sha256: str, size: int, cancel: CancelCheck) -> bool:
+    """Send the file in chunks from wherever the hub stopped; True once the hub confirmed
+    the checksum."""
+    from cxfield.sync.client import HubError, SyncCancelled
+
+    url = f"/v1/blobs/{sha256}"
+    head = client.request("HEAD", url, ok=(200, 204, 404))
+    if head.status_code == 404:
+        head = client.request("POST", url, headers={"Upload-Length": str(size)}, ok=(200, 201, 204))
+    if head.headers.get("X-Complete", "").lower() in ("1", "true", "yes"):
+        return True
+    offset = int(head.headers.get("Upload-Offset", "0") or 0)
+    with path.open("rb") as handle:
+        while offset < size:
+            if cancel():
+                raise SyncCancelled("Sync cancelled.")
+            handle.seek(offset)
+            chunk = handle.read(CHUNK_BYTES)
+            answer = client.request(
+                "PATCH",
+                url,
+                content=chunk,
+                headers={
+                    "Upload-Offset": str(offset),
+                    "Content-Type": "application/offset+octet-stream",
+                },
+                ok=(200, 204, 409),
+            )
+            new_offset = int(answer.headers.get("Upload-Offset", offset))
+            if answer.status_code == 409 and new_offset == offset:
+                raise HubError(f"The hub refused the upload of {path.name} at byte {offset}.")
+            offset = new_offset
+            if answer.headers.get("X-Complete", "").lower() in ("1", "true", "yes"):
+                return True
+    final = client.request("HEAD", url, ok=(200, 204))
+    return final.headers.get("X-Complete", "").lower() in ("1", "true", "yes")

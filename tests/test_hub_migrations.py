@@ -1,0 +1,114 @@
+"""The hub's schema exists only through its own Alembic history, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select, text
+
+from cxfield.hub import storage
+from cxfield.hub.app import create_app
+from cxfield.hub.config import HubConfig, HubError, make_engine
+from cxfield.hub.migrate import downgrade_hub, head_revision, upgrade_hub
+from tests.hub_support import HubDatabase
+
+HUB_TABLES = {
+    "hub_record",
+    "hub_conflict",
+    "hub_counter",
+    "hub_setting",
+    "hub_account",
+    "hub_token",
+    "hub_audit",
+    "hub_blob",
+}
+
+
+def _tables(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return set(inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_creates_the_schema_once_and_downgrade_removes_it(
+    hub_database: HubDatabase,
+) -> None:
+    url = hub_database.url
+    first = upgrade_hub(url)
+    assert (first.from_revision, first.to_revision) == (None, head_revision())
+    assert HUB_TABLES | {"alembic_version"} <= _tables(url)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        counter = conn.execute(select(storage.counter)).all()
+        hub_id = conn.execute(select(storage.setting.c.value)).scalar_one()
+    engine.dispose()
+    assert [(row.name, row.value) for row in counter] == [("changes", 0)]
+
+    again = upgrade_hub(url)
+    assert again.from_revision == again.to_revision == head_revision()
+
+    downgrade_hub(url, "base")
+    assert not HUB_TABLES & _tables(url)
+    upgrade_hub(url)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(select(storage.setting.c.value)).scalar_one() != hub_id
+    engine.dispose()
+
+
+def test_the_migrations_build_exactly_the_tables_the_code_uses(hub_database: HubDatabase) -> None:
+    upgrade_hub(hub_database.url)
+    engine = make_engine(hub_database.url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(context, storage.metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_a_database_of_an_unknown_schema_is_left_untouched(hub_database: HubDatabase) -> None:
+    upgrade_hub(hub_database.url)
+    engine = make_engine(hub_database.url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'h9999'"))
+    engine.dispose()
+    with pytest.raises(HubError, match="h9999.*does not know"):
+        upgrade_hub(hub_database.url)
+    engine = make_engine(hub_database.url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "h9999"
+    engine.dispose()
+
+
+def test_the_app_refuses_a_database_that_was_not_upgraded(hub_database: HubDatabase) -> None:
+    with pytest.raises(HubError, match="hub db upgrade"):
+        create_app(HubConfig(hub_database.hub_dir, hub_database.url))
+
+
+def test_hub_processes_starting_together_upgrade_one_after_the_other(
+    hub_database: HubDatabase,
+) -> None:
+    results: list[object] = []
+    errors: list[BaseException] = []
+
+    def upgrade() -> None:
+        try:
+            results.append(upgrade_hub(hub_database.url))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=upgrade) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert len(results) == 3
+    assert sorted(r.from_revision is None for r in results) == [False, False, True]  # type: ignore[attr-defined]

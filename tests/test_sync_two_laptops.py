@@ -1,0 +1,149 @@
+"""Two researchers' laptops and a supervisor sync through a real hub (in this process):
+one shared journey map, replays and lost answers change nothing, conflicts are flagged on
+both sides and resolvable, participant codes never collide."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cxfield.services import analysis, demo, participants, sites, studies, templates
+from cxfield.sync import conflicts
+from cxfield.sync.client import HubUnreachable
+from tests.sync_support import Team, live_rows
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> Iterator[Team]:
+    made = Team(tmp_path)
+    yield made
+    made.close()
+
+
+def _converged(team: Team) -> None:
+    hub = team.hub_rows()
+    for laptop in team.laptops:
+        assert live_rows(laptop.ctx) == hub, laptop.name
+
+
+def test_supervisor_sees_both_laptops_in_one_curve(team: Team, tmp_path: Path) -> None:
+    ana, minh, sup = team.laptop("Ana"), team.laptop("Minh"), team.laptop("Sam", "supervisor")
+    study = demo.create_demo(ana.db, 4)
+    first = ana.sync()
+    assert first.pushed > 0 and first.conflicts == 0
+    # Minh gets the study from the hub (same ids) and captures sessions of his own.
+    minh.sync()
+    assert studies.get_study(minh.db, study.id).name == study.name
+    demo.add_demo_sessions(minh.db, study.id, 3)
+    assert minh.sync().pushed > 0
+    # The file Ana hands out is the same study: importing it on Minh's laptop changes nothing.
+    path = templates.write_definition(ana.db, study.id, tmp_path / "study.json")
+    assert templates.import_study(minh.db, path).outcome == "unchanged"
+
+    sup.sync()
+    assert studies.list_studies(sup.db)[0].sessions == 4 + 3
+    # One curve: per step, the supervisor's histogram is the sum of both laptops' (each
+    # researcher's laptop holds only the sessions its researcher made).
+    on_sup = analysis.step_aggregates(sup.db, study.id)
+    on_ana = analysis.step_aggregates(ana.db, study.id)
+    on_minh = analysis.step_aggregates(minh.db, study.id)
+    assert on_sup and set(on_minh) <= set(on_sup)
+    for step_id, agg in on_sup.items():
+        parts = [on_ana.get(step_id), on_minh.get(step_id)]
+        assert agg.valence.n == sum(p.valence.n for p in parts if p)
+        assert agg.pain_points == sum(p.pain_points for p in parts if p)
+    assert any(on_minh.get(step_id) and on_ana.get(step_id) for step_id in on_sup)
+    # Researchers see only their own sessions; the supervisor sees everyone's.
+    assert studies.list_studies(minh.db)[0].sessions == 3
+    assert studies.list_studies(ana.db)[0].sessions == 4
+    # The demo sites made on both laptops are one site each on the hub.
+    assert sorted(s.name for s in sites.list_sites(sup.db)) == [
+        "Eastside Service Center",
+        "Riverside Office",
+    ]
+    for laptop in (ana, minh, sup):
+        laptop.sync()
+    assert sorted(s.name for s in sites.list_sites(minh.db)) == [
+        "Eastside Service Center",
+        "Riverside Office",
+    ]
+
+
+def test_replays_and_lost_answers_change_nothing(team: Team) -> None:
+    ana, sup = team.laptop("Ana"), team.laptop("Sam", "supervisor")
+    sup.sync()  # the supervisor's own researcher row is on the hub first
+    demo.create_demo(ana.db, 3)
+    # The hub commits the first push, but its answer never reaches the laptop.
+    calls: list[str] = []
+
+    def lose_first_push_answer(request: httpx.Request) -> str:
+        calls.append(request.url.path)
+        return "drop_answer" if calls.count("/v1/push") == 1 else "ok"
+
+    team.faults = lose_first_push_answer
+    with pytest.raises(HubUnreachable, match="nothing changed"):
+        ana.sync()
+    on_hub = team.hub_rows()
+    assert on_hub  # the hub did commit
+    again = ana.sync()  # the same rows again: duplicates, nothing stored twice
+    assert again.pushed == 0 and again.duplicates == len(on_hub) - 1
+    assert team.hub_rows() == on_hub
+    # Every request duplicated: nothing changes either.
+    team.faults = lambda _r: "duplicate"
+    ana.sync()
+    sup.sync()
+    assert team.hub_rows() == on_hub
+    _converged(team)
+    # A whole sync replayed is a no-op.
+    team.faults = lambda _r: "ok"
+    replay = sup.sync()
+    assert (replay.pushed, replay.pulled, replay.conflicts) == (0, 0, 0)
+
+
+def test_conflict_is_flagged_on_both_sides_and_resolvable(team: Team) -> None:
+    ana, minh = team.laptop("Ana"), team.laptop("Minh")
+    office = sites.add_site(ana.db, "Eastside Service Center", "1200 E Main St")
+    ana.sync()
+    minh.sync()
+    # Both change the same site's address offline.
+    sites.rename_site(ana.db, office.id, office.name, "1200 East Main Street")
+    sites.rename_site(minh.db, office.id, office.name, "Suite 4, 1200 E Main St")
+    ana.sync()
+    pushed = minh.sync()
+    assert pushed.conflicts == 1
+    ana.sync()  # Ana pulls the conflict: she is the other party
+    on_minh, on_ana = conflicts.list_conflicts(minh.db), conflicts.list_conflicts(ana.db)
+    assert len(on_minh) == 1 and len(on_ana) == 1 and on_minh[0].id == on_ana[0].id
+    assert on_minh[0].mine["location"] == "Suite 4, 1200 E Main St"  # type: ignore[index]
+    assert on_minh[0].theirs["location"] == "1200 East Main Street"  # type: ignore[index]
+    assert on_ana[0].mine["location"] == "1200 East Main Street"  # type: ignore[index]
+    assert on_minh[0].fields == ["location"]
+    # The hub applied one winner, the same on both laptops; nothing is lost: both kept.
+    _converged(team)
+    kept = {on_minh[0].winner, on_ana[0].winner}
+    assert kept == {"mine", "theirs"}
+    # Minh keeps his version: it is pushed with the hub's current base and wins.
+    conflicts.choose(minh.db, on_minh[0].id, "mine")
+    minh.sync()
+    ana.sync()
+    assert sites.list_sites(ana.db)[0].location == "Suite 4, 1200 E Main St"
+    assert conflicts.list_conflicts(minh.db) == [] and conflicts.list_conflicts(ana.db) == []
+    _converged(team)
+
+
+def test_participant_codes_of_two_laptops_never_collide(team: Team) -> None:
+    ana, minh, sup = team.laptop("Ana"), team.laptop("Minh"), team.laptop("Sam", "supervisor")
+    study = studies.create_study(ana.db, studies.Study(name="Shared"))
+    ana.sync()
+    minh.sync()
+    for laptop in (ana, minh):
+        for _ in range(3):
+            participants.add_participant(laptop.db, study.id)
+        laptop.sync()
+    summary = sup.sync()
+    assert summary.clashes == 0
+    codes = [p.participant.code for p in participants.list_participants(sup.db, study.id)]
+    assert len(codes) == 6 and len(set(codes)) == 6
