@@ -117,7 +117,7 @@ def test_two_hub_processes_on_one_postgresql_take_concurrent_pushes(
         )
         assert first.status_code == 200
 
-        names = [f"R{i}" for i in range(6)]
+        names = [f"R{i}" for i in range(10)]  # 10 laptops at once, alternating hubs
         devices = [hubs[i % 2].device(name) for i, name in enumerate(names)]
         plans = {
             d.device_id: [[shared, *rows] for rows in _laptop_batches(study.id, step.id, n, 4)]
