@@ -172,3 +172,25 @@ def test_header_is_patched_while_recording(tmp_path: Path) -> None:
     assert wait_until(lambda: read_info(path).declared_data_bytes == 32000, 5)
     assert not read_info(path).needs_repair
     recorder.stop()
+
+
+def test_stop_returns_when_the_writer_halted_with_a_full_queue(tmp_path: Path) -> None:
+    """Blocks queued before the writer met a full disk fill the bounded queue; the writer
+    has gone, so stop() must not wait forever to hand it the end marker (seen in CI:
+    the recording stopped but stop() hung)."""
+    recorder = make(tmp_path, FakeBackend())
+    recorder.start()
+    recorder._fail("The disk is full; the recording was stopped.")  # what the writer does
+    recorder._queue.put(None)  # ... and then its thread ends
+    assert recorder._thread is not None
+    recorder._thread.join(10)
+    assert not recorder._thread.is_alive()
+    while True:  # what the audio callback had queued before the writer stopped
+        try:
+            recorder._queue.put_nowait((b"\0\0" * 160, True))
+        except Exception:  # queue.Full
+            break
+    done = threading.Event()
+    threading.Thread(target=lambda: (recorder.stop(), done.set()), daemon=True).start()
+    assert done.wait(40), "stop() hung on the full queue"
+    assert recorder.state is RecorderState.STOPPED

@@ -155,7 +155,7 @@ class Recorder:
 
     def _abort_start(self) -> None:
         if self._thread is not None:
-            self._queue.put(None)
+            self._end_writer()
             self._thread.join(timeout=5)
         if self._writer is not None:
             self._writer.close()
@@ -178,7 +178,7 @@ class Recorder:
             if self._state is not RecorderState.STOPPED:
                 self._state = RecorderState.STOPPED
                 self._close_stream()
-                self._queue.put(None)
+                self._end_writer()
                 if self._thread is not None:
                     self._thread.join(timeout=30)
         writer = self._writer
@@ -191,6 +191,17 @@ class Recorder:
             dropped_blocks=self.dropped_blocks,
             failure=self.failure,
         )
+
+    def _end_writer(self) -> None:
+        """Tell the writer thread to finish.  Never blocks on a full queue whose writer has
+        already stopped (a disk that filled up halts the writer while blocks are queued)."""
+        while True:
+            try:
+                self._queue.put(None, timeout=0.1)
+                return
+            except queue.Full:
+                if self._thread is None or not self._thread.is_alive():
+                    return
 
     def _close_stream(self) -> None:
         stream, self._stream = self._stream, None
