@@ -73,7 +73,7 @@ def test_consent_text_versions_keep_old_consents(ctx: AppContext) -> None:
     changed = journey_editor.set_consent_text(ctx.db, study.id, "New wording.")
     assert changed.consent_version == 2
     history = journey_editor.consent_history(ctx.db, study.id)
-    assert [(c.version, c.text) for c in history][-1] == (2, "New wording.")
+    assert [(c.consent_version, c.text) for c in history][-1] == (2, "New wording.")
     assert history[0].text == study.consent_text
     with ctx.db.session() as db:
         assert db.exec(select(ConsentRecord)).one().consent_version == 1

@@ -138,10 +138,10 @@ def set_consent_text(database: Database, study_id: str, text: str) -> Study:
         if text == study.consent_text.strip():
             return study
         latest = db.exec(
-            select(func.max(ConsentText.version)).where(ConsentText.study_id == study_id)
+            select(func.max(ConsentText.consent_version)).where(ConsentText.study_id == study_id)
         ).one()
         version = max(int(latest or 0), study.consent_version) + 1
-        db.add(ConsentText(study_id=study_id, version=version, text=text))
+        db.add(ConsentText(study_id=study_id, consent_version=version, text=text))
         study.consent_text = text
         study.consent_version = version
         db.add(study)
@@ -156,7 +156,7 @@ def consent_history(database: Database, study_id: str) -> list[ConsentText]:
             db.exec(
                 select(ConsentText)
                 .where(ConsentText.study_id == study_id, col(ConsentText.deleted_at).is_(None))
-                .order_by(col(ConsentText.version))
+                .order_by(col(ConsentText.consent_version))
             ).all()
         )
 

@@ -63,7 +63,7 @@ def create_study(database: Database, data: StudyBase) -> Study:
         study = Study.model_validate(data.model_dump() | {"name": name, "consent_version": 1})
         db.add(study)
         db.flush()
-        db.add(ConsentText(study_id=study.id, version=1, text=study.consent_text))
+        db.add(ConsentText(study_id=study.id, consent_version=1, text=study.consent_text))
         return study
 
 

@@ -89,7 +89,7 @@ def create_from_definition(
         study = Study.model_validate(fields | {"consent_version": 1})
         db.add(study)
         db.flush()
-        db.add(ConsentText(study_id=study.id, version=1, text=study.consent_text))
+        db.add(ConsentText(study_id=study.id, consent_version=1, text=study.consent_text))
         for s_pos, stage_data in enumerate(data["stages"]):
             stage = Stage(
                 study_id=study.id,

@@ -75,6 +75,8 @@ class StudyBase(SQLModel):
     agency: str = Field(default="", max_length=200)
     #: fills "[relevant population]" in the A-11 "commitment" trust item (e.g. "veterans")
     a11_population: str = Field(default="", max_length=200)
+    #: recordings upload to the team hub (chunked, resumable); off: they stay on the laptop
+    audio_upload: bool = False
 
 
 class Study(SyncFields, StudyBase, table=True):
@@ -85,10 +87,11 @@ class ConsentText(SyncFields, table=True):
     """Every version of a study's consent text, so old consents keep the text they saw."""
 
     __tablename__ = "consent_text"
-    __table_args__ = (UniqueConstraint("study_id", "version"),)
+    __table_args__ = (UniqueConstraint("study_id", "consent_version"),)
 
     study_id: str = Field(foreign_key="study.id", index=True)
-    version: int
+    #: the number of this wording (1, 2 ...); ``version`` is the sync counter, as everywhere
+    consent_version: int
     text: str
 
 
@@ -285,6 +288,61 @@ class TranscriptionJob(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+# --- sync bookkeeping (local-only, never synced) --------------------------------------
+
+
+class SyncRow(SQLModel, table=True):
+    """What the hub knows of one synced row.  A row is waiting to be pushed when it has no
+    ``sync_row`` or its ``version`` differs from ``local_version`` (the version last pushed
+    or pulled)."""
+
+    __tablename__ = "sync_row"
+
+    table_name: str = Field(primary_key=True, max_length=40)
+    row_id: str = Field(primary_key=True, max_length=36)
+    local_version: int
+    #: the hub's version of the row this laptop's copy derives from (the next push's base)
+    hub_version: int = 0
+    hub_hash: str = Field(default="", max_length=64)
+    #: the content hash this laptop last pushed (tells which side of a conflict is "mine")
+    pushed_hash: str = Field(default="", max_length=64)
+
+
+class SyncConflict(SQLModel, table=True):
+    """A conflict the hub reported (same row changed on two devices), a row the hub refused,
+    or a pulled row that clashes with a local one; kept until a person resolves it."""
+
+    __tablename__ = "sync_conflict"
+
+    id: str = Field(primary_key=True, max_length=36)
+    table_name: str = Field(max_length=40, index=True)
+    row_id: str = Field(max_length=36, index=True)
+    #: conflict | refused | clash
+    kind: str = Field(default="conflict", max_length=20)
+    mine: dict[str, Any] | None = Field(default=None, sa_type=JSONText, nullable=True)
+    theirs: dict[str, Any] | None = Field(default=None, sa_type=JSONText, nullable=True)
+    #: which side the hub applied: mine | theirs ("" when not known yet)
+    winner: str = Field(default="", max_length=10)
+    message: str = ""
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    #: the side a person chose (mine | theirs), waiting to be pushed until ``resolved_at``
+    resolution: str | None = Field(default=None, max_length=10)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+
+
+class SyncUpload(SQLModel, table=True):
+    """A recording's audio on its way to the hub (resumable: the hub keeps the offset)."""
+
+    __tablename__ = "sync_upload"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    recording_id: str = Field(max_length=36, index=True)
+    size: int = 0
+    #: waiting | done | missing (the file is gone from the laptop)
+    state: str = Field(default="waiting", max_length=20, index=True)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 SYNCED_TABLES: tuple[type[SyncFields], ...] = (
     Study,
     ConsentText,
@@ -307,3 +365,13 @@ _captures = StepCapture.__table__.c  # type: ignore[attr-defined]
 Index("ix_step_capture_step_valence", _captures.step_id, _captures.valence)
 _sessions = ResearchSession.__table__.c  # type: ignore[attr-defined]
 Index("ix_session_study_started", _sessions.study_id, _sessions.started_at)
+# "What is waiting to be pushed" joins every synced table to sync_row by (table, id) and
+# compares versions: this index answers it without reading sync_row itself.
+_sync_rows = SyncRow.__table__.c  # type: ignore[attr-defined]
+Index(
+    "ix_sync_row_versions",
+    _sync_rows.table_name,
+    _sync_rows.row_id,
+    _sync_rows.local_version,
+    _sync_rows.hub_version,
+)
