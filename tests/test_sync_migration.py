@@ -69,9 +69,11 @@ def test_upgrade_from_0003_keeps_consent_wordings(data_dir: Path) -> None:
             db.add(ConsentText(study_id="s1", consent_version=2, text="Clash"))
         with ctx.db.engine.connect() as conn:
             tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
-            indexes = {r[1] for r in conn.exec_driver_sql("PRAGMA index_list('sync_row')")}
+            create = conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'sync_row'"
+            ).scalar()
         assert {"sync_row", "sync_conflict", "sync_upload"} <= tables
-        assert "ix_sync_row_versions" in indexes
+        assert "WITHOUT ROWID" in str(create)
     finally:
         ctx.close()
 

@@ -297,6 +297,9 @@ class SyncRow(SQLModel, table=True):
     or pulled)."""
 
     __tablename__ = "sync_row"
+    # Clustered on (table_name, row_id): the "what is waiting" join reads local_version
+    # straight from the primary key, no second lookup per row.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     table_name: str = Field(primary_key=True, max_length=40)
     row_id: str = Field(primary_key=True, max_length=36)
@@ -365,13 +368,3 @@ _captures = StepCapture.__table__.c  # type: ignore[attr-defined]
 Index("ix_step_capture_step_valence", _captures.step_id, _captures.valence)
 _sessions = ResearchSession.__table__.c  # type: ignore[attr-defined]
 Index("ix_session_study_started", _sessions.study_id, _sessions.started_at)
-# "What is waiting to be pushed" joins every synced table to sync_row by (table, id) and
-# compares versions: this index answers it without reading sync_row itself.
-_sync_rows = SyncRow.__table__.c  # type: ignore[attr-defined]
-Index(
-    "ix_sync_row_versions",
-    _sync_rows.table_name,
-    _sync_rows.row_id,
-    _sync_rows.local_version,
-    _sync_rows.hub_version,
-)

@@ -44,13 +44,9 @@ def upgrade() -> None:
         sa.Column("hub_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("pushed_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.PrimaryKeyConstraint("table_name", "row_id"),
+        # clustered on its key: "what is waiting" reads versions from the key lookup
+        sqlite_with_rowid=False,
     )
-    with op.batch_alter_table("sync_row", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_sync_row_versions",
-            ["table_name", "row_id", "local_version", "hub_version"],
-            unique=False,
-        )
 
     op.create_table(
         "sync_conflict",
