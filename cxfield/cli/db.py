@@ -8,7 +8,7 @@ from typing import Any
 
 from cxfield.app import AppContext
 from cxfield.cli.common import command, group, status
-from cxfield.services import demo, maintenance
+from cxfield.services import demo, demo_staff, maintenance
 
 
 def register(subparsers: Any) -> None:
@@ -20,6 +20,12 @@ def register(subparsers: Any) -> None:
     p = command(subparsers, "demo", _demo, "create a realistic demo study")
     p.add_argument(
         "--sessions", type=_non_negative, default=12, metavar="N", help="sessions (default 12)"
+    )
+    p.add_argument(
+        "--staff",
+        type=_non_negative,
+        metavar="N",
+        help="staff interviews of the same journey (default: a quarter of N, at least 6)",
     )
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
 
@@ -56,7 +62,19 @@ def _demo(ctx: AppContext, args: argparse.Namespace) -> int:
     def progress(done: int, total: int) -> None:
         status(f"demo: {done}/{total} sessions")
 
-    study = demo.create_demo(ctx.db, args.sessions, seed=args.seed, on_progress=progress)
+    staff = demo_staff.default_staff(args.sessions) if args.staff is None else args.staff
+    tickets = 0 if args.sessions == 0 else min(5000, max(600, args.sessions * 10))
+    study = demo.create_demo(
+        ctx.db,
+        args.sessions,
+        seed=args.seed,
+        on_progress=progress,
+        staff=staff,
+        queue_rows=tickets,
+    )
     print(study.id)
-    status(f"Created demo study {study.name!r} with {args.sessions} sessions.")
+    status(
+        f"Created demo study {study.name!r} with {args.sessions} customer sessions, "
+        f"{staff} staff interviews and a queue export of {tickets} tickets."
+    )
     return 0

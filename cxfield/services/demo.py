@@ -18,6 +18,7 @@ from cxfield.domain.vocabulary import (
     SessionMode,
     SessionStatus,
 )
+from cxfield.services import demo_staff
 from cxfield.services.common import ProgressCallback
 from cxfield.services.studies import list_studies
 from cxfield.services.templates import create_from_definition, load_template
@@ -105,9 +106,13 @@ def create_demo(
     name: str | None = None,
     on_progress: ProgressCallback | None = None,
     now: Callable[[], datetime] | None = None,
+    staff: int = 0,
+    queue_rows: int = 0,
 ) -> Study:
-    """Create the demo study with ``sessions`` sessions (two of them observations)."""
-    if sessions < 0:
+    """Create the demo study with ``sessions`` customer sessions (two of them observations),
+    ``staff`` staff interviews of the same journey and a queue export of ``queue_rows``
+    tickets imported as operations data."""
+    if sessions < 0 or staff < 0 or queue_rows < 0:
         raise ValidationError("The number of demo sessions cannot be negative.")
     rng = random.Random(seed)
     definition = load_template("benefits-office-visit")
@@ -152,6 +157,10 @@ def create_demo(
                 )
         if on_progress:
             on_progress(min(sessions, first + batch), sessions)
+    demo_staff.add_staff_interviews(database, study, staff, seed=seed, start=start, end=end)
+    demo_staff.add_queue_export(
+        database, study, seed=seed, start=start, end=end, rows=queue_rows
+    )
     return study
 
 

@@ -39,6 +39,8 @@ DEFINITION_FIELDS = (
     "survey_version",
     "survey_trust_variant",
     "survey_effectiveness_variant",
+    "staff_roles",
+    "staff_segment_attributes",
 )
 
 
@@ -109,6 +111,7 @@ def create_from_definition(
                         description=step_data["description"],
                         lane=BlueprintLane(step_data["lane"]),
                         channel=Channel(step_data["channel"]),
+                        staff_roles=step_data["staff_roles"],
                     )
                 )
         return study
@@ -144,6 +147,7 @@ def export_definition(database: Database, study_id: str) -> dict[str, Any]:
                         "description": step.description,
                         "lane": str(step.lane),
                         "channel": str(step.channel),
+                        "staff_roles": list(step.staff_roles),
                     }
                     for step in steps
                     if step.stage_id == stage.id
