@@ -232,7 +232,11 @@ def _staff_interview(
 
 #: the export's columns and the steps they open (issued: waiting starts, called: the intake
 #: interview starts, verify: document verification starts; closed ends it)
-QUEUE_MAP = (("issued", "Wait"), ("called", "Intake interview"), ("verify", "Document verification"))
+QUEUE_MAP = (
+    ("issued", "Wait"),
+    ("called", "Intake interview"),
+    ("verify", "Document verification"),
+)
 
 
 def add_queue_export(
