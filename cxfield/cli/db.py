@@ -25,7 +25,7 @@ def register(subparsers: Any) -> None:
         "--staff",
         type=_non_negative,
         metavar="N",
-        help="staff interviews of the same journey (default: a quarter of N, at least 6)",
+        help="staff interviews of the same journey (default: half of N up to 6, then a quarter)",
     )
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
 

@@ -107,8 +107,9 @@ _NEGATIVE = ["frustrated", "confused", "anxious", "rushed", "angry"]
 
 
 def default_staff(sessions: int) -> int:
-    """Staff interviews the demo adds to ``sessions`` customer sessions."""
-    return 0 if sessions == 0 else max(6, sessions // 4)
+    """Staff interviews the demo adds to ``sessions`` customer sessions: half as many for a
+    small demo, a quarter (at least 6) for a large one (12 -> 6, 2,000 -> 500)."""
+    return min(sessions // 2, max(6, sessions // 4))
 
 
 def add_staff_interviews(
