@@ -172,3 +172,12 @@ def correlation_words(r: float, n: int, by: str) -> str:
         trend = f"longer times went {how} with {worse} feelings"
     value = f"{r:+.2f}".replace("-", "\u2212")
     return f"{trend} (r = {value} across {n} {by})"
+
+
+def correlation_short(r: float, n: int, by: str) -> str:
+    """The same in two short lines for a journey-map cell: "r = −0.72, 9 weeks" and
+    "longer: felt worse"."""
+    value = f"{r:+.2f}".replace("-", "\u2212")
+    worse = "worse" if r < 0 else "better"
+    trend = "no clear link" if abs(r) < 0.3 else f"longer: felt {worse}"
+    return f"r = {value}, {n} {by}\n{trend}"

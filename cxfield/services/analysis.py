@@ -352,9 +352,7 @@ def a11_quarter_counts(database: Database, study_id: str, quarter: str) -> A11Co
     )
 
 
-def ops_customers_served(
-    database: Database, study_id: str, start: date, end: date
-) -> int | None:
+def ops_customers_served(database: Database, study_id: str, start: date, end: date) -> int | None:
     """Operations records (one per customer) that started in [start, end); None when the
     study has no operations data at all (unknown, not zero)."""
     with database.session() as db:

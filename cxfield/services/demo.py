@@ -158,9 +158,7 @@ def create_demo(
         if on_progress:
             on_progress(min(sessions, first + batch), sessions)
     demo_staff.add_staff_interviews(database, study, staff, seed=seed, start=start, end=end)
-    demo_staff.add_queue_export(
-        database, study, seed=seed, start=start, end=end, rows=queue_rows
-    )
+    demo_staff.add_queue_export(database, study, seed=seed, start=start, end=end, rows=queue_rows)
     return study
 
 
