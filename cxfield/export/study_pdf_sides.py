@@ -313,7 +313,7 @@ def _day_bars(per_day: dict[str, int], width: float) -> Drawing:
     text(g, left - 3, bottom, "0", 6.5, color=MUTED, anchor="end")
     text(g, left, 3, days[0], 6.5, color=MUTED)
     text(g, width, 3, days[-1], 6.5, color=MUTED, anchor="end")
-    busiest = max(days, key=lambda d: (per_day[d], d))
+    busiest = max(days, key=lambda d: per_day[d])  # the first of the busiest days
     text(g, width / 2, 3, f"busiest: {busiest} ({per_day[busiest]})", 6.5, anchor="middle")
     g.add(Rect(left, bottom, width - left, 0.4, fillColor=colors.black, strokeColor=None))
     drawing.add(g)
