@@ -103,7 +103,7 @@ def draw_curve(
     """Mean line with a ±1 SD band, coloured dots with the value written next to them.
 
     ``staff``: the staff members' curve over the customers' one: a dashed line in its own
-    colour with square points and the values under them (it reads without colour too)."""
+    colour with square points and the values left of them (it reads without colour too)."""
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     known = [p for p in points if p.mean is not None]
@@ -140,11 +140,17 @@ def draw_curve(
         else:
             painter.setPen(QPen(QColor("#212121"), 1.5))
             painter.drawEllipse(centre, radius, radius)
-        if show_values:
-            painter.setPen(QColor(STAFF_COLOUR if staff else "#212121"))
-            top = centre.y() + 2 if staff else centre.y() - 18
+        if show_values and staff:  # left of the point: the customers' value is right of theirs
+            painter.setPen(QColor(STAFF_COLOUR))
             painter.drawText(
-                QRectF(p.x + radius + 2, top, 60, 16),
+                QRectF(p.x - radius - 62, centre.y() - 8, 60, 16),
+                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                signed(p.mean, 1),
+            )
+        elif show_values:
+            painter.setPen(QColor("#212121"))
+            painter.drawText(
+                QRectF(p.x + radius + 2, centre.y() - 18, 60, 16),
                 int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
                 signed(p.mean, 1),
             )

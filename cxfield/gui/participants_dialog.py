@@ -33,7 +33,12 @@ from cxfield.app import AppContext
 from cxfield.domain.errors import CxfieldError
 from cxfield.domain.vocabulary import PREFER_NOT_TO_SAY, ParticipantKind
 from cxfield.domain.wording import count_of
-from cxfield.gui.widgets import enter_stays_in_field, keep_tab_for_focus, show_error
+from cxfield.gui.widgets import (
+    FormLabel,
+    enter_stays_in_field,
+    keep_tab_for_focus,
+    show_error,
+)
 from cxfield.services import participants, studies
 from cxfield.services.participants import ParticipantInfo
 
@@ -92,8 +97,7 @@ class ConsentDialog(QDialog):
         if current_role and self.role.findData(current_role) < 0:
             self.role.addItem(f"{current_role} (no longer listed)", current_role)
         self.role.setCurrentIndex(max(0, self.role.findData(current_role)))
-        self.role_label = QLabel("&Role")
-        self.role_label.setBuddy(self.role)
+        self.role_label = FormLabel("&Role", self.role)
         self.segment_boxes: dict[str, QComboBox] = {}
         self._current = participant.participant.segments if participant else {}
         layout.addLayout(self.form)
@@ -161,7 +165,7 @@ class ConsentDialog(QDialog):
                 combo.setCurrentText(self._current.get(key, ""))
             label = str(attribute.get("label", key))
             combo.setAccessibleName(label)
-            self.form.addRow(label + " (optional)", combo)
+            self.form.addRow(FormLabel(label + " (optional)", combo), combo)
             self.segment_boxes[key] = combo
 
     def _segment_values(self) -> dict[str, str | None]:

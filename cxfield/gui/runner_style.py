@@ -45,8 +45,8 @@ SHORTCUT_HELP = {
     # a staff member is not asked the customers' A-11 survey
     "staff": (
         "1–5 how the work felt · letters emotions · P pain point · −/+ intensity · Tab quote, "
-        "notes (#workaround) · Esc keys · PgDn/PgUp their step · Ctrl+G steps · "
-        "Ctrl+Shift+F finish · F1 all keys"
+        "notes · Esc keys · PgDn/PgUp their step · Ctrl+G steps · Ctrl+Shift+F finish · "
+        "F1 all keys"
     ),
     "observation": (
         "M entered · N next step · W left (waiting) · 1–5 feeling seen · letters emotions · "
