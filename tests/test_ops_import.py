@@ -186,7 +186,13 @@ def test_the_same_rows_get_the_same_ids_on_every_laptop(tmp_path: Path) -> None:
         with ctx.db.session() as db:
             records = list(db.exec(select(OpsRecord)))
             imports = list(db.exec(select(OpsImport)))
+            times = list(db.exec(select(OpsStepTime)))
+        device = ctx.db.device_id
         ctx.close()
+        # written in bulk, yet stamped like every synced row: this device, version 1
+        for row in [*records, *imports, *times]:
+            assert (row.device_id, row.version, row.deleted_at) == (device, 1, None)
+            assert row.updated_at is not None and row.created_at is not None
         assert all(
             r.id == ops_import.content_id("ops-record", study.id, r.row_hash) for r in records
         )

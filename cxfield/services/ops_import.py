@@ -23,7 +23,7 @@ from cxfield.domain.operations import OutOfOrder, TimeFormatError, parse_time, r
 from cxfield.services.common import get_live
 from cxfield.services.ops_files import Cell, OpsTable, cell_text, read_table
 from cxfield.services.studies import get_journey
-from cxfield.storage.database import Database
+from cxfield.storage.database import Database, insert_new_rows
 from cxfield.storage.models import OpsImport, OpsRecord, OpsStepTime, Step, Study
 
 #: how many bad lines the refusal names (then "and N more")
@@ -226,40 +226,41 @@ def import_operations(
         )
         db.add(record)
         db.flush()
-        new_rows: list[tuple[str, _Row]] = []
+        records: list[dict[str, object]] = []
+        times: list[dict[str, object]] = []
         for row in rows:
             if row.digest in known:
                 continue
             known.add(row.digest)
             record_id = content_id("ops-record", study_id, row.digest)
-            new_rows.append((record_id, row))
-            db.add(
-                OpsRecord(
-                    id=record_id,
-                    study_id=study_id,
-                    import_id=import_id,
-                    row_hash=row.digest,
-                    line=row.line,
-                    site=row.site,
-                    started_at=row.intervals[0][1],
-                )
+            records.append(
+                {
+                    "id": record_id,
+                    "study_id": study_id,
+                    "import_id": import_id,
+                    "row_hash": row.digest,
+                    "line": row.line,
+                    "site": row.site,
+                    "started_at": row.intervals[0][1],
+                }
             )
-        db.flush()  # the records before their step times (foreign keys)
-        for record_id, row in new_rows:
             for step, entered, left in row.intervals:
-                db.add(
-                    OpsStepTime(
-                        id=content_id("ops-step", record_id, step.id),
-                        record_id=record_id,
-                        study_id=study_id,
-                        step_id=step.id,
-                        site=row.site,
-                        entered_at=entered,
-                        left_at=left,
-                        seconds=None if left is None else (left - entered).total_seconds(),
-                    )
+                times.append(
+                    {
+                        "id": content_id("ops-step", record_id, step.id),
+                        "record_id": record_id,
+                        "study_id": study_id,
+                        "step_id": step.id,
+                        "site": row.site,
+                        "entered_at": entered,
+                        "left_at": left,
+                        "seconds": None if left is None else (left - entered).total_seconds(),
+                    }
                 )
-        added = len(new_rows)
+        # one statement per table, stamped like every new row (storage.database)
+        insert_new_rows(db, OpsRecord, records)
+        insert_new_rows(db, OpsStepTime, times)
+        added = len(records)
         record.added = added
         db.add(record)
     return OpsImportResult(table.name, len(rows), added, len(rows) - added)
