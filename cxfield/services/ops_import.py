@@ -213,19 +213,6 @@ def import_operations(
         if earlier is not None:
             return OpsImportResult(table.name, len(rows), 0, len(rows), earlier.imported_at)
         known = set(db.exec(select(OpsRecord.row_hash).where(OpsRecord.study_id == study_id)).all())
-        record = OpsImport(
-            id=import_id,
-            study_id=study_id,
-            source_name=table.name[:255],
-            sha256=table.sha256,
-            mapping=[[m.column, m.step.id] for m in mapping],
-            end_column=end_column or "",
-            site_column=site_column or "",
-            rows=len(rows),
-            imported_at=utcnow(),
-        )
-        db.add(record)
-        db.flush()
         records: list[dict[str, object]] = []
         times: list[dict[str, object]] = []
         for row in rows:
@@ -257,10 +244,23 @@ def import_operations(
                         "seconds": None if left is None else (left - entered).total_seconds(),
                     }
                 )
+        db.add(
+            OpsImport(
+                id=import_id,
+                study_id=study_id,
+                source_name=table.name[:255],
+                sha256=table.sha256,
+                mapping=[[m.column, m.step.id] for m in mapping],
+                end_column=end_column or "",
+                site_column=site_column or "",
+                rows=len(rows),
+                added=len(records),
+                imported_at=utcnow(),
+            )
+        )
+        db.flush()  # the file before its rows (foreign keys)
         # one statement per table, stamped like every new row (storage.database)
         insert_new_rows(db, OpsRecord, records)
         insert_new_rows(db, OpsStepTime, times)
         added = len(records)
-        record.added = added
-        db.add(record)
     return OpsImportResult(table.name, len(rows), added, len(rows) - added)
