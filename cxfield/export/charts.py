@@ -165,7 +165,7 @@ def plot_curve(
     """Draw the valence curve into ``group`` between ``bottom`` (-2) and ``top`` (+2).
 
     ``staff``: the staff members' curve, drawn over the customers' one: dashed, in its own
-    colour, with square markers and its values under the points."""
+    colour, with square markers and its values left of the points."""
 
     def y(v: float) -> float:
         return bottom + (max(-2.0, min(2.0, v)) + 2) / 4 * (top - bottom)
@@ -255,13 +255,22 @@ def plot_curve(
                     strokeWidth=0.8,
                 )
             )
-        if values:
+        if values and staff:  # left of the point: the customers' value is above theirs
+            text(
+                group,
+                xs[i] - dot - 2,
+                y(pt.mean) - value_size / 3,
+                signed(pt.mean, 1),
+                value_size,
+                font=BOLD,
+                color=STAFF,
+                anchor="end",
+            )
+        elif values:
             label = signed(pt.mean, 1)
             above = y(pt.mean) + dot + 2
-            if staff or above + value_size > top + 4:
+            if above + value_size > top + 4:
                 above = y(pt.mean) - dot - value_size - 1
-            if staff and above < bottom - 4:
-                above = y(pt.mean) + dot + 2
             text(
                 group,
                 xs[i],
@@ -269,7 +278,7 @@ def plot_curve(
                 label,
                 value_size,
                 font=BOLD,
-                color=MUTED if muted else STAFF if staff else INK,
+                color=MUTED if muted else INK,
                 anchor="middle",
             )
 
