@@ -16,9 +16,20 @@ from cxfield.domain.errors import ValidationError
 from cxfield.domain.journey import staff_takes_part
 from cxfield.domain.rules import pseudonym_code, pseudonym_kind, pseudonym_number
 from cxfield.domain.vocabulary import ParticipantKind
-from cxfield.services import capture, journey_editor, participants, studies, templates
+from cxfield.services import (
+    analysis,
+    capture,
+    demo,
+    journey_editor,
+    ops_analysis,
+    participants,
+    staff_research,
+    studies,
+    templates,
+)
+from cxfield.services.analysis import SessionFilter
 from cxfield.storage import migrate
-from cxfield.storage.models import StepCapture
+from cxfield.storage.models import Participant, ResearchSession, StepCapture
 from tests.staff_support import T0, interview, office
 from tests.test_cli import run
 
@@ -208,3 +219,44 @@ def test_staff_interview_needs_consent_as_customers_do(ctx: AppContext) -> None:
     with pytest.raises(ValidationError, match="interview consent"):
         capture.start_session(ctx.db, study.id, participant_id=worker.id)
     assert interview(ctx, study, T0, role="front desk")
+
+
+def test_demo_includes_staff_interviews_and_a_queue_export(ctx: AppContext) -> None:
+    study = demo.create_demo(ctx.db, 12, seed=7, staff=6, queue_rows=600)
+    journey = studies.get_journey(ctx.db, study.id)
+    by_id = {s.id: s for s in journey.steps}
+    with ctx.db.session() as db:
+        staff = db.exec(
+            select(Participant).where(Participant.kind == STAFF, Participant.study_id == study.id)
+        ).all()
+        captures = db.exec(
+            select(StepCapture, Participant.role)
+            .join(ResearchSession, ResearchSession.id == StepCapture.session_id)
+            .join(Participant, Participant.id == ResearchSession.participant_id)
+            .where(Participant.kind == STAFF)
+        ).all()
+    assert sorted(p.code for p in staff) == [f"S-00{n}" for n in range(1, 7)]
+    assert {p.role for p in staff} == {
+        "caseworker",
+        "front desk",
+        "eligibility worker",
+        "supervisor",
+    }
+    # every staff capture is at a step the member's role takes part in
+    assert captures and all(
+        staff_takes_part(by_id[c.step_id].lane, by_id[c.step_id].staff_roles, role)
+        for c, role in captures
+    )
+    side = staff_research.staff_side(ctx.db, study.id)
+    assert side.interviews == 6 and sum(side.roles.values()) == 6
+    summary = ops_analysis.ops_summary(ctx.db, study.id)
+    assert summary.records == 600 and summary.imports == 1
+    # the customer demo is unchanged by its staff side: the same as without it
+    plain = demo.create_demo(ctx.db, 12, seed=7)
+    with_staff = analysis.step_aggregates(ctx.db, study.id, SessionFilter(kind="customer"))
+    without = analysis.step_aggregates(ctx.db, plain.id)
+    names = {s.id: s.name for s in journey.steps}
+    plain_names = {s.id: s.name for s in studies.get_journey(ctx.db, plain.id).steps}
+    assert {names[k]: (v.captures, v.valence.counts) for k, v in with_staff.items()} == {
+        plain_names[k]: (v.captures, v.valence.counts) for k, v in without.items()
+    }
