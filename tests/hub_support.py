@@ -290,14 +290,14 @@ def wire(obj: Any, base: int = 0, **changes: Any) -> dict[str, Any]:
         "table": table,
         "id": data["id"],
         "base": base,
-        "hash": content_hash(data),
+        "hash": content_hash(data, table),
         "data": data,
     }
 
 
 def edited(row: dict[str, Any], base: int, **changes: Any) -> dict[str, Any]:
     data = {**row["data"], **changes}
-    return {**row, "base": base, "hash": content_hash(data), "data": data}
+    return {**row, "base": base, "hash": content_hash(data, row["table"]), "data": data}
 
 
 def push_body(rows: list[dict[str, Any]], device_id: str = "dev") -> dict[str, Any]:

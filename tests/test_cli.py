@@ -49,16 +49,22 @@ def test_demo_list_show_without_qt(data_dir: Path) -> None:
     assert created.returncode == 0, created.stderr
     study_id = created.stdout.strip()
 
+    # 12 customer sessions and 6 staff interviews of the same journey
     studies = json.loads(run("studies", "list", "--json", data_dir=data_dir, no_qt=True).stdout)
-    assert [s["id"] for s in studies] == [study_id] and studies[0]["sessions"] == 12
+    assert [s["id"] for s in studies] == [study_id] and studies[0]["sessions"] == 18
 
     listed = run("sessions", "list", "--study", study_id, "--json", data_dir=data_dir, no_qt=True)
     rows = json.loads(listed.stdout)
-    assert len(rows) == 12
+    assert len(rows) == 18
     assert {r["mode"] for r in rows} == {"interview", "observation"}
     assert sum(r["mode"] == "observation" for r in rows) == 2
+    codes = [r["participant_code"] or "" for r in rows]
+    assert sum(c.startswith("S-") for c in codes) == 6
+    assert sum(c.startswith("P-") for c in codes) == 10
 
-    interview = next(r for r in rows if r["mode"] == "interview")
+    interview = next(
+        r for r in rows if r["mode"] == "interview" and r["participant_code"].startswith("P-")
+    )
     shown = run("sessions", "show", interview["id"], "--json", data_dir=data_dir, no_qt=True)
     detail = json.loads(shown.stdout)
     assert detail["participant_code"].startswith("P-")
@@ -122,7 +128,7 @@ def test_data_dir_from_environment_and_option_position(tmp_path: Path) -> None:
 
 
 def test_db_backup_and_upgrade(data_dir: Path, tmp_path: Path) -> None:
-    assert run("demo", "--sessions", "2", data_dir=data_dir).returncode == 0
+    assert run("demo", "--sessions", "2", "--staff", "0", data_dir=data_dir).returncode == 0
     out = tmp_path / "copy.sqlite"
     result = run("db", "backup", "--out", str(out), data_dir=data_dir)
     assert result.returncode == 0, result.stderr

@@ -88,3 +88,17 @@ def test_times_travel_as_utc_with_z() -> None:
     decoded = protocol.decode_row(protocol.TABLES["session"], data)
     assert decoded["started_at"] == WHEN.replace(minute=1)
     assert decoded["started_at"].tzinfo is not None
+
+
+def test_how_a_laptop_imported_operations_data_is_not_its_content() -> None:
+    """The same queue-export row imported on two laptops (other file name, line, time) has
+    one hash; a different time in the row is a different hash."""
+    base = {"id": "r1", "study_id": "s", "import_id": "i1", "row_hash": "ab", "line": 2,
+            "site": "", "started_at": "2026-03-02T09:00:00.000000Z",
+            "created_at": "2026-03-03T10:00:00.000000Z"}  # fmt: skip
+    other = base | {"import_id": "i2", "line": 9, "created_at": "2026-04-01T08:00:00.000000Z"}
+    assert protocol.content_hash(base, "ops_record") == protocol.content_hash(other, "ops_record")
+    moved = base | {"started_at": "2026-03-02T09:05:00.000000Z"}
+    assert protocol.content_hash(moved, "ops_record") != protocol.content_hash(base, "ops_record")
+    # other tables keep every column but updated_at and device_id in their hash
+    assert protocol.content_hash(base, "note") != protocol.content_hash(other, "note")

@@ -147,3 +147,41 @@ def test_participant_codes_of_two_laptops_never_collide(team: Team) -> None:
     assert summary.clashes == 0
     codes = [p.participant.code for p in participants.list_participants(sup.db, study.id)]
     assert len(codes) == 6 and len(set(codes)) == 6
+
+
+def test_operations_data_reaches_the_team_once(team: Team, tmp_path: Path) -> None:
+    """A queue export imported on two laptops is one set of records on the hub, and the
+    laptop that never imported it sees the same operations figures after a sync."""
+    from cxfield.services import ops_analysis, ops_import
+    from cxfield.sync.protocol import OPS_TABLES, TABLES
+
+    assert set(TABLES) >= OPS_TABLES  # every operations table is synced
+    ana, minh, sup = team.laptop("Ana"), team.laptop("Minh"), team.laptop("Sam", "supervisor")
+    study = demo.create_demo(ana.db, 4, staff=0, queue_rows=0)
+    ana.sync()
+    minh.sync()
+    steps = [s.name for s in studies.get_journey(ana.db, study.id).steps]
+    export = tmp_path / "queue.csv"
+    export.write_text(
+        "ticket,issued,called,closed\n"
+        "1,2026-03-02T09:00:00Z,2026-03-02T09:40:00Z,2026-03-02T09:55:00Z\n"
+        "2,2026-03-02T10:00:00Z,2026-03-02T10:10:00Z,2026-03-02T10:30:00Z\n",
+        encoding="utf-8",
+    )
+    pairs = [("issued", steps[1]), ("called", steps[2])]
+    for laptop in (ana, minh):
+        result = ops_import.import_operations(
+            laptop.db, study.id, export, pairs, end_column="closed"
+        )
+        assert result.added == 2
+        assert laptop.sync().conflicts == 0
+    hub = team.hub_rows()
+    assert len([key for key in hub if key[0] == "ops_record"]) == 2
+    assert len([key for key in hub if key[0] == "ops_import"]) == 1
+    sup.sync()
+    on_ana = ops_analysis.ops_summary(ana.db, study.id)
+    on_sup = ops_analysis.ops_summary(sup.db, study.id)
+    assert on_sup.records == on_ana.records == 2
+    assert {k: (v.volume, v.median_s) for k, v in on_sup.steps.items()} == {
+        k: (v.volume, v.median_s) for k, v in on_ana.steps.items()
+    }

@@ -8,7 +8,7 @@ from typing import Any
 
 from cxfield.app import AppContext
 from cxfield.cli.common import command, group, status
-from cxfield.services import demo, maintenance
+from cxfield.services import demo, demo_staff, maintenance
 
 
 def register(subparsers: Any) -> None:
@@ -30,6 +30,12 @@ def register(subparsers: Any) -> None:
         "--into",
         metavar="STUDY_ID",
         help="add the sessions to this existing study (e.g. one pulled from the hub)",
+    )
+    p.add_argument(
+        "--staff",
+        type=_non_negative,
+        metavar="N",
+        help="staff interviews of the same journey (default: half of N up to 6, then a quarter)",
     )
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
 
@@ -73,7 +79,19 @@ def _demo(ctx: AppContext, args: argparse.Namespace) -> int:
         print(study.id)
         status(f"Added {args.sessions} demo sessions to study {study.name!r}.")
         return 0
-    study = demo.create_demo(ctx.db, args.sessions, seed=args.seed, on_progress=progress)
+    staff = demo_staff.default_staff(args.sessions) if args.staff is None else args.staff
+    tickets = 0 if args.sessions == 0 else min(5000, max(600, args.sessions * 10))
+    study = demo.create_demo(
+        ctx.db,
+        args.sessions,
+        seed=args.seed,
+        on_progress=progress,
+        staff=staff,
+        queue_rows=tickets,
+    )
     print(study.id)
-    status(f"Created demo study {study.name!r} with {args.sessions} sessions.")
+    status(
+        f"Created demo study {study.name!r} with {args.sessions} customer sessions, "
+        f"{staff} staff interviews and a queue export of {tickets} tickets."
+    )
     return 0

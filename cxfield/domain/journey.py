@@ -6,6 +6,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cxfield.domain.vocabulary import BlueprintLane, ParticipantKind
+
 
 @dataclass(frozen=True)
 class ValenceSummary:
@@ -68,6 +70,16 @@ def step_durations(
         later = [t for i, t in enumerate(entered_at) if i != index and t is not None and t > start]
         result.append(min(later) - start if later else None)
     return result
+
+
+def staff_takes_part(lane: BlueprintLane | str, step_roles: Sequence[str], role: str) -> bool:
+    """Does a staff member with ``role`` take part in a step?  Yes where the step names the
+    role; where it names none, every staff role takes part in a frontstage, backstage or
+    support step, and none in a user step (the customer's own action)."""
+    if step_roles:
+        wanted = role.casefold()
+        return any(r.casefold() == wanted for r in step_roles)
+    return BlueprintLane(lane) in ParticipantKind.STAFF.path_lanes
 
 
 def signed(value: float, decimals: int = 0) -> str:

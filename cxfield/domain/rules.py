@@ -15,12 +15,14 @@ from cxfield.domain.vocabulary import (
     VALENCE_MAX,
     VALENCE_MIN,
     NoteTag,
+    ParticipantKind,
 )
 
-#: P-001 (made before codes carried a device prefix) or P-7KQ2-001
-_CODE_RE = re.compile(r"^P-(?:([0-9A-HJKMNP-TV-Z]{4})-)?(\d{3,})$")
 #: Crockford's base32: no I, L, O or U, so a code read aloud or handwritten is unambiguous
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+#: P-001 (a customer) or S-001 (a staff member), with or without a device prefix
+#: (P-7KQ2-001: Crockford base32, no I, L, O or U)
+_CODE_RE = re.compile(r"^([PS])-(?:([0-9A-HJKMNP-TV-Z]{4})-)?(\d{3,})$")
 SEGMENT_KEY_MAX = 40
 
 
@@ -88,23 +90,63 @@ def device_prefix(device_id: str) -> str:
     return "".join(_CROCKFORD[(bits >> shift) & 31] for shift in (15, 10, 5, 0))
 
 
-def pseudonym_code(number: int, prefix: str = "") -> str:
-    """The code of the n-th participant a device adds to a study (P-7KQ2-001, P-7KQ2-002 ...;
-    without a prefix the older form P-001)."""
+def pseudonym_code(
+    number: int, prefix: str = "", kind: ParticipantKind = ParticipantKind.CUSTOMER
+) -> str:
+    """The code of the n-th customer (P-001, P-002 ...) or staff member (S-001 ...) of a
+    study, with the device prefix when one is given (P-7KQ2-001, S-7KQ2-001).  Every code
+    is made here, so customer and staff codes always follow the same scheme."""
     if number < 1:
         raise ValidationError("Participant numbers start at 1.")
-    return f"P-{prefix}-{number:03d}" if prefix else f"P-{number:03d}"
+    letter = ParticipantKind(kind).code_letter
+    return f"{letter}-{prefix}-{number:03d}" if prefix else f"{letter}-{number:03d}"
 
 
 def pseudonym_number(code: str) -> int | None:
     match = _CODE_RE.match(code)
-    return int(match.group(2)) if match else None
+    return int(match.group(3)) if match else None
 
 
 def pseudonym_prefix(code: str) -> str | None:
-    """The device prefix of a code ("" for the older P-001 form, None if not a code)."""
+    """The device prefix of a code ("" for the form without one, None if not a code)."""
     match = _CODE_RE.match(code)
-    return (match.group(1) or "") if match else None
+    return (match.group(2) or "") if match else None
+
+
+def pseudonym_kind(code: str) -> ParticipantKind | None:
+    """Whose code it is: P- a customer, S- a staff member (None if not a code)."""
+    match = _CODE_RE.match(code)
+    if match is None:
+        return None
+    return ParticipantKind.STAFF if match.group(1) == "S" else ParticipantKind.CUSTOMER
+
+
+def check_role(role: str, roles: Iterable[str]) -> str:
+    """A staff member's role as the study lists it (case and spaces as typed do not
+    matter: "Case worker " finds "caseworker" only if the study spells it so)."""
+    wanted = " ".join(role.split()).casefold()
+    known = [str(r) for r in roles]
+    for name in known:
+        if name.casefold() == wanted:
+            return name
+    raise ValidationError(
+        f"Unknown staff role {role.strip()!r}; this study has: {', '.join(known) or 'none'}."
+    )
+
+
+def clean_roles(roles: Iterable[str]) -> list[str]:
+    """A study's staff roles: names as typed (single spaces), none empty, no repeats."""
+    result: list[str] = []
+    for role in roles:
+        if not role.strip():
+            continue
+        name = clean_name(role, "A staff role", 60)
+        if name.casefold() in (r.casefold() for r in result):
+            raise ValidationError(f"The staff role {name!r} is listed twice.")
+        result.append(name)
+    if len(result) > 40:
+        raise ValidationError("A study lists at most 40 staff roles.")
+    return result
 
 
 def _is_word_char(char: str) -> bool:

@@ -38,6 +38,45 @@ class Channel(StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
+class ParticipantKind(StrEnum):
+    """Who a participant is: a customer of the service or a member of its staff (customer and
+    staff research together: the caseworker's backstage steps are where the wait comes from)."""
+
+    CUSTOMER = "customer"
+    STAFF = "staff"
+
+    @property
+    def code_letter(self) -> str:
+        """The first letter of the participant's code: P-001 for customers, S-001 for staff."""
+        return "S" if self is ParticipantKind.STAFF else "P"
+
+    @property
+    def path_lanes(self) -> tuple[BlueprintLane, ...]:
+        """The blueprint lanes of the steps this kind of participant goes through: customers
+        the user steps and the frontstage they meet, staff the frontstage, backstage and
+        support work they do (the runner's next/previous walk these)."""
+        if self is ParticipantKind.STAFF:
+            return (BlueprintLane.FRONTSTAGE, BlueprintLane.BACKSTAGE, BlueprintLane.SUPPORT)
+        return (BlueprintLane.USER, BlueprintLane.FRONTSTAGE)
+
+
+#: staff roles a new study offers (editable per study)
+DEFAULT_STAFF_ROLES: tuple[str, ...] = (
+    "front desk",
+    "caseworker",
+    "eligibility worker",
+    "supervisor",
+    "call-centre agent",
+)
+
+#: segment attributes asked of staff, apart from the customers' (editable per study); an
+#: attribute without values takes any answer (an office's name)
+DEFAULT_STAFF_SEGMENTS: tuple[dict[str, object], ...] = (
+    {"key": "years_in_post", "label": "Years in post", "values": ["under 1", "1–5", "over 5"]},
+    {"key": "office", "label": "Office", "values": []},
+)
+
+
 class SessionMode(StrEnum):
     INTERVIEW = "interview"
     OBSERVATION = "observation"

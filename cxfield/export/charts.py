@@ -26,6 +26,8 @@ POSITIVE_BG = colors.HexColor("#edf7ef")
 LINE = colors.HexColor("#1f4e79")
 BAND = colors.HexColor("#9fbad6")
 PAIN = colors.HexColor("#b03a2e")
+#: the staff curve beside the customers' (dashed, square markers: it reads without colour)
+STAFF = colors.HexColor("#8a4b08")
 #: the dotted line across steps without ratings (the curve is broken there)
 GAP = colors.HexColor("#9aa5b1")
 GAP_DASH = [0.8, 2.2]
@@ -158,8 +160,12 @@ def plot_curve(
     muted: bool = False,
     dot: float = 3.2,
     value_size: float = 6.5,
+    staff: bool = False,
 ) -> None:
-    """Draw the valence curve into ``group`` between ``bottom`` (-2) and ``top`` (+2)."""
+    """Draw the valence curve into ``group`` between ``bottom`` (-2) and ``top`` (+2).
+
+    ``staff``: the staff members' curve, drawn over the customers' one: dashed, in its own
+    colour, with square markers and its values left of the points."""
 
     def y(v: float) -> float:
         return bottom + (max(-2.0, min(2.0, v)) + 2) / 4 * (top - bottom)
@@ -197,7 +203,7 @@ def plot_curve(
                         strokeDashArray=[2, 2],
                     )
                 )
-    line_color = MUTED if muted else LINE
+    line_color = MUTED if muted else STAFF if staff else LINE
     # One line per stretch of rated steps; a step without ratings breaks it, and a faint
     # dotted line marks the gap (no straight line pretends to know how that step felt).
     for run in curve_runs(means):
@@ -207,6 +213,7 @@ def plot_curve(
                     [c for i in run for c in (xs[i], y(means[i] or 0))],
                     strokeColor=line_color,
                     strokeWidth=1.6 if not muted else 1.0,
+                    strokeDashArray=[4, 2] if staff else None,
                 )
             )
     for a, b in curve_gaps(means):
@@ -225,12 +232,41 @@ def plot_curve(
         if pt.mean is None:
             continue
         fill = colors.HexColor("#b8c0c8") if muted else valence_color(pt.mean)
-        group.add(
-            Circle(
-                xs[i], y(pt.mean), dot, fillColor=fill, strokeColor=colors.white, strokeWidth=0.8
+        if staff:
+            group.add(
+                Rect(
+                    xs[i] - dot,
+                    y(pt.mean) - dot,
+                    dot * 2,
+                    dot * 2,
+                    fillColor=fill,
+                    strokeColor=STAFF,
+                    strokeWidth=0.9,
+                )
             )
-        )
-        if values:
+        else:
+            group.add(
+                Circle(
+                    xs[i],
+                    y(pt.mean),
+                    dot,
+                    fillColor=fill,
+                    strokeColor=colors.white,
+                    strokeWidth=0.8,
+                )
+            )
+        if values and staff:  # left of the point: the customers' value is above theirs
+            text(
+                group,
+                xs[i] - dot - 2,
+                y(pt.mean) - value_size / 3,
+                signed(pt.mean, 1),
+                value_size,
+                font=BOLD,
+                color=STAFF,
+                anchor="end",
+            )
+        elif values:
             label = signed(pt.mean, 1)
             above = y(pt.mean) + dot + 2
             if above + value_size > top + 4:
@@ -296,14 +332,17 @@ def emotion_curve(
     compact: bool = False,
     title: str | None = None,
     note: str | None = None,
+    staff_points: Sequence[CurvePoint] | None = None,
 ) -> Drawing:
-    """A curve of valence across steps with the step names underneath."""
+    """A curve of valence across steps with the step names underneath; ``staff_points``
+    (the same steps) adds the staff curve over it, with its own n under the customers'."""
     drawing = Drawing(width, height)
     group = Group()
     label_size = 5.6 if compact else 7
     axis_w = 16 if compact else 62
     label_lines = 1 if compact else 3
-    bottom_pad = label_size * 1.15 * label_lines + (label_size + 4 if show_n else 0) + 6
+    n_rows = (1 if show_n else 0) + (1 if show_n and staff_points is not None else 0)
+    bottom_pad = label_size * 1.15 * label_lines + (label_size + 4) * n_rows + 6
     top_pad = (11 if title else 3) + (8 if note else 0)
     left, right = axis_w, width - 4
     bottom, top = bottom_pad, height - top_pad - 6
@@ -328,6 +367,11 @@ def emotion_curve(
         value_size=6.5,
         values=not compact,
     )
+    if staff_points is not None:
+        plot_curve(
+            group, xs, staff_points, bottom + 5, top - 5, spread=False, dot=3.0,
+            value_size=6.5, values=not compact, staff=True,
+        )  # fmt: skip
     for number, (x, pt) in enumerate(zip(xs, points, strict=True), start=1):
         # Small multiples number their steps (a key sits above them); names would not fit.
         used = wrapped(
@@ -340,9 +384,15 @@ def emotion_curve(
             max_lines=label_lines,
             font=BOLD if compact else REGULAR,
         )
+        yy = bottom - 2 - label_size * 1.15 * max(used, 1) - label_size - 2
         if show_n and pt.n is not None:
-            yy = bottom - 2 - label_size * 1.15 * max(used, 1) - label_size - 2
             text(group, x, yy, f"n={pt.n}", label_size - 0.4, color=MUTED, anchor="middle")
+        if show_n and staff_points is not None:
+            staff_n = staff_points[number - 1].n or 0
+            text(
+                group, x, yy - label_size - 2, f"staff n={staff_n}", label_size - 0.4,
+                color=STAFF, anchor="middle",
+            )  # fmt: skip
     drawing.add(group)
     return drawing
 

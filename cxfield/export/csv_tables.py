@@ -48,9 +48,10 @@ def session_rows(rows: StudyRows) -> Iterator[Row]:
 
 
 def participant_columns(rows: StudyRows) -> list[str]:
-    return ["participant_id", "code", "sessions", "withdrawn", "withdrawn_at", "created_at"] + [
-        f"segment_{key}" for key in rows.segment_keys
-    ]
+    return [
+        "participant_id", "code", "sessions", "withdrawn", "withdrawn_at", "created_at", "kind",
+        "role",
+    ] + [f"segment_{key}" for key in rows.segment_keys]  # fmt: skip
 
 
 def participant_rows(rows: StudyRows) -> Iterator[Row]:
@@ -62,7 +63,8 @@ def participant_rows(rows: StudyRows) -> Iterator[Row]:
     for p in rows.participants:
         yield [
             p.id, p.code, counts.get(p.id, 0), flag(p.withdrawn), iso(p.withdrawn_at),
-            iso(p.created_at), *[safe(p.segments.get(k, "")) for k in keys],
+            iso(p.created_at), str(p.kind), safe(p.role),
+            *[safe(p.segments.get(k, "")) for k in keys],
         ]  # fmt: skip
 
 

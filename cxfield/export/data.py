@@ -81,8 +81,12 @@ class StudyRows:
 
     @property
     def segment_keys(self) -> list[str]:
-        """The study's segment attributes, then any other key found on participants."""
+        """The study's segment attributes, its staff segment attributes, then any other key
+        found on participants."""
         keys = [str(a.get("key")) for a in self.study.segment_attributes]
+        for attribute in self.study.staff_segment_attributes:
+            if str(attribute.get("key")) not in keys:
+                keys.append(str(attribute.get("key")))
         extra = sorted({k for p in self.participants for k in p.segments} - set(keys))
         return keys + extra
 

@@ -8,12 +8,15 @@ from collections.abc import Mapping, Sequence
 from reportlab.graphics.shapes import Drawing, Group, Line, Rect
 from reportlab.lib import colors
 
+from cxfield.domain.clock import duration_text
 from cxfield.domain.vocabulary import BlueprintLane, Channel
 from cxfield.export.charts import (
     GRID,
     INK,
+    LINE,
     MUTED,
     PAIN,
+    STAFF,
     CurvePoint,
     plot_curve,
     text,
@@ -22,6 +25,7 @@ from cxfield.export.charts import (
 )
 from cxfield.export.fonts import BOLD
 from cxfield.services.analysis import StepAggregate
+from cxfield.services.ops_analysis import OpsStepStats
 from cxfield.services.studies import Journey
 from cxfield.storage.models import Stage, Step
 
@@ -72,10 +76,17 @@ def journey_figure(
     width: float,
     height: float,
     numbers: Mapping[str, int] | None = None,
+    *,
+    staff: Mapping[str, StepAggregate] | None = None,
+    ops: Mapping[str, OpsStepStats] | None = None,
+    interviews: tuple[int, int] | None = None,
 ) -> Drawing:
-    """One figure: stage bands, the curve (mean and one-SD spread, n and pain share per
-    step), and the blueprint lanes with a box per step, named "3. Wait" when ``numbers``
-    (step id -> number on the journey map) is given."""
+    """One figure: stage bands, the customers' curve (mean and one-SD spread, n and pain
+    share per step) with the staff curve over it when ``staff`` is given (each with its own
+    n), the operations lane (median, 90th percentile, customers) when ``ops`` is given, and
+    the blueprint lanes with a box per step, named "3. Wait" when ``numbers`` (step id ->
+    number on the journey map) is given.  ``interviews``: (customer, staff) interviews, for
+    the legend."""
     numbers = numbers or {}
     drawing = Drawing(width, height)
     g = Group()
@@ -86,7 +97,14 @@ def journey_figure(
         columns.extend([(stage, s) for s in steps] or [(stage, None)])
     n = max(1, len(columns))
     col_w = (width - label_w) / n
-    stage_h, curve_h, stats_h = 22.0, 150.0, 22.0
+    row_labels = [("Ratings", MUTED), ("Pain points", PAIN)]
+    if staff is not None:
+        row_labels += [("Staff ratings", STAFF), ("Staff pain points", STAFF)]
+    if ops is not None:
+        row_labels += [("Ops median · p90", INK), ("Ops customers", INK)]
+    row_h = 9.0
+    stage_h, curve_h = 22.0, 150.0 if staff is None and ops is None else 140.0
+    stats_h = 4 + row_h * len(row_labels)
     lane_h = (height - stage_h - curve_h - stats_h - 8) / 4
     top = height
 
@@ -129,12 +147,8 @@ def journey_figure(
     valence_axis(g, label_w, width, c_bottom, c_top, labels=True, words=True, size=6.5)
     xs = [label_w + col_w * (i + 0.5) for i in range(n)]
     points = []
-    # The pain share is of the step's captures, as in the report's per-step table (the same
-    # aggregate), so the two pages give the same percentage.
-    captures: list[int] = []
     for _, step in columns:
         agg = aggregates.get(step.id) if step is not None else None
-        captures.append(agg.captures if agg is not None else 0)
         if agg is None:
             points.append(CurvePoint("", None))
         else:
@@ -142,15 +156,60 @@ def journey_figure(
             points.append(CurvePoint("", v.mean, v.stdev, v.n, agg.pain_points))
     plot_curve(g, xs, points, c_bottom + 6, c_top - 6, spread=True, dot=3.6, value_size=7)
 
-    # ratings and pain share under the curve
+    if staff is not None:
+        staff_points = []
+        for _, step in columns:
+            agg = staff.get(step.id) if step is not None else None
+            staff_points.append(
+                CurvePoint("", agg.valence.mean if agg else None, None, agg.valence.n if agg else 0)
+            )
+        plot_curve(
+            g, xs, staff_points, c_bottom + 6, c_top - 6, spread=False, dot=3.0, value_size=6.5,
+            staff=True,
+        )  # fmt: skip
+        customers, workers = interviews or (0, 0)
+        legend = [
+            (f"customers ({customers} interviews)", LINE, False),
+            (f"staff ({workers} interviews)", STAFF, True),
+        ]
+        lx = label_w + 4
+        for label, color, square in legend:
+            if square:
+                g.add(Rect(lx, c_top - 9, 6, 6, fillColor=colors.white, strokeColor=color))
+            else:
+                g.add(Line(lx, c_top - 6, lx + 8, c_top - 6, strokeColor=color, strokeWidth=1.6))
+            text(g, lx + 11, c_top - 8.5, label, 6.5, color=color)
+            lx += 20 + len(label) * 3.3
+
+    # ratings and pain share under the curve, each side with its own n; the pain share is
+    # of the side's captures of the step, as in the report's per-step table (the same
+    # aggregate), so the two pages give the same percentage
     s_top = c_bottom - 3
-    text(g, 0, s_top - 8, "Ratings", 6.5, color=MUTED)
-    text(g, 0, s_top - 17, "Pain points", 6.5, color=PAIN)
-    for xx, pt, total in zip(xs, points, captures, strict=True):
-        if total:
-            text(g, xx, s_top - 8, f"n={pt.n or 0}", 6.5, color=MUTED, anchor="middle")
-            share = (pt.pain or 0) / total * 100
-            text(g, xx, s_top - 17, f"{pt.pain} ({share:.0f}%)", 6.5, color=PAIN, anchor="middle")
+    for index, (label, color) in enumerate(row_labels):
+        text(g, 0, s_top - 8 - row_h * index, label, 6.5, color=color)
+    sides = [(aggregates, MUTED, PAIN)] + ([(staff, STAFF, STAFF)] if staff is not None else [])
+    for offset, (side, n_color, pain_color) in enumerate(sides):
+        y_n = s_top - 8 - row_h * 2 * offset
+        for xx, (_, step) in zip(xs, columns, strict=True):
+            agg = side.get(step.id) if step is not None else None
+            if agg is None or not agg.captures:
+                continue
+            text(g, xx, y_n, f"n={agg.valence.n}", 6.5, color=n_color, anchor="middle")
+            share = agg.pain_points / agg.captures * 100
+            text(
+                g, xx, y_n - row_h, f"{agg.pain_points} ({share:.0f}%)", 6.5,
+                color=pain_color, anchor="middle",
+            )  # fmt: skip
+    if ops is not None:
+        y_ops = s_top - 8 - row_h * (len(row_labels) - 2)
+        for xx, (_, step) in zip(xs, columns, strict=True):
+            stat = ops.get(step.id) if step is not None else None
+            if stat is None:
+                continue
+            if stat.median_s is not None and stat.p90_s is not None:
+                times = f"{duration_text(stat.median_s)} · {duration_text(stat.p90_s)}"
+                text(g, xx, y_ops, times, 6.3, anchor="middle")
+            text(g, xx, y_ops - row_h, f"{stat.volume:,}", 6.3, anchor="middle")
 
     # lanes
     lanes_top = s_top - stats_h

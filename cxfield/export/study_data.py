@@ -3,17 +3,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func
+from sqlalchemy import and_, case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 
 from cxfield.domain.survey import SurveyItem, v1_items
-from cxfield.domain.vocabulary import PREFER_NOT_TO_SAY, SessionMode
-from cxfield.services import analysis
+from cxfield.domain.vocabulary import PREFER_NOT_TO_SAY, ParticipantKind, SessionMode
+from cxfield.services import analysis, ops_analysis, staff_research
 from cxfield.services.analysis import (
     DurationStats,
     RankedText,
@@ -22,6 +22,8 @@ from cxfield.services.analysis import (
     StepAggregate,
     SurveyCounts,
 )
+from cxfield.services.ops_analysis import OpsSummary
+from cxfield.services.staff_research import PainAgreement, StaffSide, of_kind
 from cxfield.services.studies import Journey, get_journey
 from cxfield.storage.database import Database
 from cxfield.storage.models import (
@@ -44,6 +46,8 @@ class Overview:
     last: datetime | None
     sites: int
     researchers: int
+    #: of the interviews, those with staff members
+    staff_interviews: int = 0
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,13 @@ class StudyReportData:
     survey_items: list[SurveyItem]
     survey: SurveyCounts
     sessions: list[SessionRow]
+    #: the staff side of the same journey (None: no staff interviews in the selection)
+    staff: StaffSide | None = None
+    #: steps staff and customers both flag as painful
+    agreement: list[PainAgreement] = field(default_factory=list)
+    staff_pain_points: list[RankedText] = field(default_factory=list)
+    staff_quotes: dict[str, list[RankedText]] = field(default_factory=dict)
+    ops: OpsSummary | None = None
 
 
 def overview(database: Database, study_id: str, flt: SessionFilter) -> Overview:
@@ -97,7 +108,22 @@ def overview(database: Database, study_id: str, flt: SessionFilter) -> Overview:
                 func.max(col(s.started_at)),
                 func.count(func.distinct(col(s.site_id))),
                 func.count(func.distinct(col(s.researcher_id))),
-            ).where(col(s.id).in_(sa_select(ids.c.id)))
+                func.sum(
+                    case(
+                        (
+                            and_(
+                                col(s.mode) == SessionMode.INTERVIEW.value,
+                                col(Participant.kind) == ParticipantKind.STAFF.value,
+                            ),
+                            1,
+                        ),
+                        else_=0,
+                    )
+                ),
+            )
+            .select_from(s)
+            .outerjoin(Participant, col(Participant.id) == col(s.participant_id))
+            .where(col(s.id).in_(sa_select(ids.c.id)))
         ).one()
     return Overview(
         int(row[0]),
@@ -108,6 +134,7 @@ def overview(database: Database, study_id: str, flt: SessionFilter) -> Overview:
         row[5],
         int(row[6]),
         int(row[7]),
+        int(row[8] or 0),
     )
 
 
@@ -171,9 +198,13 @@ def _ordered_values(attribute: dict[str, Any], curves: SegmentCurves) -> list[st
 def gather(
     database: Database, study_id: str, flt: SessionFilter, filters: list[str]
 ) -> StudyReportData:
-    """Run every aggregate the study report needs."""
+    """Run every aggregate the study report needs: the customers' view of the journey (the
+    curve, pain points, quotes, the equity lens, the A-11 survey), the staff's beside it,
+    and the operations data; the overview and the appendix count every session."""
     journey = get_journey(database, study_id)
     study = journey.study
+    everyone = flt
+    flt = of_kind(everyone, ParticipantKind.CUSTOMER)
     segments = []
     for attribute in study.segment_attributes:
         key = str(attribute.get("key", ""))
@@ -184,16 +215,29 @@ def gather(
         items = v1_items(study.survey_trust_variant, study.survey_effectiveness_variant)
     except ValueError:
         items = v1_items()
+    customers = analysis.step_aggregates(database, study_id, flt)
+    staff = staff_research.staff_side(database, study_id, everyone)
+    workers = of_kind(everyone, ParticipantKind.STAFF)
+    ops = ops_analysis.ops_summary(database, study_id, everyone)
     return StudyReportData(
         journey=journey,
         filters=filters,
-        overview=overview(database, study_id, flt),
-        aggregates=analysis.step_aggregates(database, study_id, flt),
+        overview=overview(database, study_id, everyone),
+        aggregates=customers,
         pain_points=analysis.pain_points_ranked(database, study_id, flt, limit=15),
         quotes=analysis.representative_quotes(database, study_id, flt, per_step=3),
         observation=analysis.observation_times(database, study_id, flt),
         segments=segments,
         survey_items=items,
         survey=analysis.survey_counts(database, study_id, flt, [i.key for i in items]),
-        sessions=session_rows(database, study_id, flt),
+        sessions=session_rows(database, study_id, everyone),
+        staff=staff if staff.interviews else None,
+        agreement=staff_research.pain_agreement(journey, customers, staff.aggregates),
+        staff_pain_points=analysis.pain_points_ranked(database, study_id, workers, limit=200)
+        if staff.interviews
+        else [],
+        staff_quotes=analysis.representative_quotes(database, study_id, workers, per_step=2)
+        if staff.interviews
+        else {},
+        ops=None if ops.empty else ops,
     )

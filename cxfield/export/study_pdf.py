@@ -35,6 +35,7 @@ from cxfield.export.layout import (
     table,
 )
 from cxfield.export.study_data import StudyReportData
+from cxfield.export.study_pdf_sides import SidesAndOperations
 from cxfield.services.analysis import MIN_SESSIONS_PER_SEGMENT, step_numbers
 from cxfield.storage.models import Step
 
@@ -52,6 +53,10 @@ HOW_TO_READ = (
     "flagged as one or with a note tagged pain point, counted once per interview and step; "
     "its share is of the step's captures. Quotes are those typed in a step's quote field "
     "or as notes tagged quote (Ctrl+Q), from any session, the same words once per session. "
+    "Customers and staff are counted apart, each side with its own n (the curves, pain "
+    "points and quotes are the customers' unless marked staff); staff and customers agree a "
+    "step hurts when at least a quarter of each side's captures of it are pain points. "
+    "Operations times come from imported records, not from interviews. "
     "Rejected sessions are left out unless asked for."
 )
 NO_DESCRIPTION = "(flagged, no description written)"
@@ -70,7 +75,7 @@ def pct(part: int, whole: int) -> str:
     return f"{part / whole * 100:.0f}%" if whole else "–"
 
 
-class StudyReport:
+class StudyReport(SidesAndOperations):
     """Builds the flowables of the report from :class:`StudyReportData`."""
 
     def __init__(self, data: StudyReportData, doc: ReportDocument, styles: Styles) -> None:
@@ -90,9 +95,11 @@ class StudyReport:
         story += self.cover()
         story += self.journey_map()
         story += self.step_table()
+        story += self.staff_section()
         story += self.pain_points()
         story += self.quotes()
         story += self.observation_times()
+        story += self.operations()
         story += self.equity()
         story += self.survey()
         story += self.appendix()
@@ -137,6 +144,7 @@ class StudyReport:
                 f"{o.sessions} ({o.interviews} interviews, {o.observations} observations)",
             ),
             ("Participants", str(o.participants)),
+            ("Staff interviews", f"{o.staff_interviews} (counted apart from customers')"),
             ("Period", period),
             ("Sites / researchers", f"{o.sites} / {o.researchers}"),
             ("A-11 survey responses", str(responses)),
@@ -184,6 +192,10 @@ class StudyReport:
                 )
             mean, step = max(scored, key=lambda t: t[0])
             lines.append(f"Best-rated step: {self.step_label(step)} (mean {fmt_valence(mean)}).")
+        if self.data.agreement:
+            by_id = {step.id: step for step in self.steps}
+            named = ", ".join(self.numbered(by_id[a.step_id]) for a in self.data.agreement)
+            lines.append(f"Staff and customers agree these steps hurt: {named}.")
         described = [item for item in self.data.pain_points if item.text]
         if described:
             top = described[0]
@@ -202,6 +214,7 @@ class StudyReport:
         )
 
     def journey_map(self) -> list[Flowable]:
+        o = self.data.overview
         out: list[Flowable] = [NextPageTemplate("landscape"), PageBreak()]
         parts = chunks(self.data.journey)
         height = self.doc.landscape_height - 30
@@ -217,6 +230,9 @@ class StudyReport:
                     self.doc.landscape_width,
                     height,
                     self.numbers,
+                    staff=self.data.staff.aggregates if self.data.staff else None,
+                    ops=self.data.ops.steps if self.data.ops else None,
+                    interviews=(o.interviews - o.staff_interviews, o.staff_interviews),
                 )
             )
             if index + 1 < len(parts):
@@ -226,7 +242,8 @@ class StudyReport:
 
     def step_table(self) -> list[Flowable]:
         s = self.s
-        out: list[Flowable] = [p("Emotion per step", s.h1)]
+        title = "Emotion per step (customers)" if self.data.staff else "Emotion per step"
+        out: list[Flowable] = [p(title, s.h1)]
         points = []
         rows: list[list[Any]] = [
             [

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from cxfield.domain.errors import CxfieldError
 from cxfield.gui.journey_editor import JourneyEditorDialog
 from cxfield.gui.journey_map_view import JourneyMapView
+from cxfield.gui.ops_import_dialog import OpsImportDialog
 from cxfield.gui.participants_dialog import ParticipantsDialog
 from cxfield.gui.session_runner import SessionRunner
 from cxfield.gui.session_view import SessionView
@@ -51,6 +52,7 @@ class CaptureActions(QObject):
             (study_menu, "edit", "&Edit study…", "Ctrl+Shift+E", self.edit_study, True),
             (study_menu, "map_edit", "Edit journey &map…", "Ctrl+Shift+M", self.edit_map, False),
             (study_menu, "participants", "&Participants…", "Ctrl+Shift+P", self.participants, True),
+            (study_menu, "ops", "Import &operations data…", "Ctrl+Shift+O", self.import_ops, False),
             (study_menu, None, None, None, None, False),
             (study_menu, "import", "&Import study definition…", "", self.import_study, False),
             (study_menu, "export_def", "E&xport study definition…", "", self.export_study, False),
@@ -110,6 +112,13 @@ class CaptureActions(QObject):
     def edit_study(self) -> None:
         study_id = self._study_id()
         if study_id and StudyEditorDialog(self.ctx, study_id, self.window).exec():
+            self._refresh()
+
+    def import_ops(self) -> None:
+        """A queue export, case dates or call times beside the study's emotions."""
+        study_id = self._study_id()
+        if study_id:
+            OpsImportDialog(self.ctx, study_id, self.window).exec()
             self._refresh()
 
     def edit_map(self) -> None:

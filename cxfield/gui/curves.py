@@ -18,6 +18,9 @@ from cxfield.domain.rating import rating_text, scale_point
 from cxfield.domain.vocabulary import VALENCE_LABELS
 from cxfield.gui.widgets import valence_colour
 
+#: the staff curve's colour (the PDFs use the same)
+STAFF_COLOUR = "#8a4b08"
+
 
 @dataclass(frozen=True)
 class CurvePoint:
@@ -95,13 +98,17 @@ def draw_curve(
     radius: float = 7.0,
     dashed: bool = False,
     show_values: bool = True,
+    staff: bool = False,
 ) -> None:
-    """Mean line with a ±1 SD band, coloured dots with the value written next to them."""
+    """Mean line with a ±1 SD band, coloured dots with the value written next to them.
+
+    ``staff``: the staff members' curve over the customers' one: a dashed line in its own
+    colour with square points and the values left of them (it reads without colour too)."""
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     known = [p for p in points if p.mean is not None]
     # spread band: one translucent bar per step (mean ± SD, clipped to the scale)
-    for p in known:
+    for p in [] if staff else known:
         if p.spread:
             assert p.mean is not None
             top = valence_y(min(2.0, p.mean + p.spread), band)
@@ -112,8 +119,8 @@ def draw_curve(
                 QRectF(p.x - radius * 1.4, top, radius * 2.8, bottom - top), 4, 4
             )
     lines, gaps = curve_lines(band, points)
-    pen = QPen(QColor("#263238"), 2.5)
-    if dashed:
+    pen = QPen(QColor(STAFF_COLOUR if staff else "#263238"), 2.5)
+    if dashed or staff:
         pen.setStyle(Qt.PenStyle.DashLine)
     painter.setBrush(Qt.BrushStyle.NoBrush)
     painter.setPen(pen)
@@ -126,10 +133,21 @@ def draw_curve(
     for p in known:
         assert p.mean is not None
         centre = QPointF(p.x, valence_y(p.mean, band))
-        painter.setPen(QPen(QColor("#212121"), 1.5))
         painter.setBrush(valence_colour(p.mean))
-        painter.drawEllipse(centre, radius, radius)
-        if show_values:
+        if staff:
+            painter.setPen(QPen(QColor(STAFF_COLOUR), 2))
+            painter.drawRect(QRectF(p.x - radius, centre.y() - radius, radius * 2, radius * 2))
+        else:
+            painter.setPen(QPen(QColor("#212121"), 1.5))
+            painter.drawEllipse(centre, radius, radius)
+        if show_values and staff:  # left of the point: the customers' value is right of theirs
+            painter.setPen(QColor(STAFF_COLOUR))
+            painter.drawText(
+                QRectF(p.x - radius - 62, centre.y() - 8, 60, 16),
+                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                signed(p.mean, 1),
+            )
+        elif show_values:
             painter.setPen(QColor("#212121"))
             painter.drawText(
                 QRectF(p.x + radius + 2, centre.y() - 18, 60, 16),

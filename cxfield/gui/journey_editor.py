@@ -105,12 +105,23 @@ class JourneyEditorDialog(QDialog):
             self.channel.addItem(channel.label, channel.value)
         self.lane.activated.connect(lambda _i: self._save_form())
         self.channel.activated.connect(lambda _i: self._save_form())
+        self.staff_roles = QLineEdit()
+        self.staff_roles.setAccessibleName("Staff roles taking part, comma separated")
+        roles = ", ".join(studies.get_study(ctx.db, study_id).staff_roles)
+        self.staff_roles.setToolTip(
+            f"The study's roles: {roles}. Empty: every role at a frontstage, backstage or "
+            "support step, none at a user step."
+        )
+        self.staff_roles.setPlaceholderText("empty: every role off the user lane")
+        self.staff_roles.editingFinished.connect(self._save_form)
         form.addRow(self.kind)
+        field: QWidget
         for label, field in (
             ("&Name", self.name),
             ("D&escription", self.description),
             ("&Lane", self.lane),
             ("C&hannel", self.channel),
+            ("Sta&ff taking part", self.staff_roles),
         ):
             form.addRow(FormLabel(label, field), field)
         hint = QLabel(
@@ -323,6 +334,8 @@ class JourneyEditorDialog(QDialog):
             is_step = item is not None and item.data(0, KIND) == "step"
             self.lane.setEnabled(is_step)
             self.channel.setEnabled(is_step)
+            self.staff_roles.setEnabled(is_step)
+            self.staff_roles.clear()
             if item is None:
                 self.kind.setText("Nothing selected — add a stage (Ctrl+Shift+N).")
                 self.name.clear()
@@ -337,6 +350,7 @@ class JourneyEditorDialog(QDialog):
                 self.description.setPlainText(step.description)
                 self.lane.setCurrentIndex(self.lane.findData(str(step.lane)))
                 self.channel.setCurrentIndex(self.channel.findData(str(step.channel)))
+                self.staff_roles.setText(", ".join(step.staff_roles))
             else:
                 stage = next(s.stage for s in journey.stages if s.stage.id == record_id)
                 self.kind.setText("<b>Stage</b>")
@@ -363,6 +377,7 @@ class JourneyEditorDialog(QDialog):
                     description=self.description.toPlainText(),
                     lane=self.lane.currentData(),
                     channel=self.channel.currentData(),
+                    staff_roles=self.staff_roles.text().split(","),
                 )
             else:
                 journey_editor.update_stage(

@@ -1,6 +1,8 @@
 """The journey map picture (QPainter): stages and steps as columns, the four blueprint
-lanes as rows, and under them the emotion curve over all sessions (mean with its spread
-per step), pain-point counts, observed times and representative quotes.
+lanes as rows, and under them the customers' emotion curve (mean with its spread per step)
+with the staff curve over it, each with its own n, pain-point counts of both sides, observed
+times, the operations lane (median, p90, customers; the correlation with how it felt) and
+representative quotes.
 
 All numbers come from SQL aggregates (services/analysis.py) loaded by :func:`load_map_data`
 off the GUI thread; painting only reads the result."""
@@ -8,6 +10,7 @@ off the GUI thread; painting only reads the result."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
@@ -18,15 +21,19 @@ from PySide6.QtWidgets import (
 
 from cxfield.domain.clock import duration_text
 from cxfield.domain.journey import signed
-from cxfield.domain.vocabulary import BlueprintLane, Channel
+from cxfield.domain.vocabulary import BlueprintLane, Channel, ParticipantKind
 from cxfield.gui.curves import CurvePoint, draw_axis, draw_curve
-from cxfield.services import analysis, studies
+from cxfield.gui.journey_map_rows import JourneyRows
+from cxfield.services import analysis, ops_analysis, staff_research, studies
 from cxfield.services.analysis import DurationStats, RankedText, SegmentCurves, StepAggregate
+from cxfield.services.ops_analysis import OpsSummary
+from cxfield.services.staff_research import PainAgreement, interview_count, of_kind
 from cxfield.services.studies import Journey
 from cxfield.storage.database import Database
 
 GUTTER, COLUMN = 180.0, 168.0
 LANE_H, CURVE_H, PAIN_H, TIME_H, QUOTE_H = 62.0, 240.0, 56.0, 30.0, 170.0
+STAFF_PAIN_H, OPS_H, CORR_H = 44.0, 62.0, 44.0
 LANE_COLOURS = {
     BlueprintLane.USER: "#e3f2fd",
     BlueprintLane.FRONTSTAGE: "#e8f5e9",
@@ -50,12 +57,22 @@ class MapData:
     sessions: int
     segments: SegmentCurves | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    #: the staff side of the same journey (empty: no staff interviews)
+    staff: dict[str, StepAggregate] = field(default_factory=dict)
+    customer_interviews: int = 0
+    staff_interviews: int = 0
+    agreement: list[PainAgreement] = field(default_factory=list)
+    ops: OpsSummary | None = None
 
 
 def load_map_data(database: Database, study_id: str, segment_key: str | None) -> MapData:
-    """Everything the picture needs, from a handful of GROUP BY queries."""
+    """Everything the picture needs, from a handful of GROUP BY queries: the curve, pain
+    points, quotes, times and segments are the customers', the staff's side beside them."""
     journey = studies.get_journey(database, study_id)
-    aggregates = analysis.step_aggregates(database, study_id)
+    customers = of_kind(None, ParticipantKind.CUSTOMER)
+    aggregates = analysis.step_aggregates(database, study_id, customers)
+    staff = staff_research.staff_side(database, study_id)
+    ops = ops_analysis.ops_summary(database, study_id)
     with database.session() as db:
         from sqlalchemy import func
         from sqlalchemy import select as sa_select
@@ -65,12 +82,17 @@ def load_map_data(database: Database, study_id: str, segment_key: str | None) ->
     data = MapData(
         journey=journey,
         aggregates=aggregates,
-        quotes=analysis.representative_quotes(database, study_id, per_step=2),
-        times=analysis.observation_times(database, study_id),
+        quotes=analysis.representative_quotes(database, study_id, customers, per_step=2),
+        times=analysis.observation_times(database, study_id, customers),
         sessions=sessions,
+        staff=staff.aggregates,
+        customer_interviews=interview_count(database, study_id, customers),
+        staff_interviews=staff.interviews,
+        agreement=staff_research.pain_agreement(journey, aggregates, staff.aggregates),
+        ops=None if ops.empty else ops,
     )
     if segment_key:
-        data.segments = analysis.segment_curves(database, study_id, segment_key)
+        data.segments = analysis.segment_curves(database, study_id, segment_key, customers)
     return data
 
 
@@ -83,7 +105,7 @@ def _wrap_flags() -> int:
 MIN_ZOOM, MAX_ZOOM = 0.5, 3.0
 
 
-class JourneyCanvas(QWidget):
+class JourneyCanvas(JourneyRows, QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.data: MapData | None = None
@@ -96,7 +118,8 @@ class JourneyCanvas(QWidget):
         """The picture's size at zoom 1."""
         steps = self.data.journey.steps if self.data else []
         width = int(GUTTER + COLUMN * max(1, len(steps)) + 20)
-        height = int(self._curve_top() + CURVE_H + PAIN_H + TIME_H + QUOTE_H + 30)
+        rows = sum(height for _label, height, _cell in self.row_specs())
+        height = int(self._curve_top() + CURVE_H + rows + 30)
         return QSize(width, height)
 
     def set_zoom(self, zoom: float) -> None:
@@ -205,14 +228,17 @@ class JourneyCanvas(QWidget):
         title = QFont(painter.font())
         title.setBold(True)
         painter.setFont(title)
-        painter.drawText(
-            QRectF(6, top, 900, 20),
-            int(Qt.AlignmentFlag.AlignLeft),
-            f"How each step felt — mean valence ± spread, {self.data.sessions} sessions",
-        )
+        heading = f"How each step felt — mean valence ± spread, {self.data.sessions} sessions"
+        if self.data.staff_interviews:
+            heading = (
+                f"How each step felt — customers (solid, ± spread, "
+                f"{self.data.customer_interviews} interviews) and staff (dashed, "
+                f"{self.data.staff_interviews} interviews), each with its own n"
+            )
+        painter.drawText(QRectF(6, top, 1400, 20), int(Qt.AlignmentFlag.AlignLeft), heading)
         painter.setFont(QFont(self.font()))
         draw_axis(painter, band, GUTTER)
-        points = []
+        points, staff_points = [], []
         for i, step in enumerate(steps):
             agg = self.data.aggregates.get(step.id)
             summary = agg.valence if agg else None
@@ -224,12 +250,24 @@ class JourneyCanvas(QWidget):
                     summary.n if summary else 0,
                 )
             )
+            staff = self.data.staff.get(step.id)
+            staff_n = staff.valence.n if staff else 0
+            staff_points.append(
+                CurvePoint(
+                    self.column_x(i) + COLUMN / 2,
+                    staff.valence.mean if staff else None,
+                    None,
+                    staff_n,
+                )
+            )
             # a customer step nobody rated: the curve is broken there, and says so
             label = ""
             if summary and summary.n:
                 label = f"n = {summary.n}"
             elif step.lane == BlueprintLane.USER:
                 label = "no ratings"
+            if staff_n:
+                label = f"{label or 'customers 0'} · staff {staff_n}"
             if label:
                 painter.setPen(QColor("#546e7a"))
                 painter.drawText(
@@ -238,18 +276,27 @@ class JourneyCanvas(QWidget):
                     label,
                 )
         draw_curve(painter, band, points)
+        if self.data.staff_interviews:
+            draw_curve(painter, band, staff_points, radius=6, staff=True)
+
+    def row_specs(self) -> list[tuple[str, float, Any]]:
+        """The rows under the curve: (label, height, cell painter)."""
+        rows: list[tuple[str, float, Any]] = [("Pain points", PAIN_H, self._pain_cell)]
+        if self.data is not None and self.data.staff_interviews:
+            rows.append(("Staff pain points", STAFF_PAIN_H, self._staff_pain_cell))
+        rows.append(("Observed time", TIME_H, self._time_cell))
+        if self.data is not None and self.data.ops is not None:
+            rows.append(("Operations: median · p90 · customers", OPS_H, self._ops_cell))
+            rows.append(("Time and feeling (correlation)", CORR_H, self._correlation_cell))
+        rows.append(("What people said", QUOTE_H, self._quote_cell))
+        return rows
 
     def _paint_rows(self, painter: QPainter) -> None:
         assert self.data is not None
         steps = self.data.journey.steps
         right = self.column_x(len(steps))
         y = self._curve_top() + CURVE_H
-        rows = (
-            ("Pain points", PAIN_H, self._pain_cell),
-            ("Observed time", TIME_H, self._time_cell),
-            ("What people said", QUOTE_H, self._quote_cell),
-        )
-        for label, height, cell_painter in rows:
+        for label, height, cell_painter in self.row_specs():
             painter.setPen(QColor("#263238"))
             painter.drawText(
                 QRectF(6, y, GUTTER - 12, height),

@@ -4,6 +4,8 @@ emotion curve per segment value side by side (the equity lens) with session coun
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import (
@@ -18,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from cxfield.app import AppContext
+from cxfield.domain.operations import CORRELATION_CAUTION
 from cxfield.gui.curves import CurvePoint, draw_axis, draw_curve
 from cxfield.gui.journey_map_canvas import JourneyCanvas, MapData, load_map_data
 from cxfield.gui.widgets import FOCUS_STYLE, FlowLayout, show_error
@@ -91,6 +94,33 @@ class SegmentCurvePanel(QWidget):
         draw_curve(painter, band, points, radius=5, dashed=self.too_few, show_values=False)
 
 
+def sides_text(data: MapData) -> str:
+    """Under the map: the steps staff and customers agree hurt, and, with operations data,
+    that correlation is not cause (plain text, one paragraph each)."""
+    numbers = analysis.step_numbers(data.journey)
+    names = {step.id: html.escape(step.name) for step in data.journey.steps}
+    parts = []
+    if data.staff_interviews:
+        agreed = [
+            f"{numbers[a.step_id]}. {names[a.step_id]} (customers {a.customer_pains} of "
+            f"{a.customer_captures}, staff {a.staff_pains} of {a.staff_captures})"
+            for a in data.agreement
+        ]
+        rule = "at least a quarter of each side's captures are pain points"
+        if agreed:
+            parts.append(
+                f"<b>Staff and customers agree this step hurts</b> ({rule}): " + "; ".join(agreed)
+            )
+        else:
+            parts.append(f"No step is flagged as painful by both staff and customers ({rule}).")
+    if data.ops is not None:
+        parts.append(
+            f"Operations: {data.ops.records:,} records, {data.ops.first_day} to "
+            f"{data.ops.last_day}. {CORRELATION_CAUTION}"
+        )
+    return "<br><br>".join(parts)
+
+
 class JourneyMapView(QMainWindow):
     def __init__(self, ctx: AppContext, study_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -123,6 +153,13 @@ class JourneyMapView(QMainWindow):
         content = QWidget()
         self.content_layout = QVBoxLayout(content)
         self.content_layout.addWidget(self.canvas)
+        #: where staff and customers agree a step hurts, and the correlation's caution
+        self.sides = QLabel()
+        self.sides.setTextFormat(Qt.TextFormat.RichText)
+        self.sides.setWordWrap(True)
+        self.sides.setAccessibleName("Staff and customers; operations data")
+        self.sides.hide()
+        self.content_layout.addWidget(self.sides)
         self.segments_title = QLabel()
         self.segments_title.setWordWrap(True)
         self.content_layout.addWidget(self.segments_title)
@@ -157,7 +194,7 @@ class JourneyMapView(QMainWindow):
     def zoom_to_fit(self) -> None:
         """Ctrl+0: the whole map in the window, both ways, with no scrollbar (smaller than
         its natural size on a small screen).  With the equity lens open, the map fits and
-        the segment curves scroll below it."""
+        the segment curves scroll below it, as do the notes on staff and operations data."""
         self.fit = FIT
         self._apply_zoom()
 
@@ -167,7 +204,8 @@ class JourneyMapView(QMainWindow):
         margins = self.content_layout.contentsMargins()
         width = viewport.width() - margins.left() - margins.right()
         height = viewport.height() - margins.top() - margins.bottom()
-        if self.segments_flow.count():  # the segment curves below will need the bar
+        # the segment curves (or the staff and operations notes) below will need the bar
+        if self.segments_flow.count() or not self.sides.isHidden():
             width -= self.scroller.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         else:
             self.content_layout.invalidate()
@@ -178,6 +216,8 @@ class JourneyMapView(QMainWindow):
     def _apply_zoom(self) -> None:
         base = self.canvas.base_size()
         width, height = self._room()
+        # the notes under the map wrap at the window's width, never past it
+        self.sides.setMaximumWidth(max(300, int(width)))
         across = width / max(1, base.width())
         if self.fit == FIT:
             # a hair under, so rounding to whole pixels never makes it 1 px too big
@@ -225,6 +265,8 @@ class JourneyMapView(QMainWindow):
             "Ctrl+0 fit to the window"
         )
         self.canvas.set_data(data)
+        self.sides.setText(sides_text(data))
+        self.sides.setVisible(bool(self.sides.text()))
         while self.segments_flow.count():
             item = self.segments_flow.takeAt(0)
             widget = item.widget() if item is not None else None

@@ -1,13 +1,16 @@
 """Participants of a study and the consent dialog.
 
-The consent dialog shows the study's current consent text and records interview consent
-and, separately, recording consent (which needs interview consent).  Withdrawing marks
-the participant and offers to really delete their sessions' content."""
+A participant is a customer (P-001) or a staff member (S-001) with one of the study's staff
+roles; each answers their own segment attributes.  The consent dialog shows the study's
+current consent text and records interview consent and, separately, recording consent
+(which needs interview consent).  Withdrawing marks the participant and offers to really
+delete their sessions' content."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QButtonGroup,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -18,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QPushButton,
+    QRadioButton,
     QTableWidget,
     QTableWidgetItem,
     QTextBrowser,
@@ -27,9 +31,14 @@ from PySide6.QtWidgets import (
 
 from cxfield.app import AppContext
 from cxfield.domain.errors import CxfieldError
-from cxfield.domain.vocabulary import PREFER_NOT_TO_SAY
+from cxfield.domain.vocabulary import PREFER_NOT_TO_SAY, ParticipantKind
 from cxfield.domain.wording import count_of
-from cxfield.gui.widgets import enter_stays_in_field, keep_tab_for_focus, show_error
+from cxfield.gui.widgets import (
+    FormLabel,
+    enter_stays_in_field,
+    keep_tab_for_focus,
+    show_error,
+)
 from cxfield.services import participants, studies
 from cxfield.services.participants import ParticipantInfo
 
@@ -65,22 +74,35 @@ class ConsentDialog(QDialog):
         text.setMinimumHeight(160)
         layout.addWidget(text, 1)
 
-        form = QFormLayout()
+        kinds = QHBoxLayout()
+        self.customer = QRadioButton("C&ustomer (P-…)")
+        self.staff = QRadioButton("Sta&ff member (S-…)")
+        group = QButtonGroup(self)
+        for button in (self.customer, self.staff):
+            group.addButton(button)
+            kinds.addWidget(button)
+        kinds.addStretch(1)
+        kind = participant.participant.kind if participant else ParticipantKind.CUSTOMER
+        (self.staff if kind == ParticipantKind.STAFF else self.customer).setChecked(True)
+        if participant is not None:  # a code says who someone is: it never changes
+            self.customer.setEnabled(False)
+            self.staff.setEnabled(False)
+        layout.addLayout(kinds)
+        self.form = QFormLayout()
+        self.role = QComboBox()
+        self.role.setAccessibleName("Staff role")
+        for role in self.study.staff_roles:
+            self.role.addItem(role, role)
+        current_role = participant.participant.role if participant else ""
+        if current_role and self.role.findData(current_role) < 0:
+            self.role.addItem(f"{current_role} (no longer listed)", current_role)
+        self.role.setCurrentIndex(max(0, self.role.findData(current_role)))
+        self.role_label = FormLabel("&Role", self.role)
         self.segment_boxes: dict[str, QComboBox] = {}
-        current = participant.participant.segments if participant else {}
-        for attribute in self.study.segment_attributes:
-            combo = QComboBox()
-            combo.addItem("— not asked —", "")
-            for value in attribute.get("values", []):
-                combo.addItem(str(value), str(value))
-            combo.addItem(PREFER_NOT_TO_SAY, PREFER_NOT_TO_SAY)
-            key = str(attribute["key"])
-            index = combo.findData(current.get(key, ""))
-            combo.setCurrentIndex(max(0, index))
-            combo.setAccessibleName(str(attribute.get("label", key)))
-            form.addRow(str(attribute.get("label", key)) + " (optional)", combo)
-            self.segment_boxes[key] = combo
-        layout.addLayout(form)
+        self._current = participant.participant.segments if participant else {}
+        layout.addLayout(self.form)
+        self.staff.toggled.connect(lambda _on: self._build_form())
+        self._build_form()
 
         self.interview = QCheckBox("The participant agrees to be &interviewed")
         self.recording = QCheckBox("The participant agrees to the conversation being &recorded")
@@ -107,19 +129,70 @@ class ConsentDialog(QDialog):
         enter_stays_in_field(self)
         self.resize(720, 620)
 
+    def kind(self) -> ParticipantKind:
+        return ParticipantKind.STAFF if self.staff.isChecked() else ParticipantKind.CUSTOMER
+
+    def _build_form(self) -> None:
+        """The role (staff) and the segment questions of the chosen kind of participant."""
+        while self.form.rowCount():
+            row = self.form.takeRow(0)
+            for item in (row.labelItem, row.fieldItem):
+                widget = item.widget() if item is not None else None
+                if widget is not None and widget not in (self.role, self.role_label):
+                    widget.hide()
+                    widget.deleteLater()
+        staff = self.kind() is ParticipantKind.STAFF
+        self.role.setVisible(staff)
+        self.role_label.setVisible(staff)
+        if staff:
+            self.form.addRow(self.role_label, self.role)
+        self.segment_boxes = {}
+        attributes = participants.segment_definitions(self.study, self.kind())
+        for attribute in attributes:
+            combo = QComboBox()
+            raw = attribute.get("values")
+            values = [str(v) for v in raw] if isinstance(raw, list) else []
+            key = str(attribute["key"])
+            if values:
+                combo.addItem("— not asked —", "")
+                for value in values:
+                    combo.addItem(value, value)
+                combo.addItem(PREFER_NOT_TO_SAY, PREFER_NOT_TO_SAY)
+                combo.setCurrentIndex(max(0, combo.findData(self._current.get(key, ""))))
+            else:  # an open question (an office's name): type the answer
+                combo.setEditable(True)
+                combo.addItem("", "")
+                combo.setCurrentText(self._current.get(key, ""))
+            label = str(attribute.get("label", key))
+            combo.setAccessibleName(label)
+            self.form.addRow(FormLabel(label + " (optional)", combo), combo)
+            self.segment_boxes[key] = combo
+
+    def _segment_values(self) -> dict[str, str | None]:
+        return {
+            key: (combo.currentText().strip() if combo.isEditable() else combo.currentData())
+            for key, combo in self.segment_boxes.items()
+        }
+
     def _interview_toggled(self, on: bool) -> None:
         self.recording.setEnabled(on)
         if not on:
             self.recording.setChecked(False)
 
     def _save(self) -> None:
-        segments = {key: combo.currentData() for key, combo in self.segment_boxes.items()}
+        segments = self._segment_values()
+        staff = self.kind() is ParticipantKind.STAFF
+        role = str(self.role.currentData() or "") if staff else None
         try:
             if self.participant_id is None:
-                person = participants.add_participant(self.ctx.db, self.study.id, segments)
+                person = participants.add_participant(
+                    self.ctx.db, self.study.id, segments, kind=self.kind(), role=role
+                )
                 self.participant_id = person.id
             else:
                 participants.update_segments(self.ctx.db, self.participant_id, segments)
+                if staff and role and self.existing and role != self.existing.participant.role:
+                    participants.update_role(self.ctx.db, self.participant_id, role)
             participants.record_consent(
                 self.ctx.db,
                 self.participant_id,
@@ -133,7 +206,15 @@ class ConsentDialog(QDialog):
 
 
 class ParticipantsDialog(QDialog):
-    HEADERS = ("Code", "Segments", "Interview consent", "Recording consent", "Sessions", "Status")
+    HEADERS = (
+        "Code",
+        "Who",
+        "Segments",
+        "Interview consent",
+        "Recording consent",
+        "Sessions",
+        "Status",
+    )
 
     def __init__(self, ctx: AppContext, study_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -154,7 +235,7 @@ class ParticipantsDialog(QDialog):
         # "erview cons"); the segments take what is left.
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         keep_tab_for_focus(self.table)
         # Enter (or a double click) on a row opens its consent, never "Add participant".
         self.table.activated.connect(lambda _i: self.consent())
@@ -181,8 +262,10 @@ class ParticipantsDialog(QDialog):
         for r, info in enumerate(self.infos):
             p = info.participant
             segments = ", ".join(f"{v}" for v in p.segments.values()) or "—"
+            who = f"staff · {p.role}" if p.kind == ParticipantKind.STAFF else "customer"
             values = (
                 p.code,
+                who,
                 segments,
                 "yes" if info.interview_consent else "no",
                 "yes" if info.recording_consent else "no",

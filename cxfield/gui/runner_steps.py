@@ -13,15 +13,16 @@ from PySide6.QtGui import QColor, QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from cxfield.domain.ids import as_utc
+from cxfield.domain.journey import staff_takes_part
 from cxfield.domain.rating import rating_text
-from cxfield.domain.vocabulary import BlueprintLane
+from cxfield.domain.vocabulary import BlueprintLane, ParticipantKind
 from cxfield.gui.runner_style import SURVEY
 from cxfield.storage.models import Step
 
 if TYPE_CHECKING:
     from cxfield.services.capture import RunnerState
 
-#: colour of steps off the customer's path (reachable from the list only)
+#: colour of steps off the participant's path (reachable from the list only)
 OFF_PATH = QColor("#607d8b")
 _Move = QAbstractItemView.CursorAction
 #: cursor moves that go up the list; the others go down
@@ -109,13 +110,22 @@ class RunnerSteps(QWidget if TYPE_CHECKING else object):  # type: ignore[misc]
     def step_order(self) -> list[str]:
         return [s.id for s in self.state.journey.steps] + [s.id for s in self.state.removed_steps]
 
+    def takes_part(self, step: Step) -> bool:
+        """Is the step on this participant's path?  A customer's: the user and frontstage
+        steps; a staff member's: the steps their role takes part in (named on the step, or
+        every frontstage, backstage and support step that names no role)."""
+        person = self.state.participant
+        if person is not None and person.kind == ParticipantKind.STAFF:
+            return staff_takes_part(step.lane, step.staff_roles, person.role)
+        return step.lane in ParticipantKind.CUSTOMER.path_lanes
+
     def walk_order(self) -> list[str]:
-        """Steps that next/previous (and, observing, N) visit: the ones the customer goes
-        through (backstage and support steps stay reachable from the list)."""
+        """Steps that next/previous (and, observing, N) visit: the ones the participant goes
+        through (the others stay reachable from the list)."""
         order = []
         for step_id in self.step_order():
             step = self._step(step_id)
-            if step is not None and step.lane in (BlueprintLane.USER, BlueprintLane.FRONTSTAGE):
+            if step is not None and self.takes_part(step):
                 order.append(step_id)
         return order or self.step_order()
 

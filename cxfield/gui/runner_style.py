@@ -42,6 +42,12 @@ SHORTCUT_HELP = {
         "Esc keys · PgDn/PgUp step · Ctrl+G steps · Ctrl+U survey · Ctrl+Shift+F finish · "
         "F1 all keys"
     ),
+    # a staff member is not asked the customers' A-11 survey
+    "staff": (
+        "1–5 how the work felt · letters emotions · P pain point · −/+ intensity · Tab quote, "
+        "notes · Esc keys · PgDn/PgUp their step · Ctrl+G steps · Ctrl+Shift+F finish · "
+        "F1 all keys"
+    ),
     "observation": (
         "M entered · N next step · W left (waiting) · 1–5 feeling seen · letters emotions · "
         "Tab quote, notes · Esc keys · PgDn/PgUp step · Ctrl+G steps · Ctrl+Shift+F finish · "

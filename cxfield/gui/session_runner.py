@@ -39,7 +39,7 @@ from cxfield.app import AppContext
 from cxfield.audio.backend import AudioBackend
 from cxfield.domain.errors import ConflictError, CxfieldError
 from cxfield.domain.ids import as_utc, utcnow
-from cxfield.domain.vocabulary import SessionMode, SessionStatus
+from cxfield.domain.vocabulary import ParticipantKind, SessionMode, SessionStatus
 from cxfield.gui.capture_panel import CapturePanel
 from cxfield.gui.elided_label import ElidedLabel
 from cxfield.gui.note_bar import NoteBar, format_offset
@@ -100,8 +100,11 @@ class SessionRunner(RunnerNotes, RunnerObservation, RunnerSteps, QMainWindow):
         if self.state.session.status == SessionStatus.DRAFT:
             capture.remember_unfinished(ctx.db, session_id)
         self.observing = self.state.session.mode == SessionMode.OBSERVATION
-        # The A-11 survey asks a customer: an observation of the process has no one to ask.
-        self.has_survey = not (self.observing and self.state.participant is None)
+        person = self.state.participant
+        self.staff_member = person is not None and person.kind == ParticipantKind.STAFF
+        # The A-11 survey asks a customer: an observation of the process has no one to ask,
+        # and a staff member is not its customer.
+        self.has_survey = not self.staff_member and not (self.observing and person is None)
         self.current: str | None = None
         self._pending: dict[str, dict[str, Any]] = {}
         self._text_step: str | None = None
@@ -148,6 +151,8 @@ class SessionRunner(RunnerNotes, RunnerObservation, RunnerSteps, QMainWindow):
     def _build(self) -> None:
         st = self.state
         who = st.participant.code if st.participant else "no participant"
+        if st.participant is not None and st.participant.kind == ParticipantKind.STAFF:
+            who += f" · staff, {st.participant.role}"
         mode = "Observation" if self.observing else "Interview"
         self.setWindowTitle(f"{mode} · {who} · {st.study.name} — cxfield runner")
         self.setStyleSheet(RUNNER_STYLE)
@@ -192,6 +197,8 @@ class SessionRunner(RunnerNotes, RunnerObservation, RunnerSteps, QMainWindow):
         self.steps.escaped.connect(self._back_to_panel)
 
         self.panel = CapturePanel(st.emotions)
+        if self.staff_member:
+            self.panel.quote.setPlaceholderText("The staff member's own words…")
         self.panel.changed.connect(self._choice_changed)
         self.panel.text_edited.connect(self._text_edited)
         scroll = QScrollArea()
@@ -229,9 +236,8 @@ class SessionRunner(RunnerNotes, RunnerObservation, RunnerSteps, QMainWindow):
         splitter.setSizes([300, 720, 320])
         outer.addWidget(splitter, 1)
         # One line that fits 1366 px (F1 and the tooltip have every key).
-        self.help_line = ElidedLabel(
-            SHORTCUT_HELP["observation" if self.observing else "interview"], min_chars=20
-        )
+        keys = "observation" if self.observing else "staff" if self.staff_member else "interview"
+        self.help_line = ElidedLabel(SHORTCUT_HELP[keys], min_chars=20)
         self.help_line.setObjectName("hint")
         outer.addWidget(self.help_line)
         self.setCentralWidget(root)
@@ -341,6 +347,8 @@ class SessionRunner(RunnerNotes, RunnerObservation, RunnerSteps, QMainWindow):
         """Ctrl+U: the A-11 survey, where there is a customer to ask."""
         if self.has_survey:
             self.go_to(SURVEY)
+        elif self.staff_member:
+            self._set_status("No survey: the A-11 survey asks customers, not staff", ok=False)
         else:
             self._set_status("No survey: this observation has no participant", ok=False)
 

@@ -120,7 +120,9 @@ class StartSessionDialog(QDialog):
                 if info.recording_consent
                 else ("notes only" if info.interview_consent else "no consent yet")
             )
-            self.participant.addItem(f"{info.participant.code} ({consent})", info.participant.id)
+            person = info.participant
+            who = f"{person.code} · staff, {person.role}" if person.role else person.code
+            self.participant.addItem(f"{who} ({consent})", person.id)
         if select:
             self.participant.setCurrentIndex(max(0, self.participant.findData(select)))
         self._consent_note()

@@ -1,6 +1,7 @@
 """Create a study (from a template or an empty map) and edit its fields: name, program,
 agency, description, consent text (a change makes a new version), segment attributes for
-the equity lens, study-specific emotions and the A-11 survey choice."""
+the equity lens, study-specific emotions, the A-11 survey choice, and the staff side: the
+staff roles and the segment attributes asked of staff."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from cxfield.app import AppContext
 from cxfield.domain.errors import CxfieldError
+from cxfield.domain.rules import clean_roles
 from cxfield.domain.survey import EFFECTIVENESS_VARIANTS, TRUST_VARIANTS
 from cxfield.gui.widgets import FormLabel, keep_tab_for_focus, show_error
 from cxfield.services import journey_editor, studies, templates
@@ -100,6 +102,7 @@ class StudyEditorDialog(QDialog):
         self.tabs.addTab(self._consent(), "&Consent")
         self.tabs.addTab(self._segments(), "&Segments")
         self.tabs.addTab(self._survey(), "Emotions and s&urvey")
+        self.tabs.addTab(self._staff(), "Sta&ff")
         layout.addWidget(self.tabs)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -154,21 +157,29 @@ class StudyEditorDialog(QDialog):
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
-        self.segments = QTableWidget(0, 2)
-        self.segments.setHorizontalHeaderLabels(["Attribute", "Values (comma separated)"])
-        self.segments.setAccessibleName("Segment attributes")
-        self.segments.horizontalHeader().setStretchLastSection(True)
-        self.segments.setColumnWidth(0, 240)
-        keep_tab_for_focus(self.segments)  # arrows move between cells, Tab leaves
-        rows = list(self.study.segment_attributes) + [{}] * 3
-        for attribute in rows:
-            row = self.segments.rowCount()
-            self.segments.insertRow(row)
-            label = QTableWidgetItem(str(attribute.get("label", "")))
-            label.setData(Qt.ItemDataRole.UserRole, attribute.get("key"))
-            self.segments.setItem(row, 0, label)
-            self.segments.setItem(row, 1, QTableWidgetItem(", ".join(attribute.get("values", []))))
+        self.segments = _attribute_table(self.study.segment_attributes, "Segment attributes")
         layout.addWidget(self.segments)
+        return page
+
+    def _staff(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.staff_roles = QPlainTextEdit("\n".join(self.study.staff_roles))
+        self.staff_roles.setTabChangesFocus(True)
+        self.staff_roles.setAccessibleName("Staff roles, one per line")
+        self.staff_roles.setMaximumHeight(150)
+        layout.addWidget(FormLabel("Staff &roles (one per line)", self.staff_roles))
+        layout.addWidget(self.staff_roles)
+        intro = QLabel(
+            "Segment attributes asked of staff (years in post, office), kept apart from the "
+            "customers'. An attribute without values takes any answer."
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        self.staff_segments = _attribute_table(
+            self.study.staff_segment_attributes, "Staff segment attributes"
+        )
+        layout.addWidget(self.staff_segments)
         return page
 
     def _survey(self) -> QWidget:
@@ -220,11 +231,12 @@ class StudyEditorDialog(QDialog):
         self.population.setEnabled(self.trust.currentData() == "commitment")
         self.trust.setToolTip(self.trust.currentText())  # the whole wording when cut short
 
-    def segment_rows(self) -> list[dict[str, object]]:
+    def segment_rows(self, table: QTableWidget | None = None) -> list[dict[str, object]]:
+        table = table if table is not None else self.segments
         result: list[dict[str, object]] = []
-        for row in range(self.segments.rowCount()):
-            label_item = self.segments.item(row, 0)
-            values_item = self.segments.item(row, 1)
+        for row in range(table.rowCount()):
+            label_item = table.item(row, 0)
+            values_item = table.item(row, 1)
             label = label_item.text().strip() if label_item else ""
             values = [v.strip() for v in (values_item.text() if values_item else "").split(",")]
             if not label and not any(values):
@@ -240,6 +252,12 @@ class StudyEditorDialog(QDialog):
         # Validate everything before writing anything, so a bad field changes nothing.
         try:
             segments = journey_editor.validate_segment_attributes(self.segment_rows())
+            staff_segments = journey_editor.validate_segment_attributes(
+                self.segment_rows(self.staff_segments), open_allowed=True
+            )
+            roles = clean_roles(self.staff_roles.toPlainText().splitlines())
+            if not roles:
+                raise CxfieldError("A study needs at least one staff role.")
             if not self.consent.toPlainText().strip():
                 raise CxfieldError("The consent text must not be empty.")
             journey_editor.update_study(
@@ -256,8 +274,29 @@ class StudyEditorDialog(QDialog):
                 survey_effectiveness_variant=self.effectiveness.currentData(),
             )
             journey_editor.set_segment_attributes(self.ctx.db, self.study.id, segments)
+            journey_editor.set_staff_profile(self.ctx.db, self.study.id, roles, staff_segments)
             journey_editor.set_consent_text(self.ctx.db, self.study.id, self.consent.toPlainText())
         except CxfieldError as exc:
             show_error(self, exc)
             return
         self.accept()
+
+
+def _attribute_table(attributes: list[dict[str, object]], name: str) -> QTableWidget:
+    """Attributes as rows of label and comma-separated values, with three empty rows."""
+    table = QTableWidget(0, 2)
+    table.setHorizontalHeaderLabels(["Attribute", "Values (comma separated)"])
+    table.setAccessibleName(name)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.setColumnWidth(0, 240)
+    keep_tab_for_focus(table)  # arrows move between cells, Tab leaves
+    for attribute in [*attributes, {}, {}, {}]:
+        row = table.rowCount()
+        table.insertRow(row)
+        label = QTableWidgetItem(str(attribute.get("label", "")))
+        label.setData(Qt.ItemDataRole.UserRole, attribute.get("key"))
+        table.setItem(row, 0, label)
+        values = attribute.get("values") or []
+        shown = ", ".join(str(v) for v in values) if isinstance(values, list) else ""
+        table.setItem(row, 1, QTableWidgetItem(shown))
+    return table

@@ -110,6 +110,8 @@ def scroll_into_view(widget: QWidget, margin: int = 40) -> None:
         top = widget.mapTo(inner, QPoint(0, 0))
         half = widget.height() // 2
         parent.ensureVisible(top.x(), top.y() + half, 0, half + margin)
+
+
 def error_text(error: Exception) -> str:
     """One clear sentence for user errors (as the app, not the CLI, says it); the type
     name for anything unexpected."""

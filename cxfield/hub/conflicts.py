@@ -71,7 +71,7 @@ def resolve(
             raise ConflictForbidden(
                 "Only the owner of this session or a supervisor can resolve it."
             )
-        wanted_hash = content_hash(data)
+        wanted_hash = content_hash(data, found.table_name)
         changes = 2 if wanted_hash != record.content_hash else 1
         seq = take_seqs(conn, changes)
         now = utcnow()

@@ -98,7 +98,7 @@ def row_problem(row: RowIn) -> str | None:
         problem = _value_problem(col, data[name])
         if problem:
             return f"{row.table}.{name} {problem}."
-    if content_hash(data) != row.hash:
+    if content_hash(data, row.table) != row.hash:
         return "The row's hash is not the SHA-256 of its data (changed on the way?)."
     return None
 

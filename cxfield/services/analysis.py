@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -22,14 +22,15 @@ from cxfield.domain.errors import ValidationError
 from cxfield.domain.journey import ValenceSummary, summarise_counts
 from cxfield.domain.rules import is_key_text
 from cxfield.domain.survey import REPORTING_QUESTIONS, quarter_bounds
-from cxfield.domain.vocabulary import SessionMode, SessionStatus
+from cxfield.domain.vocabulary import Channel, ParticipantKind, SessionMode, SessionStatus
 from cxfield.services import step_records
 from cxfield.services.common import get_live
 from cxfield.services.step_records import RankedText as RankedText
-from cxfield.services.studies import Journey
+from cxfield.services.studies import Journey, get_journey
 from cxfield.storage.database import Database
 from cxfield.storage.models import (
     ObservationVisit,
+    OpsRecord,
     Participant,
     ResearchSession,
     StepCapture,
@@ -55,6 +56,9 @@ class SessionFilter:
     #: Sessions of participants who withdrew consent are left out of analysis and exports
     #: unless asked for explicitly (their data may no longer be used).
     include_withdrawn: bool = False
+    #: "customer": customers' sessions and observations without a participant; "staff":
+    #: staff members' sessions; None: both (data exports)
+    kind: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,13 @@ class A11Counts:
     responses: int
     #: reporting key (q1_satisfaction...) -> counts at points 1..5
     counts: dict[str, dict[int, int]]
+    #: customer interviews in the quarter, each of which offered the survey (the runner
+    #: offers it wherever there is a customer to ask)
+    surveys_offered: int = 0
+    #: customers served in the quarter by the imported operations data (None: none imported)
+    customers_served: int | None = None
+    #: the channels of the journey's customer steps (in person, phone, online ...)
+    channels: tuple[str, ...] = ()
 
 
 def step_numbers(journey: Journey) -> dict[str, int]:
@@ -129,9 +140,18 @@ def filtered_sessions(study_id: str, flt: SessionFilter) -> Select[Any]:
         query = query.where(col(session.researcher_id) == flt.researcher_id)
     if flt.mode:
         query = query.where(col(session.mode) == flt.mode)
-    if flt.segment is not None or not flt.include_withdrawn:
+    if flt.segment is not None or not flt.include_withdrawn or flt.kind:
         # Observations may have no participant: an outer join keeps them.
         query = query.outerjoin(Participant, col(Participant.id) == col(session.participant_id))
+    if flt.kind == ParticipantKind.STAFF.value:
+        query = query.where(col(Participant.kind) == ParticipantKind.STAFF.value)
+    elif flt.kind is not None:
+        query = query.where(
+            or_(
+                col(session.participant_id).is_(None),
+                col(Participant.kind) == ParticipantKind.CUSTOMER.value,
+            )
+        )
     if not flt.include_withdrawn:
         query = query.where(
             or_(col(session.participant_id).is_(None), col(Participant.withdrawn).is_(False))
@@ -307,10 +327,58 @@ def a11_quarter_counts(database: Database, study_id: str, quarter: str) -> A11Co
         date_to=end - timedelta(days=1),
         statuses=tuple(s.value for s in SessionStatus if s != SessionStatus.REJECTED),
         mode=SessionMode.INTERVIEW.value,
+        kind=ParticipantKind.CUSTOMER.value,
     )
     survey = survey_counts(database, study_id, flt, [column for _, column in REPORTING_QUESTIONS])
     counts = {key: survey.counts[column] for key, column in REPORTING_QUESTIONS}
-    return A11Counts(study_id, quarter.strip().upper(), survey.sessions, survey.responses, counts)
+    # Every session with a customer offers the survey (interviews, and observations of a
+    # participant); staff members are not asked the customer survey.
+    asked = filtered_sessions(study_id, replace(flt, mode=None)).where(
+        col(ResearchSession.participant_id).is_not(None)
+    )
+    with database.session() as db:
+        offered = int(
+            db.execute(sa_select(func.count()).select_from(asked.subquery())).scalar_one()
+        )
+    return A11Counts(
+        study_id,
+        quarter.strip().upper(),
+        survey.sessions,
+        survey.responses,
+        counts,
+        surveys_offered=offered,
+        customers_served=ops_customers_served(database, study_id, start, end),
+        channels=customer_channels(database, study_id),
+    )
+
+
+def ops_customers_served(database: Database, study_id: str, start: date, end: date) -> int | None:
+    """Operations records (one per customer) that started in [start, end); None when the
+    study has no operations data at all (unknown, not zero)."""
+    with database.session() as db:
+        live = (col(OpsRecord.study_id) == study_id, col(OpsRecord.deleted_at).is_(None))
+        if db.execute(sa_select(func.count()).where(*live)).scalar_one() == 0:
+            return None
+        return int(
+            db.execute(
+                sa_select(func.count()).where(
+                    *live,
+                    col(OpsRecord.started_at) >= _iso(start),
+                    col(OpsRecord.started_at) < _iso(end),
+                )
+            ).scalar_one()
+        )
+
+
+def customer_channels(database: Database, study_id: str) -> tuple[str, ...]:
+    """The channels of the journey's customer steps, in journey order, each once."""
+    channels: list[str] = []
+    for step in get_journey(database, study_id).steps:
+        if step.lane in ParticipantKind.CUSTOMER.path_lanes:
+            label = Channel(step.channel).label
+            if label not in channels:
+                channels.append(label)
+    return tuple(channels)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from cxfield.domain.vocabulary import (
     SessionMode,
     SessionStatus,
 )
+from cxfield.services import demo_staff
 from cxfield.services.common import ProgressCallback, get_live
 from cxfield.services.participants import next_code
 from cxfield.services.sites import DEFAULT_RESEARCHER_KEY
@@ -108,9 +109,13 @@ def create_demo(
     name: str | None = None,
     on_progress: ProgressCallback | None = None,
     now: Callable[[], datetime] | None = None,
+    staff: int = 0,
+    queue_rows: int = 0,
 ) -> Study:
-    """Create the demo study with ``sessions`` sessions (two of them observations)."""
-    if sessions < 0:
+    """Create the demo study with ``sessions`` customer sessions (two of them observations),
+    ``staff`` staff interviews of the same journey and a queue export of ``queue_rows``
+    tickets imported as operations data."""
+    if sessions < 0 or staff < 0 or queue_rows < 0:
         raise ValidationError("The number of demo sessions cannot be negative.")
     rng = random.Random(seed)
     definition = load_template("benefits-office-visit")
@@ -157,6 +162,8 @@ def create_demo(
                 )
         if on_progress:
             on_progress(min(sessions, first + batch), sessions)
+    demo_staff.add_staff_interviews(database, study, staff, seed=seed, start=start, end=end)
+    demo_staff.add_queue_export(database, study, seed=seed, start=start, end=end, rows=queue_rows)
     return study
 
 

@@ -16,7 +16,13 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from cxfield.domain.errors import ConflictError, NotFoundError, ValidationError
-from cxfield.domain.rules import check_segment_key, clean_name, segment_key
+from cxfield.domain.rules import (
+    check_role,
+    check_segment_key,
+    clean_name,
+    clean_roles,
+    segment_key,
+)
 from cxfield.domain.survey import EFFECTIVENESS_VARIANTS, TRUST_VARIANTS, SurveyVersion
 from cxfield.domain.vocabulary import BASE_EMOTIONS, PREFER_NOT_TO_SAY, BlueprintLane, Channel
 from cxfield.services.common import get_live, tombstone
@@ -166,11 +172,14 @@ def consent_history(database: Database, study_id: str) -> list[ConsentText]:
         )
 
 
-def validate_segment_attributes(attributes: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def validate_segment_attributes(
+    attributes: Sequence[Mapping[str, Any]], *, open_allowed: bool = False
+) -> list[dict[str, Any]]:
     """Normalise segment attribute definitions; raise ValidationError on any flaw.
 
     Each is ``{"key", "label", "values"}``; "prefer not to say" is always offered, so it is
-    not stored among the values."""
+    not stored among the values.  ``open_allowed`` (staff attributes): an attribute without
+    values takes any answer (an office's name)."""
     result: list[dict[str, Any]] = []
     keys: set[str] = set()
     for index, attribute in enumerate(attributes, 1):
@@ -191,7 +200,7 @@ def validate_segment_attributes(attributes: Sequence[Mapping[str, Any]]) -> list
             if value in values:
                 raise ValidationError(f"{label!r} lists the value {value!r} twice.")
             values.append(value)
-        if not values:
+        if not values and not open_allowed:
             raise ValidationError(f"Segment attribute {label!r} needs at least one value.")
         result.append({"key": key, "label": label, "values": values})
     return result
@@ -205,6 +214,27 @@ def set_segment_attributes(
     with database.session() as db:
         study = get_live(db, Study, study_id, "study")
         study.segment_attributes = clean
+        db.add(study)
+        return study
+
+
+def set_staff_profile(
+    database: Database,
+    study_id: str,
+    roles: Sequence[str],
+    attributes: Sequence[Mapping[str, Any]],
+) -> Study:
+    """Replace the study's staff roles and staff segment attributes (kept apart from the
+    customers' segments).  Staff already added keep their role even if it is no longer
+    listed; a customer attribute's key may be reused, the two sets never mix."""
+    clean_list = clean_roles(roles)
+    if not clean_list:
+        raise ValidationError("A study needs at least one staff role.")
+    clean = validate_segment_attributes(attributes, open_allowed=True)
+    with database.session() as db:
+        study = get_live(db, Study, study_id, "study")
+        study.staff_roles = clean_list
+        study.staff_segment_attributes = clean
         db.add(study)
         return study
 
@@ -288,8 +318,10 @@ def update_step(
     description: str | None = None,
     lane: BlueprintLane | str | None = None,
     channel: Channel | str | None = None,
+    staff_roles: Sequence[str] | None = None,
 ) -> Step:
-    """Rename, describe, or change the blueprint lane or channel of a step."""
+    """Rename, describe, or change the blueprint lane, the channel or the staff roles that
+    take part in a step (each one of the study's staff roles)."""
     try:
         new_lane = BlueprintLane(lane) if lane is not None else None
         new_channel = Channel(channel) if channel is not None else None
@@ -305,6 +337,13 @@ def update_step(
             step.lane = new_lane
         if new_channel is not None:
             step.channel = new_channel
+        if staff_roles is not None:
+            study = get_live(db, Study, step.study_id, "study")
+            roles: list[str] = []
+            for role in staff_roles:
+                if role.strip() and (named := check_role(role, study.staff_roles)) not in roles:
+                    roles.append(named)
+            step.staff_roles = roles
         db.add(step)
         return step
 

@@ -1,8 +1,10 @@
 """Participants of a study and their consent.
 
-Participants are only known by a generated pseudonym code (P-7KQ2-001, P-7KQ2-002 ...: the
-prefix comes from the laptop's device id, so codes made on two laptops never collide; codes
-made before are kept as they were, e.g. P-001).  Consent is
+Participants are only known by a generated pseudonym code: customers P-7KQ2-001,
+P-7KQ2-002 ..., staff members S-7KQ2-001 ... (the prefix comes from the laptop's device id,
+so codes made on two laptops never collide; codes made before are kept as they were, e.g.
+P-001; a staff member also has one of the study's staff roles, and answers
+the study's staff segment attributes instead of the customers').  Consent is
 recorded against the study's current consent text version: interview consent and,
 separately, recording consent.  Withdrawing marks the participant and can really delete
 the content of their sessions (text blanked, audio files removed), leaving tombstones so
@@ -17,15 +19,18 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from cxfield.domain.errors import ConflictError, ValidationError
+from cxfield.domain.errors import ConflictError, NotFoundError, ValidationError
 from cxfield.domain.ids import utcnow
 from cxfield.domain.rules import (
+    check_role,
     check_segments,
     device_prefix,
     pseudonym_code,
+    pseudonym_kind,
     pseudonym_number,
     pseudonym_prefix,
 )
+from cxfield.domain.vocabulary import ParticipantKind
 from cxfield.services.common import get_live, tombstone
 from cxfield.storage.database import Database
 from cxfield.storage.models import (
@@ -70,16 +75,45 @@ class Withdrawal:
     files_deleted: int
 
 
-def next_code(db: Session, study_id: str, prefix: str = "") -> str:
-    """The next free pseudonym code of this device's series in the study (numbers of
-    withdrawn or deleted ones are never reused)."""
+def next_code(
+    db: Session,
+    study_id: str,
+    prefix: str = "",
+    kind: ParticipantKind = ParticipantKind.CUSTOMER,
+) -> str:
+    """The next free pseudonym code of this kind (P- customers, S- staff) and device series
+    in the study (numbers of withdrawn or deleted ones are never reused)."""
     codes = db.exec(select(Participant.code).where(Participant.study_id == study_id)).all()
     numbers = [
         n
-        for n in (pseudonym_number(c) for c in codes if pseudonym_prefix(c) == prefix)
+        for n in (
+            pseudonym_number(c)
+            for c in codes
+            if pseudonym_prefix(c) == prefix and pseudonym_kind(c) == kind
+        )
         if n is not None
     ]
-    return pseudonym_code(max(numbers, default=0) + 1, prefix)
+    return pseudonym_code(max(numbers, default=0) + 1, prefix, kind)
+
+
+def segment_definitions(study: Study, kind: ParticipantKind) -> list[dict[str, object]]:
+    """The segment attributes a participant of this kind answers: customers the study's
+    segment attributes (the equity lens), staff its staff segment attributes."""
+    if ParticipantKind(kind) is ParticipantKind.STAFF:
+        return list(study.staff_segment_attributes)
+    return list(study.segment_attributes)
+
+
+def _checked_role(study: Study, kind: ParticipantKind, role: str | None) -> str:
+    if ParticipantKind(kind) is ParticipantKind.CUSTOMER:
+        if role:
+            raise ValidationError("Only staff members have a role (add them as staff).")
+        return ""
+    if not role or not role.strip():
+        raise ValidationError(
+            f"A staff member needs a role; this study has: {', '.join(study.staff_roles)}."
+        )
+    return check_role(role, study.staff_roles)
 
 
 def add_participant(
@@ -88,17 +122,23 @@ def add_participant(
     segments: Mapping[str, str | None] | None = None,
     *,
     code: str | None = None,
+    kind: ParticipantKind = ParticipantKind.CUSTOMER,
+    role: str | None = None,
 ) -> Participant:
-    """Add a participant with a generated code (or a given one that must be free)."""
+    """Add a customer, or a staff member with a role, with a generated code (or a given
+    one that must be free)."""
+    kind = ParticipantKind(kind)
     for _attempt in range(3):
         with database.session() as db:
             study = get_live(db, Study, study_id, "study")
-            values = check_segments(segments or {}, study.segment_attributes)
+            values = check_segments(segments or {}, segment_definitions(study, kind))
+            checked_role = _checked_role(study, kind, role)
             if code is not None:
                 wanted = code.strip().upper()
-                if pseudonym_number(wanted) is None:
+                if pseudonym_number(wanted) is None or pseudonym_kind(wanted) != kind:
+                    example = f"{pseudonym_code(1, kind=kind)} or {pseudonym_code(1, '7KQ2', kind)}"
                     raise ValidationError(
-                        f"Participant code {code!r} must look like P-001 or P-7KQ2-001 (no names)."
+                        f"Participant code {code!r} must look like {example} (no names)."
                     )
                 taken = db.exec(
                     select(Participant).where(
@@ -108,8 +148,10 @@ def add_participant(
                 if taken is not None:
                     raise ConflictError(f"Participant code {wanted} is already used in this study.")
             else:
-                wanted = next_code(db, study_id, device_prefix(database.device_id))
-            participant = Participant(study_id=study_id, code=wanted, segments=values)
+                wanted = next_code(db, study_id, device_prefix(database.device_id), kind=kind)
+            participant = Participant(
+                study_id=study_id, code=wanted, kind=kind, role=checked_role, segments=values
+            )
             db.add(participant)
             try:
                 db.flush()
@@ -132,9 +174,38 @@ def update_segments(
     with database.session() as db:
         participant = get_live(db, Participant, participant_id, "participant")
         study = get_live(db, Study, participant.study_id, "study")
-        participant.segments = check_segments(segments, study.segment_attributes)
+        participant.segments = check_segments(
+            segments, segment_definitions(study, participant.kind)
+        )
         db.add(participant)
         return participant
+
+
+def update_role(database: Database, participant_id: str, role: str) -> Participant:
+    """Change a staff member's role (to another of the study's staff roles)."""
+    with database.session() as db:
+        participant = get_live(db, Participant, participant_id, "participant")
+        study = get_live(db, Study, participant.study_id, "study")
+        participant.role = _checked_role(study, participant.kind, role)
+        db.add(participant)
+        return participant
+
+
+def find_by_code(database: Database, study_id: str, code: str) -> Participant:
+    """A study's participant by code (P-001, s-001: case does not matter)."""
+    wanted = code.strip().upper()
+    with database.session() as db:
+        get_live(db, Study, study_id, "study")
+        found = db.exec(
+            select(Participant).where(
+                Participant.study_id == study_id,
+                Participant.code == wanted,
+                col(Participant.deleted_at).is_(None),
+            )
+        ).first()
+    if found is None:
+        raise NotFoundError(f"No participant {wanted} in this study.")
+    return found
 
 
 def current_consent(db: Session, participant_id: str) -> ConsentRecord | None:
@@ -222,7 +293,8 @@ def participant_info(database: Database, participant_id: str) -> ParticipantInfo
 
 
 def list_participants(database: Database, study_id: str) -> list[ParticipantInfo]:
-    """The study's participants in code order, each with their current consent."""
+    """The study's participants, customers then staff, each in code order, with their
+    current consent."""
     with database.session() as db:
         get_live(db, Study, study_id, "study")
         participants = db.exec(
@@ -251,7 +323,14 @@ def list_participants(database: Database, study_id: str) -> list[ParticipantInfo
             if pid is not None:
                 counts[pid] = counts.get(pid, 0) + 1
     result = [ParticipantInfo(p, consents.get(p.id), counts.get(p.id, 0)) for p in participants]
-    result.sort(key=lambda i: (pseudonym_number(i.participant.code) or 0, i.participant.code))
+    staff = ParticipantKind.STAFF
+    result.sort(
+        key=lambda i: (
+            i.participant.kind == staff,
+            pseudonym_number(i.participant.code) or 0,
+            i.participant.code,
+        )
+    )
     return result
 
 

@@ -9,6 +9,9 @@
   point, else nothing ("no description").
 * A **quote** is text in a step's quote field or a note tagged quote (Ctrl+Q, or quoted from
   the transcript), from any session; the same words in both places of one session count once.
+* Customers and staff are counted apart (each side its own captures, pain points and n).
+  **Both sides flag a step as painful** when, on each side, at least a quarter
+  (:data:`AGREE_SHARE`) of that side's captures of the step are pain points.
 
 Counts stay in SQL (GROUP BY over the session × step pairs); only quotes are folded in Python,
 one row per quote, because a quote field can hold several quotes, one per line."""
@@ -48,6 +51,16 @@ _TAGS = type_coerce(col(Note.tags), Text)
 _EMOTIONS = type_coerce(col(StepCapture.emotions), Text)
 #: quote marks people type (or the transcript adds) around a quote
 _QUOTE_MARKS = " \t\"'“”„‟«»‹›「」『』"
+
+
+#: the share of a side's captures of a step that must be pain points for that side to
+#: "flag the step as painful" (staff and customers agree a step hurts when both do)
+AGREE_SHARE = 0.25
+
+
+def flags_pain(pain_points: int, captures: int) -> bool:
+    """Does one side (customers or staff) flag a step as painful?"""
+    return captures > 0 and pain_points > 0 and pain_points / captures >= AGREE_SHARE
 
 
 @dataclass(frozen=True)

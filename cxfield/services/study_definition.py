@@ -15,9 +15,14 @@ import unicodedata
 from typing import Any
 
 from cxfield.domain.errors import ValidationError
-from cxfield.domain.rules import clean_name
+from cxfield.domain.rules import check_role, clean_name, clean_roles
 from cxfield.domain.survey import EFFECTIVENESS_VARIANTS, TRUST_VARIANTS, SurveyVersion
-from cxfield.domain.vocabulary import BlueprintLane, Channel
+from cxfield.domain.vocabulary import (
+    DEFAULT_STAFF_ROLES,
+    DEFAULT_STAFF_SEGMENTS,
+    BlueprintLane,
+    Channel,
+)
 from cxfield.services.journey_editor import (
     check_trust_population,
     clean_emotions,
@@ -42,6 +47,7 @@ MAX_SHORT_TEXT = 200  # names, program, agency, population, segment labels and v
 MAX_DESCRIPTION = 10_000
 MAX_CONSENT_TEXT = 20_000
 MAX_PART_DESCRIPTION = 2_000  # a stage's or a step's description
+MAX_STAFF_ROLES = 40
 
 #: the study fields a definition carries, with their defaults
 STUDY_DEFAULTS: dict[str, Any] = {
@@ -55,6 +61,8 @@ STUDY_DEFAULTS: dict[str, Any] = {
     "survey_version": SurveyVersion.V1.value,
     "survey_trust_variant": "confidence",
     "survey_effectiveness_variant": "need",
+    "staff_roles": list(DEFAULT_STAFF_ROLES),
+    "staff_segment_attributes": [dict(a) for a in DEFAULT_STAFF_SEGMENTS],
 }
 
 
@@ -100,11 +108,17 @@ def validate_definition(data: Any) -> dict[str, Any]:
     if not isinstance(stages, list):
         raise ValidationError("The study definition has no list of stages.")
     fields = _study_fields(study)
+    checked = _stages(stages)
+    for stage in checked:
+        for step in stage["steps"]:
+            step["staff_roles"] = [
+                check_role(r, fields["staff_roles"]) for r in step["staff_roles"]
+            ]
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "study": fields,
-        "stages": _stages(stages),
+        "stages": checked,
     }
 
 
@@ -134,11 +148,20 @@ def _study_fields(study: dict[str, Any]) -> dict[str, Any]:
         _text(e, f"Extra emotion {n}", MAX_SHORT_TEXT) for n, e in enumerate(emotions, 1)
     )
     check_trust_population(fields["survey_trust_variant"], fields["a11_population"])
+    roles = _list(raw["staff_roles"], "staff_roles", MAX_STAFF_ROLES)
+    fields["staff_roles"] = clean_roles(
+        _text(r, f"Staff role {n}", MAX_SHORT_TEXT) for n, r in enumerate(roles, 1)
+    ) or list(DEFAULT_STAFF_ROLES)
+    fields["staff_segment_attributes"] = _segments(
+        raw["staff_segment_attributes"], "staff_segment_attributes", open_allowed=True
+    )
     return fields
 
 
-def _segments(value: Any) -> list[dict[str, Any]]:
-    attributes = _list(value, "segment_attributes", MAX_SEGMENT_ATTRIBUTES)
+def _segments(
+    value: Any, field: str = "segment_attributes", *, open_allowed: bool = False
+) -> list[dict[str, Any]]:
+    attributes = _list(value, field, MAX_SEGMENT_ATTRIBUTES)
     checked = []
     for n, attribute in enumerate(attributes, 1):
         what = f"Segment attribute {n}"
@@ -151,7 +174,7 @@ def _segments(value: Any) -> list[dict[str, Any]]:
         values = _list(attribute.get("values", []), f"The values of {label!r}", MAX_SEGMENT_VALUES)
         texts = [_text(v, f"A value of {label!r}", MAX_SHORT_TEXT) for v in values]
         checked.append({"key": key, "label": label, "values": texts})
-    return validate_segment_attributes(checked)
+    return validate_segment_attributes(checked, open_allowed=open_allowed)
 
 
 def _stages(stages: list[Any]) -> list[dict[str, Any]]:
@@ -188,7 +211,10 @@ def _step(step: Any, what: str) -> dict[str, Any]:
         raise ValidationError(f"{what} is not an object.")
     lane = step.get("lane")
     channel = step.get("channel")
+    roles = _list(step.get("staff_roles") or [], f"The staff roles of {what.lower()}",
+                  MAX_STAFF_ROLES)  # fmt: skip
     return {
+        "staff_roles": [_text(r, f"A staff role of {what.lower()}", MAX_SHORT_TEXT) for r in roles],
         "name": _name(step.get("name"), f"{what} name"),
         "description": _description(step, f"The description of {what.lower()}"),
         "lane": _choice(

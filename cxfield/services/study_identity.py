@@ -109,6 +109,7 @@ def step_entry(step: Step) -> dict[str, Any]:
         "description": step.description,
         "lane": str(step.lane),
         "channel": str(step.channel),
+        "staff_roles": list(step.staff_roles),
     }
 
 

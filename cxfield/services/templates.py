@@ -42,6 +42,8 @@ DEFINITION_FIELDS = (
     "survey_trust_variant",
     "survey_effectiveness_variant",
     "audio_upload",
+    "staff_roles",
+    "staff_segment_attributes",
 )
 
 
@@ -112,6 +114,7 @@ def create_from_definition(
                         description=step_data["description"],
                         lane=BlueprintLane(step_data["lane"]),
                         channel=Channel(step_data["channel"]),
+                        staff_roles=step_data["staff_roles"],
                     )
                 )
         return study

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.pool import NullPool
@@ -61,6 +61,23 @@ def _stamp_sync_fields(session: OrmSession, _context: Any, _instances: Any) -> N
 
 
 event.listen(OrmSession, "before_flush", _stamp_sync_fields)
+
+
+def insert_new_rows(session: Session, model: type[SyncFields], rows: list[dict[str, Any]]) -> None:
+    """Insert many new rows of a synced table in one statement (executemany), stamped as
+    the flush hook stamps new objects: this device's id, ``updated_at`` now, ``version`` 1.
+    For imports of tens of thousands of rows (operations data), where building and flushing
+    one object per row would take minutes."""
+    if not rows:
+        return
+    device_id = session.info.get(DEVICE_ID_KEY, "")
+    now = utcnow()
+    for row in rows:
+        row.setdefault("id", new_id())
+        row.setdefault("created_at", now)
+        row.setdefault("deleted_at", None)
+        row.update(updated_at=now, version=1, device_id=device_id)
+    session.execute(insert(model), rows)
 
 
 class Database:

@@ -21,8 +21,11 @@ from sqlmodel import Field, SQLModel
 from cxfield.domain.ids import new_id, utcnow
 from cxfield.domain.survey import SurveyVersion
 from cxfield.domain.vocabulary import (
+    DEFAULT_STAFF_ROLES,
+    DEFAULT_STAFF_SEGMENTS,
     BlueprintLane,
     Channel,
+    ParticipantKind,
     ResearcherRole,
     SessionMode,
     SessionStatus,
@@ -77,6 +80,14 @@ class StudyBase(SQLModel):
     a11_population: str = Field(default="", max_length=200)
     #: recordings upload to the team hub (chunked, resumable); off: they stay on the laptop
     audio_upload: bool = False
+    #: the roles a staff participant can have (front desk, caseworker ...)
+    staff_roles: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_STAFF_ROLES), sa_type=JSONText
+    )
+    #: segment attributes asked of staff (years in post, office), apart from customers'
+    staff_segment_attributes: list[dict[str, Any]] = Field(
+        default_factory=lambda: [dict(a) for a in DEFAULT_STAFF_SEGMENTS], sa_type=JSONText
+    )
 
 
 class Study(SyncFields, StudyBase, table=True):
@@ -110,6 +121,10 @@ class Step(SyncFields, table=True):
     description: str = ""
     lane: BlueprintLane = Field(default=BlueprintLane.USER, sa_type=EnumText(BlueprintLane))
     channel: Channel = Field(default=Channel.IN_PERSON, sa_type=EnumText(Channel))
+    #: the staff roles that take part in the step (a caseworker in the intake interview);
+    #: empty: every staff role for a frontstage, backstage or support step, none for a
+    #: user step (see :func:`cxfield.domain.journey.staff_takes_part`)
+    staff_roles: list[str] = Field(default_factory=list, sa_type=JSONText)
 
 
 # --- people and places --------------------------------------------------------------
@@ -132,6 +147,13 @@ class Participant(SyncFields, table=True):
 
     study_id: str = Field(foreign_key="study.id", index=True)
     code: str = Field(max_length=20)
+    #: a customer (P-001) or a staff member (S-001)
+    kind: ParticipantKind = Field(
+        default=ParticipantKind.CUSTOMER, sa_type=EnumText(ParticipantKind)
+    )
+    #: a staff member's role, one of the study's staff roles ("" for customers)
+    role: str = Field(default="", max_length=60)
+    #: values of the study's segment attributes (staff: of its staff segment attributes)
     segments: dict[str, str] = Field(default_factory=dict, sa_type=JSONText)
     withdrawn: bool = False
     withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -267,6 +289,64 @@ class SurveyResponse(SyncFields, table=True):
     responded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+# --- operations data ---------------------------------------------------------------
+# Ids are made from the content (uuid5), so the same file or row imported on two laptops
+# is the same record when they sync, never two.
+
+
+class OpsImport(SyncFields, table=True):
+    """One imported operations file (a queue-management export, a case system's dates, a
+    call centre's times): its content hash, so the same file is never imported twice, and
+    how its columns were read."""
+
+    __tablename__ = "ops_import"
+    __table_args__ = (UniqueConstraint("study_id", "sha256"),)
+
+    study_id: str = Field(foreign_key="study.id", index=True)
+    source_name: str = Field(max_length=255)
+    sha256: str = Field(max_length=64)
+    #: [[column, step_id], ...]: the column holding the time a customer entered each step
+    mapping: list[list[str]] = Field(default_factory=list, sa_type=JSONText)
+    end_column: str = Field(default="", max_length=200)
+    site_column: str = Field(default="", max_length=200)
+    #: data rows in the file / of them new (rows another import brought are not doubled)
+    rows: int = 0
+    added: int = 0
+    imported_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class OpsRecord(SyncFields, table=True):
+    """One customer's way through the mapped steps: one row of an operations file."""
+
+    __tablename__ = "ops_record"
+    __table_args__ = (UniqueConstraint("study_id", "row_hash"),)
+
+    study_id: str = Field(foreign_key="study.id", index=True)
+    import_id: str = Field(foreign_key="ops_import.id", index=True)
+    #: SHA-256 of the row's cells: the same row in another export is not counted twice
+    row_hash: str = Field(max_length=64)
+    #: line in the file (1 is the header)
+    line: int
+    site: str = Field(default="", max_length=200)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class OpsStepTime(SyncFields, table=True):
+    """The time one operations record spent in one step."""
+
+    __tablename__ = "ops_step_time"
+
+    record_id: str = Field(foreign_key="ops_record.id", index=True)
+    study_id: str = Field(foreign_key="study.id")
+    step_id: str = Field(foreign_key="step.id", index=True)
+    #: the record's site, copied so that per-site figures are one GROUP BY
+    site: str = Field(default="", max_length=200)
+    entered_at: datetime = Field(sa_type=UTCDateTime)
+    #: None when the last mapped step has no end column
+    left_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    seconds: float | None = None
+
+
 class TranscriptionJob(SQLModel, table=True):
     """Local queue of transcription work; survives restarts. Not synced."""
 
@@ -365,6 +445,9 @@ SYNCED_TABLES: tuple[type[SyncFields], ...] = (
     Recording,
     TranscriptSegment,
     SurveyResponse,
+    OpsImport,
+    OpsRecord,
+    OpsStepTime,
 )
 
 # Aggregation over thousands of sessions (journey map, exports) reads captures by step.
@@ -372,3 +455,6 @@ _captures = StepCapture.__table__.c  # type: ignore[attr-defined]
 Index("ix_step_capture_step_valence", _captures.step_id, _captures.valence)
 _sessions = ResearchSession.__table__.c  # type: ignore[attr-defined]
 Index("ix_session_study_started", _sessions.study_id, _sessions.started_at)
+# Operations figures per step (median, p90, per day, per site) read one study's step times.
+_ops_times = OpsStepTime.__table__.c  # type: ignore[attr-defined]
+Index("ix_ops_step_time_study_step", _ops_times.study_id, _ops_times.step_id, _ops_times.seconds)

@@ -40,7 +40,8 @@ MAX_CHUNK_BYTES = 8 * 1024 * 1024
 UNHASHED_COLUMNS = frozenset({"updated_at", "device_id"})
 
 TABLES: dict[str, type[SyncFields]] = {
-    cls.__tablename__: cls for cls in SYNCED_TABLES  # type: ignore[misc]
+    cls.__tablename__: cls
+    for cls in SYNCED_TABLES  # type: ignore[misc]
 }
 #: parent-first order (push order)
 TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
@@ -62,6 +63,17 @@ SESSION_TABLES = frozenset(
     }
 )
 PARTICIPANT_TABLES = frozenset({"participant", "consent_record"})
+#: imported operations data (queue exports, case-system dates): team data every account
+#: sees and any researcher may add; ids are made from the content, so the same file
+#: imported on two laptops is one set of records on the hub, never two
+OPS_TABLES = frozenset({"ops_import", "ops_record", "ops_step_time"})
+#: per operations table, the columns that say how a laptop imported the record (its file
+#: name, line, when) rather than the record itself: left out of the content hash
+IMPORT_COLUMNS: dict[str, frozenset[str]] = {
+    "ops_import": frozenset({"created_at", "source_name", "rows", "added", "imported_at"}),
+    "ops_record": frozenset({"created_at", "import_id", "line"}),
+    "ops_step_time": frozenset({"created_at"}),
+}
 #: team records that must not appear twice under two ids (matched by normalised name)
 NAMED_TEAM_TABLES = frozenset({"site", "researcher"})
 
@@ -120,8 +132,12 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def content_hash(data: dict[str, Any]) -> str:
-    hashed = {k: v for k, v in data.items() if k not in UNHASHED_COLUMNS}
+def content_hash(data: dict[str, Any], table: str = "") -> str:
+    """The hash that tells one row's content from another's: without the columns that say
+    only where and when a copy was made (and, for operations data, how this laptop
+    imported it), so the same fact made on two laptops is a duplicate, not a conflict."""
+    skipped = UNHASHED_COLUMNS | IMPORT_COLUMNS.get(table, frozenset())
+    hashed = {k: v for k, v in data.items() if k not in skipped}
     return hashlib.sha256(canonical_json(hashed).encode("utf-8")).hexdigest()
 
 

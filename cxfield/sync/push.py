@@ -46,7 +46,7 @@ class _Sent:
         self.version = int(row["version"])
         self.base = int(row["_base"])
         self.data = wire(table, row)
-        self.hash = protocol.content_hash(self.data)
+        self.hash = protocol.content_hash(self.data, table)
 
 
 def push_all(

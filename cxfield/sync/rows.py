@@ -37,7 +37,7 @@ def wire(name: str, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def row_hash(name: str, row: dict[str, Any]) -> str:
-    return protocol.content_hash(wire(name, row))
+    return protocol.content_hash(wire(name, row), name)
 
 
 def insert_row(conn: Connection, name: str, data: dict[str, Any], version: int) -> bool:
