@@ -39,10 +39,7 @@ MAX_CHUNK_BYTES = 8 * 1024 * 1024
 #: columns that say who/when changed a row, left out of the content hash
 UNHASHED_COLUMNS = frozenset({"updated_at", "device_id"})
 
-TABLES: dict[str, type[SyncFields]] = {
-    cls.__tablename__: cls
-    for cls in SYNCED_TABLES  # type: ignore[misc]
-}
+TABLES: dict[str, type[SyncFields]] = {str(cls.__tablename__): cls for cls in SYNCED_TABLES}
 #: parent-first order (push order)
 TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 
