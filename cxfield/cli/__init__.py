@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cxfield import __version__
 from cxfield.app import AppContext, default_data_dir, open_app
-from cxfield.cli import audio, db, export, models, sessions, studies, transcribe
+from cxfield.cli import audio, db, export, models, sessions, speakers, studies, transcribe
 from cxfield.cli.common import add_data_dir
 from cxfield.domain.errors import CxfieldError
 from cxfield.storage.files import PRIVATE_FILE_MODE, make_private_dir
@@ -23,7 +23,7 @@ from cxfield.storage.files import PRIVATE_FILE_MODE, make_private_dir
 GuiLauncher = Callable[[AppContext], int]
 
 #: modules that add commands; later features append theirs here
-COMMAND_MODULES = [studies, sessions, db, audio, transcribe, models, export]
+COMMAND_MODULES = [studies, sessions, db, audio, transcribe, models, speakers, export]
 
 
 def build_parser() -> argparse.ArgumentParser:
