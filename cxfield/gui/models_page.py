@@ -45,7 +45,7 @@ ENGINE_LABELS = (
 
 
 class ModelsPage(QWidget):
-    HEADERS = ("Model", "Engine", "Size", "Languages", "Verified", "Note")
+    HEADERS = ("Model", "Size", "Languages", "Verified", "Engine", "Note")
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -181,14 +181,14 @@ class ModelsPage(QWidget):
         for row, model in enumerate(models):
             verified = ("Yes — official" if model.official else "Yes") if model.verified else "No"
             values = (
-                model.name, ENGINE_NAMES[model.engine], f"{model.size_bytes / 1e6:,.0f} MB",
-                model.languages, verified, model.problem,
+                model.name, f"{model.size_bytes / 1e6:,.0f} MB", model.languages, verified,
+                ENGINE_NAMES[model.engine], model.problem,
             )  # fmt: skip
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, model.name)
                 item.setData(Qt.ItemDataRole.UserRole + 1, model.engine)
-                if col == 4 and not model.verified:
+                if col == 3 and not model.verified:
                     item.setForeground(Qt.GlobalColor.darkRed)
                 self.table.setItem(row, col, item)
         options = transcription.get_options(self.ctx.db)
