@@ -34,14 +34,18 @@ def have_espeak() -> bool:
 
 
 def espeak(text: str, voice: str = "en-US+m3", speed: int = 160) -> np.ndarray:
-    """``text`` spoken by an espeak-ng voice as 16 kHz mono float32."""
+    """``text`` spoken by an espeak-ng voice as 16 kHz mono float32; ``voice/NN`` speaks
+    at pitch NN (0-99, espeak's default 50)."""
     import soundfile
 
+    voice, _, pitch = voice.partition("/")
     with tempfile.TemporaryDirectory() as tmp:
         raw, out = Path(tmp) / "raw.wav", Path(tmp) / "out.wav"
         subprocess.run(
-            ["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(raw), text], check=True
-        )
+            ["espeak-ng", "-v", voice, "-s", str(speed), "-p", pitch or "50", "-w", str(raw),
+             text],
+            check=True,
+        )  # fmt: skip
         subprocess.run(
             ["sox", str(raw), "-r", str(SR), "-c", "1", "-b", "16", str(out)], check=True
         )
