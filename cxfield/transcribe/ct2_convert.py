@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from cxfield.transcribe.engines import hub_offline
 from cxfield.transcribe.tokenizer_files import (
     build_tokenizer,
     is_multilingual,
@@ -154,6 +155,8 @@ def convert_checkpoint(
     import torch
 
     step: Step = on_step or (lambda _text: None)
+    hub_offline()  # a local folder is converted; nothing is ever looked up on the hub
+    _quiet_progress_bars()
     if quantization not in QUANTIZATIONS:
         raise ValueError(f"unknown quantization {quantization!r}; use {', '.join(QUANTIZATIONS)}")
     step("reading the checkpoint")
@@ -176,6 +179,16 @@ def convert_checkpoint(
         step("converting to CTranslate2")
         _converter(hf_dir, tokenizer).convert(str(target), quantization=quantization)
     return target
+
+
+def _quiet_progress_bars() -> None:
+    """transformers' own bars (writing and reading weights) would print on stderr."""
+    import huggingface_hub
+    from transformers.utils import logging
+
+    huggingface_hub.disable_progress_bars()
+    logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    logging.set_verbosity_error()  # type: ignore[no-untyped-call]
 
 
 def preprocessor_config(n_mels: int) -> dict[str, Any]:
