@@ -84,6 +84,15 @@ def test_speakers_command(two_voices: object, tmp_path: Path, data_dir: Path) ->
     ctx.close()
     refused = run("speakers", str(short), "--enrol", "ana diaz", data_dir=data_dir)
     assert refused.returncode == 1 and "at least 3 s" in refused.stderr
+    # Ana (en-US+m3) enrols with other words; her voice is then named the interviewer
+    sample = np.concatenate([espeak(line, "en-US+m3") for line in INTERVIEW[6:10]])
+    enrolled = run("speakers", str(write_wav(tmp_path / "ana.wav", sample)), "--enrol",
+                   "Ana Diaz", data_dir=data_dir)  # fmt: skip
+    assert enrolled.returncode == 0, enrolled.stderr
+    named = run("speakers", str(wav), "--interviewer", "ana diaz", "--json", data_dir=data_dir)
+    turns = json.loads(named.stdout)
+    assert turns[0]["speaker"] == "interviewer"  # m3 opens the easy conversation
+    assert {t["speaker"] for t in turns} == {"interviewer", "participant"}
 
 
 def test_suggestions_after_transcription_are_confirmed_and_exported(

@@ -183,10 +183,10 @@ def convert_checkpoint(
 
 def _quiet_progress_bars() -> None:
     """transformers' own bars (writing and reading weights) would print on stderr."""
-    import huggingface_hub
+    from huggingface_hub.utils import disable_progress_bars  # type: ignore[attr-defined]
     from transformers.utils import logging
 
-    huggingface_hub.disable_progress_bars()
+    disable_progress_bars()
     logging.disable_progress_bar()  # type: ignore[no-untyped-call]
     logging.set_verbosity_error()  # type: ignore[no-untyped-call]
 
