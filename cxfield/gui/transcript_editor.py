@@ -61,7 +61,7 @@ CURRENT_BACKGROUND = QColor("#d7e9fb")
 
 ENGINE_LABELS = (
     ("openai-whisper", "openai-whisper"),
-    ("ctranslate2", "CTranslate2 (faster, int8)"),
+    ("ctranslate2", "CTranslate2 (faster)"),
 )
 SUGGESTED_COLOUR = QColor("#6a4c93")
 
@@ -163,9 +163,6 @@ class TranscriptEditor(QWidget):
         top.addWidget(self.language_combo)
         top.addWidget(self.translate_check)
         top.addWidget(self.words_check)
-        top.addWidget(self.speakers_check)
-        top.addWidget(QLabel("Engine:"))
-        top.addWidget(self.engine_combo)
         top.addWidget(self.job_progress, 1)
         top.addWidget(self.cancel_button)
         top.addWidget(self.status, 2)
@@ -212,7 +209,6 @@ class TranscriptEditor(QWidget):
             "Take the suggested speaker of the selected lines. " + CHECK_NOTE
         )
         self.accept_button.clicked.connect(self.accept_suggestions)
-        speaker_row.addWidget(self.accept_button)
         self.suggestion_note = QLabel(CHECK_NOTE)
         self.suggestion_note.setObjectName("suggestionNote")
         self.suggestion_note.setWordWrap(True)
@@ -258,8 +254,11 @@ class TranscriptEditor(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
+        suggestion_row = QHBoxLayout()
+        suggestion_row.addWidget(self.suggestion_note, 1)
+        suggestion_row.addWidget(self.accept_button)
         left_layout.addWidget(self.table, 1)
-        left_layout.addWidget(self.suggestion_note)
+        left_layout.addLayout(suggestion_row)
         left_layout.addLayout(speaker_row)
         left_layout.addLayout(export_row)
         splitter = QSplitter()
@@ -268,8 +267,19 @@ class TranscriptEditor(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setSizes([820, 300])
 
+        # the study's engine and speaker suggestions, on a row of their own (a 1280 px
+        # window must show the whole top row)
+        study_row = QHBoxLayout()
+        engine_label = QLabel("Engine:")
+        engine_label.setBuddy(self.engine_combo)
+        study_row.addWidget(engine_label)
+        study_row.addWidget(self.engine_combo)
+        study_row.addWidget(self.speakers_check)
+        study_row.addStretch(1)
+
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(study_row)
         if show_playback:
             layout.addWidget(self.playback)
         layout.addWidget(splitter, 1)
