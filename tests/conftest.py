@@ -70,6 +70,21 @@ def whisper_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def engine_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The same random weights for both engines, built once per test session: a sharpened
+    checkpoint (tokens that follow the audio) and its CTranslate2 conversion (float32)."""
+    pytest.importorskip("faster_whisper")
+    pytest.importorskip("transformers")
+    from cxfield.transcribe.ct2_convert import convert_checkpoint
+    from tests.transcribe_support import build_checkpoint
+
+    base = tmp_path_factory.mktemp("engines")
+    checkpoint = build_checkpoint(base / "sharp.pt", sharpen=True)
+    folder = convert_checkpoint(checkpoint, base / "sharp.ct2")
+    return checkpoint, folder
+
+
+@pytest.fixture(scope="session")
 def qapp() -> object:
     """pytest-qt's application, set up as the app sets up its own (bundled fonts included),
     so screens under test draw what users see."""

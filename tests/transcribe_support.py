@@ -31,13 +31,27 @@ FAST_DECODE = {
 }
 
 
-def build_checkpoint(path: Path, dims: dict[str, int] | None = None, seed: int = 0) -> Path:
+def build_checkpoint(
+    path: Path, dims: dict[str, int] | None = None, seed: int = 0, *, sharpen: bool = False
+) -> Path:
+    """A random checkpoint.  ``sharpen``: a random model repeats one token whatever it
+    hears; with sharp cross-attention (queries and keys ×10, its output ×50) and random
+    decoder positions its tokens follow the audio and vary from step to step (28 distinct
+    tokens in 32), so that two engines agreeing on them means something."""
     import torch
     from whisper.model import ModelDimensions, Whisper
 
     torch.manual_seed(seed)
     model_dims = ModelDimensions(**(dims or TEST_DIMS))
     model = Whisper(model_dims)
+    if sharpen:
+        with torch.no_grad():
+            model.decoder.positional_embedding.normal_(0, 1)
+            for block in model.decoder.blocks:
+                assert block.cross_attn is not None
+                block.cross_attn.query.weight.mul_(10)
+                block.cross_attn.key.weight.mul_(10)
+                block.cross_attn.out.weight.mul_(50)
     torch.save(
         {"dims": dataclasses.asdict(model_dims), "model_state_dict": model.state_dict()}, path
     )

@@ -51,6 +51,17 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-skip-silence", action="store_true", help="send silence to the model too")
     p.add_argument("--threads", type=int, metavar="N", help="torch threads (default: cores-1)")
     p.add_argument(
+        "--engine", choices=("openai-whisper", "ctranslate2"),
+        help="openai-whisper (.pt files) or ctranslate2 (faster-whisper folders, int8)",
+    )  # fmt: skip
+    p.add_argument(
+        "--compute-type", choices=("int8", "float32"), help="ctranslate2 arithmetic (default int8)"
+    )
+    p.add_argument(
+        "--speakers", type=int, metavar="N",
+        help="suggest which of N voices speaks each line (session transcripts)",
+    )  # fmt: skip
+    p.add_argument(
         "--format",
         choices=(*export.FORMATS, DOCX),
         help="output format (default: txt); docx: a session's transcript as a Word document "
@@ -144,7 +155,7 @@ def _clock(seconds: float | None) -> str:
 def _options(ctx: AppContext, args: argparse.Namespace) -> TranscriptionOptions:
     from cxfield.services import transcription
 
-    opts = transcription.get_options(ctx.db)
+    opts = transcription.get_options(ctx.db, _study_of(ctx, args.session))
     if args.model:
         opts.model = args.model
     if args.language:
@@ -157,7 +168,26 @@ def _options(ctx: AppContext, args: argparse.Namespace) -> TranscriptionOptions:
         if args.threads < 1:
             raise ValidationError("--threads must be at least 1.")
         opts.threads = args.threads
+    if args.engine:
+        opts.engine = args.engine
+    if args.compute_type:
+        opts.compute_type = args.compute_type
+    if args.speakers is not None:
+        from cxfield.transcribe.speakers import check_speakers
+
+        opts.speakers, opts.speaker_labels = check_speakers(args.speakers), True
     return opts
+
+
+def _study_of(ctx: AppContext, session_id: str | None) -> str | None:
+    """A session's study, whose transcription options apply (None: the installation's)."""
+    if not session_id:
+        return None
+    from cxfield.storage.models import ResearchSession
+
+    with ctx.db.session() as db:
+        session = db.get(ResearchSession, session_id)
+        return session.study_id if session is not None else None
 
 
 def _transcribe(ctx: AppContext, args: argparse.Namespace) -> int:
@@ -179,7 +209,10 @@ def _transcribe(ctx: AppContext, args: argparse.Namespace) -> int:
         check_target(Path(args.out))  # before minutes of transcription, not after
     opts = _options(ctx, args)
     jobs = transcription.enqueue(ctx.db, ctx.paths.root, ctx.paths.models, args.session, opts)
-    status(f"Queued {len(jobs)} recording(s) of session {args.session} with model {opts.model}.")
+    status(
+        f"Queued {len(jobs)} recording(s) of session {args.session} with model {opts.model} "
+        f"({opts.engine})."
+    )
     code = _run_queue(ctx, {j.id for j in jobs}, opts)
     if code == 0 and docx:
         from cxfield.export import jobs as export_jobs
@@ -240,6 +273,12 @@ def _run_queue(
                 continue
             kept = f", kept {outcome.kept_edited} edited" if outcome.kept_edited else ""
             status(f"Stored {outcome.segments} segments{kept} for session {job.session_id}.")
+            if outcome.result is not None and outcome.result.turns:
+                by = outcome.result.interviewer_by
+                status(
+                    f"Speakers suggested from {len(outcome.result.turns)} voice turns "
+                    f"(interviewer: the {by}); they need checking in the transcript."
+                )
     if interrupt.cancelled or interrupt.terminated:  # between two jobs: the rest stay queued
         status("Stopped; any job not started yet stays queued (`cxfield transcribe --queue`).")
         return 130 if interrupt.cancelled else TERMINATED
@@ -274,7 +313,7 @@ def _transcribe_file(ctx: AppContext, args: argparse.Namespace) -> int:
     if not path.is_file():
         raise ValidationError(f"Audio file {path} does not exist.")
     # one file, one load: the child says it once if the model is unusable
-    model_path, official = ModelStore(ctx.paths.models).resolve(opts.model)
+    model_path, official = ModelStore(ctx.paths.models).resolve(opts.model, opts.engine)
     settings = DecodeSettings(
         language=opts.language,
         translate=opts.translate,
@@ -283,8 +322,9 @@ def _transcribe_file(ctx: AppContext, args: argparse.Namespace) -> int:
         extra=dict(ctx.db.get_setting(transcription.DECODE_KEY, {}) or {}),
     )
     job = WorkerJob(
-        str(path), str(model_path), official, settings, opts.threads or default_threads()
-    )
+        str(path), str(model_path), official, settings, opts.threads or default_threads(),
+        engine=opts.engine, compute_type=opts.compute_type,
+    )  # fmt: skip
     bar = ProgressBar()
     with _Interrupt() as interrupt:
         try:

@@ -1,7 +1,9 @@
 """The transcript of a session: segments with times and speakers, the session's notes
 inline at their times, the recording playing in sync (click a time to play it; the current
 segment follows playback), text edits that are marked and keep the model's text, quotes
-for journey steps from selected text, transcription with progress/cancel, and exports."""
+for journey steps from selected text, transcription with progress/cancel, and exports.
+Speakers suggested from the voices show with a question mark until confirmed (Ctrl+3
+accepts the suggestion of the selected lines; Ctrl+1 / Ctrl+2 set a speaker)."""
 
 from __future__ import annotations
 
@@ -36,7 +38,9 @@ from cxfield.gui.playback import PlaybackWidget
 from cxfield.gui.transcription_jobs import TranscriptionJobRunner
 from cxfield.gui.widgets import error_text, keep_tab_for_focus
 from cxfield.services import sessions as session_service
+from cxfield.services import speakers as speaker_service
 from cxfield.services import transcript, transcription
+from cxfield.services.speakers import CHECK_NOTE
 from cxfield.services.transcript import NoteMark, SegmentView
 from cxfield.transcribe.export import FORMATS
 
@@ -55,6 +59,28 @@ LANGUAGES = (
 DOCX = "docx"
 NOTE_BACKGROUND = QColor("#fff8e1")
 CURRENT_BACKGROUND = QColor("#d7e9fb")
+
+
+ENGINE_LABELS = (
+    ("openai-whisper", "openai-whisper"),
+    ("ctranslate2", "CTranslate2 (faster)"),
+)
+SUGGESTED_COLOUR = QColor("#6a4c93")
+
+
+def _speaker_item(row: SegmentView) -> QTableWidgetItem:
+    """The speaker cell: a person's choice as is; a suggestion with a question mark, in
+    italics and another colour, until someone confirms it."""
+    if row.speaker == "unknown" and row.speaker_suggested:
+        item = QTableWidgetItem(f"{SPEAKER_LABELS[row.speaker_suggested]}?")
+        item.setToolTip(f"Suggested from the voices; Ctrl+3 accepts it. {CHECK_NOTE}")
+        item.setForeground(QBrush(SUGGESTED_COLOUR))
+        font = item.font()
+        font.setItalic(True)
+        item.setFont(font)
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, f"suggested {row.speaker_suggested}")
+        return item
+    return QTableWidgetItem(SPEAKER_LABELS.get(row.speaker, row.speaker))
 
 
 def clock(seconds: float) -> str:
@@ -116,9 +142,22 @@ class TranscriptEditor(QWidget):
         self.translate_check.setChecked(options.translate)
         self.words_check = QCheckBox("Word times")
         self.words_check.setChecked(options.word_timestamps)
-        for box in (self.translate_check, self.words_check):
+        self.speakers_check = QCheckBox("Suggest spea&kers")
+        self.speakers_check.setAccessibleName("Suggest speakers after transcription")
+        self.speakers_check.setToolTip(
+            "After transcription, suggest interviewer or participant for every line from "
+            "the voices (offline). " + CHECK_NOTE
+        )
+        self.speakers_check.setChecked(options.speaker_labels)
+        self.engine_combo = QComboBox()
+        self.engine_combo.setAccessibleName("Transcription engine for this study")
+        for engine, label in ENGINE_LABELS:
+            self.engine_combo.addItem(label, engine)
+        self.engine_combo.setCurrentIndex(max(self.engine_combo.findData(options.engine), 0))
+        for box in (self.translate_check, self.words_check, self.speakers_check):
             box.toggled.connect(self._save_options)
         self.language_combo.currentIndexChanged.connect(self._save_options)
+        self.engine_combo.currentIndexChanged.connect(self._save_options)
 
         top = QHBoxLayout()
         top.addWidget(self.transcribe_button)
@@ -167,6 +206,15 @@ class TranscriptEditor(QWidget):
             button.clicked.connect(lambda _=False, v=value: self.set_speaker(v))
             speaker_row.addWidget(button)
             self.speaker_buttons[value] = button
+        self.accept_button = QPushButton("Accept su&ggested (Ctrl+3)")
+        self.accept_button.setToolTip(
+            "Take the suggested speaker of the selected lines. " + CHECK_NOTE
+        )
+        self.accept_button.clicked.connect(self.accept_suggestions)
+        self.suggestion_note = QLabel(CHECK_NOTE)
+        self.suggestion_note.setObjectName("suggestionNote")
+        self.suggestion_note.setWordWrap(True)
+        self.suggestion_note.setVisible(False)
         self.play_button = QPushButton("▶ Play line")
         self.play_button.clicked.connect(self.play_selected)
         self.revert_button = QPushButton("Revert to model text")
@@ -208,7 +256,11 @@ class TranscriptEditor(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
+        suggestion_row = QHBoxLayout()
+        suggestion_row.addWidget(self.suggestion_note, 1)
+        suggestion_row.addWidget(self.accept_button)
         left_layout.addWidget(self.table, 1)
+        left_layout.addLayout(suggestion_row)
         left_layout.addLayout(speaker_row)
         left_layout.addLayout(export_row)
         splitter = QSplitter()
@@ -217,8 +269,19 @@ class TranscriptEditor(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setSizes([820, 300])
 
+        # the study's engine and speaker suggestions, on a row of their own (a 1280 px
+        # window must show the whole top row)
+        study_row = QHBoxLayout()
+        engine_label = QLabel("Engine:")
+        engine_label.setBuddy(self.engine_combo)
+        study_row.addWidget(engine_label)
+        study_row.addWidget(self.engine_combo)
+        study_row.addWidget(self.speakers_check)
+        study_row.addStretch(1)
+
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(study_row)
         if show_playback:
             layout.addWidget(self.playback)
         layout.addWidget(splitter, 1)
@@ -232,6 +295,7 @@ class TranscriptEditor(QWidget):
         self.follow_timer.start()
         QShortcut(QKeySequence("Ctrl+1"), self, lambda: self.set_speaker("interviewer"))
         QShortcut(QKeySequence("Ctrl+2"), self, lambda: self.set_speaker("participant"))
+        QShortcut(QKeySequence("Ctrl+3"), self, self.accept_suggestions)
         self.reload()
 
     # --- loading -------------------------------------------------------------------
@@ -257,6 +321,7 @@ class TranscriptEditor(QWidget):
                 else "This session has no recording."
             )
         self.transcribe_button.setEnabled(self.recording is not None)
+        self.suggestion_note.setVisible(any(s.speaker_suggested for s in segments))
         self._selection_changed()
 
     def _fill(self, i: int, row: SegmentView | NoteMark) -> None:
@@ -280,8 +345,7 @@ class TranscriptEditor(QWidget):
             if row.edited:
                 mark.setToolTip(f"Model's text: {row.original_text}")
                 text.setToolTip(f"Model's text: {row.original_text}")
-            items = [time_item, QTableWidgetItem(SPEAKER_LABELS.get(row.speaker, row.speaker))]
-            items += [text, mark]
+            items = [time_item, _speaker_item(row), text, mark]
             for item in (items[0], items[1], items[3]):
                 item.setFlags(flags)
         for col, item in enumerate(items):
@@ -341,6 +405,7 @@ class TranscriptEditor(QWidget):
         segments = self.selected_segments()
         for button in self.speaker_buttons.values():
             button.setEnabled(bool(segments))
+        self.accept_button.setEnabled(any(s.speaker_suggested for s in segments))
         self.play_button.setEnabled(bool(self.selected_rows()) and self.recording is not None)
         self.revert_button.setEnabled(any(s.edited for s in segments))
         self.quote_text.setPlainText(" ".join(s.text for s in segments))
@@ -380,6 +445,19 @@ class TranscriptEditor(QWidget):
             f"{len(segments)} line(s) set to {SPEAKER_LABELS[speaker].strip('—') or 'unknown'}."
         )
 
+    def accept_suggestions(self) -> None:
+        """One key (Ctrl+3) takes the suggested speaker of every selected line."""
+        segments = [s for s in self.selected_segments() if s.speaker_suggested]
+        if not segments:
+            self._say("No suggested speaker in the selected lines.")
+            return
+        count = speaker_service.confirm_suggestions(self.ctx.db, [s.id for s in segments])
+        selected = self.selected_rows()
+        self.reload()
+        for row in selected:
+            self.table.selectRow(row)
+        self._say(f"{count} suggested speaker(s) accepted.")
+
     def revert_selected(self) -> None:
         for seg in self.selected_segments():
             if seg.edited:
@@ -415,6 +493,8 @@ class TranscriptEditor(QWidget):
             language=self.language_combo.currentData() or None,
             translate=self.translate_check.isChecked(),
             word_timestamps=self.words_check.isChecked(),
+            speaker_labels=self.speakers_check.isChecked(),
+            engine=str(self.engine_combo.currentData()),
         )
 
     def transcribe(self) -> None:
@@ -424,7 +504,7 @@ class TranscriptEditor(QWidget):
         except CxfieldError as exc:
             self._say(error_text(exc), error=True)
             return
-        self._say(f"Queued with model {options.model}…")
+        self._say(f"Queued with model {options.model} ({options.engine})…")
         self.transcribe_button.setEnabled(False)
 
     def _job_started(self, _job_id: str, session_id: str) -> None:

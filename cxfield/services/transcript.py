@@ -33,6 +33,8 @@ class SegmentView:
     speaker: str
     edited: bool
     original_text: str | None
+    #: the speaker voice clustering suggests, until a person sets one
+    speaker_suggested: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ def segments(database: Database, session_id: str) -> list[SegmentView]:
             str(s.speaker),
             s.edited,
             s.original_text,
+            str(s.speaker_suggested) if s.speaker_suggested else None,
         )  # fmt: skip
         for s in rows
     ]
@@ -109,8 +112,9 @@ def set_speaker(database: Database, segment_ids: list[str], speaker: str) -> int
     with database.session() as db:
         for segment_id in segment_ids:
             seg = get_live(db, TranscriptSegment, segment_id, "transcript segment")
-            if seg.speaker != value:
-                seg.speaker = value
+            if seg.speaker != value or seg.speaker_suggested is not None:
+                # a person's choice: any suggestion for the segment is settled
+                seg.speaker, seg.speaker_suggested = value, None
                 db.add(seg)
     return len(segment_ids)
 
@@ -203,6 +207,7 @@ def whisper_result(database: Database, session_id: str) -> dict[str, Any]:
                 "end": s.end_s,
                 "text": " " + s.text,
                 "speaker": s.speaker,
+                "speaker_suggested": s.speaker_suggested,
                 "edited": s.edited,
             }
             for s in rows
@@ -230,5 +235,5 @@ def _recordings(db: Session, session_id: str) -> list[Recording]:
 def _view(s: TranscriptSegment) -> SegmentView:
     return SegmentView(
         s.id, s.recording_id, s.start_s, s.end_s, s.text, str(s.speaker), s.edited,
-        s.original_text,
+        s.original_text, str(s.speaker_suggested) if s.speaker_suggested else None,
     )  # fmt: skip

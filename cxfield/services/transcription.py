@@ -25,8 +25,10 @@ from sqlmodel import Session, col, select
 from cxfield.domain.errors import CxfieldError, NotFoundError, ValidationError
 from cxfield.domain.ids import utcnow
 from cxfield.services.common import tombstone
+from cxfield.services.speakers import speaker_settings, suggest_speakers
 from cxfield.storage.database import Database
 from cxfield.storage.models import Recording, ResearchSession, TranscriptionJob, TranscriptSegment
+from cxfield.transcribe.engines import COMPUTE_TYPES, OPENAI_WHISPER, check_engine
 from cxfield.transcribe.live import LiveSettings, LiveTranscription
 from cxfield.transcribe.model_store import ModelError, ModelStore
 from cxfield.transcribe.pipeline import Cancelled, DecodeSettings, Segment, TranscriptResult
@@ -65,6 +67,25 @@ class TranscriptionOptions:
     #: transcribe finished stretches while recording
     live: bool = True
     threads: int | None = None
+    #: openai-whisper (default, .pt files) or ctranslate2 (faster-whisper model folders)
+    engine: str = OPENAI_WHISPER
+    #: the ctranslate2 engine's arithmetic: int8 (default on CPUs) or float32
+    compute_type: str = "int8"
+    #: suggest a speaker for every segment after transcription (voice clustering)
+    speaker_labels: bool = False
+    #: how many voices to tell apart (interviewer + participants)
+    speakers: int = 2
+
+    def check(self) -> TranscriptionOptions:
+        """Refuse values no engine runs, in one line."""
+        check_engine(self.engine)
+        if self.compute_type not in COMPUTE_TYPES:
+            raise ValidationError(
+                f"Unknown compute type {self.compute_type!r}; use {' or '.join(COMPUTE_TYPES)}."
+            )
+        if not isinstance(self.speakers, int) or not 1 <= self.speakers <= 8:
+            raise ValidationError("The number of speakers must be 1 to 8.")
+        return self
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TranscriptionOptions:
@@ -83,7 +104,7 @@ def set_options(
     database: Database, options: TranscriptionOptions, study_id: str | None = None
 ) -> None:
     key = f"{OPTIONS_KEY}.{study_id}" if study_id else OPTIONS_KEY
-    database.set_setting(key, asdict(options))
+    database.set_setting(key, asdict(options.check()))
 
 
 def update_study_options(database: Database, study_id: str, **changes: Any) -> None:
@@ -94,6 +115,7 @@ def update_study_options(database: Database, study_id: str, **changes: Any) -> N
     key = f"{OPTIONS_KEY}.{study_id}"
     data = dict(database.get_setting(key, {}) or {})
     data.update(changes)
+    TranscriptionOptions.from_dict({**asdict(get_options(database)), **data}).check()
     database.set_setting(key, data)
 
 
@@ -136,7 +158,8 @@ def enqueue(
 ) -> list[TranscriptionJob]:
     """Queue one job per finished recording of a session.  The model is checked first
     (its dimensions against its weights), so an unusable one queues nothing."""
-    ModelStore(models_dir).check_usable(options.model)
+    check_engine(options.engine)
+    ModelStore(models_dir).check_usable(options.model, options.engine)
     with database.session() as db:
         session = db.get(ResearchSession, session_id)
         if session is None or session.deleted_at is not None:
@@ -158,6 +181,7 @@ def enqueue(
                 language=options.language,
                 translate=options.translate,
                 word_timestamps=options.word_timestamps,
+                engine=options.engine,
             )
             db.add(job)
             jobs.append(job)
@@ -322,7 +346,7 @@ def run_job(
     in the queue with that message.  Either way nothing is stored.  Every write here applies
     only while the job is ``running``, so a :func:`give_back_job` from another thread wins
     over whatever this run would have written after it."""
-    opts = options or get_options(database)
+    opts = options or get_options(database, _study_of(database, job))
     last_beat = [0.0]
     if (stopped := _stopped(database, job.id, should_cancel, give_back)) is not None:
         return stopped  # taken just as the user cancelled or the app closed: no worker
@@ -344,7 +368,8 @@ def run_job(
             heartbeat(round(done / total, 4) if total else 0.0)
 
     try:
-        model_path, official = ModelStore(models_dir).check_usable(job.model)
+        engine = job.engine or OPENAI_WHISPER
+        model_path, official = ModelStore(models_dir).check_usable(job.model, engine)
         audio = _audio_path(database, data_root, job)
         work = WorkerJob(
             audio_path=str(audio),
@@ -352,6 +377,9 @@ def run_job(
             official_name=official,
             settings=decode_settings(database, job, opts.skip_silence),
             threads=opts.threads or default_threads(),
+            engine=engine,
+            compute_type=opts.compute_type,
+            speakers=speaker_settings(database, job.session_id, opts),
         )
         result = run_in_worker(work, progress, stop_asked, heartbeat, on_stage)
     except Exception as exc:  # every failure is recorded on the job, then reported
@@ -400,6 +428,9 @@ def finish_job(
         if only_running and not taken.rowcount:
             return _outcome_of(db, job.id)
         added, kept = _replace_segments(db, job.session_id, job.recording_id, result.segments)
+        if result.turns:
+            db.flush()
+            suggest_speakers(db, job.recording_id, result.turns)
     return JobOutcome(job.id, "done", segments=added, kept_edited=kept, result=result)
 
 
@@ -459,6 +490,14 @@ def _stopped(
     if give_back is not None and (reason := give_back()) is not None:
         return give_back_job(database, job_id, reason)
     return None
+
+
+def _study_of(database: Database, job: TranscriptionJob) -> str | None:
+    if job.session_id is None:
+        return None
+    with database.session() as db:
+        session = db.get(ResearchSession, job.session_id)
+        return session.study_id if session is not None else None
 
 
 def _audio_path(database: Database, data_root: Path, job: TranscriptionJob) -> Path:
@@ -531,7 +570,7 @@ def start_live(
     if not opts.live:
         return None
     try:
-        model_path, official = ModelStore(models_dir).resolve(opts.model)
+        model_path, official = ModelStore(models_dir).resolve(opts.model, opts.engine)
     except Exception:
         return None
     with database.session() as db:
@@ -542,6 +581,7 @@ def start_live(
             language=opts.language,
             translate=opts.translate,
             word_timestamps=opts.word_timestamps,
+            engine=opts.engine,
             state="running",
         )
         db.add(job)
@@ -551,6 +591,9 @@ def start_live(
         official_name=official,
         decode=decode_settings(database, job, opts.skip_silence),
         settings=settings or LiveSettings(),
+        engine=opts.engine,
+        compute_type=opts.compute_type,
+        speakers=speaker_settings(database, rec.session_id, opts),
     )
     live.start()
     return job, live

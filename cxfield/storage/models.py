@@ -264,6 +264,9 @@ class TranscriptSegment(SyncFields, table=True):
     edited: bool = False
     #: the model's text before the first edit, kept so an edit can be reviewed or undone
     original_text: str | None = None
+    #: the speaker voice clustering suggests while ``speaker`` is unknown; cleared when a
+    #: person sets the speaker
+    speaker_suggested: Speaker | None = Field(default=None, sa_type=EnumText(Speaker))
 
 
 class SurveyResponse(SyncFields, table=True):
@@ -360,6 +363,8 @@ class TranscriptionJob(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=10)
     translate: bool = False
     word_timestamps: bool = False
+    #: openai-whisper or ctranslate2 (None: openai-whisper, the jobs made before engines)
+    engine: str | None = Field(default=None, max_length=20)
     #: queued | running | done | failed | cancelled
     state: str = Field(default="queued", max_length=20, index=True)
     progress: float = 0.0

@@ -2,6 +2,9 @@
 
 The writers take the dict ``whisper.transcribe`` returns; stored segments are turned back
 into that shape (with the speaker and edit flag as extra keys, which the JSON keeps).
+Speaker labels go into the other formats too: ``Interviewer: …`` in TXT and SRT, a voice
+span ``<v Interviewer>…`` in VTT, a last ``speaker`` column in TSV (when any line has a
+speaker); a suggestion nobody has confirmed is written ``Interviewer (suggested)``.
 Files are written beside the target and renamed into place (:mod:`cxfield.storage.files`),
 so a failed export never leaves half a file where a good one was."""
 
@@ -26,11 +29,53 @@ def check_format(fmt: str) -> str:
     return fmt
 
 
+SPEAKER_NAMES = {"interviewer": "Interviewer", "participant": "Participant"}
+
+
+def speaker_label(segment: dict[str, Any]) -> str | None:
+    """How a segment's speaker is written: the confirmed one, else the suggestion, marked."""
+    confirmed = SPEAKER_NAMES.get(str(segment.get("speaker") or ""))
+    if confirmed:
+        return confirmed
+    suggested = SPEAKER_NAMES.get(str(segment.get("speaker_suggested") or ""))
+    return f"{suggested} (suggested)" if suggested else None
+
+
+def _labelled(result: dict[str, Any], fmt: str) -> dict[str, Any]:
+    segments = []
+    for segment in result["segments"]:
+        label = speaker_label(segment)
+        if label is not None and fmt in ("txt", "srt", "vtt"):
+            text = segment["text"].strip()
+            text = f"<v {label}>{text}" if fmt == "vtt" else f"{label}: {text}"
+            segment = {**segment, "text": " " + text}
+        segments.append(segment)
+    return {**result, "segments": segments}
+
+
+def _write_tsv(result: dict[str, Any], handle: TextIO) -> None:
+    """whisper's TSV (start and end in whole milliseconds), with a last ``speaker`` column
+    when any line has a speaker."""
+    labels = [speaker_label(s) for s in result["segments"]]
+    with_speaker = any(labels)
+    handle.write("start\tend\ttext" + ("\tspeaker" if with_speaker else "") + "\n")
+    for segment, label in zip(result["segments"], labels, strict=True):
+        cells = [str(round(1000 * segment["start"])), str(round(1000 * segment["end"]))]
+        cells.append(segment["text"].strip().replace("\t", " "))
+        if with_speaker:
+            cells.append(label or "")
+        handle.write("\t".join(cells) + "\n")
+
+
 def write_result(result: dict[str, Any], fmt: str, handle: TextIO) -> None:
     from whisper.utils import get_writer
 
-    writer: Any = get_writer(check_format(fmt), ".")
-    writer.write_result(result, file=handle, options={})
+    fmt = check_format(fmt)
+    if fmt == "tsv":
+        _write_tsv(result, handle)
+        return
+    writer: Any = get_writer(fmt, ".")
+    writer.write_result(_labelled(result, fmt), file=handle, options={})
 
 
 def render(result: dict[str, Any], fmt: str) -> str:

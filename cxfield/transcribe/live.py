@@ -26,12 +26,13 @@ import numpy as np
 
 from cxfield.transcribe import vad
 from cxfield.transcribe.audio_source import SAMPLE_RATE
+from cxfield.transcribe.engines import OPENAI_WHISPER, load_engine
 from cxfield.transcribe.pipeline import DecodeSettings, Segment, Transcriber, TranscriptResult
+from cxfield.transcribe.speakers import SpeakerSettings
 from cxfield.transcribe.worker import (
     WorkerFailed,
     configure_process,
     ignore_terminal_signals,
-    load_model,
     stop_process,
     watch_parent,
 )
@@ -150,15 +151,18 @@ def _live_main(
     decode: DecodeSettings,
     settings: LiveSettings,
     conn: _Duplex,
+    engine: str = OPENAI_WHISPER,
+    compute_type: str = "int8",
+    speakers: SpeakerSettings | None = None,
 ) -> None:
     # Ctrl-C at a terminal (stopping `record --live-transcribe`) reaches the whole process
     # group: it stops the recording; this child must live on to transcribe the last stretch.
     ignore_terminal_signals()
     watch_parent()
     try:
-        configure_process(settings.threads, settings.nice)
-        model = load_model(model_path, official_name)
-        transcriber = Transcriber(model, decode)
+        configure_process(settings.threads, settings.nice, engine)
+        loaded = load_engine(engine, model_path, official_name, settings.threads, compute_type)
+        transcriber = Transcriber(loaded, decode)
         wav = GrowingWav(Path(wav_path))
         pos = 0
         stopping = False
@@ -175,10 +179,26 @@ def _live_main(
                 conn.send(("segments", segments, pos / wav.rate, transcriber.language))
                 continue  # look for the next finished stretch straight away
             if stopping:
+                if speakers is not None:
+                    conn.send(("turns", *_turns_of(wav, speakers)))
                 conn.send(("done", pos / wav.rate, transcriber.language))
                 return
     except Exception as exc:
         conn.send(("error", f"Live transcription failed: {exc}"))
+
+
+def _turns_of(wav: GrowingWav, settings: SpeakerSettings) -> tuple[list[Any], str]:
+    """Speaker turns of the whole recording, read ten minutes at a time."""
+    from cxfield.transcribe.speakers import BLOCK_S, diarize_blocks
+
+    total = wav.frames_available()
+    step = int(BLOCK_S * wav.rate)
+    blocks = ((a / wav.rate, wav.read(a, min(a + step, total))) for a in range(0, total, step))
+    try:
+        found = diarize_blocks(blocks, settings)
+    except (ImportError, ValueError, RuntimeError, OSError):
+        return [], ""  # the transcript is still stored, without suggestions
+    return found.turns, found.interviewer_by
 
 
 @dataclass
@@ -194,6 +214,13 @@ class LiveTranscription:
     #: seconds of the recording transcribed so far
     done_s: float = 0.0
     language: str | None = None
+    #: openai-whisper or ctranslate2 (see :mod:`cxfield.transcribe.engines`)
+    engine: str = OPENAI_WHISPER
+    compute_type: str = "int8"
+    #: suggest speaker turns at stop (None: no speaker labels)
+    speakers: SpeakerSettings | None = None
+    turns: list[Any] = field(default_factory=list)
+    interviewer_by: str = ""
     _process: Any = None
     _conn: Any = None
     _control: Any = None
@@ -209,6 +236,7 @@ class LiveTranscription:
             args=(
                 str(self.wav_path), str(self.model_path), self.official_name,
                 self.decode, self.settings, _Duplex(child_control, child_conn),
+                self.engine, self.compute_type, self.speakers,
             ),
             daemon=True,
         )  # fmt: skip
@@ -241,7 +269,10 @@ class LiveTranscription:
                     self._handle(message)
                     if message[0] == "done":
                         duration = max(self.done_s, self.segments[-1].end if self.segments else 0)
-                        return TranscriptResult(self.language, list(self.segments), duration)
+                        return TranscriptResult(
+                            self.language, list(self.segments), duration,
+                            turns=self.turns, interviewer_by=self.interviewer_by,
+                        )  # fmt: skip
                 elif not process.is_alive() and not self._conn.poll(0):
                     raise WorkerFailed("Live transcription stopped unexpectedly.")
             raise WorkerFailed("Live transcription did not finish in time.")
@@ -261,7 +292,9 @@ class LiveTranscription:
             self.segments.extend(message[1])
             self.done_s, self.language = message[2], message[3]
             return list(message[1])
-        if kind == "done":
+        if kind == "turns":
+            self.turns, self.interviewer_by = list(message[1]), str(message[2])
+        elif kind == "done":
             self.done_s, self.language = message[1], message[2]
         elif kind == "error":
             raise WorkerFailed(str(message[1]))

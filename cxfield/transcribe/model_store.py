@@ -5,10 +5,16 @@ checked: the SHA-256, and for official names whether it matches the one whisper'
 table carries (the hash is part of each download URL in ``whisper._MODELS``).  A file is
 first written as a hidden ``.NAME.pt.part`` and only renamed into place once verified, so an
 interrupted copy or a corrupt checkpoint never looks installed.
+
+A model for the ctranslate2 engine is a folder ``NAME.ct2/`` (``model.bin``, ``config.json``,
+``tokenizer.json``, the vocabulary) with ``NAME.ct2.json`` beside it, copied into a hidden
+``.NAME.ct2.part/`` and renamed the same way (:mod:`ct2_models` checks it).  One name can
+have both forms: the engine chooses which one runs.
 """
 
 from __future__ import annotations
 
+import builtins
 import functools
 import hashlib
 import json
@@ -29,6 +35,9 @@ ProgressFn = Callable[[int, int], None]
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _CHUNK = 1 << 20
 ENGLISH_ONLY_VOCAB = 51864
+OPENAI_WHISPER = "openai-whisper"
+CTRANSLATE2 = "ctranslate2"
+CT2_SUFFIX = ".ct2"
 
 
 class ModelError(CxfieldError):
@@ -67,6 +76,8 @@ class InstalledModel:
     source: str = ""
     installed_at: str = ""
     problem: str = ""
+    #: which engine runs it: openai-whisper (a .pt file) or ctranslate2 (a folder)
+    engine: str = OPENAI_WHISPER
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -83,20 +94,44 @@ class ModelStore:
     def list(self) -> list[InstalledModel]:
         if not self.root.is_dir():
             return []
-        return [self._describe(p) for p in sorted(self.root.glob("*.pt"))]
+        found = [self._describe(p) for p in self.root.glob("*.pt")]
+        found += [self._describe(p) for p in self.root.glob(f"*{CT2_SUFFIX}") if p.is_dir()]
+        return sorted(found, key=lambda m: (m.name, m.engine))
 
-    def get(self, name: str) -> InstalledModel:
-        path = self.root / f"{name}.pt"
-        if not path.is_file():
+    def get(self, name: str, engine: str = OPENAI_WHISPER) -> InstalledModel:
+        path = self._path(name, engine)
+        if not path.exists():
+            if engine == CTRANSLATE2:
+                raise NotFoundError(self._no_ct2(name))
             raise NotFoundError(
                 f"Model {name!r} is not installed. {self.how_to_install(name)}",
                 in_app=f"Model {name!r} is not installed. {how_to_install_in_app(name)}",
             )
         return self._describe(path)
 
-    def resolve(self, name_or_path: str) -> tuple[Path, str | None]:
-        """The checkpoint file for a model name or a path, and the official name whose
-        alignment heads apply (None for custom checkpoints)."""
+    def _path(self, name: str, engine: str) -> Path:
+        if engine == CTRANSLATE2:
+            return self.root / f"{name}{CT2_SUFFIX}"
+        return self.root / f"{name}.pt"
+
+    def _no_ct2(self, name: str) -> str:
+        start = f"Model {name!r} has no CTranslate2 version installed (the ctranslate2 engine "
+        if (self.root / f"{name}.pt").is_file():
+            return (
+                f"{start}needs one). Convert the installed {name}.pt with "
+                f"`cxfield models convert {name} --to ctranslate2`, or import a faster-whisper "
+                "folder with `cxfield models import DIR`."
+            )
+        return (
+            f"{start}needs one). Import a faster-whisper model folder with `cxfield models "
+            f"import DIR`, or install {name}.pt and convert it with `cxfield models convert`."
+        )
+
+    def resolve(self, name_or_path: str, engine: str = OPENAI_WHISPER) -> tuple[Path, str | None]:
+        """The checkpoint file (or CTranslate2 folder) for a model name or a path, and the
+        official name whose alignment heads apply (None for custom checkpoints)."""
+        if engine == CTRANSLATE2:
+            return self._resolve_ct2(name_or_path)
         candidate = Path(name_or_path).expanduser()
         if candidate.suffix == ".pt" or os.sep in name_or_path:
             if not candidate.is_file():
@@ -112,24 +147,43 @@ class ModelStore:
                 f"{missing} {self.how_to_install(name_or_path)}",
                 in_app=f"{missing} {how_to_install_in_app(name_or_path)}",
             )
-        names = ", ".join(m.name for m in self.list()) or "none"
+        names = ", ".join(m.name for m in self.list() if m.engine == engine) or "none"
         raise ModelError(
             f"Unknown model {name_or_path!r}. Installed: {names}. Official names: "
             f"{', '.join(official_models())}. Or give the path of a .pt checkpoint."
         )
 
-    def check_usable(self, name_or_path: str) -> tuple[Path, str | None]:
-        """:meth:`resolve`, then make sure the file loads as a Whisper model: an installed
-        model verified since its last change is trusted, any other file is inspected (its
-        dimensions against its weights, without loading them).  Raises :class:`ModelError`
-        with one line, so a command fails once instead of once per recording."""
-        path, official = self.resolve(name_or_path)
-        if path.parent == self.root and path.suffix == ".pt":
+    def _resolve_ct2(self, name_or_path: str) -> tuple[Path, str | None]:
+        candidate = Path(name_or_path).expanduser()
+        if os.sep in name_or_path or candidate.suffix == CT2_SUFFIX:
+            if not candidate.is_dir():
+                raise ModelError(f"Model folder {candidate} does not exist.")
+            return candidate, None
+        installed = self.root / f"{name_or_path}{CT2_SUFFIX}"
+        if installed.is_dir():
+            official = name_or_path if name_or_path in official_models() else None
+            return installed, official
+        raise ModelError(self._no_ct2(name_or_path))
+
+    def check_usable(
+        self, name_or_path: str, engine: str = OPENAI_WHISPER
+    ) -> tuple[Path, str | None]:
+        """:meth:`resolve`, then make sure the model loads: an installed model verified
+        since its last change is trusted, any other is inspected (its dimensions against
+        its weights, without loading them).  Raises :class:`ModelError` with one line, so a
+        command fails once instead of once per recording."""
+        path, official = self.resolve(name_or_path, engine)
+        if path.parent == self.root and path.suffix in (".pt", CT2_SUFFIX):
             installed = self._describe(path)
             if installed.verified:
                 return path, official
         try:
-            _inspect_once(str(path), *_identity(path))
+            if engine == CTRANSLATE2:
+                from cxfield.transcribe.ct2_models import inspect_folder
+
+                inspect_folder(path)
+            else:
+                _inspect_once(str(path), *_identity(path))
         except ValidationError as exc:
             raise ModelError(str(exc)) from exc
         return path, official
@@ -197,29 +251,113 @@ class ModelStore:
             self._install(downloaded, name, info, source=url)
         return self.get(name)
 
-    def verify(self, name: str, on_progress: ProgressFn | None = None) -> InstalledModel:
-        """Check an installed file again (hash and structure) and record the result."""
-        model = self.get(name)
-        digest = sha256_file(model.path, on_progress)
-        try:
-            info = self._verify_file(model.path, name, digest)
-        except ValidationError as exc:
-            self._write_meta(name, {"sha256": digest, "verified": False, "problem": str(exc)})
-            raise
-        meta = self._read_meta(name)
-        meta.update(info)
-        self._write_meta(name, meta)
-        return self.get(name)
+    def import_folder(
+        self, source: Path, name: str | None = None, on_progress: ProgressFn | None = None
+    ) -> InstalledModel:
+        """Install a CTranslate2 model folder (as faster-whisper's are published): checked
+        before it is copied (files, header, dimensions, tokenizer), copied into a hidden
+        folder, loaded once, then renamed into place; nothing is left behind on failure."""
+        from cxfield.transcribe import ct2_models
 
-    def remove(self, name: str) -> None:
+        source = Path(source).expanduser()
+        ct2_models.inspect_folder(source)
+        name = name or ct2_models.default_name(source)
         self._check_name(name)
-        path = self.root / f"{name}.pt"
-        if not path.is_file():
-            installed = ", ".join(m.name for m in self.list()) or "none"
+        self.root.mkdir(parents=True, exist_ok=True)
+        part = self.root / f".{name}{CT2_SUFFIX}.part"
+        shutil.rmtree(part, ignore_errors=True)
+        try:
+            digest = ct2_models.copy_folder(source, part, on_progress)
+            info = self._verify_folder(part, digest, source.name)
+            self._install_folder(part, name, info, source=str(source))
+        finally:
+            shutil.rmtree(part, ignore_errors=True)
+        return self.get(name, CTRANSLATE2)
+
+    def convert(
+        self,
+        name: str,
+        quantization: str = "auto",
+        on_step: Callable[[str], None] | None = None,
+    ) -> InstalledModel:
+        """Make the CTranslate2 version of an installed ``.pt`` model, offline (see
+        :mod:`ct2_convert`); it is installed under the same name."""
+        from cxfield.transcribe import ct2_convert, ct2_models
+
+        model = self.get(name)
+        if not model.verified:
+            self.verify(name)
+        official = name if model.official else None
+        part = self.root / f".{name}{CT2_SUFFIX}.part"
+        shutil.rmtree(part, ignore_errors=True)
+        try:
+            try:
+                ct2_convert.convert_checkpoint(model.path, part, official, quantization, on_step)
+            except ImportError as exc:
+                raise ModelError(ct2_convert.MISSING_PACKAGES) from exc
+            except ValueError as exc:
+                raise ModelError(f"Cannot convert {name}: {exc}.") from exc
+            if on_step is not None:
+                on_step("checking the converted model")
+            digest = ct2_models.hash_folder(part)
+            info = self._verify_folder(part, digest, f"{name} (converted)")
+            info["official"] = model.official
+            self._install_folder(part, name, info, source=f"converted from {model.path.name}")
+        finally:
+            shutil.rmtree(part, ignore_errors=True)
+        return self.get(name, CTRANSLATE2)
+
+    def verify(
+        self, name: str, on_progress: ProgressFn | None = None, engine: str = OPENAI_WHISPER
+    ) -> InstalledModel:
+        """Check an installed model again (hash and structure) and record the result."""
+        model = self.get(name, engine)
+        meta_name = model.path.name if engine == CTRANSLATE2 else name
+        try:
+            if engine == CTRANSLATE2:
+                from cxfield.transcribe import ct2_models
+
+                digest = ct2_models.hash_folder(model.path, on_progress)
+                info = self._verify_folder(model.path, digest)
+            else:
+                digest = sha256_file(model.path, on_progress)
+                info = self._verify_file(model.path, name, digest)
+        except ValidationError as exc:
+            self._write_meta(meta_name, {"sha256": digest, "verified": False, "problem": str(exc)})
+            raise
+        meta = self._read_meta(meta_name)
+        meta.update(info)
+        self._write_meta(meta_name, meta)
+        return self.get(name, engine)
+
+    def engines_of(self, name: str) -> builtins.list[str]:
+        """Which forms of the model ``name`` are installed."""
+        return [e for e in (OPENAI_WHISPER, CTRANSLATE2) if self._path(name, e).exists()]
+
+    def remove(self, name: str, engine: str | None = None) -> str:
+        """Delete an installed model; with both forms installed, ``engine`` says which.
+        Returns the engine whose model was removed."""
+        self._check_name(name)
+        present = self.engines_of(name)
+        if engine is not None and engine not in present:
+            present = []
+        if not present:
+            installed = ", ".join(sorted({m.name for m in self.list()})) or "none"
             raise NotFoundError(f"Model {name!r} is not installed (installed: {installed}).")
-        model = self._describe(path)
-        model.path.unlink()
-        (self.root / f"{name}.json").unlink(missing_ok=True)
+        if engine is None and len(present) > 1:
+            raise ValidationError(
+                f"{name} is installed for both engines; say which with "
+                f"--engine {' or --engine '.join(present)}."
+            )
+        chosen = engine or present[0]
+        path = self._path(name, chosen)
+        if chosen == CTRANSLATE2:
+            shutil.rmtree(path)
+            (self.root / f"{path.name}.json").unlink(missing_ok=True)
+        else:
+            path.unlink()
+            (self.root / f"{name}.json").unlink(missing_ok=True)
+        return chosen
 
     # --- internals -------------------------------------------------------------------
 
@@ -256,6 +394,35 @@ class ModelStore:
         os.replace(file, target)  # same folder: atomic
         self._write_meta(name, meta)
 
+    def _verify_folder(
+        self, folder: Path, digest: str, display_name: str | None = None
+    ) -> dict[str, Any]:
+        from cxfield.transcribe import ct2_models
+
+        dims = ct2_models.inspect_folder(folder, display_name)
+        ct2_models.load_check(folder, display_name)
+        return {
+            "sha256": digest,
+            "verified": True,
+            "official": False,
+            "dims": dims,
+            "size": ct2_models.folder_size(folder),
+            "problem": "",
+        }
+
+    def _install_folder(self, part: Path, name: str, info: dict[str, Any], source: str) -> None:
+        meta = {**info, "source": source, "installed_at": datetime.now(UTC).isoformat()}
+        target = self.root / f"{name}{CT2_SUFFIX}"
+        if target.exists():  # replacing a folder is two renames: the old one goes aside
+            old = self.root / f".{name}{CT2_SUFFIX}.old"
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(target, old)
+            os.replace(part, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(part, target)
+        self._write_meta(target.name, meta)
+
     def _read_meta(self, name: str) -> dict[str, Any]:
         try:
             data = json.loads((self.root / f"{name}.json").read_text(encoding="utf-8"))
@@ -269,10 +436,16 @@ class ModelStore:
         os.replace(tmp, self.root / f"{name}.json")
 
     def _describe(self, path: Path) -> InstalledModel:
+        engine = CTRANSLATE2 if path.is_dir() else OPENAI_WHISPER
         name = path.stem
-        meta = self._read_meta(name)
+        meta = self._read_meta(path.name if engine == CTRANSLATE2 else name)
         dims = meta.get("dims") or {}
-        size = path.stat().st_size
+        if engine == CTRANSLATE2:
+            from cxfield.transcribe.ct2_models import folder_size
+
+            size = folder_size(path)
+        else:
+            size = path.stat().st_size
         problem = str(meta.get("problem", "")) or ("" if meta else "not verified yet")
         verified = bool(meta.get("verified"))
         if verified and meta.get("size") != size:
@@ -289,6 +462,7 @@ class ModelStore:
             source=str(meta.get("source", "")),
             installed_at=str(meta.get("installed_at", "")),
             problem=problem,
+            engine=engine,
         )
 
 

@@ -11,19 +11,18 @@ what a bare ``whisper.transcribe`` costs.
 
 from __future__ import annotations
 
-import contextlib
-import io
-import sys
-import types
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from cxfield.transcribe import vad
 from cxfield.transcribe.audio_source import SAMPLE_RATE, AudioSource
+
+if TYPE_CHECKING:
+    from cxfield.transcribe.engines import Engine
 
 ProgressFn = Callable[[float, float], None]
 CancelFn = Callable[[], bool]
@@ -77,6 +76,11 @@ class TranscriptResult:
     duration_s: float
     #: seconds of audio that reached the model (less than duration with silence skipping)
     model_audio_s: float = 0.0
+    #: suggested speaker turns (:class:`~cxfield.transcribe.speakers.SpeakerTurn`), when
+    #: speaker labels were asked for
+    turns: list[Any] = field(default_factory=list)
+    #: how the interviewer among the voices was chosen ("enrolled voice", "first voice")
+    interviewer_by: str = ""
 
     def as_whisper(self) -> dict[str, Any]:
         """The dict ``whisper.transcribe`` returns, for whisper's own writers."""
@@ -133,10 +137,17 @@ class TimeMap:
 
 
 class Transcriber:
-    """One loaded model and one set of options; transcribes stretches or whole sources."""
+    """One loaded engine and one set of options; transcribes stretches or whole sources.
 
-    def __init__(self, model: Any, settings: DecodeSettings) -> None:
-        self.model = model
+    ``engine`` is an :class:`~cxfield.transcribe.engines.Engine`; a bare whisper model (as
+    ``whisper.load_model`` returns) is run by the openai-whisper engine."""
+
+    def __init__(self, engine: Any, settings: DecodeSettings) -> None:
+        from cxfield.transcribe.engines import CTranslate2Engine, OpenAIWhisperEngine
+
+        if not isinstance(engine, OpenAIWhisperEngine | CTranslate2Engine):
+            engine = OpenAIWhisperEngine(engine)
+        self.engine: Engine = engine
         self.settings = settings
         self.language = settings.language
         self.model_audio_s = 0.0
@@ -190,13 +201,7 @@ class Transcriber:
         return segments
 
     def _whisper(self, audio: np.ndarray, on_window: Callable[[float], None] | None) -> Any:
-        import whisper
-
-        kwargs = self.settings.whisper_kwargs()
-        kwargs["language"] = self.language
-        with _window_progress(on_window), contextlib.redirect_stdout(io.StringIO()):
-            # verbose=False switches on whisper's per-window progress, which we intercept
-            return whisper.transcribe(self.model, audio.astype(np.float32), verbose=False, **kwargs)
+        return self.engine.transcribe(audio, self.settings, self.language, on_window)
 
     def transcribe_source(
         self,
@@ -243,39 +248,3 @@ def _cut_blocks(source: AudioSource, block_s: float) -> Iterator[tuple[float, np
             buffer = buffer[cut:].copy()
     if len(buffer):
         yield offset / SAMPLE_RATE, buffer
-
-
-@contextlib.contextmanager
-def _window_progress(on_window: Callable[[float], None] | None) -> Iterator[None]:
-    """Route whisper's tqdm bar (frames of mel done per window) to ``on_window``.
-
-    whisper has no progress callback; its module-level ``tqdm`` name is swapped for the
-    duration of one call.  Only one transcription runs per worker process."""
-    module = sys.modules.get("whisper.transcribe")
-    if module is None:
-        yield
-        return
-    original = module.tqdm
-    # also without a listener: whisper's own bar must not print on the app's stderr
-    report: Callable[[float], None] = on_window or (lambda _share: None)
-
-    class _Bar:
-        def __init__(self, total: int = 0, **_: Any) -> None:
-            self.total = max(int(total), 1)
-            self.n = 0
-
-        def __enter__(self) -> _Bar:
-            return self
-
-        def __exit__(self, *_: object) -> None:
-            return None
-
-        def update(self, n: int) -> None:
-            self.n += n
-            report(min(self.n / self.total, 1.0))
-
-    module.tqdm = types.SimpleNamespace(tqdm=_Bar)  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        module.tqdm = original  # type: ignore[attr-defined]

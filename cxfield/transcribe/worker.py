@@ -22,6 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from cxfield.domain.errors import CxfieldError
+from cxfield.transcribe.audio_source import AudioSource
+from cxfield.transcribe.engines import (
+    CTRANSLATE2,
+    OPENAI_WHISPER,
+    hub_offline,
+    load_engine,
+    load_whisper,
+)
 from cxfield.transcribe.model_store import ModelError
 from cxfield.transcribe.pipeline import (
     Cancelled,
@@ -30,6 +38,7 @@ from cxfield.transcribe.pipeline import (
     Transcriber,
     TranscriptResult,
 )
+from cxfield.transcribe.speakers import SpeakerSettings
 
 PROGRESS_EVERY_S = 0.25
 
@@ -57,34 +66,30 @@ class WorkerJob:
     threads: int = 1
     #: added niceness of the child (batch work yields to the GUI and the recorder)
     nice: int = 5
+    #: openai-whisper (a .pt file) or ctranslate2 (a model folder)
+    engine: str = OPENAI_WHISPER
+    #: the ctranslate2 engine's arithmetic (int8 or float32)
+    compute_type: str = "int8"
+    #: suggest speaker turns after transcribing (None: no speaker labels)
+    speakers: SpeakerSettings | None = None
 
 
 def load_model(model_path: str, official_name: str | None = None) -> Any:
     """``whisper.load_model`` on a file, with one-line messages for unusable files."""
-    import whisper
-
-    if not Path(model_path).is_file():
-        raise ModelError(f"Model file {model_path} does not exist.")
-    try:
-        model = whisper.load_model(model_path, device="cpu")
-    except Exception as exc:  # torch/zipfile raise many types for corrupt files
-        raise ModelError(
-            f"Cannot load the model {Path(model_path).name}: the file is corrupt, truncated "
-            f"or not a Whisper checkpoint ({type(exc).__name__}). Import it again with "
-            "`cxfield models import PATH`."
-        ) from exc
-    if official_name and official_name in whisper._ALIGNMENT_HEADS:
-        # word timings use the heads OpenAI measured for the official checkpoints
-        model.set_alignment_heads(whisper._ALIGNMENT_HEADS[official_name])
-    return model
+    return load_whisper(model_path, official_name)
 
 
-def configure_process(threads: int, nice: int) -> None:
-    import torch
-
+def configure_process(threads: int, nice: int, engine: str = OPENAI_WHISPER) -> None:
+    """Priority and threads of a worker child.  The ctranslate2 engine takes its threads
+    when its model is loaded and never imports torch (which costs memory)."""
     if nice:
         with contextlib.suppress(OSError):  # not permitted here: run at normal priority
             os.nice(nice)
+    if engine == CTRANSLATE2:
+        hub_offline()
+        return
+    import torch
+
     torch.set_num_threads(max(1, threads))
     with contextlib.suppress(RuntimeError):  # already set once in this process
         torch.set_num_interop_threads(1)
@@ -126,14 +131,19 @@ def _child_main(job: WorkerJob, conn: Connection) -> None:
             conn.send(("progress", done, total))
 
     try:
-        configure_process(job.threads, job.nice)
+        configure_process(job.threads, job.nice, job.engine)
         from cxfield.transcribe.audio_source import open_audio
 
         conn.send(("stage", "loading model"))
-        model = load_model(job.model_path, job.official_name)
+        engine = load_engine(
+            job.engine, job.model_path, job.official_name, job.threads, job.compute_type
+        )
         source = open_audio(Path(job.audio_path))
         conn.send(("stage", "transcribing"))
-        result = Transcriber(model, job.settings).transcribe_source(source, progress)
+        result = Transcriber(engine, job.settings).transcribe_source(source, progress)
+        if job.speakers is not None:
+            conn.send(("stage", "suggesting speakers"))
+            add_speaker_turns(result, source, job.speakers)
         conn.send(("done", result))
     except ModelError as exc:
         conn.send(("model-error", str(exc), ""))
@@ -145,6 +155,19 @@ def _child_main(job: WorkerJob, conn: Connection) -> None:
         conn.send(("error", f"Transcription failed: {type(exc).__name__}: {exc}", _tb()))
     finally:
         conn.close()
+
+
+def add_speaker_turns(
+    result: TranscriptResult, source: AudioSource, settings: SpeakerSettings
+) -> None:
+    """Speaker turns for a finished transcript; a failure here costs the suggestions only."""
+    from cxfield.transcribe.speakers import diarize_source
+
+    try:
+        found = diarize_source(source, settings)
+    except (ImportError, ValueError, RuntimeError, OSError):
+        return  # no resemblyzer installed, or audio it cannot read: no suggestions
+    result.turns, result.interviewer_by = found.turns, found.interviewer_by
 
 
 def _tb() -> str:

@@ -1,0 +1,198 @@
+"""CTranslate2 model folders: converted offline from an installed .pt, imported from a
+folder (checked like .pt files: files present, loads, dimensions), and used by a study set
+to the ctranslate2 engine through the same queue, batch and live."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from cxfield.app import open_app
+from cxfield.domain.errors import ValidationError
+from cxfield.services import transcript, transcription
+from cxfield.storage.models import ResearchSession, TranscriptionJob
+from cxfield.transcribe.live import LiveSettings
+from cxfield.transcribe.model_store import CTRANSLATE2, OPENAI_WHISPER, ModelStore
+from tests.test_cli import run
+from tests.transcribe_support import (
+    fast_setup,
+    place,
+    session_with_recording,
+    speech_like,
+    write_wav,
+)
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def installed(data_dir: Path, engine_models: tuple[Path, Path]) -> Path:
+    """A data directory with the test model installed for both engines (the CT2 folder
+    imported, as a user with a faster-whisper folder would)."""
+    checkpoint, folder = engine_models
+    ctx = open_app(data_dir)
+    try:
+        store = ModelStore(ctx.paths.models)
+        store.import_file(checkpoint, "test")
+        store.import_folder(folder, "test")
+        fast_setup(ctx)
+    finally:
+        ctx.close()
+    return data_dir
+
+
+def test_convert_an_installed_pt_offline(data_dir: Path, engine_models: tuple[Path, Path]) -> None:
+    checkpoint, _ = engine_models
+    store = ModelStore(data_dir / "models")
+    store.import_file(checkpoint, "field")
+    steps: list[str] = []
+    model = store.convert("field", on_step=steps.append)
+    assert model.engine == CTRANSLATE2 and model.verified
+    assert model.dims == store.get("field").dims  # the same dimensions as the .pt
+    assert {"model.bin", "config.json", "tokenizer.json", "vocabulary.json"} <= {
+        p.name for p in model.path.iterdir()
+    }
+    assert "converting to CTranslate2" in steps
+    assert not [p for p in (data_dir / "models").iterdir() if p.name.startswith(".")]
+    listed = json.loads(run("models", "list", "--json", data_dir=data_dir).stdout)
+    assert [(r["name"], r["engine"]) for r in listed] == [
+        ("field", CTRANSLATE2), ("field", OPENAI_WHISPER)
+    ]  # fmt: skip
+    both = run("models", "remove", "field", data_dir=data_dir)
+    assert both.returncode == 1 and "--engine" in both.stderr
+    assert (
+        run("models", "remove", "field", "--engine", "ctranslate2", data_dir=data_dir).returncode
+        == 0
+    )
+    assert [m.engine for m in store.list()] == [OPENAI_WHISPER]
+
+
+def test_import_checks_a_folder_like_a_pt_file(
+    data_dir: Path, engine_models: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, folder = engine_models
+    good = tmp_path / "faster-whisper-field"
+    shutil.copytree(folder, good)
+    (good / "README.md").write_text("published with the model")
+    imported = run("models", "import", str(good), data_dir=data_dir)
+    assert imported.returncode == 0, imported.stderr
+    assert "Installed field for the ctranslate2 engine" in imported.stderr
+    installed = data_dir / "models" / "field.ct2"
+    assert not (installed / "README.md").exists()  # only the model's own files are kept
+
+    def refused(change: object, expect: str) -> None:
+        bad = tmp_path / f"bad-{len(list(tmp_path.iterdir()))}"
+        shutil.copytree(folder, bad)
+        change(bad)  # type: ignore[operator]
+        result = run("models", "import", str(bad), "--name", "other", data_dir=data_dir)
+        assert result.returncode == 1, result.stderr
+        assert expect in result.stderr.splitlines()[-1]
+        assert not (data_dir / "models" / "other.ct2").exists()
+        assert not [p for p in (data_dir / "models").iterdir() if p.name.startswith(".")]
+
+    def truncate(bad: Path) -> None:
+        data = (bad / "model.bin").read_bytes()
+        (bad / "model.bin").write_bytes(data[: len(data) // 2])
+
+    refused(truncate, "model.bin is truncated")
+    refused(lambda bad: (bad / "tokenizer.json").unlink(), "no tokenizer.json")
+    refused(lambda bad: (bad / "vocabulary.json").unlink(), "vocabulary.json or vocabulary.txt")
+    refused(lambda bad: (bad / "model.bin").write_bytes(b"\x06\0\0\0"), "truncated")
+    # a tokenizer of another model (English-only) for a multilingual model
+    from cxfield.transcribe.tokenizer_files import write_tokenizer
+
+    refused(lambda bad: write_tokenizer(51864, bad / "tokenizer.json"), "51864 tokens")
+    assert run("models", "verify", "field", data_dir=data_dir).returncode == 0
+
+
+def test_transcribe_a_file_with_the_ctranslate2_engine(installed: Path, tmp_path: Path) -> None:
+    wav = write_wav(tmp_path / "a.wav", place(40, [(10.0, speech_like(20))]))
+    result = run(
+        "transcribe", str(wav), "--model", "test", "--engine", "ctranslate2", "--format", "json",
+        data_dir=installed,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    segments = json.loads(result.stdout)["segments"]
+    assert segments and all(9.0 <= s["start"] <= s["end"] <= 40.0 for s in segments)
+    missing = run("transcribe", str(wav), "--model", "base", "--engine", "ctranslate2",
+                  data_dir=installed)  # fmt: skip
+    assert missing.returncode == 1
+    assert "no CTranslate2 version" in missing.stderr.splitlines()[-1]
+
+
+def test_a_study_set_to_ctranslate2_runs_through_the_queue(installed: Path) -> None:
+    ctx = open_app(installed)
+    try:
+        session_id, _ = session_with_recording(ctx, place(60, [(5.0, speech_like(40))]))
+        with ctx.db.session() as db:
+            study_id = db.get(ResearchSession, session_id).study_id  # type: ignore[union-attr]
+        transcription.update_study_options(ctx.db, study_id, engine="ctranslate2")
+        with pytest.raises(ValidationError, match="Unknown engine"):
+            transcription.update_study_options(ctx.db, study_id, engine="whisper.cpp")
+        options = transcription.get_options(ctx.db, study_id)
+        assert options.engine == CTRANSLATE2 and transcription.get_options(ctx.db).engine == (
+            OPENAI_WHISPER
+        )
+        jobs = transcription.enqueue(ctx.db, ctx.paths.root, ctx.paths.models, session_id, options)
+        progress: list[float] = []
+        outcomes = transcription.run_queue(
+            ctx.db, ctx.paths.root, ctx.paths.models,
+            on_progress=lambda _job, done, total: progress.append(done / total),
+        )  # fmt: skip
+        assert [o.state for o in outcomes] == ["done"], outcomes
+        assert progress and progress[-1] == pytest.approx(1.0)
+        with ctx.db.session() as db:
+            assert db.get(TranscriptionJob, jobs[0].id).engine == CTRANSLATE2  # type: ignore[union-attr]
+        assert transcript.segments(ctx.db, session_id)
+    finally:
+        ctx.close()
+
+
+def test_cancel_stops_a_ctranslate2_job(installed: Path) -> None:
+    ctx = open_app(installed)
+    try:
+        session_id, _ = session_with_recording(ctx, speech_like(240.0))
+        options = transcription.get_options(ctx.db)
+        options.engine = CTRANSLATE2
+        transcription.enqueue(ctx.db, ctx.paths.root, ctx.paths.models, session_id, options)
+        started = time.monotonic()
+        seen: list[float] = []
+
+        def cancel() -> bool:
+            return bool(seen)  # cancel as soon as the first progress came
+
+        outcomes = transcription.run_queue(
+            ctx.db, ctx.paths.root, ctx.paths.models,
+            on_progress=lambda _job, done, _total: seen.append(done), should_cancel=cancel,
+        )  # fmt: skip
+        assert [o.state for o in outcomes] == ["cancelled"]
+        assert time.monotonic() - started < 60
+        assert transcript.segments(ctx.db, session_id) == []
+    finally:
+        ctx.close()
+
+
+def test_live_transcription_with_ctranslate2(installed: Path) -> None:
+    ctx = open_app(installed)
+    try:
+        samples = place(50, [(2.0, speech_like(18)), (25.0, speech_like(20, seed=2))])
+        session_id, rec_id = session_with_recording(ctx, samples)
+        options = transcription.get_options(ctx.db)
+        options.engine = CTRANSLATE2
+        started = transcription.start_live(
+            ctx.db, ctx.paths.root, ctx.paths.models, rec_id, options,
+            LiveSettings(min_stretch_s=10, poll_s=0.2),
+        )  # fmt: skip
+        assert started is not None
+        job, live = started
+        assert live.engine == CTRANSLATE2
+        outcome = transcription.finish_live(ctx.db, job, live, timeout_s=120)
+        assert outcome.state == "done" and outcome.segments > 0
+        stored = transcript.segments(ctx.db, session_id)
+        assert stored and stored[0].start_s >= 1.5
+    finally:
+        ctx.close()
