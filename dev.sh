@@ -25,6 +25,8 @@ APT_PACKAGES=(
   fonts-droid-fallback
   postgresql
   openssl
+  desktop-file-utils
+  appstream
 )
 
 setup_system() {

@@ -36,8 +36,8 @@ class Outcome:
 
 def check_migrations(folder: Path) -> str:
     """Both Alembic histories, read from files on disk (data in the bundle)."""
-    from cxfield.hub.migrate import upgrade_hub
     from cxfield.hub.migrate import head_revision as hub_head
+    from cxfield.hub.migrate import upgrade_hub
     from cxfield.storage import migrate
 
     result = migrate.upgrade(folder / "laptop.sqlite", folder / "backups")
