@@ -159,12 +159,12 @@ def check_hub(folder: Path) -> str:
     from cxfield.hub.config import HubConfig
     from cxfield.hub.migrate import upgrade_hub
 
+    from cxfield.hub.serve import check_server
+
     config = HubConfig(hub_dir=folder)
     upgrade_hub(config.url)
     app = create_app(config)
-    import uvicorn
-
-    return f"{len(app.routes)} routes, uvicorn {uvicorn.__version__}"
+    return f"{len(app.routes)} routes, {check_server(app)}"
 
 
 def check_templates(_folder: Path) -> str:
