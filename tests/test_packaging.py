@@ -58,7 +58,7 @@ def test_the_self_test_passes_from_source(tmp_path: Path) -> None:
     for name in ("main window", "migrations", "templates", "PortAudio", "PDF", "hub",
                  "whisper"):
         assert f"ok   {name}" in proc.stdout
-    assert "word(s)" in proc.stdout and "DTW path" in proc.stdout
+    assert "words timed at" in proc.stdout and "DTW path" in proc.stdout
     assert not list(tmp_path.glob("cxfield-self-test-*"))  # nothing left behind
 
 

@@ -87,7 +87,7 @@ def check_whisper(folder: Path) -> str:
     import torch
     import whisper
     from whisper.normalizers import EnglishTextNormalizer
-    from whisper.timing import dtw
+    from whisper.timing import dtw, find_alignment
 
     from cxfield.transcribe.pipeline import DecodeSettings
     from cxfield.transcribe.worker import WorkerJob, run_in_worker
@@ -108,15 +108,21 @@ def check_whisper(folder: Path) -> str:
         "compression_ratio_threshold": None, "logprob_threshold": None,
         "no_speech_threshold": None,
     }
+    checkpoint = tiny_checkpoint(folder / "tiny.pt")
+    # word timings as whisper computes them (cross-attention, median filter, DTW): what a
+    # random model says is noise, so the words to align are given
+    model = whisper.load_model(str(checkpoint), device="cpu")
+    mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(audio), 80)
+    timings = find_alignment(model, tokenizer, tokenizer.encode(" field research"), mel, 100)
+    if [t.word for t in timings] != [" field", " research"]:
+        raise RuntimeError(f"word timestamps gave {[t.word for t in timings]}")
     settings = DecodeSettings(language="en", word_timestamps=True, skip_silence=False,
                               extra=fast)
-    job = WorkerJob(str(wav), str(tiny_checkpoint(folder / "tiny.pt")), settings=settings)
-    result = run_in_worker(job)
-    words = sum(len(getattr(s, "words", None) or []) for s in result.segments)
+    result = run_in_worker(WorkerJob(str(wav), str(checkpoint), settings=settings))
     return (
         f"mel filters {tuple(filters.shape)}, ffmpeg {len(audio)} samples, DTW path "
-        f"{path.shape[1]} steps, worker {len(result.segments)} segment(s), {words} word(s), "
-        f"torch {torch.__version__}"
+        f"{path.shape[1]} steps, words timed at {timings[0].start:.2f}/{timings[1].start:.2f}"
+        f" s, spawned worker {len(result.segments)} segment(s), torch {torch.__version__}"
     )
 
 
