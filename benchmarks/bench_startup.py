@@ -87,7 +87,7 @@ def main() -> None:
         else:
             print(f"(no packaged app at {args.frozen}: ./dev.sh build)")
         times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
-        for name, command in commands.items():  # one warm-up each: the page cache
+        for command in commands.values():  # one warm-up each: the page cache
             measure(command, probe)
         for _ in range(args.rounds):
             for name, command in commands.items():

@@ -24,7 +24,7 @@ NOT_AT_PAINT = ("alembic", "sqlalchemy", "sqlmodel", "pydantic", "numpy", "sound
                 "soundfile", "whisper", "torch", "reportlab", "httpx", "fastapi")
 #: nor these when it is usable, on a database that needs no upgrade
 NOT_AT_USABLE = ("alembic", "numpy", "sounddevice", "soundfile", "whisper", "torch",
-                 "numba", "reportlab", "fastapi", "uvicorn")
+                 "numba", "reportlab", "fastapi", "uvicorn", "httpx")
 
 
 def _launch(data_dir: Path, probe: Path) -> subprocess.CompletedProcess[str]:

@@ -164,7 +164,6 @@ def check_hub(folder: Path) -> str:
     from cxfield.hub.app import create_app
     from cxfield.hub.config import HubConfig
     from cxfield.hub.migrate import upgrade_hub
-
     from cxfield.hub.serve import check_server
 
     config = HubConfig(hub_dir=folder)

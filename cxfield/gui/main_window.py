@@ -176,23 +176,33 @@ class MainWindow(QMainWindow):
         self._ctx = ctx
 
     def attach(self, ctx: AppContext, *, later: bool = False) -> None:
-        """The opened data directory: the menus that need it, then the studies; the job
-        queue starts at once, or in the next turn of the event loop (``later``)."""
+        """The opened data directory: the menus that need it, then the studies.  The Sync
+        menu (the HTTP client) and the job queue (the transcription services) come at once,
+        or, with ``later``, in the next turn of the event loop, behind the usable window."""
         from cxfield.gui.capture_actions import CaptureActions
-        from cxfield.gui.sync.sync_actions import SyncActions
 
         self._ctx = ctx
         self.setWindowTitle(f"cxfield {__version__} — {ctx.paths.root}")
         self._build_transcription_menu()
         # Study and Session menus, toolbar and the windows they open (capture feature).
         self.capture_actions = CaptureActions(self)
+        if later:
+            self.refresh()
+            QTimer.singleShot(0, self._attach_background)
+        else:
+            self._attach_sync()
+            self.refresh()
+            self.start_transcription_queue()
+
+    def _attach_sync(self) -> None:
+        from cxfield.gui.sync.sync_actions import SyncActions
+
         # The Sync menu and "Last synced …" in the status bar (team hub).
         self.sync_actions = SyncActions(self)
-        self.refresh()
-        if later:  # behind the shown window: the queue imports the transcription services
-            QTimer.singleShot(0, self.start_transcription_queue)
-        else:
-            self.start_transcription_queue()
+
+    def _attach_background(self) -> None:
+        self._attach_sync()
+        self.start_transcription_queue()
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -284,7 +294,8 @@ class MainWindow(QMainWindow):
                 self.study_list.setCurrentRow(0)
         finally:
             self.study_list.blockSignals(False)
-        self.sync_actions.refresh_status()
+        if getattr(self, "sync_actions", None) is not None:  # None: still coming (attach)
+            self.sync_actions.refresh_status()
         current = self.current_study_id()
         if current is None:
             self.study_title.setText(
