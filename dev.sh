@@ -5,6 +5,8 @@
 #   ./dev.sh test    set up, then run ruff, mypy, the layering contracts and pytest
 #                    (inside a throw-away PostgreSQL cluster for the hub tests)
 #   ./dev.sh setup   only the set-up (idempotent)
+#   ./dev.sh build   set up, then build the one-folder app dist/cxfield/ (build.spec) and
+#                    smoke-test it: --version, --self-test, Qt plugins' libraries
 set -euo pipefail
 cd "$(dirname "$0")"
 VENV="${CXFIELD_VENV:-.venv}"
@@ -23,6 +25,8 @@ APT_PACKAGES=(
   fonts-droid-fallback
   postgresql
   openssl
+  desktop-file-utils
+  appstream
 )
 
 setup_system() {
@@ -50,7 +54,7 @@ setup_python() {
   "$VENV/bin/python" -m pip install -q --upgrade pip
   # torch first and pinned: an unpinned torch pulls several GB of CUDA packages.
   "$VENV/bin/python" -m pip install -q "torch==2.13.0"
-  "$VENV/bin/python" -m pip install -q -e ".[gui,audio,transcribe,fast,export,hub,sync,dev]"
+  "$VENV/bin/python" -m pip install -q -e ".[gui,audio,transcribe,fast,export,hub,sync,dev,build]"
   # speaker suggestions: its encoder weights ship in the package; --no-deps keeps its pins
   # (webrtcvad from source, the `typing` backport) out; the 'fast' extra has what it needs
   "$VENV/bin/python" -m pip install -q --no-deps "resemblyzer==0.1.4"
@@ -59,12 +63,39 @@ setup_python() {
 
 setup() { setup_system; setup_python; }
 
+# Build dist/cxfield/ and check it works: the self-test (window offscreen, migrations,
+# whisper + ffmpeg + numba in the spawned worker, PortAudio, PDF fonts, hub), --version, and
+# no bundled Qt plugin missing a library.  Prints the build time and the folder's size.
+build() {
+  local start=$SECONDS
+  "$VENV/bin/pyinstaller" --noconfirm --clean --log-level WARN build.spec
+  echo "cxfield build: built in $((SECONDS - start)) s" >&2
+  local app=dist/cxfield/cxfield
+  "$app" --version
+  QT_QPA_PLATFORM=offscreen OMP_NUM_THREADS=1 "$app" --self-test
+  local missing
+  # the bootloader puts _internal/ on the library path; ldd sees what the app will load
+  missing=$(find dist/cxfield/_internal/PySide6/Qt/plugins -name '*.so' -print0 \
+            | LD_LIBRARY_PATH="$PWD/dist/cxfield/_internal" xargs -0 ldd \
+            | grep 'not found' | sort -u || true)
+  if [ -n "$missing" ]; then
+    echo "cxfield build: bundled Qt plugins miss libraries:" >&2
+    echo "$missing" >&2
+    return 1
+  fi
+  echo "cxfield build: dist/cxfield is $(du -sh dist/cxfield | cut -f1) ($((SECONDS - start)) s in all)" >&2
+}
+
 cmd="${1:-run}"; shift || true
 case "$cmd" in
   setup) setup ;;
   run)
     setup
     exec "$VENV/bin/cxfield" "$@"
+    ;;
+  build)
+    setup
+    build
     ;;
   test)
     setup
@@ -78,5 +109,5 @@ case "$cmd" in
     # cluster afterwards.  CXFIELD_REQUIRE_PG=1: a missing server fails instead of skipping.
     exec pg_virtualenv -t env CXFIELD_REQUIRE_PG=1 "$VENV/bin/pytest" "$@"
     ;;
-  *) echo "usage: ./dev.sh [setup|run|test] [args...]" >&2; exit 2 ;;
+  *) echo "usage: ./dev.sh [setup|run|test|build] [args...]" >&2; exit 2 ;;
 esac

@@ -1,20 +1,23 @@
 """Composition root: resolves the data directory, opens (and upgrades) the database and
-hands the wired pieces to a front end (CLI or GUI).  Nothing happens at import time."""
+hands the wired pieces to a front end (CLI or GUI).  Nothing happens at import time, and
+little is imported: the desktop app resolves the data directory before its window shows and
+opens the database (SQLAlchemy, the services) behind it."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
-from sqlalchemy.exc import SQLAlchemyError
 
 from cxfield.domain.errors import DataDirError
-from cxfield.services.recording import recover_interrupted_recordings
-from cxfield.storage import migrate
-from cxfield.storage.database import Database
 from cxfield.storage.files import make_private_dir
+
+if TYPE_CHECKING:
+    from cxfield.storage import migrate
+    from cxfield.storage.database import Database
 
 APP_NAME = "cxfield"
 DATA_DIR_ENV = "CXFIELD_DATA_DIR"
@@ -87,7 +90,17 @@ def prepare_data_dir(root: Path) -> DataPaths:
 
 def open_app(data_dir: Path | None = None) -> AppContext:
     """Open the data directory: check the database, back it up and upgrade it if needed."""
-    paths = prepare_data_dir(data_dir or default_data_dir())
+    return open_paths(prepare_data_dir(data_dir or default_data_dir()))
+
+
+def open_paths(paths: DataPaths) -> AppContext:
+    """:func:`open_app` on a data directory :func:`prepare_data_dir` has checked."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from cxfield.services.recording import recover_interrupted_recordings
+    from cxfield.storage import migrate
+    from cxfield.storage.database import Database
+
     # Checks first, read-only: a foreign or newer file must stay byte-for-byte untouched.
     migrate.check_compatible(paths.database)
     result = migrate.upgrade(paths.database, paths.backups)

@@ -34,6 +34,7 @@ from cxfield.domain.errors import CxfieldError
 from cxfield.storage.files import PRIVATE_FILE_MODE, make_private_dir
 
 GuiLauncher = Callable[[AppContext], int]
+WindowCheck = Callable[[Path], str]
 
 #: modules that add commands; later features append theirs here
 COMMAND_MODULES = [
@@ -59,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
         "With no command, opens the desktop app.",
     )
     parser.add_argument("--version", action="version", version=f"cxfield {__version__}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check that every part of this installation works (in a temporary folder)",
+    )
     add_data_dir(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
@@ -66,9 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, launch_gui: GuiLauncher | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    launch_gui: GuiLauncher | None = None,
+    window_check: WindowCheck | None = None,
+) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.self_test:
+        from cxfield.cli import self_test
+
+        return self_test.main(window_check)
     data_dir = Path(args.data_dir) if getattr(args, "data_dir", None) else default_data_dir()
     ctx: AppContext | None = None
     try:

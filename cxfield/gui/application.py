@@ -1,18 +1,30 @@
-"""Start the Qt application on an opened AppContext."""
+"""Start the Qt application: the main window first, the database and services behind it.
+
+:func:`launch` (``cxfield`` with no command) shows the window before anything heavy is
+imported -- SQLAlchemy, the services, Alembic (only when the schema needs an upgrade),
+numpy and PortAudio (when the recorder opens), whisper and torch (when a transcription
+runs) -- and opens the data directory in the event loop's first turn.
+tests/test_startup_imports.py keeps it that way; benchmarks/bench_startup.py measures it.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from cxfield.app import AppContext
 from cxfield.domain.errors import CxfieldError
 from cxfield.gui.fonts import register_bundled_fonts
 from cxfield.gui.main_window import MainWindow
+from cxfield.gui.startup_probe import StartupProbe
 from cxfield.gui.widgets import FOCUS_STYLE
+
+if TYPE_CHECKING:
+    from cxfield.app import AppContext
 
 
 def check_display() -> None:
@@ -42,7 +54,56 @@ def create_application() -> QApplication:
     return app
 
 
+def launch(data_dir: Path | None) -> int:
+    """Show the main window, then open ``data_dir`` (None: the default) behind it."""
+    from cxfield.app import default_data_dir, prepare_data_dir
+
+    probe = StartupProbe.from_environment()
+    try:
+        check_display()
+        paths = prepare_data_dir(data_dir or default_data_dir())
+    except CxfieldError as exc:
+        print(f"cxfield: error: {_one_line(exc)}", file=sys.stderr)
+        return exc.exit_code
+    app = create_application()
+    window = MainWindow(None, data_root=paths.root)
+    if probe is not None:
+        probe.watch(window)
+    window.show()
+    opened: list[AppContext] = []
+
+    def open_behind() -> None:
+        from cxfield.app import open_paths
+
+        try:
+            ctx = open_paths(paths)
+        except CxfieldError as exc:
+            print(f"cxfield: error: {_one_line(exc)}", file=sys.stderr)
+            QMessageBox.critical(window, "cxfield", str(exc))
+            app.exit(exc.exit_code)
+            return
+        opened.append(ctx)
+        window.attach(ctx, later=True)
+        if probe is not None:
+            probe.usable(window)
+        QTimer.singleShot(200, lambda: _after_start(window, ctx))
+
+    app.processEvents()  # the first paint, before the database is opened
+    QTimer.singleShot(0, open_behind)
+    try:
+        return app.exec()
+    finally:
+        for ctx in opened:
+            ctx.close()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def run(ctx: AppContext) -> int:
+    """The app on a context opened beforehand (``cxfield`` through :mod:`cxfield.cli`)."""
     check_display()
     app = create_application()
     window = MainWindow(ctx)

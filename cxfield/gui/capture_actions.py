@@ -8,6 +8,7 @@ Kept out of main_window.py so that file stays small; the main window creates one
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -22,16 +23,17 @@ from PySide6.QtWidgets import (
 
 from cxfield.domain.errors import CxfieldError
 from cxfield.gui.journey_editor import JourneyEditorDialog
-from cxfield.gui.journey_map_view import JourneyMapView
-from cxfield.gui.ops_import_dialog import OpsImportDialog
 from cxfield.gui.participants_dialog import ParticipantsDialog
-from cxfield.gui.session_runner import SessionRunner
-from cxfield.gui.session_view import SessionView
 from cxfield.gui.start_session import StartSessionDialog
 from cxfield.gui.study_editor import NewStudyDialog, StudyEditorDialog
 from cxfield.gui.widgets import show_error
 from cxfield.services import capture, studies, templates
 from cxfield.services import sessions as session_service
+
+if TYPE_CHECKING:
+    # The runner (the recorder: numpy, PortAudio), the session view and the journey map
+    # are imported when first opened, not at start-up (tests/test_startup_imports.py).
+    from cxfield.gui.session_runner import SessionRunner
 
 
 class CaptureActions(QObject):
@@ -118,6 +120,8 @@ class CaptureActions(QObject):
         """A queue export, case dates or call times beside the study's emotions."""
         study_id = self._study_id()
         if study_id:
+            from cxfield.gui.ops_import_dialog import OpsImportDialog
+
             OpsImportDialog(self.ctx, study_id, self.window).exec()
             self._refresh()
 
@@ -167,6 +171,8 @@ class CaptureActions(QObject):
                 show_error(self.window, exc)
 
     def journey_map(self) -> None:
+        from cxfield.gui.journey_map_view import JourneyMapView
+
         study_id = self._study_id()
         if study_id:
             self._show(f"map:{study_id}", JourneyMapView(self.ctx, study_id))
@@ -192,6 +198,8 @@ class CaptureActions(QObject):
             self.open_view(summary.id)
 
     def open_runner(self, session_id: str) -> SessionRunner | None:
+        from cxfield.gui.session_runner import SessionRunner
+
         existing = self.open_windows.get(f"runner:{session_id}")
         if isinstance(existing, SessionRunner) and existing.isVisible():
             existing.raise_()
@@ -211,6 +219,8 @@ class CaptureActions(QObject):
         return runner
 
     def open_view(self, session_id: str) -> None:
+        from cxfield.gui.session_view import SessionView
+
         existing = self.open_windows.get(f"view:{session_id}")
         if isinstance(existing, SessionView) and existing.isVisible():
             # One view per session: a second one would replace (and free) the first while

@@ -1,10 +1,17 @@
-"""The main window: studies on the left, the selected study's sessions on the right."""
+"""The main window: studies on the left, the selected study's sessions on the right.
+
+Built in two steps for a fast start: the window itself (Qt only) is shown first; the
+services, the menus that need them and the studies come with :meth:`MainWindow.attach`, once
+the data directory is open.  Keep module-level imports here free of the database, the
+services and the recorder (tests/test_startup_imports.py)."""
 
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,14 +27,15 @@ from PySide6.QtWidgets import (
 )
 
 from cxfield import __version__
-from cxfield.app import AppContext
 from cxfield.domain.wording import count_of
-from cxfield.gui.capture_actions import CaptureActions
-from cxfield.gui.sync.sync_actions import SyncActions
 from cxfield.gui.widgets import keep_tab_for_focus
-from cxfield.services import sessions as session_service
-from cxfield.services import studies as study_service
-from cxfield.services.sessions import SessionSummary
+
+if TYPE_CHECKING:
+    from cxfield.app import AppContext
+    from cxfield.gui.capture_actions import CaptureActions
+    from cxfield.gui.sync.sync_actions import SyncActions
+    from cxfield.gui.transcription_jobs import TranscriptionJobRunner
+    from cxfield.services.sessions import SessionSummary
 
 _STATUS_LABELS = {
     "draft": "Draft",
@@ -88,10 +96,16 @@ class SessionTableModel(QAbstractTableModel):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, ctx: AppContext) -> None:
+    capture_actions: CaptureActions
+    sync_actions: SyncActions
+    transcription_runner: TranscriptionJobRunner
+
+    def __init__(self, ctx: AppContext | None = None, data_root: Path | None = None) -> None:
+        """With ``ctx``, ready at once; without, an empty window until :meth:`attach`."""
         super().__init__()
-        self.ctx = ctx
-        self.setWindowTitle(f"cxfield {__version__} — {ctx.paths.root}")
+        self._ctx = ctx
+        root = ctx.paths.root if ctx is not None else data_root
+        self.setWindowTitle(f"cxfield {__version__}" + (f" — {root}" if root else ""))
         self.resize(1280, 760)
 
         self.study_list = QListWidget()
@@ -146,11 +160,49 @@ class MainWindow(QMainWindow):
         )
 
         self._build_menu()
+        if ctx is None:
+            self.study_title.setText("Opening the data folder…")
+        else:
+            self.attach(ctx)
+
+    @property
+    def ctx(self) -> AppContext:
+        if self._ctx is None:
+            raise RuntimeError("the main window has no data directory yet")
+        return self._ctx
+
+    @ctx.setter
+    def ctx(self, ctx: AppContext) -> None:
+        self._ctx = ctx
+
+    def attach(self, ctx: AppContext, *, later: bool = False) -> None:
+        """The opened data directory: the menus that need it, then the studies.  The Sync
+        menu (the HTTP client) and the job queue (the transcription services) come at once,
+        or, with ``later``, in the next turn of the event loop, behind the usable window."""
+        from cxfield.gui.capture_actions import CaptureActions
+
+        self._ctx = ctx
+        self.setWindowTitle(f"cxfield {__version__} — {ctx.paths.root}")
+        self._build_transcription_menu()
         # Study and Session menus, toolbar and the windows they open (capture feature).
         self.capture_actions = CaptureActions(self)
+        if later:
+            self.refresh()
+            QTimer.singleShot(0, self._attach_background)
+        else:
+            self._attach_sync()
+            self.refresh()
+            self.start_transcription_queue()
+
+    def _attach_sync(self) -> None:
+        from cxfield.gui.sync.sync_actions import SyncActions
+
         # The Sync menu and "Last synced …" in the status bar (team hub).
         self.sync_actions = SyncActions(self)
-        self.refresh()
+
+    def _attach_background(self) -> None:
+        self._attach_sync()
+        self.start_transcription_queue()
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -167,25 +219,32 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
-        self._build_transcription_menu()
 
     def _build_transcription_menu(self) -> None:
         # Transcription: the models page, a session's transcript, and the job queue, which
         # resumes jobs a previous run left unfinished.
-        from cxfield.gui.models_page import show_models_dialog
-        from cxfield.gui.transcription_jobs import TranscriptionJobRunner
-
-        self.transcription_runner = TranscriptionJobRunner(self.ctx, self)
         menu = self.menuBar().addMenu("&Transcription")
         models = QAction("&Models…", self)
         models.setShortcut(QKeySequence("Ctrl+Shift+T"))
-        models.triggered.connect(lambda: show_models_dialog(self.ctx, self))
+        models.triggered.connect(self._open_models)
         menu.addAction(models)
         transcript = QAction("&Transcript of the selected session…", self)
         transcript.setShortcut(QKeySequence("Ctrl+T"))
         transcript.triggered.connect(self._open_transcript)
         menu.addAction(transcript)
+
+    def start_transcription_queue(self) -> None:
+        """The job queue (the transcription services, numpy), resuming unfinished jobs."""
+        from cxfield.gui.transcription_jobs import TranscriptionJobRunner
+
+        if getattr(self, "transcription_runner", None) is None:
+            self.transcription_runner = TranscriptionJobRunner(self.ctx, self)
         self.transcription_runner.start()
+
+    def _open_models(self) -> None:
+        from cxfield.gui.models_page import show_models_dialog
+
+        show_models_dialog(self.ctx, self)
 
     def _open_transcript(self) -> None:
         from cxfield.gui.transcript_editor import TranscriptEditor
@@ -203,6 +262,8 @@ class MainWindow(QMainWindow):
         editor.show()
 
     def _open_export(self) -> None:
+        if self._ctx is None:
+            return
         # Imported on first use: the exporters pull in reportlab, not needed at start-up.
         from cxfield.gui.export_dialog import open_export_dialog
 
@@ -212,6 +273,10 @@ class MainWindow(QMainWindow):
         """Reload the studies and the selected study's sessions.  The study and the session
         selected stay selected (F5 must not drop them); at start-up the study used last is
         selected again."""
+        if self._ctx is None:
+            return
+        from cxfield.services import studies as study_service
+
         study_id = self.current_study_id() or study_service.remembered_study(self.ctx.db)
         session_id = self.current_session_id()
         self.study_list.blockSignals(True)  # one load below, not one per step of the rebuild
@@ -229,7 +294,8 @@ class MainWindow(QMainWindow):
                 self.study_list.setCurrentRow(0)
         finally:
             self.study_list.blockSignals(False)
-        self.sync_actions.refresh_status()
+        if getattr(self, "sync_actions", None) is not None:  # None: still coming (attach)
+            self.sync_actions.refresh_status()
         current = self.current_study_id()
         if current is None:
             self.study_title.setText(
@@ -256,6 +322,9 @@ class MainWindow(QMainWindow):
             self._show_study(str(current.data(Qt.ItemDataRole.UserRole)))
 
     def _show_study(self, study_id: str, select_session: str | None = None) -> None:
+        from cxfield.services import sessions as session_service
+        from cxfield.services import studies as study_service
+
         study = study_service.get_study(self.ctx.db, study_id)
         rows = session_service.list_sessions(self.ctx.db, study_id)
         self.study_title.setText(

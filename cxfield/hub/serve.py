@@ -73,3 +73,15 @@ def serve(
         server_header=False,
         timeout_graceful_shutdown=10,
     )
+
+
+def check_server(app: object) -> str:
+    """Load uvicorn's configuration for ``app`` without serving: the event loop, HTTP
+    protocol and lifespan modules it picks by name at run time (what a packaged app could
+    miss).  For ``cxfield --self-test``; returns what was picked."""
+    import uvicorn
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None)  # type: ignore[arg-type]
+    config.load()
+    protocol = getattr(config.http_protocol_class, "__module__", "?")
+    return f"uvicorn {uvicorn.__version__} ({protocol.rsplit('.', 1)[-1]})"

@@ -13,24 +13,27 @@ and renamed into place when complete: a crash meanwhile leaves no half-made data
 
 from __future__ import annotations
 
+import ast
 import shutil
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy.exc import SQLAlchemyError
 
 from cxfield.domain.errors import DataDirError
-from cxfield.storage.database import make_engine
 from cxfield.storage.filelock import exclusive_lock
 from cxfield.storage.files import OutputPathError, atomic_path, describe, make_private_dir
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 SQLITE_HEADER = b"SQLite format 3\x00"
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+#: absolute: Alembic reads the scripts from disk (in the packaged app too, where they are data)
+MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
 #: how long a start waits for another process creating or upgrading the same database
 LOCK_TIMEOUT_S = 120.0
 #: side files SQLite may leave beside a database it wrote
@@ -38,20 +41,47 @@ SIDE_FILES = ("-journal", "-wal", "-shm")
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
 
 
+@lru_cache(maxsize=1)
+def revision_graph() -> dict[str, tuple[str, ...]]:
+    """Each revision of ``migrations/versions`` with the revisions it follows, read from the
+    scripts' ``revision``/``down_revision`` lines without importing Alembic (half a second
+    of a start that needs no upgrade).  tests/test_startup_imports.py checks it against Alembic."""
+    graph: dict[str, tuple[str, ...]] = {}
+    for script in sorted((MIGRATIONS_DIR / "versions").glob("*.py")):
+        values: dict[str, object] = {}
+        for node in ast.parse(script.read_text(encoding="utf-8")).body:
+            target = node.targets[0] if isinstance(node, ast.Assign) else None
+            if isinstance(node, ast.AnnAssign):
+                target = node.target
+            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+                assert isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None
+                values[target.id] = ast.literal_eval(node.value)
+        if "revision" not in values:
+            continue
+        down = values.get("down_revision")
+        downs = () if down is None else (down,) if isinstance(down, str) else tuple(down)  # type: ignore[arg-type]
+        graph[str(values["revision"])] = tuple(str(d) for d in downs)
+    return graph
+
+
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
-    return head
+    graph = revision_graph()
+    followed = {down for downs in graph.values() for down in downs}
+    heads = sorted(set(graph) - followed)
+    if len(heads) != 1:
+        raise DataDirError(f"The migrations have {len(heads)} heads ({', '.join(heads)}).")
+    return heads[0]
 
 
 def known_revisions() -> set[str]:
-    script = ScriptDirectory.from_config(alembic_config())
-    return {rev.revision for rev in script.walk_revisions()}
+    return set(revision_graph())
 
 
 def read_only_uri(db_path: Path) -> str:
@@ -264,6 +294,10 @@ def reason_of(exc: BaseException) -> str:
 
 def upgrade_to(db_path: Path, revision: str) -> None:
     """Run migrations up to ``revision`` (tests use this to build old schemas)."""
+    from alembic import command
+
+    from cxfield.storage.database import make_engine
+
     engine = make_engine(db_path)
     try:
         with engine.begin() as connection:

@@ -1,0 +1,50 @@
+"""A start-up probe for the benchmark and the import test: with ``CXFIELD_STARTUP_PROBE``
+set to a file name, the app writes there (JSON) the wall-clock time of the main window's
+first paint and of the moment it is usable (studies listed), the modules imported by
+then, and quits.  Unset, nothing of this runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+
+PROBE_ENV = "CXFIELD_STARTUP_PROBE"
+
+
+def loaded_modules() -> list[str]:
+    return sorted(sys.modules)
+
+
+class StartupProbe(QObject):
+    def __init__(self, target: Path) -> None:
+        super().__init__()
+        self.target = target
+        self.record: dict[str, object] = {"frozen": bool(getattr(sys, "frozen", False))}
+
+    @classmethod
+    def from_environment(cls) -> StartupProbe | None:
+        target = os.environ.get(PROBE_ENV)
+        return cls(Path(target)) if target else None
+
+    def watch(self, window: QWidget) -> None:
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Paint and "first_paint" not in self.record:
+            self.record["first_paint"] = time.time()
+            self.record["modules_at_paint"] = loaded_modules()
+        return False
+
+    def usable(self, window: QWidget) -> None:
+        """The window holds the studies: paint it now, note the time, write, quit."""
+        window.repaint()
+        self.record["usable"] = time.time()
+        self.record["modules_at_usable"] = loaded_modules()
+        self.target.write_text(json.dumps(self.record), encoding="utf-8")
+        QTimer.singleShot(0, QApplication.quit)
