@@ -38,10 +38,14 @@ def main() -> None:
     base_n = max(1, args.sessions // 10)
     base_create, base_list = measure(base_n)
     create, listing = measure(args.sessions)
-    print(f"demo --sessions {args.sessions}: {create:.2f} s  (baseline {base_n}: "
-          f"{base_create:.2f} s, ratio per 10x {create / base_create / 10:.2f})")
-    print(f"sessions list ({args.sessions} rows): {listing * 1000:.0f} ms  (baseline "
-          f"{base_n}: {base_list * 1000:.0f} ms)")
+    print(
+        f"demo --sessions {args.sessions}: {create:.2f} s  (baseline {base_n}: "
+        f"{base_create:.2f} s, ratio per 10x {create / base_create / 10:.2f})"
+    )
+    print(
+        f"sessions list ({args.sessions} rows): {listing * 1000:.0f} ms  (baseline "
+        f"{base_n}: {base_list * 1000:.0f} ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -60,8 +60,9 @@ def measure(command: list[str], probe: Path) -> tuple[float, float]:
     """Seconds from start to first paint and to usable."""
     probe.unlink(missing_ok=True)
     start = time.time()
-    proc = subprocess.run(command, env=environment(probe), capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(
+        command, env=environment(probe), capture_output=True, text=True, timeout=120
+    )
     if proc.returncode != 0 or not probe.exists():
         raise SystemExit(f"{command[0]} failed ({proc.returncode}): {proc.stderr[-400:]}")
     record = json.loads(probe.read_text(encoding="utf-8"))
@@ -76,8 +77,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cxfield-bench-startup-") as tmp:
         folder = Path(tmp)
         data, probe = folder / "data", folder / "probe.json"
-        subprocess.run([sys.executable, "-m", "cxfield", "--data-dir", str(data), "demo"],
-                       check=True, capture_output=True, env=environment(probe))
+        subprocess.run(
+            [sys.executable, "-m", "cxfield", "--data-dir", str(data), "demo"],
+            check=True,
+            capture_output=True,
+            env=environment(probe),
+        )
         commands = {
             "bare PySide6 window": [sys.executable, "-c", BARE, str(probe)],
             "cxfield (venv)": [sys.executable, "-m", "cxfield", "--data-dir", str(data)],
@@ -98,8 +103,10 @@ def main() -> None:
     for name, values in times.items():
         paint = statistics.median(v[0] for v in values)
         usable = statistics.median(v[1] for v in values)
-        print(f"  {name:<22} first paint {paint:5.2f} s ({paint / bare:4.1f}x bare)"
-              f"   usable {usable:5.2f} s ({usable / bare:4.1f}x bare)")
+        print(
+            f"  {name:<22} first paint {paint:5.2f} s ({paint / bare:4.1f}x bare)"
+            f"   usable {usable:5.2f} s ({usable / bare:4.1f}x bare)"
+        )
 
 
 if __name__ == "__main__":

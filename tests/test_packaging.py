@@ -51,12 +51,13 @@ def test_without_qt_the_window_check_fails(
 def test_the_self_test_passes_from_source(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "cxfield", "--self-test"],
-        capture_output=True, text=True, timeout=280,
+        capture_output=True,
+        text=True,
+        timeout=280,
         env=cli_env(PYTHONPATH=str(REPO), TMPDIR=str(tmp_path)),
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    for name in ("main window", "migrations", "templates", "PortAudio", "PDF", "hub",
-                 "whisper"):
+    for name in ("main window", "migrations", "templates", "PortAudio", "PDF", "hub", "whisper"):
         assert f"ok   {name}" in proc.stdout
     assert "words timed at" in proc.stdout and "DTW path" in proc.stdout
     assert not list(tmp_path.glob("cxfield-self-test-*"))  # nothing left behind
@@ -64,15 +65,19 @@ def test_the_self_test_passes_from_source(tmp_path: Path) -> None:
 
 def test_the_version_needs_no_data_dir(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "cxfield", "--version"], capture_output=True, text=True,
+        [sys.executable, "-m", "cxfield", "--version"],
+        capture_output=True,
+        text=True,
         env=cli_env(PYTHONPATH=str(REPO), CXFIELD_DATA_DIR=str(tmp_path / "none")),
     )
     assert proc.returncode == 0 and proc.stdout.strip().startswith("cxfield ")
     assert not (tmp_path / "none").exists()
 
 
-@pytest.mark.skipif(shutil.which("desktop-file-validate") is None,
-                    reason="desktop-file-utils is not installed (./dev.sh setup)")
+@pytest.mark.skipif(
+    shutil.which("desktop-file-validate") is None,
+    reason="desktop-file-utils is not installed (./dev.sh setup)",
+)
 def test_the_desktop_entry_is_valid() -> None:
     entry = REPO / "resources" / "linux" / "org.cxfield.cxfield.desktop"
     proc = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True, text=True)
@@ -80,12 +85,14 @@ def test_the_desktop_entry_is_valid() -> None:
     assert (REPO / "resources" / "icons" / "cxfield.png").is_file()
 
 
-@pytest.mark.skipif(shutil.which("appstreamcli") is None,
-                    reason="appstream is not installed (./dev.sh setup)")
+@pytest.mark.skipif(
+    shutil.which("appstreamcli") is None, reason="appstream is not installed (./dev.sh setup)"
+)
 def test_the_appstream_metadata_is_valid() -> None:
     meta = REPO / "resources" / "linux" / "org.cxfield.cxfield.metainfo.xml"
-    proc = subprocess.run(["appstreamcli", "validate", "--no-net", str(meta)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        ["appstreamcli", "validate", "--no-net", str(meta)], capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -93,9 +100,13 @@ def test_the_spec_carries_what_the_app_reads_from_disk() -> None:
     """Alembic reads migration scripts as files and the app reads resources/ by path: each
     must be data in the bundle (a hidden import alone would not do)."""
     spec = (REPO / "build.spec").read_text(encoding="utf-8")
-    for needed in ('"cxfield/storage/migrations"', '"cxfield/hub/migrations"',
-                   '(str(ROOT / "resources"), "resources")', 'collect_data_files("whisper")',
-                   "tiktoken_ext.openai_public"):
+    for needed in (
+        '"cxfield/storage/migrations"',
+        '"cxfield/hub/migrations"',
+        '(str(ROOT / "resources"), "resources")',
+        'collect_data_files("whisper")',
+        "tiktoken_ext.openai_public",
+    ):
         assert needed in spec, needed
     from cxfield.hub import migrate as hub_migrate
     from cxfield.storage import migrate

@@ -20,19 +20,46 @@ from cxfield.storage.models import StudyBase
 from tests.conftest import REPO, cli_env
 
 #: not one of these may be imported when the window first paints
-NOT_AT_PAINT = ("alembic", "sqlalchemy", "sqlmodel", "pydantic", "numpy", "sounddevice",
-                "soundfile", "whisper", "torch", "reportlab", "httpx", "fastapi")
+NOT_AT_PAINT = (
+    "alembic",
+    "sqlalchemy",
+    "sqlmodel",
+    "pydantic",
+    "numpy",
+    "sounddevice",
+    "soundfile",
+    "whisper",
+    "torch",
+    "reportlab",
+    "httpx",
+    "fastapi",
+)
 #: nor these when it is usable, on a database that needs no upgrade
-NOT_AT_USABLE = ("alembic", "numpy", "sounddevice", "soundfile", "whisper", "torch",
-                 "numba", "reportlab", "fastapi", "uvicorn", "httpx")
+NOT_AT_USABLE = (
+    "alembic",
+    "numpy",
+    "sounddevice",
+    "soundfile",
+    "whisper",
+    "torch",
+    "numba",
+    "reportlab",
+    "fastapi",
+    "uvicorn",
+    "httpx",
+)
 
 
 def _launch(data_dir: Path, probe: Path) -> subprocess.CompletedProcess[str]:
-    env = cli_env(QT_QPA_PLATFORM="offscreen", CXFIELD_STARTUP_PROBE=str(probe),
-                  PYTHONPATH=str(REPO))
+    env = cli_env(
+        QT_QPA_PLATFORM="offscreen", CXFIELD_STARTUP_PROBE=str(probe), PYTHONPATH=str(REPO)
+    )
     return subprocess.run(
         [sys.executable, "-m", "cxfield", "--data-dir", str(data_dir)],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
 
 
@@ -93,13 +120,19 @@ def test_a_newer_database_is_refused_behind_the_window(tmp_path: Path) -> None:
     before = (data_dir / "cxfield.sqlite").read_bytes()
     # the refusal is a message box in the app: offscreen, Qt closes it when the app exits
     proc = subprocess.run(
-        [sys.executable, "-c",
-         "import sys\nfrom PySide6.QtCore import QTimer\nfrom PySide6.QtWidgets import "
-         "QApplication, QMessageBox\n"
-         "QMessageBox.critical = lambda *a: QApplication.instance().exit(9)\n"
-         "from cxfield.main import main\nsys.exit(main(sys.argv[1:]))",
-         "--data-dir", str(data_dir)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-c",
+            "import sys\nfrom PySide6.QtCore import QTimer\nfrom PySide6.QtWidgets import "
+            "QApplication, QMessageBox\n"
+            "QMessageBox.critical = lambda *a: QApplication.instance().exit(9)\n"
+            "from cxfield.main import main\nsys.exit(main(sys.argv[1:]))",
+            "--data-dir",
+            str(data_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
         env=cli_env(QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(REPO)),
     )
     assert proc.returncode != 0
@@ -112,8 +145,15 @@ def test_only_a_bare_start_skips_the_command_line() -> None:
     assert desktop_launch([]) is None
     assert desktop_launch(["--data-dir", "/x"]) == Path("/x")
     assert desktop_launch(["--data-dir=/x"]) == Path("/x")
-    for args in (["studies", "list"], ["--version"], ["--data-dir"], ["--data-dir", "--help"],
-                 ["--data-dir=", "demo"], ["--self-test"], ["--data-dir", "/x", "demo"]):
+    for args in (
+        ["studies", "list"],
+        ["--version"],
+        ["--data-dir"],
+        ["--data-dir", "--help"],
+        ["--data-dir=", "demo"],
+        ["--self-test"],
+        ["--data-dir", "/x", "demo"],
+    ):
         assert desktop_launch(args) is False, args
 
 

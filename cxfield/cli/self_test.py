@@ -72,8 +72,16 @@ def tiny_checkpoint(path: Path) -> Path:
 
     torch.manual_seed(0)
     dims = ModelDimensions(
-        n_mels=80, n_audio_ctx=1500, n_audio_state=64, n_audio_head=2, n_audio_layer=1,
-        n_vocab=51865, n_text_ctx=448, n_text_state=64, n_text_head=2, n_text_layer=1,
+        n_mels=80,
+        n_audio_ctx=1500,
+        n_audio_state=64,
+        n_audio_head=2,
+        n_audio_layer=1,
+        n_vocab=51865,
+        n_text_ctx=448,
+        n_text_state=64,
+        n_text_head=2,
+        n_text_layer=1,
     )
     model = whisper.model.Whisper(dims)
     torch.save({"dims": dataclasses.asdict(dims), "model_state_dict": model.state_dict()}, path)
@@ -104,8 +112,11 @@ def check_whisper(folder: Path) -> str:
         raise RuntimeError(f"ffmpeg decoded {len(audio)} samples from 1 s of audio")
     path = dtw(torch.from_numpy(np.random.default_rng(0).random((12, 9))))  # numba
     fast = {
-        "temperature": 0.0, "condition_on_previous_text": False, "sample_len": 8,
-        "compression_ratio_threshold": None, "logprob_threshold": None,
+        "temperature": 0.0,
+        "condition_on_previous_text": False,
+        "sample_len": 8,
+        "compression_ratio_threshold": None,
+        "logprob_threshold": None,
         "no_speech_threshold": None,
     }
     checkpoint = tiny_checkpoint(folder / "tiny.pt")
@@ -116,8 +127,7 @@ def check_whisper(folder: Path) -> str:
     timings = find_alignment(model, tokenizer, tokenizer.encode(" field research"), mel, 100)
     if [t.word for t in timings] != [" field", " research"]:
         raise RuntimeError(f"word timestamps gave {[t.word for t in timings]}")
-    settings = DecodeSettings(language="en", word_timestamps=True, skip_silence=False,
-                              extra=fast)
+    settings = DecodeSettings(language="en", word_timestamps=True, skip_silence=False, extra=fast)
     result = run_in_worker(WorkerJob(str(wav), str(checkpoint), settings=settings))
     return (
         f"mel filters {tuple(filters.shape)}, ffmpeg {len(audio)} samples, DTW path "
