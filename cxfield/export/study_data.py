@@ -168,18 +168,26 @@ def _ordered_values(attribute: dict[str, Any], curves: SegmentCurves) -> list[st
     return values + others + tail
 
 
+def segment_view(
+    database: Database, study_id: str, attribute: dict[str, Any], flt: SessionFilter
+) -> SegmentView:
+    """The equity lens of one segment attribute of the study."""
+    key = str(attribute.get("key", ""))
+    curves = analysis.segment_curves(database, study_id, key, flt)
+    label = str(attribute.get("label") or key)
+    return SegmentView(key, label, _ordered_values(attribute, curves), curves)
+
+
 def gather(
     database: Database, study_id: str, flt: SessionFilter, filters: list[str]
 ) -> StudyReportData:
     """Run every aggregate the study report needs."""
     journey = get_journey(database, study_id)
     study = journey.study
-    segments = []
-    for attribute in study.segment_attributes:
-        key = str(attribute.get("key", ""))
-        curves = analysis.segment_curves(database, study_id, key, flt)
-        label = str(attribute.get("label") or key)
-        segments.append(SegmentView(key, label, _ordered_values(attribute, curves), curves))
+    segments = [
+        segment_view(database, study_id, attribute, flt)
+        for attribute in study.segment_attributes
+    ]
     try:
         items = v1_items(study.survey_trust_variant, study.survey_effectiveness_variant)
     except ValueError:

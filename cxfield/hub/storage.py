@@ -5,7 +5,12 @@
   it (visibility) and ``seq``, its place in the change feed;
 * ``hub_conflict`` — both versions of every conflicting change (also in the feed);
 * ``hub_counter`` — the change cursor, bumped at the end of each write transaction;
-* accounts, tokens (only their SHA-256), the admin audit trail and the blob register.
+* accounts, tokens (only their SHA-256), the admin audit trail and the blob register;
+* ``hub_web_session`` — who is signed in to the web pages (only the cookie's SHA-256);
+* the **projection**: every synced table again under the laptop's own table name and
+  columns (no foreign keys, no unique constraints), kept equal to ``hub_record`` by each
+  push, so the laptop's SQL aggregates (:mod:`cxfield.services.analysis`) and the study
+  report run unchanged over all synced sessions (:mod:`cxfield.hub.projection`).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from sqlalchemy import (
     Text,
 )
 
+from cxfield.storage.models import SYNCED_TABLES
 from cxfield.storage.types import JSONText, UTCDateTime
 
 metadata = MetaData()
@@ -142,3 +148,46 @@ blob = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("completed_at", UTCDateTime, nullable=True),
 )
+
+web_session = Table(
+    "hub_web_session",
+    metadata,
+    #: SHA-256 of the cookie value (32 random bytes); the cookie itself is never stored
+    Column("id_hash", String(64), primary_key=True),
+    Column("account_id", String(36), ForeignKey("hub_account.id"), nullable=False, index=True),
+    #: the token signed in with: revoking it ends the web session too
+    Column("token_id", String(36), nullable=False),
+    #: sent back by the sign-out form (CSRF)
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+)
+
+
+def _projection_table(model: type) -> Table:
+    source: Table = model.__table__  # type: ignore[attr-defined]
+    columns = [
+        Column(c.name, c.type, primary_key=c.primary_key, nullable=c.primary_key is False)
+        for c in source.columns
+    ]
+    table = Table(source.name, metadata, *columns)
+    for index in source.indexes:
+        Index(index.name, *[table.c[c.name] for c in index.columns])
+    return table
+
+
+#: laptop table name -> its projection on the hub
+projection: dict[str, Table] = {
+    model.__tablename__: _projection_table(model)  # type: ignore[misc]
+    for model in SYNCED_TABLES
+}
+# the web page filters a study's sessions by status and date, and reads notes by session
+Index(
+    "ix_hubp_session_study_status",
+    projection["session"].c.study_id,
+    projection["session"].c.status,
+    projection["session"].c.started_at,
+)
+Index("ix_hubp_capture_session_step", projection["step_capture"].c.session_id,
+      projection["step_capture"].c.step_id)
