@@ -23,6 +23,8 @@ APT_PACKAGES=(
   fonts-droid-fallback
   postgresql
   openssl
+  chromium
+  chromium-driver
 )
 
 setup_system() {

@@ -179,7 +179,9 @@ def test_the_page_counts_what_the_database_holds_and_the_pdf_and_csv_agree(
         ["pdftotext", "-layout", str(tmp_path / "r.pdf"), "-"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
-    in_pdf = {m["step"]: (int(m["n"]), m["mean"]) for m in map(PDF_ROW.match, text.splitlines()) if m}
+    in_pdf = {
+        m["step"]: (int(m["n"]), m["mean"]) for m in map(PDF_ROW.match, text.splitlines()) if m
+    }
     assert {name: n for name, (n, _m) in in_pdf.items() if n} == expected
     for name, (n, mean) in table.items():
         assert in_pdf[name] == (n, mean)
@@ -243,7 +245,7 @@ def test_quotes_show_only_when_the_study_setting_allows(synced: SyncedStudy) -> 
     assert quotes
     page = client.get(f"/studies/{synced.study_id}?status=approved", headers=viewer)
     assert "Quotes are not shown for this study" in page.text
-    assert not any(q.strip("\"“”") in page.text for q in quotes)
+    assert not any(q.strip('"“”') in page.text for q in quotes)
     set_quotes(synced.engine, synced.study_id, True)
     try:
         page = client.get(f"/studies/{synced.study_id}", headers=viewer)

@@ -15,7 +15,9 @@ from sqlalchemy import select
 from cxfield.services.demo import add_demo_sessions, create_demo
 from tests.sync_support import Team
 
-PDF_ROW = re.compile(r"^\s*\S.*? › (?P<step>.+?)\s{2,}(?P<captures>\d+)\s+(?P<n>\d+)\s+(?P<mean>[+−]?\d+\.\d\d|–)")
+PDF_ROW = re.compile(
+    r"^\s*\S.*? › (?P<step>.+?)\s{2,}(?P<captures>\d+)\s+(?P<n>\d+)\s+(?P<mean>[+−]?\d+\.\d\d|–)"
+)
 
 
 @dataclass

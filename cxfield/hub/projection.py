@@ -21,10 +21,14 @@ BATCH = 1000
 
 
 class StoredRow(Protocol):
-    table_name: str
-    row_id: str
-    version: int
-    data: Mapping[str, Any]
+    @property
+    def table_name(self) -> str: ...
+    @property
+    def row_id(self) -> str: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def data(self) -> Mapping[str, Any]: ...
 
 
 def _values(row: StoredRow) -> dict[str, Any]:

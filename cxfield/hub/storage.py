@@ -189,5 +189,8 @@ Index(
     projection["session"].c.status,
     projection["session"].c.started_at,
 )
-Index("ix_hubp_capture_session_step", projection["step_capture"].c.session_id,
-      projection["step_capture"].c.step_id)
+Index(
+    "ix_hubp_capture_session_step",
+    projection["step_capture"].c.session_id,
+    projection["step_capture"].c.step_id,
+)

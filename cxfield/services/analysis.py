@@ -111,7 +111,7 @@ def _segment_value(key: str) -> json_field:
     """The participant's value of segment attribute ``key`` (SQL, SQLite and PostgreSQL)."""
     if not is_key_text(key):
         raise ValidationError(f"Segment attribute key {key!r} may only hold letters, digits, _.")
-    return json_field(col(Participant.segments), key)
+    return json_field(col(Participant.segments), key)  # type: ignore[arg-type]
 
 
 def filtered_sessions(study_id: str, flt: SessionFilter) -> Select[Any]:

@@ -213,7 +213,7 @@ def studies(database: Database, caller: Caller) -> list[StudyListing]:
     if within is not None:
         count = count.where(col(s.id).in_(within))
     with database.session() as db:
-        counts = dict(db.execute(count.group_by(col(s.study_id))).all())  # type: ignore[arg-type]
+        counts = dict(db.execute(count.group_by(col(s.study_id))).all())
         rows = db.exec(
             sm_select(Study).where(col(Study.deleted_at).is_(None)).order_by(col(Study.name))
         ).all()

@@ -257,13 +257,15 @@ class MapPage:
         )
         if thin_values:
             out.append(
-                f'<p class="too-few">Too few sessions to compare: {escape(", ".join(thin_values))}.</p>'
+                '<p class="too-few">Too few sessions to compare: '
+                f"{escape(', '.join(thin_values))}.</p>"
             )
         out.append(
+            "<details><summary>The equity lens as a table</summary>"
             '<div class="scroll"><table id="equity-table"><caption>Equity lens (table)</caption>'
             "<thead><tr><th>Segment</th><th>Step</th><th>n</th><th>Mean</th>"
             "<th>95 % interval</th><th>Note</th></tr></thead>"
-            f"<tbody>{''.join(rows)}</tbody></table></div>"
+            f"<tbody>{''.join(rows)}</tbody></table></div></details>"
         )
         return "".join(out)
 
@@ -285,7 +287,10 @@ class MapPage:
                 f'<td class="num">{pct(item.count, a.captures) if a else DASH}</td></tr>'
             )
         if not rows:
-            return '<h2 id="pains">Pain points</h2><p class="muted">No pain points in this selection.</p>'
+            return (
+                '<h2 id="pains">Pain points</h2>'
+                '<p class="muted">No pain points in this selection.</p>'
+            )
         return (
             '<h2 id="pains">Pain points, ranked</h2><div class="scroll"><table id="pains-table">'
             "<thead><tr><th>#</th><th>Pain point</th><th>Step</th><th>Times</th>"

@@ -33,7 +33,7 @@ HEADERS = {
         "frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # "no-referrer" makes forms send Origin: null
     "Cache-Control": "no-store",
 }
 
@@ -149,18 +149,19 @@ async def signin_submit(request: Request) -> Response:
         _set_signin_cookie(response, request, csrf)
         return response
     caller = done.session.caller
+    signed: Response
     if done.new_token:
         body = layout.token_shown_once(done.new_token, next_url)
-        response = _html(layout.page("Signed in", body, caller, done.session.csrf))
+        signed = _html(layout.page("Signed in", body, caller, done.session.csrf))
     else:
-        response = RedirectResponse(next_url, status_code=303, headers=HEADERS)
-    response.set_cookie(
+        signed = RedirectResponse(next_url, status_code=303, headers=HEADERS)
+    signed.set_cookie(
         signin.SESSION_COOKIE, done.session.cookie,
         max_age=int(signin.SESSION_LIFETIME.total_seconds()), httponly=True, samesite="lax",
         secure=_secure(request), path="/",
     )  # fmt: skip
-    response.delete_cookie(signin.CSRF_COOKIE, path="/signin")
-    return response
+    signed.delete_cookie(signin.CSRF_COOKIE, path="/signin")
+    return signed
 
 
 @router.post("/signout")

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from html import escape
 
 from cxfield.domain.journey import ValenceSummary, curve_runs
+
+__all__ = ["Panel", "Point", "ValenceSummary", "emotion_curve", "equity_panels"]
 from cxfield.export.charts import signed
 
 INK, MUTED, LINE, BAND, FLAG, GRID = (
@@ -63,8 +65,9 @@ def _curve(
         for x, i in zip(xs, run, strict=True):
             s = points[i].summary
             assert s.mean is not None
-            hi = points[i].high if points[i].high is not None else s.mean + (s.stdev or 0)
-            lo = points[i].low if points[i].low is not None else s.mean - (s.stdev or 0)
+            high, low = points[i].high, points[i].low
+            hi = high if high is not None else s.mean + (s.stdev or 0)
+            lo = low if low is not None else s.mean - (s.stdev or 0)
             upper.append(f"{x:.1f},{_y(hi, top, height):.1f}")
             lower.append(f"{x:.1f},{_y(lo, top, height):.1f}")
         if not dashed:
@@ -98,7 +101,8 @@ def emotion_curve(points: Sequence[Point], title: str, description: str, uid: st
         f'<svg class="chart" role="img" aria-labelledby="{uid}-t {uid}-d" '
         f'viewBox="0 0 {width:.0f} {total:.0f}" width="{width:.0f}" '
         f'xmlns="http://www.w3.org/2000/svg" font-family="DejaVu Sans, Arial, sans-serif">',
-        f'<title id="{uid}-t">{escape(title)}</title><desc id="{uid}-d">{escape(description)}</desc>',
+        f'<title id="{uid}-t">{escape(title)}</title>'
+        f'<desc id="{uid}-d">{escape(description)}</desc>',
         *_axis(left, top, col * len(points), height, True),
         *_curve(points, left, top, col, height, dashed=False),
     ]
