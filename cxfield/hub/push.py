@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, select, tuple_, update
 from sqlalchemy.exc import DBAPIError
 
 from cxfield.domain.ids import new_id, utcnow
-from cxfield.hub import projection, rows
+from cxfield.hub import facts, projection, rows
 from cxfield.hub import storage as t
 from cxfield.hub.accounts import Caller, audit
 from cxfield.hub.config import HubError, write_transaction
@@ -362,6 +362,7 @@ def _flush(batch: _Batch, before_cursor: Callable[[], None] | None) -> None:
     if inserts:
         batch.conn.execute(t.record.insert(), inserts)
     projection.store(batch.conn, batch.dirty.values())
+    facts.refresh(batch.conn, facts.touched_sessions(batch.conn, batch.dirty.values()))
     for item in batch.conflicts:
         item["seq"] = seq
         seq += 1

@@ -15,10 +15,11 @@ from sqlmodel import select as sm_select
 
 from cxfield.domain.survey import SurveyItem, v1_items
 from cxfield.domain.vocabulary import SessionStatus
-from cxfield.export.filters import FilterChoices, FilterRequest, filter_choices, resolve_filter
-from cxfield.export.study_data import Overview, SegmentView, overview, segment_view
+from cxfield.export.filters import FilterChoices, FilterRequest, resolve_filter
+from cxfield.export.study_data import Overview, SegmentView
 from cxfield.hub import storage as t
 from cxfield.hub.accounts import Caller
+from cxfield.hub.web import aggregates
 from cxfield.services import analysis
 from cxfield.services.analysis import (
     DurationStats,
@@ -180,19 +181,34 @@ def map_data(
     except ValueError:
         items = v1_items()
     show_quotes = bool(options.get("quotes"))
-    return MapData(
-        journey=journey,
-        filters=filters,
-        choices=filter_choices(database, study_id),
-        overview=overview(database, study_id, flt),
-        aggregates=analysis.step_aggregates(database, study_id, flt),
-        pain_points=analysis.pain_points_ranked(database, study_id, flt, limit=15),
-        quotes=analysis.representative_quotes(database, study_id, flt) if show_quotes else None,
-        observation=analysis.observation_times(database, study_id, flt),
-        lens=segment_view(database, study_id, attribute, flt) if attribute else None,
-        survey_items=items,
-        survey=analysis.survey_counts(database, study_id, flt, [i.key for i in items]),
-    )
+    segments = [
+        (
+            str(a.get("key")),
+            str(a.get("label") or a.get("key")),
+            [str(v) for v in a.get("values") or []],
+        )
+        for a in study.segment_attributes
+    ]
+    with database.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            # a few narrow index scans: starting parallel workers costs more than it saves
+            conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+        summary = aggregates.overview(conn, study_id, flt)
+        return MapData(
+            journey=journey,
+            filters=filters,
+            choices=aggregates.choices(conn, study_id, segments),
+            overview=summary,
+            aggregates=aggregates.step_aggregates(conn, study_id, flt),
+            pain_points=aggregates.pain_points_ranked(conn, study_id, flt, limit=15),
+            quotes=analysis.representative_quotes(database, study_id, flt) if show_quotes else None,
+            observation=analysis.observation_times(database, study_id, flt),
+            lens=aggregates.segment_view(conn, study_id, attribute, flt) if attribute else None,
+            survey_items=items,
+            survey=aggregates.survey_counts(
+                conn, study_id, flt, [i.key for i in items], summary.sessions
+            ),
+        )
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""the shared journey map on the web: web sign-in sessions and the projection of synced
-rows into the laptop's tables (filled from hub_record)
+"""the shared journey map on the web: web sign-in sessions, the projection of synced
+rows into the laptop's tables and the page's facts (both filled from hub_record)
 
 Revision ID: h0003
 Revises: h0001
@@ -21,7 +21,7 @@ UTC_TIME = cxfield.storage.types.UTCDateTime
 
 
 def upgrade() -> None:
-    from cxfield.hub import projection
+    from cxfield.hub import facts, projection
     from cxfield.hub import storage as t
 
     op.create_table(
@@ -40,16 +40,17 @@ def upgrade() -> None:
     # The projection mirrors the synced tables as the code defines them (derived data,
     # rebuilt from hub_record): a later change of those tables recreates and refills it.
     bind = op.get_bind()
-    for table in t.projection.values():
+    for table in [*t.projection.values(), *reversed(t.FACT_TABLES), *t.TOTAL_TABLES]:
         table.create(bind)
     projection.rebuild(bind)
+    facts.rebuild(bind)
 
 
 def downgrade() -> None:
     from cxfield.hub import storage as t
 
     bind = op.get_bind()
-    for table in reversed(list(t.projection.values())):
+    for table in [*t.TOTAL_TABLES, *t.FACT_TABLES, *t.projection.values()]:
         table.drop(bind)
     op.drop_index("ix_hub_web_session_account_id", table_name="hub_web_session")
     op.drop_table("hub_web_session")
