@@ -133,3 +133,13 @@ def test_pushed_rows_make_the_same_page_on_sqlite_and_postgresql(
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     csv = hub_app.client.get(f"/studies/{study.id}/equity.csv{statuses}", headers=viewer.headers)
     assert csv.status_code == 200 and "language" in csv.text
+    # a hub upgraded to h0003 with rows already stored makes the same page from them
+    from cxfield.hub.migrate import downgrade_hub, upgrade_hub
+
+    before = _snapshot(hub_app.engine)
+    hub_app.engine.dispose()
+    downgrade_hub(hub_app.db.url, "h0001")
+    upgrade_hub(hub_app.db.url)
+    viewer = hub_app.device("Val", role="viewer")
+    assert _page_n(hub_app.client, study.id, viewer.headers, statuses) == want
+    assert _snapshot(hub_app.engine) == before
