@@ -18,7 +18,7 @@ from cxfield.domain.ids import utcnow
 from cxfield.hub import accounts, facts
 from cxfield.hub import storage as t
 from cxfield.services.demo import create_demo
-from cxfield.storage.models import Participant, ResearchSession, StepCapture
+from cxfield.storage.models import Participant, ResearchSession, StepCapture, Study
 from cxfield.sync.protocol import TABLE_ORDER, TABLES
 from tests.hub_support import InProcessHub, push_body, wire
 from tests.test_hub_web import _bearer, _steps_table
@@ -80,6 +80,13 @@ def test_totals_follow_edits_and_equal_a_rebuild(tmp_path: Path) -> None:
             assert person is not None
             person.segments = {**person.segments, "language": "Tagalog"}
             db.add(person)
+            study = db.get(Study, synced.study_id)
+            assert study is not None
+            study.segment_attributes = [
+                *study.segment_attributes,
+                {"key": "visit_reason", "label": "Reason", "values": ["renewal"]},
+            ]
+            db.add(study)
         ana.sync()
         _info, enrol = accounts.add_user(synced.engine, "Facts Viewer", "viewer")
         token, _id, _a = accounts.enrol(synced.engine, enrol, "facts-viewer", "x")
@@ -95,6 +102,10 @@ def test_totals_follow_edits_and_equal_a_rebuild(tmp_path: Path) -> None:
         )
         page = client.get(f"/studies/{synced.study_id}", headers=headers).text
         assert "Tagalog (1 sessions)" in page
+        # a segment attribute added to the study: every session is "not recorded" for it
+        lens = client.get(f"/studies/{synced.study_id}?lens=visit_reason", headers=headers).text
+        interviews = len(sessions_selected(synced.engine, synced.study_id))
+        assert f"Not recorded ({interviews} sessions)" in lens
         kept = _snapshot(synced.engine)
         with synced.engine.begin() as conn:
             facts.rebuild(conn)

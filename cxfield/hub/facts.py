@@ -25,18 +25,42 @@ CHUNK = 500
 P = t.projection
 
 
-def touched_sessions(conn: Connection, records: Iterable[Any]) -> set[str]:
-    """The sessions whose facts a batch of changed records may change."""
+def _keys(attributes: Any) -> set[str]:
+    return {str(a.get("key")) for a in attributes or [] if isinstance(a, dict)}
+
+
+def studies_with_new_segments(conn: Connection, records: Iterable[Any]) -> set[str]:
+    """Studies in the batch whose segment attribute keys differ from the projection's (call
+    before the projection is written): only they change every session's segment facts."""
+    wanted = {r.row_id: r.data for r in records if r.table_name == "study"}
+    if not wanted:
+        return set()
+    study = P["study"]
+    stored = dict(
+        conn.execute(
+            select(study.c.id, study.c.segment_attributes).where(study.c.id.in_(sorted(wanted)))
+        ).all()
+    )
+    return {
+        sid
+        for sid, data in wanted.items()
+        if _keys(data.get("segment_attributes")) != _keys(stored.get(sid))
+    }
+
+
+def touched_sessions(
+    conn: Connection, records: Iterable[Any], studies: Iterable[str] = ()
+) -> set[str]:
+    """The sessions whose facts a batch of changed records may change (``studies``: those
+    whose segment attributes changed, see :func:`studies_with_new_segments`)."""
     sessions: set[str] = set()
     participants: set[str] = set()
-    studies: set[str] = set()
+    studies = set(studies)
     for rec in records:
         if rec.table_name == "session":
             sessions.add(rec.row_id)
         elif rec.table_name == "participant":
             participants.add(rec.row_id)
-        elif rec.table_name == "study":
-            studies.add(rec.row_id)
         elif rec.session_id:
             sessions.add(rec.session_id)
     s = P["session"]

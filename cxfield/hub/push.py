@@ -361,8 +361,10 @@ def _flush(batch: _Batch, before_cursor: Callable[[], None] | None) -> None:
             inserts.append({"table_name": rec.table_name, "row_id": rec.row_id, **values})
     if inserts:
         batch.conn.execute(t.record.insert(), inserts)
-    projection.store(batch.conn, batch.dirty.values())
-    facts.refresh(batch.conn, facts.touched_sessions(batch.conn, batch.dirty.values()))
+    changed = batch.dirty.values()
+    resegmented = facts.studies_with_new_segments(batch.conn, changed)
+    projection.store(batch.conn, changed)
+    facts.refresh(batch.conn, facts.touched_sessions(batch.conn, changed, resegmented))
     for item in batch.conflicts:
         item["seq"] = seq
         seq += 1
