@@ -9,7 +9,7 @@ it again after recreating the tables)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, delete, select
@@ -38,8 +38,9 @@ def _values(row: StoredRow) -> dict[str, Any]:
     return values
 
 
-def store(conn: Connection, rows: Iterable[StoredRow]) -> None:
-    """Write these hub records (new or changed versions) into the projection."""
+def store(conn: Connection, rows: Iterable[StoredRow], fresh: Set[str] = frozenset()) -> None:
+    """Write these hub records (new or changed versions) into the projection; ``fresh``:
+    ids of records the hub did not hold before (nothing to replace)."""
     by_table: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         if row.table_name in t.projection:
@@ -48,7 +49,9 @@ def store(conn: Connection, rows: Iterable[StoredRow]) -> None:
         table = t.projection[name]
         for start in range(0, len(values), BATCH):
             chunk = values[start : start + BATCH]
-            conn.execute(delete(table).where(table.c.id.in_([v["id"] for v in chunk])))
+            known = [v["id"] for v in chunk if v["id"] not in fresh]
+            if known:
+                conn.execute(delete(table).where(table.c.id.in_(known)))
             # one INSERT per set of columns (a row pushed by an older laptop may lack some)
             shapes: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
             for v in chunk:

@@ -363,7 +363,7 @@ def _flush(batch: _Batch, before_cursor: Callable[[], None] | None) -> None:
         batch.conn.execute(t.record.insert(), inserts)
     changed = batch.dirty.values()
     resegmented = facts.studies_with_new_segments(batch.conn, changed)
-    projection.store(batch.conn, changed)
+    projection.store(batch.conn, changed, {r.row_id for r in changed if not r.stored})
     facts.refresh(batch.conn, facts.touched_sessions(batch.conn, changed, resegmented))
     for item in batch.conflicts:
         item["seq"] = seq
