@@ -159,7 +159,7 @@ def session_rows(database: Database, study_id: str, flt: SessionFilter) -> list[
         ]
 
 
-def _ordered_values(attribute: dict[str, Any], curves: SegmentCurves) -> list[str]:
+def ordered_values(attribute: dict[str, Any], curves: SegmentCurves) -> list[str]:
     defined = [str(v) for v in attribute.get("values") or []]
     seen = set(curves.sessions)
     values = [v for v in defined if v in seen]
@@ -175,7 +175,7 @@ def segment_view(
     key = str(attribute.get("key", ""))
     curves = analysis.segment_curves(database, study_id, key, flt)
     label = str(attribute.get("label") or key)
-    return SegmentView(key, label, _ordered_values(attribute, curves), curves)
+    return SegmentView(key, label, ordered_values(attribute, curves), curves)
 
 
 def gather(
