@@ -27,6 +27,8 @@ APT_PACKAGES=(
   openssl
   desktop-file-utils
   appstream
+  chromium
+  chromium-driver
 )
 
 setup_system() {

@@ -75,6 +75,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("token_id", metavar="TOKEN_ID", nargs="?")
     p.add_argument("--user", metavar="NAME", help="revoke all of this account's tokens")
 
+    studies = group(hub, "studies", "studies on the hub's web pages")
+    p = _hub_command(
+        studies, "quotes", _studies_quotes, "show or hide quotes on a study's shared map"
+    )
+    p.add_argument("study_id", metavar="STUDY_ID")
+    p.add_argument("state", choices=["on", "off"])
+
     db = group(hub, "db", "the hub's database")
     _hub_command(db, "upgrade", _db_upgrade, "create or upgrade the hub's schema")
 
@@ -131,6 +138,15 @@ def _users_add(_ctx: Any, args: argparse.Namespace) -> int:
         "on stdout: give it to them for `cxfield sync connect HUB_URL --token TOKEN`."
     )
     print(token)
+    return 0
+
+
+def _studies_quotes(_ctx: Any, args: argparse.Namespace) -> int:
+    from cxfield.hub.web.data import set_quotes
+
+    name = set_quotes(_engine(args), args.study_id, args.state == "on")
+    shown = "shows" if args.state == "on" else "no longer shows"
+    status(f"The shared map of {name!r} {shown} quotes (web page and report PDF).")
     return 0
 
 

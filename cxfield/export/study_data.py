@@ -186,13 +186,23 @@ def session_rows(database: Database, study_id: str, flt: SessionFilter) -> list[
         ]
 
 
-def _ordered_values(attribute: dict[str, Any], curves: SegmentCurves) -> list[str]:
+def ordered_values(attribute: dict[str, Any], curves: SegmentCurves) -> list[str]:
     defined = [str(v) for v in attribute.get("values") or []]
     seen = set(curves.sessions)
     values = [v for v in defined if v in seen]
     others = sorted(v for v in seen if v not in defined and v not in ("", PREFER_NOT_TO_SAY))
     tail = [v for v in (PREFER_NOT_TO_SAY, "") if v in seen]
     return values + others + tail
+
+
+def segment_view(
+    database: Database, study_id: str, attribute: dict[str, Any], flt: SessionFilter
+) -> SegmentView:
+    """The equity lens of one segment attribute of the study."""
+    key = str(attribute.get("key", ""))
+    curves = analysis.segment_curves(database, study_id, key, flt)
+    label = str(attribute.get("label") or key)
+    return SegmentView(key, label, ordered_values(attribute, curves), curves)
 
 
 def gather(
@@ -205,12 +215,9 @@ def gather(
     study = journey.study
     everyone = flt
     flt = of_kind(everyone, ParticipantKind.CUSTOMER)
-    segments = []
-    for attribute in study.segment_attributes:
-        key = str(attribute.get("key", ""))
-        curves = analysis.segment_curves(database, study_id, key, flt)
-        label = str(attribute.get("label") or key)
-        segments.append(SegmentView(key, label, _ordered_values(attribute, curves), curves))
+    segments = [
+        segment_view(database, study_id, attribute, flt) for attribute in study.segment_attributes
+    ]
     try:
         items = v1_items(study.survey_trust_variant, study.survey_effectiveness_variant)
     except ValueError:

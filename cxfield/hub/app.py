@@ -21,6 +21,7 @@ from cxfield.hub.http import (
 )
 from cxfield.hub.migrate import check_current
 from cxfield.hub.state import HubState
+from cxfield.hub.web import routes as web_routes
 from cxfield.sync.protocol import Health
 
 
@@ -63,6 +64,7 @@ def create_app(config: HubConfig) -> FastAPI:
 
     app.include_router(api.router)
     app.include_router(api_blobs.router)
+    app.include_router(web_routes.router)
     # outermost last: the log sees every answer, 413s and 426s included
     app.add_middleware(ProtocolHeader)
     app.add_middleware(BodyLimit)

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, select, tuple_, update
 from sqlalchemy.exc import DBAPIError
 
 from cxfield.domain.ids import new_id, utcnow
-from cxfield.hub import rows
+from cxfield.hub import facts, projection, rows
 from cxfield.hub import storage as t
 from cxfield.hub.accounts import Caller, audit
 from cxfield.hub.config import HubError, write_transaction
@@ -361,6 +361,10 @@ def _flush(batch: _Batch, before_cursor: Callable[[], None] | None) -> None:
             inserts.append({"table_name": rec.table_name, "row_id": rec.row_id, **values})
     if inserts:
         batch.conn.execute(t.record.insert(), inserts)
+    changed = batch.dirty.values()
+    resegmented = facts.studies_with_new_segments(batch.conn, changed)
+    projection.store(batch.conn, changed, {r.row_id for r in changed if not r.stored})
+    facts.refresh(batch.conn, facts.touched_sessions(batch.conn, changed, resegmented))
     for item in batch.conflicts:
         item["seq"] = seq
         seq += 1

@@ -5,10 +5,17 @@
   it (visibility) and ``seq``, its place in the change feed;
 * ``hub_conflict`` — both versions of every conflicting change (also in the feed);
 * ``hub_counter`` — the change cursor, bumped at the end of each write transaction;
-* accounts, tokens (only their SHA-256), the admin audit trail and the blob register.
+* accounts, tokens (only their SHA-256), the admin audit trail and the blob register;
+* ``hub_web_session`` — who is signed in to the web pages (only the cookie's SHA-256);
+* the **projection**: every synced table again under the laptop's own table name and
+  columns (no foreign keys, no unique constraints), kept equal to ``hub_record`` by each
+  push, so the laptop's SQL aggregates (:mod:`cxfield.services.analysis`) and the study
+  report run unchanged over all synced sessions (:mod:`cxfield.hub.projection`).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -23,6 +30,7 @@ from sqlalchemy import (
     Text,
 )
 
+from cxfield.storage.models import SYNCED_TABLES
 from cxfield.storage.types import JSONText, UTCDateTime
 
 metadata = MetaData()
@@ -142,3 +150,180 @@ blob = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("completed_at", UTCDateTime, nullable=True),
 )
+
+web_session = Table(
+    "hub_web_session",
+    metadata,
+    #: SHA-256 of the cookie value (32 random bytes); the cookie itself is never stored
+    Column("id_hash", String(64), primary_key=True),
+    Column("account_id", String(36), ForeignKey("hub_account.id"), nullable=False, index=True),
+    #: the token signed in with: revoking it ends the web session too
+    Column("token_id", String(36), nullable=False),
+    #: sent back by the sign-out form (CSRF)
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+)
+
+
+def _projection_table(model: type) -> Table:
+    source: Table = model.__table__  # type: ignore[attr-defined]
+    columns = [
+        Column(c.name, c.type, primary_key=c.primary_key, nullable=c.primary_key is False)
+        for c in source.columns
+    ]
+    table = Table(source.name, metadata, *columns)
+    for index in source.indexes:
+        Index(index.name, *[table.c[c.name] for c in index.columns])
+    return table
+
+
+#: laptop table name -> its projection on the hub
+projection: dict[str, Table] = {
+    model.__tablename__: _projection_table(model)  # type: ignore[misc]
+    for model in SYNCED_TABLES
+}
+# the web page filters a study's sessions by status and date, and reads notes by session
+Index(
+    "ix_hubp_session_study_status",
+    projection["session"].c.study_id,
+    projection["session"].c.status,
+    projection["session"].c.started_at,
+)
+Index(
+    "ix_hubp_capture_session_step",
+    projection["step_capture"].c.session_id,
+    projection["step_capture"].c.step_id,
+)
+
+
+# --- facts: the page's aggregates, one narrow row per session and per session × step ------
+# (maintained with the projection by each push, :mod:`cxfield.hub.facts`)
+
+#: what the other filters read: in the index (PostgreSQL), so a filter change scans no table
+_FILTERED = ["started_at", "site_id", "researcher_id", "session_id"]
+
+fact_session = Table(
+    "hub_fact_session",
+    metadata,
+    Column("session_id", String(36), primary_key=True),
+    Column("study_id", String(36), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("mode", String(20), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("site_id", String(36), nullable=True),
+    Column("researcher_id", String(36), nullable=True),
+    Column("participant_id", String(36), nullable=True),
+    Column("owner_account_id", String(36), nullable=False),
+    #: not withdrawn (analysis leaves withdrawn participants' sessions out)
+    Column("included", Boolean, nullable=False),
+    Index("ix_hub_fact_session_study", "study_id", "status", "started_at"),
+)
+
+fact_step = Table(
+    "hub_fact_step",
+    metadata,
+    Column("session_id", String(36), primary_key=True),
+    Column("step_id", String(36), primary_key=True),
+    Column("study_id", String(36), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("mode", String(20), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("site_id", String(36), nullable=True),
+    Column("researcher_id", String(36), nullable=True),
+    Column("owner_account_id", String(36), nullable=False),
+    Column("included", Boolean, nullable=False),
+    #: the capture's rating (None: captured without one)
+    Column("valence", Integer, nullable=True),
+    Column("pain", Boolean, nullable=False),
+    #: what the pain point says ("" when nothing was written; None when not a pain point)
+    Column("pain_text", Text, nullable=True),
+    Index(
+        "ix_hub_fact_step_study",
+        "study_id",
+        "status",
+        "step_id",
+        "valence",
+        "pain",
+        "mode",
+        "included",
+    ),  # fmt: skip
+)
+
+fact_segment = Table(
+    "hub_fact_segment",
+    metadata,
+    Column("session_id", String(36), primary_key=True),
+    Column("key", String(100), primary_key=True),
+    #: "" when the participant has no value for one of the study's attributes
+    Column("value", Text, nullable=False),
+    Index("ix_hub_fact_segment_key", "key", "value", "session_id"),
+)
+
+#: the equity lens: each session × step fact once per segment attribute of its participant
+fact_step_segment = Table(
+    "hub_fact_step_segment",
+    metadata,
+    Column("session_id", String(36), primary_key=True),
+    Column("step_id", String(36), primary_key=True),
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("study_id", String(36), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("mode", String(20), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("site_id", String(36), nullable=True),
+    Column("researcher_id", String(36), nullable=True),
+    Column("owner_account_id", String(36), nullable=False),
+    Column("included", Boolean, nullable=False),
+    Column("valence", Integer, nullable=True),
+    Column("pain", Boolean, nullable=False),
+    Index(
+        "ix_hub_fact_step_segment_study",
+        "study_id",
+        "key",
+        "status",
+        "mode",
+        "included",
+        "value",
+        "step_id",
+        "valence",
+        "pain",
+    ),  # fmt: skip
+)
+FACT_TABLES = (fact_step_segment, fact_segment, fact_step, fact_session)
+
+# --- running totals of the facts per study × status × site × researcher × step × rating ---
+# (what the page reads when no date range is chosen; kept by each push with the facts)
+#: stored for "no rating" (a key column cannot be NULL)
+NO_RATING = 99
+
+
+def _totals(name: str, *extra: Column[Any], researcher: bool = True) -> Table:
+    by_researcher = [Column("researcher_id", String(36), primary_key=True)] if researcher else []
+    return Table(
+        name,
+        metadata,
+        Column("study_id", String(36), primary_key=True),
+        *extra,
+        Column("status", String(20), primary_key=True),
+        Column("mode", String(20), primary_key=True),
+        Column("included", Boolean, primary_key=True),
+        Column("site_id", String(36), primary_key=True),  # "" for none
+        *by_researcher,  # "" for none
+        Column("step_id", String(36), primary_key=True),
+        Column("valence", Integer, primary_key=True),  # NO_RATING for none
+        Column("pain", Boolean, primary_key=True),
+        Column("n", Integer, nullable=False),
+    )
+
+
+total_step = _totals("hub_total_step")
+total_step_segment = _totals(
+    "hub_total_step_segment",
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, primary_key=True),
+    researcher=False,  # 5 × fewer rows; a researcher filter reads the facts instead
+)
+TOTAL_TABLES = (total_step, total_step_segment)

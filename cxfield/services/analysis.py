@@ -37,6 +37,7 @@ from cxfield.storage.models import (
     Study,
     SurveyResponse,
 )
+from cxfield.storage.sqlfunc import json_field, seconds_between
 
 #: Below this many sessions a segment's curve is shown but flagged as too thin to compare.
 MIN_SESSIONS_PER_SEGMENT = 5
@@ -59,6 +60,9 @@ class SessionFilter:
     #: "customer": customers' sessions and observations without a participant; "staff":
     #: staff members' sessions; None: both (data exports)
     kind: str | None = None
+    #: only sessions among these ids (a SELECT of one column); the hub uses it for what a
+    #: researcher may see (their own sessions)
+    within: Select[Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -114,10 +118,11 @@ def step_numbers(journey: Journey) -> dict[str, int]:
     return {step.id: index for index, step in enumerate(journey.steps, start=1)}
 
 
-def _segment_path(key: str) -> str:
+def _segment_value(key: str) -> json_field:
+    """The participant's value of segment attribute ``key`` (SQL, SQLite and PostgreSQL)."""
     if not is_key_text(key):
         raise ValidationError(f"Segment attribute key {key!r} may only hold letters, digits, _.")
-    return f'$."{key}"'
+    return json_field(col(Participant.segments), key)  # type: ignore[arg-type]
 
 
 def filtered_sessions(study_id: str, flt: SessionFilter) -> Select[Any]:
@@ -140,6 +145,8 @@ def filtered_sessions(study_id: str, flt: SessionFilter) -> Select[Any]:
         query = query.where(col(session.researcher_id) == flt.researcher_id)
     if flt.mode:
         query = query.where(col(session.mode) == flt.mode)
+    if flt.within is not None:
+        query = query.where(col(session.id).in_(flt.within))
     if flt.segment is not None or not flt.include_withdrawn or flt.kind:
         # Observations may have no participant: an outer join keeps them.
         query = query.outerjoin(Participant, col(Participant.id) == col(session.participant_id))
@@ -158,9 +165,7 @@ def filtered_sessions(study_id: str, flt: SessionFilter) -> Select[Any]:
         )
     if flt.segment is not None:
         key, value = flt.segment
-        query = query.where(
-            func.json_extract(col(Participant.segments), _segment_path(key)) == value
-        )
+        query = query.where(_segment_value(key) == value)
     return query
 
 
@@ -227,8 +232,7 @@ def segment_curves(
 ) -> SegmentCurves:
     """The per-step aggregates for each value of one segment attribute (the equity lens)."""
     flt = flt or SessionFilter()
-    path = _segment_path(key)
-    seg = func.coalesce(func.json_extract(col(Participant.segments), path), "").label("seg")
+    seg = func.coalesce(_segment_value(key), "").label("seg")
     cap = StepCapture
     with database.session() as db:
         get_live(db, Study, study_id, "study")
@@ -296,7 +300,7 @@ def observation_times(
     with a visit still open is left out.  SQL sums the visits; Python only takes medians."""
     flt = flt or SessionFilter()
     v = ObservationVisit
-    seconds = (func.julianday(col(v.left_at)) - func.julianday(col(v.entered_at))) * 86400.0
+    seconds = seconds_between(col(v.entered_at), col(v.left_at))
     with database.session() as db:
         ids = filtered_sessions(study_id, flt).subquery()
         rows = db.execute(
