@@ -150,6 +150,10 @@ class MainWindow(QMainWindow):
         self.capture_actions = CaptureActions(self)
         # The Sync menu and "Last synced …" in the status bar (team hub).
         self.sync_actions = SyncActions(self)
+        # The Review menu and the review count in the status bar (supervisor review).
+        from cxfield.gui.review.review_actions import ReviewActions
+
+        self.review_actions = ReviewActions(self)
         self.refresh()
 
     def _build_menu(self) -> None:
@@ -230,6 +234,8 @@ class MainWindow(QMainWindow):
         finally:
             self.study_list.blockSignals(False)
         self.sync_actions.refresh_status()
+        if hasattr(self, "review_actions"):
+            self.review_actions.refresh_count()
         current = self.current_study_id()
         if current is None:
             self.study_title.setText(
