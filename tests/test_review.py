@@ -3,8 +3,11 @@ what they are about, read-only approved sessions, the audit trail, and the CLI."
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -211,3 +214,63 @@ def test_cli_flow_and_errors(data_dir: Path, capsys: pytest.CaptureFixture[str])
         "submitted",
         "approved",
     ]
+
+
+def test_report_approved_only_with_a_review_summary(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import subprocess
+
+    assert _cli(data_dir, "demo", "--sessions", "12") == 0
+    assert _cli(data_dir, "review", "profile", "Sam Lee", "--role", "supervisor") == 0
+    capsys.readouterr()
+    assert _cli(data_dir, "review", "list", "--json") == 0
+    queue = json.loads(capsys.readouterr().out)
+    study = queue[0]["study_id"]
+    assert _cli(data_dir, "review", "return", queue[0]["id"], "--comment", "Redo.") == 0
+    assert _cli(data_dir, "review", "approve", queue[1]["id"]) == 0
+    with ctx_for(data_dir) as ctx:
+        summary = review_queue.review_summary(ctx.db, study)
+        counts = {s.status: 0 for s in sessions.list_sessions(ctx.db)}
+        for s in sessions.list_sessions(ctx.db):
+            counts[s.status] += 1
+        approved = counts["approved"]
+    assert {k: v for k, v in summary.per_state.items() if v} == counts
+    assert summary.median_days_to_decision is not None
+    assert sum(summary.open_issues.values()) == counts["has_issues"]
+    pdf = data_dir.parent / "approved.pdf"
+    assert _cli(data_dir, "export", "study", study, "--pdf", str(pdf), "--approved-only") == 0
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Review" in text and "Median days from submission to decision" in text
+    assert f"{approved} session" in text  # the selection holds the approved ones only
+    assert (
+        _cli(
+            data_dir,
+            "export",
+            "study",
+            study,
+            "--pdf",
+            str(pdf),
+            "--approved-only",
+            "--status",
+            "submitted",
+        )
+        == 1
+    )
+    assert "not both" in capsys.readouterr().err
+
+
+def ctx_for(data_dir: Path) -> Any:
+    from cxfield.app import open_app
+
+    @contextlib.contextmanager
+    def opened() -> Iterator[AppContext]:
+        ctx = open_app(data_dir)
+        try:
+            yield ctx
+        finally:
+            ctx.close()
+
+    return opened()

@@ -147,6 +147,24 @@ def test_offline_edit_after_approval_is_flagged_not_applied(team: Team) -> None:
     assert not any(
         d["field"] == "valence" and d["after"] == -2 for d in _hub_rows(team, "audit_entry")
     )
+    # A transcription finishing after the approval still reaches the hub (audio and the
+    # machine's transcript are added, nothing is changed); a new note is refused.
+    from cxfield.storage.models import Note, Recording, TranscriptSegment
+
+    with ana.db.session() as db:
+        rec = Recording(session_id=sid, path="recordings/late.wav", duration_s=4.0)
+        db.add(rec)
+        db.flush()
+        db.add(TranscriptSegment(recording_id=rec.id, session_id=sid, start_s=0, end_s=2,
+                                 text="Late words."))  # fmt: skip
+    with pytest.raises(ConflictError, match="approved"):
+        capture.add_note(ana.db, sid, "After the approval")
+    with ana.db.session() as db:
+        db.add(Note(session_id=sid, text="Written past the service"))
+    late = ana.sync()
+    assert [d["text"] for d in _hub_rows(team, "transcript_segment")] == ["Late words."]
+    assert not [d for d in _hub_rows(team, "note") if d["text"] == "Written past the service"]
+    assert any("note" in m and "read-only" in m for m in late.messages)
 
 
 def _row(laptop: Laptop, table: str, obj: object, base: int, **changes: object) -> protocol.RowIn:
@@ -218,3 +236,52 @@ def test_two_supervisors_decide_at_once_one_wins_the_other_is_told(team: Team) -
     ana.sync()
     assert _status(ana, sid) == "approved"
     assert all(e.after != "has_issues" for e in history.session_history(ana.db, sid))
+
+
+def test_two_supervisors_on_the_hub_api_at_the_same_moment(team: Team) -> None:
+    import threading
+
+    ana = team.laptop("Ana")
+    sam, kim = team.laptop("Sam", "supervisor"), team.laptop("Kim", "supervisor")
+    study = templates.create_from_definition(
+        ana.db, templates.load_template("benefits-office-visit")
+    )
+    sid, _ = _submitted_session(ana, study.id)
+    ana.sync()
+    start = threading.Barrier(2)
+    answers: dict[str, tuple[int, str]] = {}
+
+    def decide(laptop: Laptop, action: str, comment: str) -> None:
+        client = laptop.client()
+        start.wait()
+        answer = client.http.post(
+            f"/v1/sessions/{sid}/review",
+            json={"protocol": 1, "action": action, "comment": comment},
+            headers=client._headers(),
+        )
+        answers[laptop.name] = (answer.status_code, answer.text)
+
+    threads = [
+        threading.Thread(target=decide, args=(sam, "approve", "")),
+        threading.Thread(target=decide, args=(kim, "reject", "No consent on file.")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    codes = sorted(code for code, _text in answers.values())
+    assert codes == [200, 409], answers
+    loser = next(text for code, text in answers.values() if code == 409)
+    # told either way: its push met the newer version, or it read the decided state first
+    assert "changed on the hub before your decision arrived" in loser or (
+        "Cannot " in loser and "a session that is" in loser
+    )
+    decisions = [d["action"] for d in _hub_rows(team, "review_event") if d["action"] != "submit"]
+    assert len(decisions) == 1
+    winner = next(name for name, (code, _t) in answers.items() if code == 200)
+    ana.sync()
+    expected = "approved" if winner == "Sam" else "rejected"
+    assert _status(ana, sid) == expected
+    assert [e.after for e in history.session_history(ana.db, sid) if e.field == "status"][-1] == (
+        expected
+    )

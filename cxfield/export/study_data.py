@@ -22,6 +22,7 @@ from cxfield.services.analysis import (
     StepAggregate,
     SurveyCounts,
 )
+from cxfield.services.review_queue import ReviewSummary, review_summary
 from cxfield.services.studies import Journey, get_journey
 from cxfield.storage.database import Database
 from cxfield.storage.models import (
@@ -81,6 +82,8 @@ class StudyReportData:
     survey_items: list[SurveyItem]
     survey: SurveyCounts
     sessions: list[SessionRow]
+    #: the review of all the study's sessions (whatever the selection); None: not asked
+    review: ReviewSummary | None = None
 
 
 def overview(database: Database, study_id: str, flt: SessionFilter) -> Overview:
@@ -196,4 +199,5 @@ def gather(
         survey_items=items,
         survey=analysis.survey_counts(database, study_id, flt, [i.key for i in items]),
         sessions=session_rows(database, study_id, flt),
+        review=review_summary(database, study_id),
     )

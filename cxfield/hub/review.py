@@ -78,12 +78,15 @@ def _session_problem(
         return None
     old = str(existing.data.get("status", "draft"))
     moving = old != new
+    stale = row.base != existing.version and existing.updated_by_device != batch.device_id
+    if moving and stale and reviewer:
+        # a decision made on a copy older than the hub's: another one came first
+        return DECIDED_FIRST.format(status=_phrase(old), who=_who(batch, existing))
     if is_locked(old):
         reopening = reviewer and action_between(old, new) == ReviewAction.REOPEN
         if not (reopening and _only_status_moved(existing.data, row.data)):
             return LOCKED.format(status=_phrase(old))
     if moving:
-        stale = row.base != existing.version and existing.updated_by_device != batch.device_id
         if stale:
             return DECIDED_FIRST.format(status=_phrase(old), who=_who(batch, existing))
         return status_change_problem(old, new, reviewer=reviewer)
@@ -126,13 +129,20 @@ def review_problem(
     elif row.table == "session":
         problem = _session_problem(batch, row, existing, reviewer)
     else:
-        problem = _child_problem(batch, row)
+        problem = _child_problem(batch, row, existing)
     if problem:
         batch.refused[(row.table, row.id)] = problem
     return problem
 
 
-def _child_problem(batch: BatchLike, row: Any) -> str | None:
+#: what a laptop may still add to a read-only session: its audio and the machine's
+#: transcript of it (a transcription that finished after the approval)
+ADDABLE_WHEN_LOCKED = frozenset({"recording", "transcript_segment"})
+
+
+def _child_problem(batch: BatchLike, row: Any, existing: RecordLike | None) -> str | None:
+    if existing is None and row.table in ADDABLE_WHEN_LOCKED:
+        return None
     session_id = row.data.get("session_id")
     if session_id is None:
         return None

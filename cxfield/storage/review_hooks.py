@@ -1,7 +1,8 @@
 """Two rules no service can forget, checked at every flush (as the sync stamps are):
 
 * an approved or rejected session is read-only: a change to it or to anything it holds
-  raises ValidationError (nothing is written) -- only a review move of its status passes;
+  raises ValidationError (nothing is written) -- only a review move of its status passes
+  (new rows are refused by the services and the hub, not here: see below);
 * every change to a session and what it holds after the session was first submitted is
   written as :class:`AuditEntry` rows (who, when, field, before -> after).
 
@@ -157,7 +158,11 @@ def _check_and_audit(db: OrmSession, _context: Any, _instances: Any) -> None:
         if not changes:
             continue
         before = _status_before(session)
-        if is_locked(before) and (obj is not session or set(changes) - {"status"} - REFERENCES):
+        # Changing what an approved/rejected session holds is refused here; adding to it
+        # (a recording imported, a transcription finishing) is left to the services that
+        # refuse it for people (capture.editable_session) and to the hub, and is audited.
+        changed = not is_new and (obj is not session or set(changes) - {"status"} - REFERENCES)
+        if is_locked(before) and changed:
             raise ValidationError(LOCKED_MESSAGE.format(status=before.value.replace("_", " ")))
         if before == SessionStatus.DRAFT and not (obj is session and "status" in changes):
             continue
