@@ -175,7 +175,8 @@ def review_summary(database: Database, study_id: str) -> ReviewSummary:
             if e.session_id in ids
         ]
     waits: list[float] = []
-    pending: dict[str, datetime] = {}
+    # a session submitted before submissions were recorded: its end counts as submission
+    pending: dict[str, datetime] = {s.id: s.ended_at or s.started_at for s in sessions}
     for e in events:
         if e.action == ReviewAction.SUBMIT:
             pending[e.session_id] = e.at
