@@ -182,6 +182,9 @@ def test_cli_flow_and_errors(data_dir: Path, capsys: pytest.CaptureFixture[str])
     assert usage.value.code == 2
     assert "--comment" in capsys.readouterr().err
     assert _cli(data_dir, "review", "comment", first, "Check the wait.") == 0
+    capsys.readouterr()
+    assert _cli(data_dir, "review", "comments", first) == 0
+    assert "Sam Lee on The session: Check the wait." in capsys.readouterr().out
     assert _cli(data_dir, "review", "return", first, "--comment", "See my comment.") == 0
     assert _cli(data_dir, "review", "approve", first) == 1
     err = capsys.readouterr().err

@@ -112,18 +112,25 @@ def _comment(ctx: AppContext, args: argparse.Namespace) -> int:
 
 
 def _comments(ctx: AppContext, args: argparse.Namespace) -> int:
+    from cxfield.services.sessions import session_detail
+
+    detail = session_detail(ctx.db, args.id)
     found = review.threads(review.comments_of(ctx.db, args.id))
     if args.json:
         print_json(
             [
-                {**_comment_json(t.comment), "replies": [_comment_json(r) for r in t.replies]}
+                {
+                    **_comment_json(t.comment),
+                    "about": review.anchor_label(detail, t.comment),
+                    "replies": [_comment_json(r) for r in t.replies],
+                }
                 for t in found
             ]
         )
         return 0
     for thread in found:
         for depth, c in [(0, thread.comment)] + [(1, r) for r in thread.replies]:
-            about = c.anchor.value + (f" {c.anchor_id}" if c.anchor_id else "")
+            about = review.anchor_label(detail, c)
             indent = "    " * depth
             print(f"{indent}{c.at:%Y-%m-%d %H:%M} {c.author_name} on {about}: {c.text}")
     return 0

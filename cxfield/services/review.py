@@ -224,3 +224,21 @@ def use_profile(database: Database, name: str, role: str | None = None) -> Actor
         researcher = sites.add_researcher(database, name, role or "researcher")
     database.set_setting(sites.DEFAULT_RESEARCHER_KEY, researcher.id)
     return current_actor(database)
+
+
+def anchor_label(detail: dict[str, Any], comment: ReviewComment) -> str:
+    """What a comment is about, in words ("Step Wait", "Quote of Wait", "Note 03:12 …")."""
+    kind, target = comment.anchor.value, comment.anchor_id
+    if kind == "session" or not target:
+        return "The session"
+    if kind in ("step", "quote"):
+        name = next((s["step"] for s in detail["steps"] if s["step_id"] == target), "?")
+        return f"Step {name}" if kind == "step" else f"Quote of {name}"
+    if kind == "note":
+        note = next((n for n in detail["notes"] if n["id"] == target), None)
+        return "Note " + (note["text"][:40] if note else "(removed)")
+    segment = next((s for s in detail["transcript"] if s["id"] == target), None)
+    if segment is None:
+        return "Transcript (removed segment)"
+    minutes, seconds = divmod(int(segment["start_s"]), 60)
+    return f"Transcript {minutes:02d}:{seconds:02d} {segment['text'][:30]}"

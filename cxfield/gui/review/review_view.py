@@ -18,10 +18,11 @@ from cxfield.audio.backend import AudioBackend
 from cxfield.domain.review import STATUS_LABEL, TRANSITIONS, AnchorKind, ReviewAction
 from cxfield.domain.vocabulary import SessionStatus
 from cxfield.gui.review.comment_dialog import CommentDialog
-from cxfield.gui.review.comments_panel import CommentsPanel, anchor_label
+from cxfield.gui.review.comments_panel import CommentsPanel
 from cxfield.gui.session_view import SessionView
 from cxfield.gui.widgets import guarded
 from cxfield.services import review
+from cxfield.services.review import anchor_label
 from cxfield.storage.models import ReviewComment
 
 QUOTE_COLUMN = 6
