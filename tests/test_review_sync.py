@@ -285,3 +285,40 @@ def test_two_supervisors_on_the_hub_api_at_the_same_moment(team: Team) -> None:
     assert [e.after for e in history.session_history(ana.db, sid) if e.field == "status"][-1] == (
         expected
     )
+
+
+def test_offline_supervisor_profile_reviews_then_syncs(team: Team) -> None:
+    import httpx
+
+    from cxfield.app import open_app
+    from cxfield.hub import accounts
+    from cxfield.sync import connection
+    from tests.sync_support import BASE_URL
+
+    ctx = open_app(team.root / "field-laptop")
+    http = httpx.Client(transport=team.transport, base_url=BASE_URL)
+    offline = Laptop("Sam", ctx, http)
+    team.laptops.append(offline)
+    # No hub yet: the laptop's profile is a supervisor, who reviews what the laptop holds.
+    review.use_profile(ctx.db, "Sam", "supervisor")
+    study = templates.create_from_definition(
+        ctx.db, templates.load_template("benefits-office-visit")
+    )
+    sid, steps = _submitted_session(offline, study.id)
+    review.add_comment(ctx.db, sid, "Good notes.", anchor=AnchorKind.STEP, anchor_id=steps[0])
+    review.move(ctx.db, sid, ReviewAction.APPROVE)
+    # Later the laptop joins the team hub with Sam's supervisor account and syncs.
+    _info, token = accounts.add_user(team.app.state.hub.engine, "Sam", "supervisor")
+    connection.connect(ctx.db, ctx.paths.root, BASE_URL, token, http=http)
+    assert offline.sync().refused == 0
+    kim = team.laptop("Kim", "supervisor")
+    kim.sync()
+    assert _status(kim, sid) == "approved"
+    assert [e.action for e in review.events_of(kim.db, sid)] == [
+        ReviewAction.SUBMIT,
+        ReviewAction.APPROVE,
+    ]
+    assert [c.text for c in review.comments_of(kim.db, sid)] == ["Good notes."]
+    assert ("Sam", "status", "approved") in [
+        (e.actor, e.field, e.after) for e in history.session_history(kim.db, sid)
+    ]
