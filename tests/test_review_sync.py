@@ -287,7 +287,9 @@ def test_two_supervisors_on_the_hub_api_at_the_same_moment(team: Team) -> None:
     )
 
 
-def test_offline_supervisor_profile_reviews_then_syncs(team: Team) -> None:
+def test_offline_supervisor_profile_reviews_then_syncs(
+    team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import httpx
 
     from cxfield.app import open_app
@@ -310,7 +312,10 @@ def test_offline_supervisor_profile_reviews_then_syncs(team: Team) -> None:
     # Later the laptop joins the team hub with Sam's supervisor account and syncs.
     _info, token = accounts.add_user(team.app.state.hub.engine, "Sam", "supervisor")
     connection.connect(ctx.db, ctx.paths.root, BASE_URL, token, http=http)
+    # in batches of 5 rows: the approved session is on the hub before what it holds
+    monkeypatch.setattr(protocol, "MAX_PUSH_ROWS", 5)
     assert offline.sync().refused == 0
+    monkeypatch.undo()
     kim = team.laptop("Kim", "supervisor")
     kim.sync()
     assert _status(kim, sid) == "approved"

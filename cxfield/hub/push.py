@@ -88,6 +88,8 @@ class _Batch:
     published: list[str] = field(default_factory=list)
     #: rows refused by a review rule in this batch, with the reason (their history goes too)
     refused: dict[rows.Key, str] = field(default_factory=dict)
+    #: session id -> whether the hub holds a decision about it (looked up once per batch)
+    decided: dict[str, bool] = field(default_factory=dict)
 
 
 def _record(row: Any) -> Record:

@@ -57,6 +57,7 @@ class BatchLike(Protocol):
     device_id: str
     records: dict[tuple[str, str], Any]
     refused: dict[tuple[str, str], str]
+    decided: dict[str, bool]
 
 
 def _phrase(status: str) -> str:
@@ -140,6 +141,24 @@ def review_problem(
 ADDABLE_WHEN_LOCKED = frozenset({"recording", "transcript_segment"})
 
 
+def _decided_on_hub(batch: BatchLike, session_id: str) -> bool:
+    """Whether the hub holds a decision (approve/reject) about the session: only then is a
+    new row in it a late addition rather than the rest of a first upload (a session that
+    arrived approved, e.g. reviewed offline, comes over several batches, events last)."""
+    known = batch.decided.get(session_id)
+    if known is None:
+        found = batch.conn.execute(
+            select(t.record.c.data).where(
+                t.record.c.table_name == "review_event",
+                t.record.c.session_id == session_id,
+                t.record.c.deleted.is_(False),
+            )
+        )
+        known = any(is_locked(str(row.data.get("to_status", "draft"))) for row in found)
+        batch.decided[session_id] = known
+    return known
+
+
 def _child_problem(batch: BatchLike, row: Any, existing: RecordLike | None) -> str | None:
     if existing is None and row.table in ADDABLE_WHEN_LOCKED:
         return None
@@ -150,6 +169,8 @@ def _child_problem(batch: BatchLike, row: Any, existing: RecordLike | None) -> s
     if session is None or not session.stored:
         return None  # a session new to the hub: it comes with what it holds
     status = str(session.data.get("status", "draft"))
-    if is_locked(status):
-        return LOCKED.format(status=_phrase(status))
-    return None
+    if not is_locked(status):
+        return None
+    if existing is None and not _decided_on_hub(batch, str(session_id)):
+        return None
+    return LOCKED.format(status=_phrase(status))
