@@ -327,3 +327,41 @@ def test_offline_supervisor_profile_reviews_then_syncs(
     assert ("Sam", "status", "approved") in [
         (e.actor, e.field, e.after) for e in history.session_history(kim.db, sid)
     ]
+
+
+def test_withdrawal_erases_an_approved_session_and_its_review_everywhere(team: Team) -> None:
+    ana, sam = team.laptop("Ana"), team.laptop("Sam", "supervisor")
+    study = templates.create_from_definition(
+        ana.db, templates.load_template("benefits-office-visit")
+    )
+    sid, steps = _submitted_session(ana, study.id)
+    capture.save_capture(ana.db, sid, steps[0], quote="My neighbour Rosa drove me.")
+    ana.sync()
+    sam.sync()
+    review.add_comment(sam.db, sid, "Rosa? Keep names out.", anchor=AnchorKind.QUOTE,
+                       anchor_id=steps[0])  # fmt: skip
+    review.move(sam.db, sid, ReviewAction.APPROVE)
+    sam.sync()
+    ana.sync()
+    assert any(
+        e.after == "My neighbour Rosa drove me." for e in history.session_history(ana.db, sid)
+    )
+    participant = sessions.session_detail(ana.db, sid)["participant_code"]
+    person = next(
+        p.participant for p in participants.list_participants(ana.db, study.id)
+        if p.participant.code == participant
+    )  # fmt: skip
+    participants.withdraw(ana.db, person.id, delete_content=True)
+    assert ana.sync().refused == 0
+    sam.sync()
+    # nothing the participant said survives on the hub or on either laptop
+    for table in ("step_capture", "review_comment", "audit_entry", "review_event"):
+        for data in _hub_rows(team, table):
+            if data["session_id"] == sid:
+                assert data["deleted_at"] is not None or table == "audit_entry", table
+                assert "Rosa" not in str(data), table
+    for laptop in (ana, sam):
+        with laptop.db.engine.connect() as conn:
+            for table in ("step_capture", "review_comment", "audit_entry"):
+                rows = conn.exec_driver_sql(f"SELECT * FROM {table}").all()
+                assert not any("Rosa" in str(tuple(r)) for r in rows), (laptop.name, table)

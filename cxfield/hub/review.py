@@ -120,12 +120,22 @@ def _append_only_problem(
     return None
 
 
+def _tombstoning(row: Any, existing: RecordLike | None) -> bool:
+    return (
+        existing is not None
+        and existing.data.get("deleted_at") is None
+        and row.data.get("deleted_at") is not None
+    )
+
+
 def review_problem(
     batch: BatchLike, row: Any, existing: RecordLike | None, reviewer: bool
 ) -> str | None:
     """The ``forbidden`` message for a row that breaks a review rule, or None.  Called for
     rows that would change the hub (not for duplicates of what it holds)."""
-    if row.table in APPEND_ONLY_TABLES:
+    if _tombstoning(row, existing):
+        problem = None  # deleting is always allowed (a participant withdrew consent)
+    elif row.table in APPEND_ONLY_TABLES:
         problem = _append_only_problem(batch, row, existing, reviewer)
     elif row.table == "session":
         problem = _session_problem(batch, row, existing, reviewer)

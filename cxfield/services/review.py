@@ -242,3 +242,21 @@ def anchor_label(detail: dict[str, Any], comment: ReviewComment) -> str:
         return "Transcript (removed segment)"
     minutes, seconds = divmod(int(segment["start_s"]), 60)
     return f"Transcript {minutes:02d}:{seconds:02d} {segment['text'][:30]}"
+
+
+def erase_review_records(db: Session, session_id: str) -> None:
+    """With a session's content (a participant withdrew): its review comments, decision
+    comments and history values are blanked and tombstoned, so that no copy of what the
+    participant said survives in them (the tombstones sync like any deletion)."""
+    from cxfield.services.common import tombstone
+    from cxfield.storage.models import AuditEntry
+
+    for comment in db.exec(select(ReviewComment).where(ReviewComment.session_id == session_id)):
+        comment.text = ""
+        tombstone(db, comment)
+    for event in db.exec(select(ReviewEvent).where(ReviewEvent.session_id == session_id)):
+        event.comment = ""
+        tombstone(db, event)
+    for entry in db.exec(select(AuditEntry).where(AuditEntry.session_id == session_id)):
+        entry.before = entry.after = None
+        tombstone(db, entry)

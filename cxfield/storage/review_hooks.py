@@ -6,6 +6,10 @@
 * every change to a session and what it holds after the session was first submitted is
   written as :class:`AuditEntry` rows (who, when, field, before -> after).
 
+Deleting is always possible (a participant who withdraws consent has their sessions'
+content erased, also when approved): a tombstone passes both rules, and its history entry
+says "deleted" without the content.
+
 Rows the sync pulls are written with SQLAlchemy Core and pass neither check: they are the
 hub's (their audit entries come with them from the laptop that made the change).
 """
@@ -137,7 +141,8 @@ def _check_and_audit(db: OrmSession, _context: Any, _instances: Any) -> None:
         table = type(obj).__tablename__
         is_new = obj in db.new
         if table in APPEND_ONLY_TABLES:
-            if not is_new and db.is_modified(obj, include_collections=False):
+            erased = obj.deleted_at is not None and "deleted_at" in _changes(obj)
+            if not is_new and db.is_modified(obj, include_collections=False) and not erased:
                 raise ValidationError("Review records and the history cannot be changed.")
             if is_new and isinstance(obj, ReviewComment):
                 session = _session_of(db, obj)
@@ -156,6 +161,11 @@ def _check_and_audit(db: OrmSession, _context: Any, _instances: Any) -> None:
             continue
         changes = {"created": (None, _content(obj))} if is_new else _changes(obj)
         if not changes:
+            continue
+        if not is_new and "deleted_at" in changes and obj.deleted_at is not None:
+            # a deletion (a participant withdrew: content blanked and tombstoned) keeps no
+            # content in the history, only that it was deleted, by whom and when
+            entries.append(_entry(db, session.id, table, obj.id, "deleted", None, None))
             continue
         before = _status_before(session)
         # Changing what an approved/rejected session holds is refused here; adding to it
