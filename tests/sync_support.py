@@ -22,14 +22,15 @@ from cxfield.sync.client import HubClient, SyncSummary, sync_once
 BASE_URL = "http://127.0.0.1:8765"  # what the laptops store; requests go in-process
 
 
-def hub_app(hub_dir: Path) -> Any:
-    """The hub app on ``hub_dir``'s SQLite database (created or upgraded first)."""
+def hub_app(hub_dir: Path, url: str | None = None) -> Any:
+    """The hub app on ``url`` (default: ``hub_dir``'s SQLite database), created or
+    upgraded first."""
     from cxfield.hub.app import create_app
     from cxfield.hub.config import HubConfig
     from cxfield.hub.migrate import upgrade_hub
 
     hub_dir.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{hub_dir / 'hub.sqlite'}"
+    url = url or f"sqlite:///{hub_dir / 'hub.sqlite'}"
     upgrade_hub(url)
     return create_app(HubConfig(hub_dir, url))
 
@@ -133,9 +134,11 @@ class Team:
     root: Path
     faults: Callable[[httpx.Request], Fault] = field(default=lambda _r: "ok")
     laptops: list[Laptop] = field(default_factory=list)
+    #: the hub's database (None: SQLite in the hub folder)
+    url: str | None = None
 
     def __post_init__(self) -> None:
-        self.app = hub_app(self.root / "hub")
+        self.app = hub_app(self.root / "hub", self.url)
         self.transport = FaultyTransport(in_process_transport(self.app), self._fault)
 
     def _fault(self, request: httpx.Request) -> Fault:
@@ -144,7 +147,7 @@ class Team:
     def restart_hub(self) -> None:
         """A new hub process on the same database and blob folder."""
         self.app.state.hub.engine.dispose()
-        self.app = hub_app(self.root / "hub")
+        self.app = hub_app(self.root / "hub", self.url)
         self.transport.inner = in_process_transport(self.app)
 
     def laptop(self, name: str, role: str = "researcher") -> Laptop:

@@ -56,6 +56,11 @@ def session(ctx: AppContext) -> ResearchSession:
         db.add(Note(session_id=found.id, step_id=wait.id, text="Looked at the clock again",
                     tags=["barrier"], recording_id=rec.id, recording_offset_frames=16000 * 80,
                     session_offset_ms=80_000))  # fmt: skip
+    # an approved or rejected session is read-only (its transcript cannot be edited): the
+    # demo may have made this one approved, so it is put back to submitted first
+    with ctx.db.engine.begin() as conn:
+        table = ResearchSession.__table__  # type: ignore[attr-defined]
+        conn.execute(table.update().where(table.c.id == found.id).values(status="submitted"))
     edited = transcript.segments(ctx.db, found.id)[0]
     transcript.edit_text(ctx.db, edited.id, "How was your visit to the office today?")
     return found

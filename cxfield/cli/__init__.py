@@ -23,6 +23,7 @@ from cxfield.cli import (
     models,
     ops,
     participants,
+    review,
     sessions,
     speakers,
     studies,
@@ -50,6 +51,7 @@ COMMAND_MODULES = [
     ops,
     hub,
     sync,
+    review,
 ]
 
 

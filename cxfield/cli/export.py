@@ -57,6 +57,11 @@ def register(subparsers: Any) -> None:
         help="draft, submitted, approved, has_issues, rejected (repeat or comma-separate); "
         "default: reports leave rejected sessions out, data exports keep every status",
     )
+    f.add_argument(
+        "--approved-only",
+        action="store_true",
+        help="only sessions a supervisor approved (the same as --status approved)",
+    )
 
     p = command(sub, "a11", _a11, "A-11 quarterly counts per question (CSV)")
     p.add_argument("id", metavar="STUDY_ID", help="study id")
@@ -85,13 +90,15 @@ def _study(ctx: AppContext, args: argparse.Namespace) -> int:
             "Say what to export: --pdf OUT, --csv DIR, --json OUT, --xlsx OUT, --qdpx OUT "
             "and/or --qdc OUT."
         )
+    if args.approved_only and args.status:
+        raise ValidationError("Give --approved-only or --status, not both.")
     request = FilterRequest(
         date_from=args.date_from,
         date_to=args.date_to,
         site=args.site,
         researcher=args.researcher,
         segment=args.segment,
-        statuses=tuple(args.status),
+        statuses=("approved",) if args.approved_only else tuple(args.status),
     )
     if args.pdf:
         _report(jobs.export_study_pdf(ctx.db, args.id, Path(args.pdf), request))

@@ -20,6 +20,12 @@ def register(subparsers: Any) -> None:
     p = command(sub, "show", _show, "show one session with captures, notes, recording")
     p.add_argument("id", metavar="ID")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p = command(sub, "submit", _submit, "submit a session for review (or resubmit a returned one)")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--comment", metavar="TEXT", default="", help="an answer to the reviewer")
+    p = command(sub, "history", _history, "every change after the session was first submitted")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p = command(sub, "attach-audio", _attach_audio, "import a recording (WAV, FLAC, MP3, M4A, OGG)")
     p.add_argument("id", metavar="ID")
     p.add_argument("file", metavar="FILE", type=Path)
@@ -31,6 +37,31 @@ def _attach_audio(ctx: AppContext, args: argparse.Namespace) -> int:
     summary = attach_audio(ctx.db, ctx.paths.root, args.id, args.file)
     status(f"attached {args.file.name}: {summary['duration_s']:.1f} s (original kept)")
     print(summary["id"])
+    return 0
+
+
+def _submit(ctx: AppContext, args: argparse.Namespace) -> int:
+    from cxfield.services import review
+
+    event = review.submit(ctx.db, args.id, args.comment)
+    status(f"session {args.id}: {event.from_status.value} → {event.to_status.value}")
+    return 0
+
+
+def _history(ctx: AppContext, args: argparse.Namespace) -> int:
+    from cxfield.services.history import session_history, short
+
+    entries = session_history(ctx.db, args.id)
+    if args.json:
+        print_json([e.as_json() for e in entries])
+        return 0
+    print_table(
+        ["WHEN", "WHO", "WHAT", "BEFORE", "AFTER"],
+        [
+            (e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.what, short(e.before), short(e.after))
+            for e in entries
+        ],
+    )
     return 0
 
 
@@ -74,6 +105,11 @@ def _show(ctx: AppContext, args: argparse.Namespace) -> int:
     print(f"  mode:        {detail['mode']}    status: {detail['status']}")
     print(f"  started:     {detail['started_at']}    ended: {detail['ended_at'] or '-'}")
     print(f"  researcher:  {detail['researcher'] or '-'}    site: {detail['site'] or '-'}")
+    said = _comment_lines(ctx, detail)
+    if detail["status"] in ("has_issues", "rejected", "approved"):
+        print(_decision_line(ctx, detail["id"]))
+    for line in said.get(None, []):
+        print(f"  {line}")
     print("Steps:")
     visits: dict[str, list[dict[str, Any]]] = {}
     for visit in detail["observation_visits"]:
@@ -89,6 +125,8 @@ def _show(ctx: AppContext, args: argparse.Namespace) -> int:
         print(f"  {row['stage']} / {row['step']}: {valence} {emotions}{extra}".rstrip())
         if cap["quote"]:
             print(f"      \u201c{cap['quote']}\u201d")
+        for line in said.get(row["step_id"], []):
+            print(f"      {line}")
         for visit in visits.get(row["step_id"], []):
             print(f"      observed {visit['entered_at']} .. {visit['left_at'] or '?'}")
     if detail["notes"]:
@@ -96,10 +134,43 @@ def _show(ctx: AppContext, args: argparse.Namespace) -> int:
         for note in detail["notes"]:
             tags = f" [{', '.join(note['tags'])}]" if note["tags"] else ""
             print(f"  {_fmt_offset(note['offset_s'])} {note['text']}{tags}")
+            for line in said.get(note["id"], []):
+                print(f"      {line}")
     for rec in detail["recordings"]:
         print(f"Recording: {rec['path']} ({rec['duration_s']:.1f} s, {rec['state']})")
     if detail["transcript"]:
         print(f"Transcript: {len(detail['transcript'])} segments")
+        for seg in detail["transcript"]:
+            for line in said.get(seg["id"], []):
+                print(f"  {_fmt_offset(seg['start_s'])} {seg['text'][:60]}\n      {line}")
     if detail["survey"]:
         print("A-11 survey: answered")
     return 0
+
+
+def _comment_lines(ctx: AppContext, detail: dict[str, Any]) -> dict[str | None, list[str]]:
+    """Review comments by the id of what they are about (None: the session itself); a
+    step's capture or quote shows under the step, replies under their comment."""
+    from cxfield.services import review
+
+    lines: dict[str | None, list[str]] = {}
+    for thread in review.threads(review.comments_of(ctx.db, detail["id"])):
+        first = thread.comment
+        about = "quote: " if first.anchor.value == "quote" else ""
+        key = first.anchor_id if first.anchor.value != "session" else None
+        found = lines.setdefault(key, [])
+        found.append(f"\u25b8 {about}{first.author_name}: {first.text}  [{first.id}]")
+        found += [f"    \u21b3 {r.author_name}: {r.text}" for r in thread.replies]
+    return lines
+
+
+def _decision_line(ctx: AppContext, session_id: str) -> str:
+    from cxfield.services import review
+
+    events = [e for e in review.events_of(ctx.db, session_id) if e.action.value != "submit"]
+    if not events:
+        return "Review: no decision recorded on this laptop"
+    last = events[-1]
+    head = "Returned to you" if last.to_status.value == "has_issues" else last.to_status.value
+    said = f": {last.comment}" if last.comment else ""
+    return f"{head.capitalize()} by {last.actor_name or '?'} on {last.at:%Y-%m-%d}{said}"

@@ -22,12 +22,15 @@ from cxfield.services.common import get_live
 from cxfield.services.studies import Journey, get_journey
 from cxfield.storage.database import Database
 from cxfield.storage.models import (
+    AuditEntry,
     Note,
     ObservationVisit,
     Participant,
     Recording,
     Researcher,
     ResearchSession,
+    ReviewComment,
+    ReviewEvent,
     Site,
     StepCapture,
     Study,
@@ -70,6 +73,10 @@ class StudyRows:
     surveys: dict[str, SurveyResponse] = field(default_factory=dict)
     #: observation visits per session, in time order
     visits: dict[str, list[ObservationVisit]] = field(default_factory=dict)
+    #: review decisions, review comments and the audit trail per session, oldest first
+    review_events: dict[str, list[ReviewEvent]] = field(default_factory=dict)
+    review_comments: dict[str, list[ReviewComment]] = field(default_factory=dict)
+    history: dict[str, list[AuditEntry]] = field(default_factory=dict)
 
     @property
     def step_order(self) -> dict[str, int]:
@@ -157,6 +164,9 @@ def load_rows(
             recordings=_children(db, Recording, ids, col(Recording.started_at)),
             transcript=_children(db, TranscriptSegment, ids, col(TranscriptSegment.start_s)),
             visits=_children(db, ObservationVisit, ids, col(ObservationVisit.entered_at)),
+            review_events=_children(db, ReviewEvent, ids, col(ReviewEvent.at)),
+            review_comments=_children(db, ReviewComment, ids, col(ReviewComment.at)),
+            history=_children(db, AuditEntry, ids, col(AuditEntry.at)),
             surveys={
                 r.session_id: r
                 for r in db.exec(

@@ -3,7 +3,7 @@
 Shape: ``{"format": "cxfield-study-export", "format_version": 1, "exported_at", "filters",
 "study", "stages": [{..., "steps": [...]}], "sites", "researchers", "participants",
 "sessions": [{..., "captures", "observation_visits", "notes", "recordings", "transcript",
-"survey"}]}``.
+"survey", "review": {"events", "comments"}, "history"}]}``.
 Records keep their ids, UTC ISO timestamps and sync fields, so the document can be joined
 back to the CSV tables.  :func:`write_json` writes it one session at a time, so a large
 study never sits in memory as one dict and one string."""
@@ -78,6 +78,11 @@ def session_entries(
         entry["recordings"] = [record(r, "session_id") for r in rows.recordings.get(s.id, [])]
         entry["transcript"] = [record(t, "session_id") for t in rows.transcript.get(s.id, [])]
         entry["survey"] = None if survey is None else record(survey, "session_id")
+        entry["review"] = {
+            "events": [record(e, "session_id") for e in rows.review_events.get(s.id, [])],
+            "comments": [record(c, "session_id") for c in rows.review_comments.get(s.id, [])],
+        }
+        entry["history"] = [record(h, "session_id") for h in rows.history.get(s.id, [])]
         yield entry
 
 

@@ -23,6 +23,7 @@ from cxfield.services.analysis import (
     SurveyCounts,
 )
 from cxfield.services.ops_analysis import OpsSummary
+from cxfield.services.review_queue import ReviewSummary, review_summary
 from cxfield.services.staff_research import PainAgreement, StaffSide, of_kind
 from cxfield.services.studies import Journey, get_journey
 from cxfield.storage.database import Database
@@ -92,6 +93,8 @@ class StudyReportData:
     staff_pain_points: list[RankedText] = field(default_factory=list)
     staff_quotes: dict[str, list[RankedText]] = field(default_factory=dict)
     ops: OpsSummary | None = None
+    #: the review of all the study's sessions (whatever the selection); None: not asked
+    review: ReviewSummary | None = None
 
 
 def overview(database: Database, study_id: str, flt: SessionFilter) -> Overview:
@@ -247,4 +250,5 @@ def gather(
         if staff.interviews
         else {},
         ops=None if ops.empty else ops,
+        review=review_summary(database, study_id),
     )

@@ -18,6 +18,7 @@ from reportlab.platypus import (
 )
 
 from cxfield.domain.rating import scale_point
+from cxfield.domain.review import STATUS_LABEL
 from cxfield.domain.survey import REPORTING_QUESTIONS, fill
 from cxfield.domain.vocabulary import BlueprintLane
 from cxfield.export.charts import CurvePoint, emotion_curve, likert_bars, signed
@@ -102,6 +103,7 @@ class StudyReport(SidesAndOperations):
         story += self.operations()
         story += self.equity()
         story += self.survey()
+        story += self.review()
         story += self.appendix()
         return story
 
@@ -526,6 +528,38 @@ class StudyReport(SidesAndOperations):
         # heading, chart and table on one page
         block = [*out, chart, Spacer(1, 6), table(rows, widths, numeric_from=2), note]
         return [KeepTogether(block)]
+
+    def review(self) -> list[Flowable]:
+        """Sessions per review state, days from submission to decision, open issues."""
+        summary, s = self.data.review, self.s
+        if summary is None:
+            return []
+        out: list[Flowable] = [p("Review", s.h1)]
+        out.append(
+            p(
+                "All sessions of the study, whatever this report's selection. Median days "
+                "from submission to decision: "
+                + (
+                    "–"
+                    if summary.median_days_to_decision is None
+                    else f"{summary.median_days_to_decision:.1f}"
+                )
+                + ".",
+                s.muted,
+            )
+        )
+        rows: list[list[Any]] = [[p("State", s.head), p("Sessions", s.head)]]
+        for state, label in STATUS_LABEL.items():
+            rows.append([label, str(summary.per_state.get(state.value, 0))])
+        out.append(table(rows, [50 * mm, 25 * mm], numeric_from=1))
+        out.append(Spacer(1, 6))
+        if summary.open_issues:
+            issues: list[list[Any]] = [[p("Researcher", s.head), p("Returned, open", s.head)]]
+            issues += [[p(name, s.cell), str(n)] for name, n in summary.open_issues.items()]
+            out.append(table(issues, [70 * mm, 30 * mm], numeric_from=1))
+        else:
+            out += self.none("No session is waiting for its researcher.")
+        return [KeepTogether(out)]
 
     def appendix(self) -> list[Flowable]:
         s = self.s

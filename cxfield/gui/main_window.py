@@ -199,6 +199,11 @@ class MainWindow(QMainWindow):
 
         # The Sync menu and "Last synced …" in the status bar (team hub).
         self.sync_actions = SyncActions(self)
+        # The Review menu and the review count in the status bar (supervisor review).
+        from cxfield.gui.review.review_actions import ReviewActions
+
+        self.review_actions = ReviewActions(self)
+        self.review_actions.refresh_count()
 
     def _attach_background(self) -> None:
         self._attach_sync()
@@ -296,6 +301,8 @@ class MainWindow(QMainWindow):
             self.study_list.blockSignals(False)
         if getattr(self, "sync_actions", None) is not None:  # None: still coming (attach)
             self.sync_actions.refresh_status()
+        if getattr(self, "review_actions", None) is not None:
+            self.review_actions.refresh_count()
         current = self.current_study_id()
         if current is None:
             self.study_title.setText(

@@ -117,6 +117,11 @@ class SessionView(QMainWindow):
             ctx, session_id, playback=self.player, show_playback=False
         )
         self.add_tab("&Transcript", self.transcript)
+        # Every change after the first submission (cxfield.gui.review.history_tab).
+        from cxfield.gui.review.history_tab import HistoryTab
+
+        self.history = HistoryTab(ctx, session_id)
+        self.add_tab("&History", self.history)
         QShortcut(QKeySequence("Ctrl+W"), self).activated.connect(self.close)
         QShortcut(QKeySequence("F5"), self).activated.connect(self.reload)
         self.resize(1280, 760)
@@ -229,6 +234,8 @@ class SessionView(QMainWindow):
             ],
         )
         self.tabs.setTabVisible(self.times_index, bool(timeline))
+        if hasattr(self, "history"):
+            self.history.reload()
 
     # --- the recording --------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from fastapi import FastAPI, HTTPException
 from sqlalchemy import text
 
 from cxfield import __version__
-from cxfield.hub import accounts, api, api_blobs
+from cxfield.hub import accounts, api, api_blobs, api_review
 from cxfield.hub.blobs import BlobStore
 from cxfield.hub.config import HubConfig, make_engine
 from cxfield.hub.http import (
@@ -65,6 +65,7 @@ def create_app(config: HubConfig) -> FastAPI:
     app.include_router(api.router)
     app.include_router(api_blobs.router)
     app.include_router(web_routes.router)
+    app.include_router(api_review.router)
     # outermost last: the log sees every answer, 413s and 426s included
     app.add_middleware(ProtocolHeader)
     app.add_middleware(BodyLimit)

@@ -26,6 +26,7 @@ from cxfield.hub import facts, projection, rows
 from cxfield.hub import storage as t
 from cxfield.hub.accounts import Caller, audit
 from cxfield.hub.config import HubError, write_transaction
+from cxfield.hub.review import review_problem
 from cxfield.sync.protocol import (
     STUDY_DEFINITION_TABLES,
     PushRequest,
@@ -85,6 +86,10 @@ class _Batch:
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     resolved: dict[str, dict[str, Any]] = field(default_factory=dict)
     published: list[str] = field(default_factory=list)
+    #: rows refused by a review rule in this batch, with the reason (their history goes too)
+    refused: dict[rows.Key, str] = field(default_factory=dict)
+    #: session id -> whether the hub holds a decision about it (looked up once per batch)
+    decided: dict[str, bool] = field(default_factory=dict)
 
 
 def _record(row: Any) -> Record:
@@ -254,6 +259,9 @@ def _apply_row(batch: _Batch, row: RowIn, problem: str | None) -> RowResult:
         if holder is not None and holder != row.id:
             other = batch.records[(row.table, holder)]
             return result("duplicate", other.version, merged_into=holder)
+        refused = review_problem(batch, row, None, batch.caller.sees_all_sessions)
+        if refused:
+            return result("forbidden", 0, message=refused)
         _write(batch, _new_record(batch, row, existing))
         if row.table == "study":
             batch.published.append(row.id)
@@ -261,6 +269,9 @@ def _apply_row(batch: _Batch, row: RowIn, problem: str | None) -> RowResult:
     if row.hash == existing.content_hash:
         _resolve_by_push(batch, row)
         return result("duplicate", existing.version)
+    refused = review_problem(batch, row, existing, batch.caller.sees_all_sessions)
+    if refused:
+        return result("forbidden", existing.version, message=refused)
     if holder is not None and holder != row.id:
         return result(
             "invalid",

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from cxfield.domain.errors import ConflictError, NotFoundError, ValidationError
 from cxfield.domain.ids import as_utc, utcnow
+from cxfield.domain.review import ReviewAction
 from cxfield.domain.rules import check_intensity, check_tags, check_valence
 from cxfield.domain.vocabulary import BASE_EMOTIONS, SessionMode, SessionStatus
 from cxfield.services.common import get_live, tombstone
@@ -22,6 +23,7 @@ from cxfield.services.participants import current_consent, recording_consent
 from cxfield.services.participants import (
     require_recording_consent as require_recording_consent,  # re-exported for the runner
 )
+from cxfield.services.review import record_move
 from cxfield.services.studies import Journey, get_journey
 from cxfield.services.visits import close_open_visits
 from cxfield.storage.database import Database
@@ -360,7 +362,7 @@ def finish_session(
         session = editable_session(db, session_id)
         close_open_visits(db, session_id, moment)
         if session.status == SessionStatus.DRAFT:
-            session.status = SessionStatus.SUBMITTED
+            record_move(db, session, ReviewAction.SUBMIT)
         session.ended_at = session.ended_at or moment
         db.add(session)
     forget_unfinished(database, session_id)

@@ -421,6 +421,9 @@ def _erase_session(db: Session, session: ResearchSession, data_root: Path | None
                 if rel:
                     files.append(data_root / rel)
         tombstone(db, recording)
+    from cxfield.services.review import erase_review_records
+
+    erase_review_records(db, sid)
     session.notes = ""
     tombstone(db, session)
     return files

@@ -20,6 +20,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from cxfield.domain.ids import new_id, utcnow
+from cxfield.storage import review_hooks  # noqa: F401  (its check runs before the stamps)
 from cxfield.storage.models import LocalSetting, SyncFields
 
 DEVICE_ID_KEY = "device_id"

@@ -19,6 +19,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from cxfield.domain.ids import new_id, utcnow
+from cxfield.domain.review import AnchorKind, ReviewAction
 from cxfield.domain.survey import SurveyVersion
 from cxfield.domain.vocabulary import (
     DEFAULT_STAFF_ROLES,
@@ -350,6 +351,61 @@ class OpsStepTime(SyncFields, table=True):
     seconds: float | None = None
 
 
+# --- supervisor review and the audit trail (append-only: rows are never changed) ---------
+
+
+class ReviewEvent(SyncFields, table=True):
+    """One move of a session between review states (submit, approve, return, reject,
+    reopen), with its comment: who, when, from which state to which."""
+
+    __tablename__ = "review_event"
+
+    session_id: str = Field(foreign_key="session.id", index=True)
+    action: ReviewAction = Field(sa_type=EnumText(ReviewAction))
+    from_status: SessionStatus = Field(sa_type=EnumText(SessionStatus))
+    to_status: SessionStatus = Field(sa_type=EnumText(SessionStatus))
+    comment: str = ""
+    #: the researcher (or hub account) id and name of who did it
+    actor_id: str | None = Field(default=None, max_length=36)
+    actor_name: str = Field(default="", max_length=200)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReviewComment(SyncFields, table=True):
+    """A comment on a session or on one thing in it (a step's capture, its quote, a note,
+    a transcript segment); ``reply_to`` threads answers under the comment they answer."""
+
+    __tablename__ = "review_comment"
+
+    session_id: str = Field(foreign_key="session.id", index=True)
+    anchor: AnchorKind = Field(default=AnchorKind.SESSION, sa_type=EnumText(AnchorKind))
+    #: the step id (step, quote), note id or segment id; None for the session itself
+    anchor_id: str | None = Field(default=None, max_length=36)
+    reply_to: str | None = Field(default=None, max_length=36)
+    text: str
+    author_id: str | None = Field(default=None, max_length=36)
+    author_name: str = Field(default="", max_length=200)
+    author_role: str = Field(default="", max_length=20)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AuditEntry(SyncFields, table=True):
+    """One field of one record of a session changed after the session was first
+    submitted: who, when, before → after (JSON values)."""
+
+    __tablename__ = "audit_entry"
+
+    session_id: str = Field(foreign_key="session.id", index=True)
+    table_name: str = Field(max_length=40)
+    row_id: str = Field(max_length=36)
+    field: str = Field(max_length=60)
+    before: Any = Field(default=None, sa_type=JSONText, nullable=True)
+    after: Any = Field(default=None, sa_type=JSONText, nullable=True)
+    actor_id: str | None = Field(default=None, max_length=36)
+    actor_name: str = Field(default="", max_length=200)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 class TranscriptionJob(SQLModel, table=True):
     """Local queue of transcription work; survives restarts. Not synced."""
 
@@ -453,7 +509,12 @@ SYNCED_TABLES: tuple[type[SyncFields], ...] = (
     OpsImport,
     OpsRecord,
     OpsStepTime,
+    ReviewEvent,
+    ReviewComment,
+    AuditEntry,
 )
+#: synced tables whose rows are written once and never changed
+APPEND_ONLY_TABLES = frozenset({"review_event", "review_comment", "audit_entry"})
 
 # Aggregation over thousands of sessions (journey map, exports) reads captures by step.
 _captures = StepCapture.__table__.c  # type: ignore[attr-defined]

@@ -57,6 +57,9 @@ SESSION_TABLES = frozenset(
         "recording",
         "transcript_segment",
         "survey_response",
+        "review_event",
+        "review_comment",
+        "audit_entry",
     }
 )
 PARTICIPANT_TABLES = frozenset({"participant", "consent_record"})

@@ -1,0 +1,216 @@
+"""The review screens by keyboard, keys sent to whatever has focus: a supervisor clears a
+queue of 20 submitted demo sessions (approve, has issues with a comment, reject), comments
+on a step with one key; the researcher sees the count of returned sessions, answers and
+resubmits; the History tab shows the changes; the screens fit 1366×768 and 1920×1080."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import update
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLineEdit, QMainWindow
+
+from cxfield.app import AppContext
+from cxfield.domain.review import AnchorKind, ReviewAction
+from cxfield.gui.main_window import MainWindow
+from cxfield.gui.review.comment_dialog import CommentDialog
+from cxfield.gui.review.review_view import ReviewSessionView
+from cxfield.services import demo, review, review_queue, sessions
+from cxfield.storage.models import ResearchSession
+from tests.gui_support import SCREENS, cut_off, focused, press, settle, shoot, type_text
+
+ALT = Qt.KeyboardModifier.AltModifier
+SHOTS = Path("/work/shots/review")
+
+
+def _twenty_submitted(ctx: AppContext) -> list[str]:
+    demo.create_demo(ctx.db, 20)
+    with ctx.db.engine.begin() as conn:  # the demo's mix of states, all submitted
+        conn.execute(update(ResearchSession.__table__).values(status="submitted"))  # type: ignore[arg-type]
+    return [s.id for s in sessions.list_sessions(ctx.db)]
+
+
+def _active(qtbot: object, window: QMainWindow) -> None:
+    window.show()
+    qtbot.waitExposed(window)  # type: ignore[attr-defined]
+    window.activateWindow()
+    window.raise_()
+    qtbot.waitUntil(window.isActiveWindow)  # type: ignore[attr-defined]
+    settle()
+
+
+def _dialog(qtbot: object) -> CommentDialog:
+    def found() -> bool:
+        return isinstance(QApplication.focusWidget(), QLineEdit) and isinstance(
+            QApplication.focusWidget().window(),
+            CommentDialog,  # type: ignore[union-attr]
+        )
+
+    qtbot.waitUntil(found)  # type: ignore[attr-defined]
+    window = focused().window()
+    assert isinstance(window, CommentDialog)
+    return window
+
+
+def _review_view(qtbot: object, queue: QMainWindow, previous: object = None) -> ReviewSessionView:
+    qtbot.waitUntil(  # type: ignore[attr-defined]
+        lambda: (
+            getattr(queue, "view", None) is not None
+            and queue.view is not previous  # type: ignore[attr-defined]
+            and queue.view.isActiveWindow()
+        )  # type: ignore[attr-defined]
+    )
+    view = queue.view  # type: ignore[attr-defined]
+    assert isinstance(view, ReviewSessionView)
+    settle()
+    return view
+
+
+def test_supervisor_clears_a_queue_of_twenty_by_keyboard(
+    ctx: AppContext, qtbot: object, tmp_path: Path
+) -> None:
+    ids = _twenty_submitted(ctx)
+    assert len(ids) == 20
+    review.use_profile(ctx.db, "Sam Lee", "supervisor")
+    window = MainWindow(ctx)
+    _active(qtbot, window)
+    assert window.review_actions.count_label.text() == "20 to review"
+    press(Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    queue = window.review_actions.queue
+    assert queue is not None
+    qtbot.waitUntil(queue.isActiveWindow)  # type: ignore[attr-defined]
+    assert focused() is queue.table and queue.table.rowCount() == 20
+    oldest = queue.items[0].session.id
+    press(Qt.Key.Key_Return)  # opens the oldest in review mode
+    view = _review_view(qtbot, queue)
+    assert view.session_id == oldest and focused() is view.captures
+
+    # One key comments on the highlighted step; Enter sends it.
+    press(Qt.Key.Key_Down)
+    step_row = view.captures.currentRow()
+    press(Qt.Key.Key_C)
+    dialog = _dialog(qtbot)
+    assert "About: Step" in dialog.about.text()
+    type_text("Was the wait timed?")
+    press(Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.isVisible())  # type: ignore[attr-defined]
+    [remark] = review.comments_of(ctx.db, oldest)
+    steps = [s["step_id"] for s in view.detail["steps"] if s["capture"]]
+    assert (remark.anchor, remark.anchor_id) == (AnchorKind.STEP, steps[step_row])
+    assert "Was the wait timed?" in view.comments_panel.list.item(0).text()
+
+    # Has issues needs a reason: an empty one is refused in the dialog, nothing changes.
+    press(Qt.Key.Key_I, ALT)
+    dialog = _dialog(qtbot)
+    press(Qt.Key.Key_Return)
+    assert dialog.isVisible() and "comment is needed" in dialog.problem.text()
+    assert sessions.session_detail(ctx.db, oldest)["status"] == "submitted"
+    type_text("Please time the wait.")
+    press(Qt.Key.Key_Return)
+    view = _review_view(qtbot, queue, view)  # the next session opened by itself
+    assert sessions.session_detail(ctx.db, oldest)["status"] == "has_issues"
+
+    # Shots of the review mode and the queue at both sizes, looked at by hand.
+    for width, height in SCREENS:
+        for name, shown in (("review-view", view), ("queue", queue)):
+            shown.resize(width, height)
+            settle()
+            assert cut_off(shown) == [], (name, width)
+            shoot(shown, tmp_path, f"{name}-{width}x{height}")
+            if SHOTS.parent.exists():
+                SHOTS.mkdir(parents=True, exist_ok=True)
+                shown.grab().save(str(SHOTS / f"{name}-{width}x{height}.png"))
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow)  # type: ignore[attr-defined]
+    view.captures.setFocus()
+
+    # The rest: one rejected (with a reason), the others approved with Alt+A.
+    rejected = view.session_id
+    press(Qt.Key.Key_J, ALT)
+    _dialog(qtbot)
+    type_text("Consent form missing.")
+    press(Qt.Key.Key_Return)
+    view = _review_view(qtbot, queue, view)
+    for turn in range(18):
+        assert focused().window() is view, (turn, focused(), focused().window())
+        press(Qt.Key.Key_A, ALT)
+        left = len(review_queue.review_queue(ctx.db))
+        assert left == 17 - turn, (turn, left)
+        if left:
+            view = _review_view(qtbot, queue, view)
+    assert review_queue.review_queue(ctx.db) == []
+    states = sorted(s.status for s in sessions.list_sessions(ctx.db))
+    assert states == ["approved"] * 18 + ["has_issues", "rejected"]
+    assert sessions.session_detail(ctx.db, rejected)["status"] == "rejected"
+    assert window.review_actions.count_label.text() == ""
+    view.close()
+    queue.close()
+    window.close()
+
+
+def test_researcher_sees_returned_answers_and_resubmits(
+    ctx: AppContext, qtbot: object, tmp_path: Path
+) -> None:
+    ids = _twenty_submitted(ctx)[:1]
+    sid = ids[0]
+    review.use_profile(ctx.db, "Sam Lee", "supervisor")
+    detail = sessions.session_detail(ctx.db, sid)
+    step = next(s["step_id"] for s in detail["steps"] if s["capture"])
+    review.add_comment(ctx.db, sid, "Which desk?", anchor=AnchorKind.STEP, anchor_id=step)
+    review.move(ctx.db, sid, ReviewAction.RETURN, "See the comment.")
+    with ctx.db.session() as db:  # the session's researcher is the laptop's profile
+        researcher_id = db.get(ResearchSession, sid).researcher_id  # type: ignore[union-attr]
+    ctx.db.set_setting("runner.last_researcher", researcher_id)
+
+    window = MainWindow(ctx)
+    _active(qtbot, window)
+    assert window.review_actions.count_label.text().endswith("returned to you")
+    for row in range(window.session_model.rowCount()):
+        if window.session_model.session_at(row).id == sid:
+            window.session_table.selectRow(row)
+    window.session_table.setFocus()
+    press(Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    view = window.review_actions.view
+    assert view is not None
+    qtbot.waitUntil(view.isActiveWindow)  # type: ignore[attr-defined]
+    assert not view.buttons[ReviewAction.APPROVE].isVisible()
+    assert "See the comment." in view.state_label.text()
+    view.comments_panel.list.setFocus()
+    press(Qt.Key.Key_R)
+    _dialog(qtbot)
+    type_text("Desk 4.")
+    press(Qt.Key.Key_Return)
+    [thread] = review.threads(review.comments_of(ctx.db, sid))
+    assert [r.text for r in thread.replies] == ["Desk 4."]
+    view.captures.setFocus()
+    press(Qt.Key.Key_U, ALT)
+    _dialog(qtbot)
+    type_text("Answered.")
+    press(Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: sessions.session_detail(ctx.db, sid)["status"] == "submitted")  # type: ignore[attr-defined]
+    # History tab (Alt+H): the return, the comments and the resubmission, with authors.
+    view.captures.setFocus()
+    press(Qt.Key.Key_H, ALT)
+    assert view.tabs.currentWidget() is view.history
+    table = view.history.table
+    rows = [
+        tuple(table.item(r, c).text() for c in range(table.columnCount()))
+        for r in range(table.rowCount())
+    ]
+    assert any(
+        r[1] == "Sam Lee" and r[2] == "Session status" and r[4] == "has_issues" for r in rows
+    )
+    assert any(r[2] == "Comment" and r[4] == "Desk 4." for r in rows)
+    assert rows[-1][2] == "Session status" and rows[-1][4] == "submitted"
+    for width, height in SCREENS:
+        view.resize(width, height)
+        settle()
+        assert cut_off(view) == [], width
+        shoot(view, tmp_path, f"history-{width}x{height}")
+        if SHOTS.parent.exists():
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            view.grab().save(str(SHOTS / f"history-{width}x{height}.png"))
+    view.close()
+    window.close()
