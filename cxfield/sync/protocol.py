@@ -46,7 +46,9 @@ TABLES: dict[str, type[SyncFields]] = {
 TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 
 #: the journey map and study definition: only the study's owner, supervisors and admins
-STUDY_DEFINITION_TABLES = frozenset({"study", "stage", "step", "consent_text"})
+STUDY_DEFINITION_TABLES = frozenset(
+    {"study", "stage", "step", "consent_text", "study_protection"}
+)
 #: team data every account sees
 TEAM_TABLES = STUDY_DEFINITION_TABLES | {"site", "researcher"}
 #: rows owned by the account that pushed their session (or participant) first
@@ -61,7 +63,7 @@ SESSION_TABLES = frozenset(
         "survey_response",
     }
 )
-PARTICIPANT_TABLES = frozenset({"participant", "consent_record"})
+PARTICIPANT_TABLES = frozenset({"participant", "consent_record", "withdrawal_receipt"})
 #: team records that must not appear twice under two ids (matched by normalised name)
 NAMED_TEAM_TABLES = frozenset({"site", "researcher"})
 
