@@ -3,6 +3,7 @@ runs on PostgreSQL, what the hub holds."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,20 +25,32 @@ class PlantedSession:
     segment_id: str
     note_id: str
     capture_id: str
+    recording_id: str
+    participant_id: str
 
 
-def plant_texts(database: Database, study_id: str, tag: str = "") -> PlantedSession:
+def plant_texts(
+    database: Database, study_id: str, tag: str = "", *, audio: bytes | None = None
+) -> PlantedSession:
     """A transcript segment, a note and a quote holding ``PLANTED`` in the study's first
-    session."""
+    session with a participant (and, with ``audio``, that recording's file)."""
     text = PLANTED + tag
     with database.session() as db:
         session = db.exec(
             orm_select(ResearchSession)
-            .where(ResearchSession.study_id == study_id)
+            .where(
+                ResearchSession.study_id == study_id,
+                ResearchSession.participant_id != None,  # noqa: E711
+            )
             .order_by(ResearchSession.started_at)  # type: ignore[arg-type]
         ).first()
         assert session is not None
         recording = Recording(session_id=session.id, path=f"recordings/{session.id}.wav")
+        if audio is not None:
+            target = database.path.parent / recording.path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(audio)
+            recording.sha256 = hashlib.sha256(audio).hexdigest()
         db.add(recording)
         db.flush()
         segment = TranscriptSegment(
@@ -53,7 +66,10 @@ def plant_texts(database: Database, study_id: str, tag: str = "") -> PlantedSess
         capture.quote = text + " (quote)"
         db.add(capture)
         db.flush()
-        return PlantedSession(session.id, segment.id, note.id, capture.id)
+        assert session.participant_id is not None
+        return PlantedSession(
+            session.id, segment.id, note.id, capture.id, recording.id, session.participant_id
+        )
 
 
 def hub_data(team: Team, table: str | None = None) -> list[dict[str, Any]]:

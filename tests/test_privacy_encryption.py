@@ -109,7 +109,7 @@ def test_hub_holds_no_plaintext_and_supervisor_opens(team: Team, tmp_path: Path)
 
 def test_a_study_without_encryption_still_sends_text(team: Team) -> None:
     ana = team.laptop("Ana")
-    study = demo.create_demo(ana.db, 2)
+    study = demo.create_demo(ana.db, 4)
     plant_texts(ana.db, study.id)
     ana.sync()
     assert "Planted-7Q3X" in hub_text(team)  # the check above can fail

@@ -142,3 +142,17 @@ blob = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("completed_at", UTCDateTime, nullable=True),
 )
+
+withdrawal = Table(
+    "hub_withdrawal",
+    metadata,
+    #: one row per withdrawn participant: the hub keeps no content of theirs from then on
+    Column("participant_id", String(36), primary_key=True),
+    Column("study_id", String(36), nullable=True),
+    Column("requested_by", String(36), nullable=False),
+    Column("requested_device", String(36), nullable=False, default=""),
+    Column("applied_at", UTCDateTime, nullable=False),
+    Column("sessions", Integer, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("blobs", Integer, nullable=False),
+)
