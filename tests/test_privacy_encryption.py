@@ -150,3 +150,35 @@ def test_postgresql_dump_holds_no_plaintext(tmp_path: Path) -> None:
     finally:
         made.close()
         drop_database(name)
+
+
+def test_audio_of_an_encrypted_study_leaves_sealed(team: Team, tmp_path: Path) -> None:
+    from cxfield.privacy import at_rest
+    from cxfield.storage.models import Recording, Study
+
+    ana, sam = team.laptop("Ana"), team.laptop("Sam", "supervisor")
+    study = demo.create_demo(ana.db, 3)
+    with ana.db.session() as db:
+        row = db.get(Study, study.id)
+        assert row is not None
+        row.audio_upload = True
+        db.add(row)
+    created = study_protection.create_key(ana.db, ana.ctx.paths.root, study.id, PASS)
+    audio = b"RIFF" + b"planted-audio-PCM-" * 20000
+    planted = plant_texts(ana.db, study.id, audio=audio)
+    assert ana.sync().uploaded == 1
+    ana.sync()  # the recording row now names its sealed copy
+    blobs = [p for p in (team.root / "hub" / "blobs").rglob("*") if p.is_file()]
+    assert len(blobs) == 1
+    held = blobs[0].read_bytes()
+    assert b"planted-audio-PCM" not in held and at_rest.is_encrypted(blobs[0])
+    assert not list((ana.ctx.paths.root / "outbox").iterdir())  # the sealed copy is gone
+    sam.sync()
+    with sam.db.session() as db:
+        recording = db.get(Recording, planted.recording_id)
+        assert recording is not None and recording.sealed_sha256 == blobs[0].name
+    answer = sam.client().request("GET", f"/v1/blobs/{blobs[0].name}")
+    fetched = tmp_path / "fetched.sealed"
+    fetched.write_bytes(answer.content)
+    private = keys.unlock(created.locked, PASS)
+    assert b"".join(at_rest.chunks(fetched, private_key=private)) == audio

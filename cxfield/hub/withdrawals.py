@@ -133,8 +133,8 @@ def _purge(batch: _Batch, participant: str, study_id: str, blobs_dir: Path | Non
     for key, rec in records.items():
         if key[0] not in SESSION_TABLES:
             continue
-        if key[0] == "recording" and rec.data.get("sha256"):
-            shas.add(str(rec.data["sha256"]))
+        if key[0] == "recording":
+            shas |= {str(rec.data[k]) for k in ("sha256", "sealed_sha256") if rec.data.get(k)}
         if is_content_free(key[0], rec.data):
             continue
         data = content_free(key[0], rec.data, now)

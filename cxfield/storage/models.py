@@ -265,6 +265,9 @@ class Recording(SyncFields, table=True):
     #: transcription is ``path``
     original_path: str | None = None
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    #: encrypted studies: the SHA-256 of the sealed copy uploaded to the hub (the hub never
+    #: holds the audio itself); "" when not uploaded sealed
+    sealed_sha256: str = Field(default="", max_length=64)
 
 
 class TranscriptSegment(SyncFields, table=True):

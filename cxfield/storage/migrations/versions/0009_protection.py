@@ -1,5 +1,5 @@
 """protection of participants: per-study encryption and retention settings, withdrawal
-receipts (synced); sealed values and retention marks (local-only)
+receipts (synced), the sealed copy of a recording; sealed values and retention marks (local-only)
 
 Revision ID: 0009
 Revises: 0004
@@ -34,6 +34,10 @@ def _sync_columns() -> list[sa.Column[object]]:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("recording", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("sealed_sha256", _str(length=64), nullable=False, server_default="")
+        )
     op.create_table(
         "study_protection",
         *_sync_columns(),
@@ -92,3 +96,4 @@ def downgrade() -> None:
     op.drop_table("sealed_value")
     op.drop_table("withdrawal_receipt")
     op.drop_table("study_protection")
+    op.execute("ALTER TABLE recording DROP COLUMN sealed_sha256")
