@@ -11,6 +11,7 @@ import platformdirs
 from sqlalchemy.exc import SQLAlchemyError
 
 from cxfield.domain.errors import DataDirError
+from cxfield.privacy import retention
 from cxfield.services.recording import recover_interrupted_recordings
 from cxfield.storage import migrate
 from cxfield.storage.database import Database
@@ -103,4 +104,8 @@ def open_app(data_dir: Path | None = None) -> AppContext:
         )
     # A recording interrupted by a crash or power cut is repaired and attached now.
     ctx.messages.extend(recover_interrupted_recordings(ctx.db, paths.root))
+    # Studies that keep audio or transcripts only so long: checked at every start.
+    expired = retention.run(ctx.db, paths.root)
+    if expired.items:
+        ctx.messages.append(expired.line())
     return ctx

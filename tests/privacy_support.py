@@ -88,9 +88,7 @@ def hub_text(team: Team) -> str:
 
     with team.app.state.hub.engine.connect() as conn:
         records = [r.data for r in conn.execute(select(storage.record))]
-        conflicts = [
-            [r.winner_data, r.loser_data] for r in conn.execute(select(storage.conflict))
-        ]
+        conflicts = [[r.winner_data, r.loser_data] for r in conn.execute(select(storage.conflict))]
     return json.dumps([records, conflicts])
 
 

@@ -45,7 +45,7 @@ def test_round_trip_streams_without_holding_the_file(tmp_path: Path) -> None:
     assert peak < 2 * 1024 * 1024, peak  # a few chunks, never the file
     assert digest.hexdigest() == hashlib.sha256(source.read_bytes()).hexdigest()
     assert target.stat().st_mode & 0o777 == 0o600
-    assert _pattern(4096) not in target.read_bytes()[:1 << 20]
+    assert _pattern(4096) not in target.read_bytes()[: 1 << 20]
     # A file object for decoders that read a stream gives the same bytes.
     reader = at_rest.PlainReader(target, laptop_key=KEY)
     assert reader.read(10) + reader.read(5000) + reader.read() == source.read_bytes()

@@ -55,9 +55,7 @@ def _hub_state(hub: RunningHub, session_id: str) -> tuple[str, list[str], int]:
     try:
         with engine.connect() as conn:
             rows = conn.execute(
-                select(hub_tables.record.c.data).where(
-                    hub_tables.record.c.session_id == session_id
-                )
+                select(hub_tables.record.c.data).where(hub_tables.record.c.session_id == session_id)
             ).all()
             receipts = conn.execute(
                 select(hub_tables.record.c.data).where(

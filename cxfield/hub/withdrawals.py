@@ -13,6 +13,7 @@ answered ``duplicate`` (the hub's tombstone stays), a new one is stored content-
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,7 +73,10 @@ def guard(batch: _Batch, row: RowIn, existing: Record | None) -> RowResult | Non
     message = "The participant withdrew; the hub keeps no content of theirs."
     if existing is not None:
         return RowResult(
-            table=row.table, id=row.id, status="duplicate", version=existing.version,
+            table=row.table,
+            id=row.id,
+            status="duplicate",
+            version=existing.version,
             message=message,
         )
     data = content_free(row.table, row.data, _now_text())
@@ -247,7 +251,6 @@ def _hub_receipt(
 
 def remove_files(files: list[Path]) -> None:
     for path in files:
-        try:
+        # the register no longer names it; a stray file left would hold nothing reachable
+        with contextlib.suppress(OSError):
             path.unlink(missing_ok=True)
-        except OSError:
-            pass  # the register no longer names it; a stray file holds nothing reachable

@@ -104,7 +104,9 @@ def read_preamble(handle: BinaryIO) -> Preamble:
     return Preamble(start + header, kind, header)
 
 
-def key_for(preamble: Preamble, *, laptop_key: bytes | None = None, private_key: Any = None) -> bytes:
+def key_for(
+    preamble: Preamble, *, laptop_key: bytes | None = None, private_key: Any = None
+) -> bytes:
     """The file key: from the laptop key (kind 1) or the study's private key (kind 2)."""
     if preamble.kind == KIND_LAPTOP:
         if laptop_key is None:
@@ -215,7 +217,9 @@ def chunks(
                 plain = aead.decrypt(_nonce(counter), sealed, _aad(preamble.raw, flag, counter))
             except InvalidTag:
                 if counter == 0 and strict:
-                    raise AtRestError(f"Wrong key for {path.name}, or the file is damaged.") from None
+                    raise AtRestError(
+                        f"Wrong key for {path.name}, or the file is damaged."
+                    ) from None
                 if strict:
                     raise AtRestError(f"{path.name} is damaged at chunk {counter}.") from None
                 return
@@ -264,9 +268,7 @@ def recover(path: Path, *, laptop_key: bytes) -> Scan:
     with path.open("rb") as handle:
         preamble = read_preamble(handle)
     aead = AESGCM(key_for(preamble, laptop_key=laptop_key))
-    sealed = aead.encrypt(
-        _nonce(found.records), b"", _aad(preamble.raw, _FLAG_END, found.records)
-    )
+    sealed = aead.encrypt(_nonce(found.records), b"", _aad(preamble.raw, _FLAG_END, found.records))
     fd = os.open(path, os.O_WRONLY)
     try:
         os.ftruncate(fd, found.good_bytes)

@@ -99,9 +99,7 @@ class CreatedKey:
     locked: keys.LockedKey
 
 
-def create_key(
-    database: Database, data_dir: Path, study_id: str, passphrase: str
-) -> CreatedKey:
+def create_key(database: Database, data_dir: Path, study_id: str, passphrase: str) -> CreatedKey:
     """A new key pair for the study; encryption is switched on.  Refused when the study has
     a key already (a second key would split its data in two)."""
     with database.session() as db:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Table, select
+from sqlmodel import SQLModel
 
 from cxfield.domain.ids import new_id, utcnow
 from cxfield.storage.database import Database
@@ -26,7 +27,6 @@ from cxfield.storage.models import (
     Participant,
     ResearchSession,
     SealedValue,
-    SyncFields,
     WithdrawalReceipt,
 )
 
@@ -63,6 +63,7 @@ BLANK: dict[str, dict[str, Any]] = {
     },
 }
 
+
 def content_free(table: str, data: dict[str, Any], now: str) -> dict[str, Any]:
     """The content-free tombstone of a session row (wire data; ``now``: ISO time)."""
     out = dict(data) | BLANK.get(table, {})
@@ -78,7 +79,7 @@ def is_content_free(table: str, data: dict[str, Any]) -> bool:
     )
 
 
-def _table(cls: type[SyncFields]) -> Table:
+def _table(cls: type[SQLModel]) -> Table:
     return cls.__table__  # type: ignore[attr-defined, no-any-return]
 
 

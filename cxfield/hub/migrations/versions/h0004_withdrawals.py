@@ -4,6 +4,7 @@ Revision ID: h0004
 Revises: h0001
 Create Date: 2026-12-01
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa

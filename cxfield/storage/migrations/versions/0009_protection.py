@@ -5,6 +5,7 @@ Revision ID: 0009
 Revises: 0004
 Create Date: 2026-12-01
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -51,9 +52,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("study_protection", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_study_protection_study_id"), ["study_id"], unique=True
-        )
+        batch_op.create_index(batch_op.f("ix_study_protection_study_id"), ["study_id"], unique=True)
     op.create_table(
         "withdrawal_receipt",
         *_sync_columns(),
