@@ -1,6 +1,7 @@
 """Create a study (from a template or an empty map) and edit its fields: name, program,
 agency, description, consent text (a change makes a new version), segment attributes for
-the equity lens, study-specific emotions and the A-11 survey choice."""
+the equity lens, study-specific emotions and the A-11 survey choice, and its privacy
+(end-to-end encryption, retention: :mod:`cxfield.gui.privacy_tab`)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 from cxfield.app import AppContext
 from cxfield.domain.errors import CxfieldError
 from cxfield.domain.survey import EFFECTIVENESS_VARIANTS, TRUST_VARIANTS
+from cxfield.gui.privacy_tab import PrivacyTab
 from cxfield.gui.widgets import FormLabel, keep_tab_for_focus, show_error
 from cxfield.services import journey_editor, studies, templates
 from cxfield.storage.models import Study
@@ -100,6 +102,8 @@ class StudyEditorDialog(QDialog):
         self.tabs.addTab(self._consent(), "&Consent")
         self.tabs.addTab(self._segments(), "&Segments")
         self.tabs.addTab(self._survey(), "Emotions and s&urvey")
+        self.privacy = PrivacyTab(ctx, study_id)
+        self.tabs.addTab(self.privacy, "P&rivacy")
         layout.addWidget(self.tabs)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -242,6 +246,7 @@ class StudyEditorDialog(QDialog):
             segments = journey_editor.validate_segment_attributes(self.segment_rows())
             if not self.consent.toPlainText().strip():
                 raise CxfieldError("The consent text must not be empty.")
+            self.privacy.check()
             journey_editor.update_study(
                 self.ctx.db,
                 self.study.id,
@@ -257,6 +262,7 @@ class StudyEditorDialog(QDialog):
             )
             journey_editor.set_segment_attributes(self.ctx.db, self.study.id, segments)
             journey_editor.set_consent_text(self.ctx.db, self.study.id, self.consent.toPlainText())
+            self.privacy.save()
         except CxfieldError as exc:
             show_error(self, exc)
             return
