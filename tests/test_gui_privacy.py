@@ -169,3 +169,37 @@ def test_privacy_page_fits_both_screens(qtbot: Any, ctx: AppContext, tmp_path: P
         shoot(editor, _shots_dir(tmp_path), f"edit-study-privacy-{size[0]}x{size[1]}")
         assert fits_screen(editor, size) == []
     assert editor.privacy.audio_days.value() == 30 and editor.privacy.encrypt.isChecked()
+
+
+def test_open_app_checks_retention_once_a_day(qtbot: Any, ctx: AppContext) -> None:
+    from datetime import timedelta
+
+    from cxfield.domain.ids import utcnow
+    from cxfield.gui.main_window import RETENTION_CHECK_MS, MainWindow
+    from cxfield.privacy import retention
+    from cxfield.storage.models import Recording
+    from tests.privacy_support import plant_texts
+
+    study = demo.create_demo(ctx.db, 4)
+    planted = plant_texts(ctx.db, study.id, audio=b"RIFF" + b"z" * 100)
+    with ctx.db.session() as db:
+        from cxfield.domain.vocabulary import SessionStatus
+        from cxfield.storage.models import ResearchSession
+
+        session = db.get(ResearchSession, planted.session_id)
+        assert session is not None
+        session.status = SessionStatus.APPROVED
+        db.add(session)
+    study_protection.set_retention(ctx.db, study.id, audio_days=0)
+    # It ran a day ago (at the last start): the hourly check runs it again now.
+    ctx.db.set_setting(retention.LAST_RUN, (utcnow() - timedelta(days=1, minutes=1)).isoformat())
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    assert window.retention_timer.isActive()
+    assert window.retention_timer.interval() == RETENTION_CHECK_MS
+    window.retention_timer.timeout.emit()
+    settle()
+    with ctx.db.session() as db:
+        recording = db.get(Recording, planted.recording_id)
+        assert recording is not None and recording.state == "expired"
+    assert "Retention deleted the audio of 1" in window.statusBar().currentMessage()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,6 +28,9 @@ from cxfield.gui.widgets import keep_tab_for_focus
 from cxfield.services import sessions as session_service
 from cxfield.services import studies as study_service
 from cxfield.services.sessions import SessionSummary
+
+#: how often the open app asks whether a day has passed since retention last ran
+RETENTION_CHECK_MS = 60 * 60 * 1000
 
 _STATUS_LABELS = {
     "draft": "Draft",
@@ -150,7 +153,25 @@ class MainWindow(QMainWindow):
         self.capture_actions = CaptureActions(self)
         # The Sync menu and "Last synced …" in the status bar (team hub).
         self.sync_actions = SyncActions(self)
+        # Retention runs at every start (open_app) and then once a day while the app is open.
+        self.retention_timer = QTimer(self)
+        self.retention_timer.setInterval(RETENTION_CHECK_MS)
+        self.retention_timer.timeout.connect(self._check_retention)
+        self.retention_timer.start()
         self.refresh()
+
+    def _check_retention(self) -> None:
+        from cxfield.domain.errors import CxfieldError
+        from cxfield.privacy import retention
+
+        try:
+            done = retention.run_if_due(self.ctx.db, self.ctx.paths.root)
+        except (CxfieldError, OSError) as exc:
+            self.statusBar().showMessage(f"Retention check failed: {exc}", 10000)
+            return
+        if done is not None and done.items:
+            self.statusBar().showMessage(done.line(), 15000)
+            self.refresh()
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
