@@ -64,9 +64,15 @@ def _hub_state(hub: RunningHub, session_id: str) -> tuple[str, list[str], int]:
             ).all()
             blobs = len(conn.execute(select(hub_tables.blob.c.sha256)).all())
             conflicts = conn.execute(select(hub_tables.conflict.c.winner_data)).all()
+            people = conn.execute(
+                select(hub_tables.record.c.data).where(
+                    hub_tables.record.c.table_name == "participant"
+                )
+            ).all()
     finally:
         engine.dispose()
-    text = json.dumps([r.data for r in rows] + [c.winner_data for c in conflicts])
+    withdrawn = [p.data for p in people if p.data["withdrawn"]]
+    text = json.dumps([r.data for r in rows] + [c.winner_data for c in conflicts] + withdrawn)
     return text, sorted(r.data["place"] for r in receipts), blobs
 
 
@@ -106,6 +112,7 @@ def test_withdrawal_reaches_hub_and_other_laptop(
     ana.sync()
     after, places, blobs = _hub_state(hub_server, planted.session_id)
     assert "Planted-7Q3X" not in after and places == ["hub", "laptop"] and blobs == 0
+    assert '"segments": {}' in after  # the withdrawn participant's row keeps no segments
     sha = planted_sha = __import__("hashlib").sha256(AUDIO).hexdigest()
     assert not (hub_server.db.hub_dir / "blobs" / sha[:2] / planted_sha).exists()
 

@@ -155,6 +155,7 @@ def _purge(batch: _Batch, participant: str, study_id: str, blobs_dir: Path | Non
             ),
         )
         changed += 1
+    changed += _blank_segments(batch, participant)
     _blank_conflicts(batch, set(records), now)
     files = _drop_blobs(batch, sorted(shas), blobs_dir)
     batch.conn.execute(
@@ -171,6 +172,37 @@ def _purge(batch: _Batch, participant: str, study_id: str, blobs_dir: Path | Non
     )
     _hub_receipt(batch, participant, study_id, len(session_ids), changed, len(shas))
     return files
+
+
+def _blank_segments(batch: _Batch, participant: str) -> int:
+    """The participant row stays (it says they withdrew) without their segment values
+    (language, age band ...), which could point to them."""
+    from cxfield.hub.push import _record, _write
+
+    key = ("participant", participant)
+    rec = batch.records.get(key)
+    if rec is None:
+        found = batch.conn.execute(
+            select(t.record)
+            .where(t.record.c.table_name == "participant", t.record.c.row_id == participant)
+            .with_for_update()
+        ).first()
+        rec = _record(found) if found is not None else None
+    if rec is None or not rec.data.get("segments"):
+        return 0
+    data = dict(rec.data) | {"segments": {}}
+    _write(
+        batch,
+        dataclasses.replace(
+            rec,
+            version=rec.version + (0 if key in batch.dirty else 1),
+            content_hash=content_hash(data),
+            data=data,
+            updated_by=batch.caller.account.id,
+            updated_by_device="",
+        ),
+    )
+    return 1
 
 
 def _blank_conflicts(batch: _Batch, keys: set[tuple[str, str]], now: str) -> None:
