@@ -56,7 +56,7 @@ setup_python() {
   "$VENV/bin/python" -m pip install -q --upgrade pip
   # torch first and pinned: an unpinned torch pulls several GB of CUDA packages.
   "$VENV/bin/python" -m pip install -q "torch==2.13.0"
-  "$VENV/bin/python" -m pip install -q -e ".[gui,audio,transcribe,fast,export,hub,sync,dev,build]"
+  "$VENV/bin/python" -m pip install -q -e ".[gui,audio,transcribe,fast,export,hub,sync,privacy,dev,build]"
   # speaker suggestions: its encoder weights ship in the package; --no-deps keeps its pins
   # (webrtcvad from source, the `typing` backport) out; the 'fast' extra has what it needs
   "$VENV/bin/python" -m pip install -q --no-deps "resemblyzer==0.1.4"

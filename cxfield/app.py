@@ -97,6 +97,7 @@ def open_paths(paths: DataPaths) -> AppContext:
     """:func:`open_app` on a data directory :func:`prepare_data_dir` has checked."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from cxfield.privacy import retention
     from cxfield.services.recording import recover_interrupted_recordings
     from cxfield.storage import migrate
     from cxfield.storage.database import Database
@@ -116,4 +117,8 @@ def open_paths(paths: DataPaths) -> AppContext:
         )
     # A recording interrupted by a crash or power cut is repaired and attached now.
     ctx.messages.extend(recover_interrupted_recordings(ctx.db, paths.root))
+    # Studies that keep audio or transcripts only so long: checked at every start.
+    expired = retention.run(ctx.db, paths.root)
+    if expired.items:
+        ctx.messages.append(expired.line())
     return ctx

@@ -23,6 +23,7 @@ from cxfield.cli import (
     models,
     ops,
     participants,
+    privacy,
     review,
     sessions,
     speakers,
@@ -52,6 +53,7 @@ COMMAND_MODULES = [
     hub,
     sync,
     review,
+    privacy,
 ]
 
 

@@ -81,6 +81,9 @@ def _sync(ctx: AppContext, args: argparse.Namespace) -> int:
         client.close()
     for message in summary.messages:
         status(f"sync: {message}")
+    from cxfield.cli.privacy import open_after_sync
+
+    open_after_sync(ctx)  # supervisors holding a study key open what they pulled
     if args.json:
         print_json(summary.as_json())
     else:

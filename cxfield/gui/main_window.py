@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from cxfield.gui.transcription_jobs import TranscriptionJobRunner
     from cxfield.services.sessions import SessionSummary
 
+#: how often the open app asks whether a day has passed since retention last ran
+RETENTION_CHECK_MS = 60 * 60 * 1000
+
 _STATUS_LABELS = {
     "draft": "Draft",
     "submitted": "Submitted",
@@ -204,10 +207,28 @@ class MainWindow(QMainWindow):
 
         self.review_actions = ReviewActions(self)
         self.review_actions.refresh_count()
+        # Retention runs at every start (open_app) and then once a day while the app is open.
+        self.retention_timer = QTimer(self)
+        self.retention_timer.setInterval(RETENTION_CHECK_MS)
+        self.retention_timer.timeout.connect(self._check_retention)
+        self.retention_timer.start()
 
     def _attach_background(self) -> None:
         self._attach_sync()
         self.start_transcription_queue()
+
+    def _check_retention(self) -> None:
+        from cxfield.domain.errors import CxfieldError
+        from cxfield.privacy import retention
+
+        try:
+            done = retention.run_if_due(self.ctx.db, self.ctx.paths.root)
+        except (CxfieldError, OSError) as exc:
+            self.statusBar().showMessage(f"Retention check failed: {exc}", 10000)
+            return
+        if done is not None and done.items:
+            self.statusBar().showMessage(done.line(), 15000)
+            self.refresh()
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu("&File")

@@ -1,7 +1,8 @@
 """Create a study (from a template or an empty map) and edit its fields: name, program,
 agency, description, consent text (a change makes a new version), segment attributes for
-the equity lens, study-specific emotions, the A-11 survey choice, and the staff side: the
-staff roles and the segment attributes asked of staff."""
+the equity lens, study-specific emotions, the A-11 survey choice, the staff side (the staff
+roles and the segment attributes asked of staff) and its privacy (end-to-end encryption,
+retention: :mod:`cxfield.gui.privacy_tab`)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from cxfield.app import AppContext
 from cxfield.domain.errors import CxfieldError
 from cxfield.domain.rules import clean_roles
 from cxfield.domain.survey import EFFECTIVENESS_VARIANTS, TRUST_VARIANTS
+from cxfield.gui.privacy_tab import PrivacyTab
 from cxfield.gui.widgets import FormLabel, keep_tab_for_focus, show_error
 from cxfield.services import journey_editor, studies, templates
 from cxfield.storage.models import Study
@@ -103,6 +105,8 @@ class StudyEditorDialog(QDialog):
         self.tabs.addTab(self._segments(), "&Segments")
         self.tabs.addTab(self._survey(), "Emotions and s&urvey")
         self.tabs.addTab(self._staff(), "Sta&ff")
+        self.privacy = PrivacyTab(ctx, study_id)
+        self.tabs.addTab(self.privacy, "P&rivacy")
         layout.addWidget(self.tabs)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
@@ -260,6 +264,7 @@ class StudyEditorDialog(QDialog):
                 raise CxfieldError("A study needs at least one staff role.")
             if not self.consent.toPlainText().strip():
                 raise CxfieldError("The consent text must not be empty.")
+            self.privacy.check()
             journey_editor.update_study(
                 self.ctx.db,
                 self.study.id,
@@ -276,6 +281,7 @@ class StudyEditorDialog(QDialog):
             journey_editor.set_segment_attributes(self.ctx.db, self.study.id, segments)
             journey_editor.set_staff_profile(self.ctx.db, self.study.id, roles, staff_segments)
             journey_editor.set_consent_text(self.ctx.db, self.study.id, self.consent.toPlainText())
+            self.privacy.save()
         except CxfieldError as exc:
             show_error(self, exc)
             return

@@ -115,7 +115,7 @@ def me(caller: Annotated[Caller, Depends(current_caller)]) -> Account:
 def push(body: PushRequest, state: HubDep, caller: CallerDep) -> PushResponse:
     check_protocol(body.protocol)
     try:
-        return push_batch(state.engine, caller, body)
+        return push_batch(state.engine, caller, body, blobs_dir=state.config.blobs_dir)
     except HubBusy as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from None
 

@@ -16,13 +16,14 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, tuple_, update
 from sqlalchemy.exc import DBAPIError
 
 from cxfield.domain.ids import new_id, utcnow
-from cxfield.hub import facts, projection, rows
+from cxfield.hub import facts, projection, rows, withdrawals
 from cxfield.hub import storage as t
 from cxfield.hub.accounts import Caller, audit
 from cxfield.hub.config import HubError, write_transaction
@@ -90,6 +91,8 @@ class _Batch:
     refused: dict[rows.Key, str] = field(default_factory=dict)
     #: session id -> whether the hub holds a decision about it (looked up once per batch)
     decided: dict[str, bool] = field(default_factory=dict)
+    #: participants who withdrew: the hub keeps no content of theirs (hub/withdrawals.py)
+    withdrawn: set[str] = field(default_factory=set)
 
 
 def _record(row: Any) -> Record:
@@ -253,6 +256,9 @@ def _apply_row(batch: _Batch, row: RowIn, problem: str | None) -> RowResult:
     forbidden = _may_write(batch, row, existing)
     if forbidden:
         return result("forbidden", existing.version if existing else 0, message=forbidden)
+    guarded = withdrawals.guard(batch, row, existing)
+    if guarded is not None:
+        return guarded
     key = rows.name_key(row.table, row.data)
     holder = batch.names.get((row.table, key)) if key else None
     if existing is None:
@@ -405,19 +411,27 @@ def _attach_conflicts(batch: _Batch, results: list[RowResult]) -> None:
 
 
 def _push_once(
-    engine: Engine, caller: Caller, request: PushRequest, before_cursor: Callable[[], None] | None
+    engine: Engine,
+    caller: Caller,
+    request: PushRequest,
+    before_cursor: Callable[[], None] | None,
+    blobs_dir: Path | None = None,
 ) -> PushResponse:
     device_id = caller.device_id or request.device_id
     with write_transaction(engine) as conn:
         batch = _Batch(conn, caller, device_id)
         problems = [rows.row_problem(r) for r in request.rows]
-        _load(batch, [r for r, problem in zip(request.rows, problems, strict=True) if not problem])
+        valid = [r for r, problem in zip(request.rows, problems, strict=True) if not problem]
+        _load(batch, valid)
+        batch.withdrawn = withdrawals.load_withdrawn(batch, valid)
         results = [
             _apply_row(batch, row, problem)
             for row, problem in zip(request.rows, problems, strict=True)
         ]
+        files = withdrawals.apply_receipts(batch, request.rows, results, blobs_dir)
         _flush(batch, before_cursor)
         _attach_conflicts(batch, results)
+    withdrawals.remove_files(files)  # only once the purge is committed
     return PushResponse(results=results)
 
 
@@ -434,6 +448,7 @@ def push_batch(
     request: PushRequest,
     *,
     before_cursor: Callable[[], None] | None = None,
+    blobs_dir: Path | None = None,
 ) -> PushResponse:
     """Apply one batch in one transaction; a batch that collided with another hub
     process (deadlock, serialisation, a row inserted meanwhile) is run again — a batch
@@ -443,7 +458,7 @@ def push_batch(
     just before the change cursor is taken (tests hold a transaction open there)."""
     for attempt in range(MAX_ATTEMPTS):
         try:
-            return _push_once(engine, caller, request, before_cursor)
+            return _push_once(engine, caller, request, before_cursor, blobs_dir)
         except DBAPIError as exc:
             if not _retryable(exc):
                 raise

@@ -118,7 +118,7 @@ def parent_key(table: str, data: dict[str, Any]) -> Key | None:
     """The row whose owner decides who may change this one."""
     if table in SESSION_TABLES and table != "session":
         return ("session", str(data["session_id"]))
-    if table == "consent_record":
+    if table in ("consent_record", "withdrawal_receipt"):
         return ("participant", str(data["participant_id"]))
     if table in STUDY_DEFINITION_TABLES and table != "study":
         return ("study", str(data["study_id"]))

@@ -327,3 +327,16 @@ total_step_segment = _totals(
     researcher=False,  # 5 × fewer rows; a researcher filter reads the facts instead
 )
 TOTAL_TABLES = (total_step, total_step_segment)
+withdrawal = Table(
+    "hub_withdrawal",
+    metadata,
+    #: one row per withdrawn participant: the hub keeps no content of theirs from then on
+    Column("participant_id", String(36), primary_key=True),
+    Column("study_id", String(36), nullable=True),
+    Column("requested_by", String(36), nullable=False),
+    Column("requested_device", String(36), nullable=False, default=""),
+    Column("applied_at", UTCDateTime, nullable=False),
+    Column("sessions", Integer, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("blobs", Integer, nullable=False),
+)

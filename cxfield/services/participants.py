@@ -31,7 +31,8 @@ from cxfield.domain.rules import (
     pseudonym_prefix,
 )
 from cxfield.domain.vocabulary import ParticipantKind
-from cxfield.services.common import get_live, tombstone
+from cxfield.services.common import get_live
+from cxfield.services.common import tombstone as _tombstone
 from cxfield.storage.database import Database
 from cxfield.storage.models import (
     ConsentRecord,
@@ -43,7 +44,9 @@ from cxfield.storage.models import (
     StepCapture,
     Study,
     SurveyResponse,
+    SyncFields,
     TranscriptSegment,
+    WithdrawalReceipt,
 )
 
 
@@ -370,8 +373,12 @@ def withdraw(
                 record.withdrawn_at = now
                 db.add(record)
         sessions = _sessions_of(db, participant_id) if delete_content else []
+        rows = 0
         for session in sessions:
-            files.extend(_erase_session(db, session, data_root))
+            erased, count = _erase_session(db, session, data_root)
+            files.extend(erased)
+            rows += count
+        study_id = participant.study_id
     deleted = 0
     for path in files:
         try:
@@ -379,13 +386,39 @@ def withdraw(
             deleted += 1
         except OSError:
             pass  # the rows are gone already; a locked file is reported by the count
+    if delete_content:
+        # Where the withdrawal was applied: it syncs, and the hub and every other laptop
+        # purge their copies and add theirs (cxfield.privacy.withdrawal).
+        with database.session() as db:
+            db.add(
+                WithdrawalReceipt(
+                    participant_id=participant_id,
+                    study_id=study_id,
+                    place="laptop",
+                    applied_by=database.device_id,
+                    applied_at=now,
+                    sessions=len(sessions),
+                    rows=rows,
+                    files=deleted,
+                )
+            )
     return Withdrawal(participant_id, len(sessions), deleted)
 
 
-def _erase_session(db: Session, session: ResearchSession, data_root: Path | None) -> list[Path]:
-    """Blank and tombstone everything a session holds; return the audio files to remove."""
+def _erase_session(
+    db: Session, session: ResearchSession, data_root: Path | None
+) -> tuple[list[Path], int]:
+    """Blank and tombstone everything a session holds; return the audio files to remove
+    and how many rows were erased."""
     files: list[Path] = []
     sid = session.id
+    erased = 0
+
+    def tombstone(db: Session, obj: SyncFields) -> None:
+        nonlocal erased
+        erased += 1
+        _tombstone(db, obj)
+
     for capture in db.exec(select(StepCapture).where(StepCapture.session_id == sid)).all():
         capture.notes = capture.quote = ""
         capture.emotions = []
@@ -426,4 +459,4 @@ def _erase_session(db: Session, session: ResearchSession, data_root: Path | None
     erase_review_records(db, sid)
     session.notes = ""
     tombstone(db, session)
-    return files
+    return files, erased

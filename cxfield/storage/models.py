@@ -107,6 +107,25 @@ class ConsentText(SyncFields, table=True):
     text: str
 
 
+class StudyProtection(SyncFields, table=True):
+    """How a study protects its participants (issue 14): end-to-end encryption of the texts
+    and audio that leave the laptop (sealed with ``public_key``; the private key never
+    syncs) and how long audio and transcripts are kept on the laptop."""
+
+    __tablename__ = "study_protection"
+
+    study_id: str = Field(foreign_key="study.id", index=True, unique=True)
+    encrypt: bool = False
+    #: the study's X25519 public key, base64 (empty until the owner creates the key pair)
+    public_key: str = Field(default="", max_length=64)
+    #: first 16 hex digits of the public key's SHA-256: which key sealed a value
+    key_id: str = Field(default="", max_length=16)
+    #: delete audio this many days after the session was approved (None: keep)
+    audio_days: int | None = None
+    #: delete transcripts this many days after the session was approved (None: keep)
+    transcript_days: int | None = None
+
+
 class Stage(SyncFields, table=True):
     study_id: str = Field(foreign_key="study.id", index=True)
     position: int = 0
@@ -171,6 +190,24 @@ class ConsentRecord(SyncFields, table=True):
     recorded_by: str | None = Field(default=None, foreign_key="researcher.id")
     withdrawn: bool = False
     withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WithdrawalReceipt(SyncFields, table=True):
+    """Where a participant's withdrawal was applied: the laptop that withdrew them, the hub,
+    every other laptop that purged its copy.  Content-free, so it may stay forever."""
+
+    __tablename__ = "withdrawal_receipt"
+
+    participant_id: str = Field(foreign_key="participant.id", index=True)
+    study_id: str = Field(max_length=36)
+    #: laptop | hub
+    place: str = Field(default="laptop", max_length=10)
+    #: the laptop's device id, or the hub's id
+    applied_by: str = Field(default="", max_length=36)
+    applied_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    sessions: int = 0
+    rows: int = 0
+    files: int = 0
 
 
 # --- sessions and what they capture -------------------------------------------------
@@ -251,6 +288,9 @@ class Recording(SyncFields, table=True):
     #: transcription is ``path``
     original_path: str | None = None
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    #: encrypted studies: the SHA-256 of the sealed copy uploaded to the hub (the hub never
+    #: holds the audio itself); "" when not uploaded sealed
+    sealed_sha256: str = Field(default="", max_length=64)
 
 
 class TranscriptSegment(SyncFields, table=True):
@@ -490,15 +530,43 @@ class SyncUpload(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class SealedValue(SQLModel, table=True):
+    """The ciphertext this laptop sent for a text column of an encrypted study, with the
+    SHA-256 of the text it seals: unchanged text is sent with the same ciphertext (a sealed
+    box is random each time), so a replayed push stays a duplicate.  Local-only."""
+
+    __tablename__ = "sealed_value"
+
+    table_name: str = Field(primary_key=True, max_length=40)
+    row_id: str = Field(primary_key=True, max_length=36)
+    column: str = Field(primary_key=True, max_length=40)
+    plain_sha256: str = Field(max_length=64)
+    sealed: str
+
+
+class RetentionMark(SQLModel, table=True):
+    """When this laptop first saw a session approved (the retention clock starts there,
+    never earlier), and what retention removed.  Local-only."""
+
+    __tablename__ = "retention_mark"
+
+    session_id: str = Field(primary_key=True, max_length=36)
+    approved_at: datetime = Field(sa_type=UTCDateTime)
+    audio_deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    transcript_deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 SYNCED_TABLES: tuple[type[SyncFields], ...] = (
     Study,
     ConsentText,
+    StudyProtection,
     Stage,
     Step,
     Site,
     Researcher,
     Participant,
     ConsentRecord,
+    WithdrawalReceipt,
     ResearchSession,
     StepCapture,
     ObservationVisit,

@@ -247,6 +247,8 @@ class SyncSummary:
     clashes: int = 0
     kept_local: int = 0
     uploaded: int = 0
+    #: participants' withdrawals from the hub applied to this laptop's copy
+    withdrawals: int = 0
     cursor: int = 0
     cancelled: bool = False
     messages: list[str] = field(default_factory=list)
@@ -260,6 +262,7 @@ class SyncSummary:
                 (self.refused, "refused by the hub"),
                 (self.clashes, "clashes"),
                 (self.uploaded, "recordings uploaded"),
+                (self.withdrawals, "withdrawals applied"),
             )
             if n
         ]
@@ -298,6 +301,7 @@ def sync_once(
     """Push everything that waits (parent tables first, batches of 500), then pull every
     change since the stored cursor (pages of 1000), then upload the audio of studies that
     upload it.  Cancel stops between batches; what was done stays done."""
+    from cxfield.privacy import withdrawal
     from cxfield.sync import pull, push, upload
     from cxfield.sync.state import LAST_SYNCED
 
@@ -307,6 +311,11 @@ def sync_once(
     try:
         push.push_all(database, client, summary, progress, stop)
         pull.pull_all(database, client, summary, progress, stop)
+        purged = withdrawal.apply_pulled(database, data_dir or database.path.parent)
+        if purged:
+            # a withdrawal came from the hub: this laptop's copy is gone; say where at once
+            summary.withdrawals += len(purged)
+            push.push_all(database, client, summary, progress, stop)
         upload.upload_all(database, client, summary, progress, stop, data_dir=data_dir)
     except SyncCancelled:
         summary.cancelled = True

@@ -44,7 +44,7 @@ TABLES: dict[str, type[SyncFields]] = {str(cls.__tablename__): cls for cls in SY
 TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 
 #: the journey map and study definition: only the study's owner, supervisors and admins
-STUDY_DEFINITION_TABLES = frozenset({"study", "stage", "step", "consent_text"})
+STUDY_DEFINITION_TABLES = frozenset({"study", "stage", "step", "consent_text", "study_protection"})
 #: team data every account sees
 TEAM_TABLES = STUDY_DEFINITION_TABLES | {"site", "researcher"}
 #: rows owned by the account that pushed their session (or participant) first
@@ -62,7 +62,7 @@ SESSION_TABLES = frozenset(
         "audit_entry",
     }
 )
-PARTICIPANT_TABLES = frozenset({"participant", "consent_record"})
+PARTICIPANT_TABLES = frozenset({"participant", "consent_record", "withdrawal_receipt"})
 #: imported operations data (queue exports, case-system dates): team data every account
 #: sees and any researcher may add; ids are made from the content, so the same file
 #: imported on two laptops is one set of records on the hub, never two

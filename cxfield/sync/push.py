@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from cxfield.privacy.sealing import Sealer
 from cxfield.storage.database import Database
 from cxfield.sync import conflicts, protocol
 from cxfield.sync.rows import (
@@ -40,12 +41,15 @@ class _Sent:
 
     __slots__ = ("table", "id", "version", "hash", "data", "base")
 
-    def __init__(self, table: str, row: dict[str, Any]) -> None:
+    def __init__(self, table: str, row: dict[str, Any], sealer: Sealer | None = None) -> None:
         self.table = table
         self.id = str(row["id"])
         self.version = int(row["version"])
         self.base = int(row["_base"])
         self.data = wire(table, row)
+        if sealer is not None:
+            # encrypted studies: texts leave the laptop sealed with the study's public key
+            self.data = sealer.seal(table, self.data)
         self.hash = protocol.content_hash(self.data, table)
 
 
@@ -66,31 +70,37 @@ def push_all(
         merged_before, done = summary.merged, 0
         progress("push", 0, total)
         batch: list[_Sent] = []
+        with database.engine.connect() as conn:
+            sealer = Sealer.load(conn)
         for table in protocol.TABLE_ORDER:
             if table not in waiting:
                 continue
             with database.engine.connect() as conn:
                 rows = waiting_rows(conn, table)
             for row in rows:
-                batch.append(_Sent(table, row))
+                batch.append(_Sent(table, row, sealer))
                 if len(batch) == protocol.MAX_PUSH_ROWS:
                     if cancel():
                         raise SyncCancelled("Sync cancelled.")
-                    _push_batch(database, client, batch, summary)
+                    _push_batch(database, client, batch, summary, sealer)
                     done += len(batch)
                     progress("push", done, total)
                     batch = []
         if batch:
             if cancel():
                 raise SyncCancelled("Sync cancelled.")
-            _push_batch(database, client, batch, summary)
+            _push_batch(database, client, batch, summary, sealer)
             progress("push", done + len(batch), total)
         if summary.merged == merged_before:
             return
 
 
 def _push_batch(
-    database: Database, client: HubClient, batch: list[_Sent], summary: SyncSummary
+    database: Database,
+    client: HubClient,
+    batch: list[_Sent],
+    summary: SyncSummary,
+    sealer: Sealer | None = None,
 ) -> None:
     with database.engine.connect() as conn:
         resolving = conflicts.pending_resolutions(conn)
@@ -108,6 +118,9 @@ def _push_batch(
             for s in batch
         ],
     )
+    if sealer is not None and sealer.new:
+        with write_transaction(database) as conn:
+            sealer.store(conn)  # the same text is sent with the same ciphertext next time
     note_pushing(database, [(s.table, s.id, s.hash) for s in batch])
     answer = client.push(request)
     sent = {(s.table, s.id): s for s in batch}

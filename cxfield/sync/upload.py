@@ -16,6 +16,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cxfield.domain.ids import utcnow
+from cxfield.privacy import at_rest, sealing
 from cxfield.storage.database import Database
 from cxfield.sync.state import SYNC_UPLOAD, table_of
 
@@ -31,6 +32,7 @@ class PendingAudio:
     recording_id: str
     path: Path
     sha256: str
+    study_id: str = ""
 
 
 def waiting_audio(database: Database, data_dir: Path | None = None) -> list[PendingAudio]:
@@ -40,7 +42,7 @@ def waiting_audio(database: Database, data_dir: Path | None = None) -> list[Pend
     rec, ses, stu = recordings.c, sessions.c, studies.c
     done = exists().where(and_(SYNC_UPLOAD.c.sha256 == rec.sha256, SYNC_UPLOAD.c.state == "done"))
     query = (
-        select(rec.id, rec.path, rec.sha256)
+        select(rec.id, rec.path, rec.sha256, ses.study_id)
         .select_from(
             recordings.join(sessions, ses.id == rec.session_id).join(
                 studies, stu.id == ses.study_id
@@ -56,7 +58,9 @@ def waiting_audio(database: Database, data_dir: Path | None = None) -> list[Pend
         .order_by(rec.started_at)
     )
     with database.engine.connect() as conn:
-        return [PendingAudio(r.id, root / r.path, r.sha256) for r in conn.execute(query)]
+        return [
+            PendingAudio(r.id, root / r.path, r.sha256, r.study_id) for r in conn.execute(query)
+        ]
 
 
 def _file_sha256(path: Path) -> str:
@@ -95,6 +99,8 @@ def upload_all(
     from cxfield.sync.client import HubError, HubUnreachable
 
     pending = waiting_audio(database, data_dir)
+    with database.engine.connect() as conn:
+        seals = sealing.protections(conn)
     for index, audio in enumerate(pending):
         if not audio.path.is_file():
             summary.messages.append(f"Recording {audio.recording_id}: file missing, not uploaded")
@@ -112,8 +118,13 @@ def upload_all(
                 )
                 continue
             _set_state(database, audio, size, "waiting")
+        seal = seals.get(audio.study_id)
         try:
-            confirmed = upload_file(client, audio.path, audio.sha256, size, cancel)
+            if seal is not None:
+                # an encrypted study: only a copy sealed with the study's key leaves
+                confirmed = _upload_sealed(database, client, audio, seal, cancel, data_dir)
+            else:
+                confirmed = upload_file(client, audio.path, audio.sha256, size, cancel)
         except HubUnreachable:
             raise
         except HubError as exc:  # refused or checksum mismatch: the next sync tries again
@@ -161,3 +172,46 @@ def upload_file(client: HubClient, path: Path, sha256: str, size: int, cancel: C
                 return True
     final = client.request("HEAD", url, ok=(200, 204))
     return final.headers.get("X-Complete", "").lower() in ("1", "true", "yes")
+
+
+OUTBOX = "outbox"
+
+
+def _upload_sealed(
+    database: Database,
+    client: HubClient,
+    audio: PendingAudio,
+    seal: sealing.StudySeal,
+    cancel: CancelCheck,
+    data_dir: Path | None,
+) -> bool:
+    """Seal the recording once into ``DATA/outbox/<sha256>.sealed`` (kept until the hub
+    confirmed it, so a resumed upload sends the same bytes), upload that, and note its
+    checksum on the recording (it syncs: supervisors fetch the sealed copy by it)."""
+    root = data_dir or database.path.parent
+    outbox = root / OUTBOX
+    outbox.mkdir(mode=0o700, exist_ok=True)
+    sealed = outbox / f"{audio.sha256}.sealed"
+    if not sealed.is_file():
+        partial = outbox / f"{audio.sha256}.sealed.partial"
+        partial.unlink(missing_ok=True)
+        preamble, file_key = at_rest.study_preamble(seal.public_key, seal.key_id)
+        at_rest.encrypt_file(audio.path, partial, preamble, file_key)
+        partial.replace(sealed)
+    digest = _file_sha256(sealed)
+    if not upload_file(client, sealed, digest, sealed.stat().st_size, cancel):
+        return False
+    recordings = table_of("recording")
+    with database.engine.begin() as conn:
+        conn.execute(
+            recordings.update()
+            .where(recordings.c.id == audio.recording_id, recordings.c.sealed_sha256 != digest)
+            .values(
+                sealed_sha256=digest,
+                version=recordings.c.version + 1,
+                updated_at=utcnow(),
+                device_id=database.device_id,
+            )
+        )
+    sealed.unlink(missing_ok=True)
+    return True

@@ -1,0 +1,188 @@
+"""Retention per study: audio deleted N days after a session was approved, transcripts
+after M days (``study_protection.audio_days`` / ``transcript_days``; None keeps them).
+
+The clock of a session starts when this laptop first sees it approved (``retention_mark``),
+taken as the session's ``updated_at`` then — never earlier than the approval itself, so
+nothing is deleted early.  Audio: the files (kept original, 16 kHz copy, a sealed copy
+waiting to upload) are removed and the recording's state becomes ``expired`` (it syncs).
+Transcripts: every segment is blanked and tombstoned (it syncs, so the hub's copy goes too).
+Checked when the app opens and once a day; ``cxfield retention run [--dry-run]`` lists what
+goes (and, without ``--dry-run``, removes it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import Session, col, select
+
+from cxfield.domain.ids import as_utc, utcnow
+from cxfield.domain.vocabulary import SessionStatus
+from cxfield.storage.database import Database
+from cxfield.storage.models import (
+    Recording,
+    ResearchSession,
+    RetentionMark,
+    StudyProtection,
+    TranscriptSegment,
+)
+
+LAST_RUN = "retention.last_run"
+EVERY = timedelta(days=1)
+EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class Expiry:
+    kind: str  # audio | transcript
+    study_id: str
+    session_id: str
+    due_at: datetime
+    #: audio: the files; transcript: the number of segments
+    files: tuple[str, ...] = ()
+    segments: int = 0
+
+
+@dataclass
+class RetentionReport:
+    dry_run: bool
+    items: list[Expiry] = field(default_factory=list)
+    files_removed: int = 0
+
+    def line(self) -> str:
+        audio = sum(1 for i in self.items if i.kind == "audio")
+        text = sum(1 for i in self.items if i.kind == "transcript")
+        verb = "would delete" if self.dry_run else "deleted"
+        return f"Retention {verb} the audio of {audio} and the transcripts of {text} sessions."
+
+
+def _policies(db: Session) -> dict[str, StudyProtection]:
+    rows = db.exec(select(StudyProtection).where(col(StudyProtection.deleted_at).is_(None))).all()
+    return {
+        r.study_id: r for r in rows if r.audio_days is not None or r.transcript_days is not None
+    }
+
+
+def _marks(
+    db: Session, study_ids: list[str], now: datetime, write: bool
+) -> dict[str, tuple[ResearchSession, RetentionMark]]:
+    sessions = db.exec(
+        select(ResearchSession).where(
+            col(ResearchSession.study_id).in_(study_ids),
+            ResearchSession.status == SessionStatus.APPROVED,
+            col(ResearchSession.deleted_at).is_(None),
+        )
+    ).all()
+    found: dict[str, tuple[ResearchSession, RetentionMark]] = {}
+    for session in sessions:
+        mark = db.get(RetentionMark, session.id)
+        if mark is None:
+            seen = min(as_utc(session.updated_at), now)
+            mark = RetentionMark(session_id=session.id, approved_at=seen)
+            if write:
+                db.add(mark)
+        found[session.id] = (session, mark)
+    return found
+
+
+def _audio_files(db: Session, session_id: str, root: Path) -> tuple[list[Recording], list[str]]:
+    recordings = db.exec(
+        select(Recording).where(
+            Recording.session_id == session_id,
+            col(Recording.deleted_at).is_(None),
+            Recording.state != EXPIRED,
+        )
+    ).all()
+    files = []
+    for recording in recordings:
+        for rel in (recording.path, recording.original_path):
+            if rel and (root / rel).exists():
+                files.append(rel)
+        if recording.sha256 and (root / "outbox" / f"{recording.sha256}.sealed").exists():
+            files.append(f"outbox/{recording.sha256}.sealed")
+    return list(recordings), files
+
+
+def _segments(db: Session, session_id: str) -> list[TranscriptSegment]:
+    return list(
+        db.exec(
+            select(TranscriptSegment).where(
+                TranscriptSegment.session_id == session_id,
+                col(TranscriptSegment.deleted_at).is_(None),
+            )
+        ).all()
+    )
+
+
+def run(
+    database: Database,
+    data_root: Path,
+    *,
+    now: datetime | None = None,
+    dry_run: bool = False,
+) -> RetentionReport:
+    """Apply (or, ``dry_run``, only list) every study's retention as of ``now``."""
+    now = as_utc(now or utcnow())
+    report = RetentionReport(dry_run)
+    removals: list[Path] = []
+    with database.session() as db:
+        policies = _policies(db)
+        if not policies:
+            return report
+        for session, mark in _marks(db, sorted(policies), now, not dry_run).values():
+            policy = policies[session.study_id]
+            approved = as_utc(mark.approved_at)
+            if policy.audio_days is not None and mark.audio_deleted_at is None:
+                due = approved + timedelta(days=policy.audio_days)
+                recordings, files = _audio_files(db, session.id, data_root)
+                if due <= now and recordings:
+                    report.items.append(
+                        Expiry("audio", session.study_id, session.id, due, tuple(files))
+                    )
+                    if not dry_run:
+                        for recording in recordings:
+                            recording.state = EXPIRED
+                            db.add(recording)
+                        mark.audio_deleted_at = now
+                        db.add(mark)
+                        removals += [data_root / f for f in files]
+            if policy.transcript_days is not None and mark.transcript_deleted_at is None:
+                due = approved + timedelta(days=policy.transcript_days)
+                segments = _segments(db, session.id)
+                if due <= now and segments:
+                    report.items.append(
+                        Expiry("transcript", session.study_id, session.id, due, (), len(segments))
+                    )
+                    if not dry_run:
+                        for segment in segments:
+                            segment.text, segment.original_text = "", None
+                            segment.deleted_at = now
+                            db.add(segment)
+                        mark.transcript_deleted_at = now
+                        db.add(mark)
+    for path in removals:  # once the rows say so: a crash in between leaves no row lying
+        try:
+            path.unlink(missing_ok=True)
+            report.files_removed += 1
+        except OSError:
+            pass
+    if not dry_run:
+        database.set_setting(LAST_RUN, now.isoformat())
+    return report
+
+
+def run_if_due(
+    database: Database, data_root: Path, now: datetime | None = None
+) -> RetentionReport | None:
+    """The daily check: runs when a day has passed since the last run (or never ran)."""
+    now = as_utc(now or utcnow())
+    last = database.get_setting(LAST_RUN)
+    if last:
+        try:
+            if now - as_utc(datetime.fromisoformat(str(last))) < EVERY:
+                return None
+        except ValueError:
+            pass
+    return run(database, data_root, now=now)
