@@ -200,5 +200,5 @@ def live_rows(
             table = table_of(name)
             for row in conn.execute(select(table).where(table.c.deleted_at.is_(None))):
                 data = protocol.encode_row(protocol.TABLES[name], row)
-                found[(name, row.id)] = protocol.content_hash(data)
+                found[(name, row.id)] = protocol.content_hash(data, name)
     return found

@@ -143,11 +143,12 @@ def hostile_rows(draw: st.DrawFn) -> dict[str, Any]:
     honest = draw(st.booleans())
     from cxfield.sync.protocol import content_hash
 
+    table = draw(st.sampled_from(["site", "site", "note", "study", "bogus"]))
     return {
-        "table": draw(st.sampled_from(["site", "site", "note", "study", "bogus"])),
+        "table": table,
         "id": data.get("id") if isinstance(data.get("id"), str) and data.get("id") else row["id"],
         "base": draw(st.integers(min_value=0, max_value=3)),
-        "hash": content_hash(data) if honest else "f" * 64,
+        "hash": content_hash(data, table) if honest else "f" * 64,
         "data": data,
     }
 

@@ -171,7 +171,11 @@ def _row(laptop: Laptop, table: str, obj: object, base: int, **changes: object) 
     data = protocol.encode_row(protocol.TABLES[table], obj)
     data.update(changes)
     return protocol.RowIn(
-        table=table, id=str(data["id"]), base=base, hash=protocol.content_hash(data), data=data
+        table=table,
+        id=str(data["id"]),
+        base=base,
+        hash=protocol.content_hash(data, table),
+        data=data,
     )
 
 

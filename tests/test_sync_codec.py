@@ -64,7 +64,7 @@ def test_every_column_round_trips_through_json(ctx: AppContext, name: str) -> No
         back = conn.execute(select(table_of(name))).one()._mapping
     again = protocol.encode_row(protocol.TABLES[name], back)
     assert again == wire
-    assert protocol.content_hash(again) == protocol.content_hash(wire)
+    assert protocol.content_hash(again, name) == protocol.content_hash(wire, name)
     for column in table_of(name).columns:
         if column.name != "version":
             assert back[column.name] == row[column.name], column.name
@@ -72,14 +72,17 @@ def test_every_column_round_trips_through_json(ctx: AppContext, name: str) -> No
 
 def test_the_hash_ignores_who_and_when_but_nothing_else() -> None:
     data = protocol.encode_row(protocol.TABLES["note"], _row("note"))
-    digest = protocol.content_hash(data)
-    assert protocol.content_hash(data | {"updated_at": "2030-01-01T00:00:00.000000Z"}) == digest
-    assert protocol.content_hash(data | {"device_id": "another-laptop"}) == digest
+    digest = protocol.content_hash(data, "note")
+    assert (
+        protocol.content_hash(data | {"updated_at": "2030-01-01T00:00:00.000000Z"}, "note")
+        == digest
+    )
+    assert protocol.content_hash(data | {"device_id": "another-laptop"}, "note") == digest
     for key in set(data) - protocol.UNHASHED_COLUMNS:
         changed = data | {key: "something else"}
-        assert protocol.content_hash(changed) != digest, key
+        assert protocol.content_hash(changed, "note") != digest, key
     # A tombstone is content: deleting a row changes its hash.
-    assert protocol.content_hash(data | {"deleted_at": None}) != digest
+    assert protocol.content_hash(data | {"deleted_at": None}, "note") != digest
 
 
 def test_times_travel_as_utc_with_z() -> None:

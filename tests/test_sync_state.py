@@ -70,7 +70,7 @@ def test_a_pulled_change_does_not_wait_but_an_edit_on_top_of_it_does(ctx: AppCon
             site.id,
             local_version=site.version + PULL_VERSION_STEP,
             hub_version=2,
-            hub_hash=protocol.content_hash(data),
+            hub_hash=protocol.content_hash(data, "site"),
         )
     assert waiting_counts(ctx.db) == {}
     # An object loaded before the pull and saved after it (the ORM adds 1 to what it loaded)
@@ -113,7 +113,7 @@ def test_a_conflict_about_an_older_push_is_still_this_laptops(ctx: AppContext) -
     first = wire("site", site.model_dump())
     theirs = first | {"location": "someone else's"}
     with write_transaction(ctx.db) as conn:  # version 1 pushed
-        digest = protocol.content_hash(first)
+        digest = protocol.content_hash(first, "site")
         mark_synced(
             conn,
             "site",
@@ -125,7 +125,7 @@ def test_a_conflict_about_an_older_push_is_still_this_laptops(ctx: AppContext) -
         )
     second = wire("site", sites.rename_site(ctx.db, site.id, "Eastside", "v2").model_dump())
     with write_transaction(ctx.db) as conn:  # version 2 pushed: the laptop holds it, synced
-        digest = protocol.content_hash(second)
+        digest = protocol.content_hash(second, "site")
         mark_synced(
             conn,
             "site",

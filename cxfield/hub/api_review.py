@@ -38,7 +38,7 @@ class ReviewResponse(BaseModel):
 
 
 def _row(table: str, data: dict[str, Any], base: int) -> RowIn:
-    return RowIn(table=table, id=data["id"], base=base, hash=content_hash(data), data=data)
+    return RowIn(table=table, id=data["id"], base=base, hash=content_hash(data, table), data=data)
 
 
 def _new(caller: Caller, session_id: str, **values: Any) -> dict[str, Any]:

@@ -80,7 +80,7 @@ def guard(batch: _Batch, row: RowIn, existing: Record | None) -> RowResult | Non
             message=message,
         )
     data = content_free(row.table, row.data, _now_text())
-    blank = RowIn(table=row.table, id=row.id, base=0, hash=content_hash(data), data=data)
+    blank = RowIn(table=row.table, id=row.id, base=0, hash=content_hash(data, row.table), data=data)
     _write(batch, _new_record(batch, blank, None))
     return RowResult(table=row.table, id=row.id, status="applied", version=1, message=message)
 
@@ -147,7 +147,7 @@ def _purge(batch: _Batch, participant: str, study_id: str, blobs_dir: Path | Non
             dataclasses.replace(
                 rec,
                 version=rec.version + (0 if key in batch.dirty else 1),
-                content_hash=content_hash(data),
+                content_hash=content_hash(data, key[0]),
                 data=data,
                 deleted=True,
                 updated_by=batch.caller.account.id,
@@ -196,7 +196,7 @@ def _blank_segments(batch: _Batch, participant: str) -> int:
         dataclasses.replace(
             rec,
             version=rec.version + (0 if key in batch.dirty else 1),
-            content_hash=content_hash(data),
+            content_hash=content_hash(data, "participant"),
             data=data,
             updated_by=batch.caller.account.id,
             updated_by_device="",
@@ -270,7 +270,7 @@ def _hub_receipt(
             None,
             owner_id,
             1,
-            content_hash(data),
+            content_hash(data, "withdrawal_receipt"),
             data,
             False,
             batch.caller.account.id,

@@ -132,7 +132,7 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def content_hash(data: dict[str, Any], table: str = "") -> str:
+def content_hash(data: dict[str, Any], table: str) -> str:
     """The hash that tells one row's content from another's: without the columns that say
     only where and when a copy was made (and, for operations data, how this laptop
     imported it), so the same fact made on two laptops is a duplicate, not a conflict."""
