@@ -39,7 +39,7 @@ def test_two_laptops_and_a_supervisor_over_http(hub_server: RunningHub, tmp_path
     _connect(hub_server, "Ana", "researcher", ana)
     _connect(hub_server, "Minh", "researcher", minh)
     _connect(hub_server, "Sam", "supervisor", sam)
-    study_id = run("demo", "--sessions", "3", data_dir=ana).stdout.strip()
+    study_id = run("demo", "--sessions", "3", "--staff", "1", data_dir=ana).stdout.strip()
     first = _sync(ana)
     assert first.startswith("pushed ") and first.endswith(", pulled 0, conflicts 0")
     assert int(first.split()[1].rstrip(",")) > 30
@@ -49,7 +49,7 @@ def test_two_laptops_and_a_supervisor_over_http(hub_server: RunningHub, tmp_path
     _sync(minh)
     _sync(sam)
     listed = json.loads(run("sessions", "list", "--study", study_id, "--json", data_dir=sam).stdout)
-    assert len(listed) == 5
+    assert len(listed) == 3 + 1 + 2  # Ana's customers and her staff interview, Minh's two
     assert {s["researcher"] for s in listed} >= {"Minh"}
     status = json.loads(run("sync", "status", "--json", data_dir=sam).stdout)
     assert status["hub"] == hub_server.url and status["account"]["role"] == "supervisor"
