@@ -182,3 +182,43 @@ def test_audio_of_an_encrypted_study_leaves_sealed(team: Team, tmp_path: Path) -
     fetched.write_bytes(answer.content)
     private = keys.unlock(created.locked, PASS)
     assert b"".join(at_rest.chunks(fetched, private_key=private)) == audio
+
+
+def test_the_hub_page_and_report_of_an_encrypted_study_show_no_ciphertext(
+    team: Team, tmp_path: Path
+) -> None:
+    """The shared map of an encrypted study: no quotes (even with the quotes setting on), no
+    sealed pain-point wording, a line that says why; counts and ratings stay."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from cxfield.hub import accounts
+    from cxfield.hub.web import sealed
+    from cxfield.hub.web.data import set_quotes
+
+    ana = team.laptop("Ana")
+    study = demo.create_demo(ana.db, 6)
+    study_protection.create_key(ana.db, ana.ctx.paths.root, study.id, PASS)
+    plant_texts(ana.db, study.id)
+    ana.sync()
+    engine = team.app.state.hub.engine
+    set_quotes(engine, study.id, True)
+    _info, enrol = accounts.add_user(engine, "Lee", "viewer")
+    token, _id, _account = accounts.enrol(engine, enrol, "script-lee", "script")
+    client = TestClient(team.app, follow_redirects=False)
+    auth = {"Authorization": f"Bearer {token}"}
+    page = client.get(f"/studies/{study.id}?status=draft&status=submitted&status=approved",
+                      headers=auth)  # fmt: skip
+    assert page.status_code == 200, page.text[:300]
+    assert "cxsealed" not in page.text and "Planted-7Q3X" not in page.text
+    assert sealed.NOTICE.split(":")[0] in page.text
+    assert re.search(r"pain points \d+ of \d+", page.text)  # counts stay readable
+    pdf = client.get(f"/studies/{study.id}/report.pdf?status=approved", headers=auth)
+    assert pdf.status_code == 200
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf.content, capture_output=True, check=True
+    ).stdout.decode("utf-8", "replace")
+    assert "cxsealed" not in text and "Planted-7Q3X" not in text
+    pains = client.get(f"/studies/{study.id}/pain_points.csv?status=approved", headers=auth)
+    assert pains.status_code == 200 and "cxsealed" not in pains.text

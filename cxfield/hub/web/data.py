@@ -19,7 +19,7 @@ from cxfield.export.filters import FilterChoices, FilterRequest, resolve_filter
 from cxfield.export.study_data import Overview, SegmentView
 from cxfield.hub import storage as t
 from cxfield.hub.accounts import Caller
-from cxfield.hub.web import aggregates
+from cxfield.hub.web import aggregates, sealed
 from cxfield.services import analysis
 from cxfield.services.analysis import (
     DurationStats,
@@ -159,6 +159,8 @@ class MapData:
     lens: SegmentView | None
     survey_items: list[SurveyItem]
     survey: SurveyCounts
+    #: the study is encrypted end to end: no quotes, no pain-point wording
+    encrypted: bool = False
 
 
 def lens_attribute(journey: Journey, key: str) -> dict[str, Any] | None:
@@ -180,7 +182,8 @@ def map_data(
         items = v1_items(study.survey_trust_variant, study.survey_effectiveness_variant)
     except ValueError:
         items = v1_items()
-    show_quotes = bool(options.get("quotes"))
+    encrypted = sealed.study_encrypted(database, study_id)
+    show_quotes = bool(options.get("quotes")) and not encrypted
     segments = [
         (
             str(a.get("key")),
@@ -200,7 +203,9 @@ def map_data(
             choices=aggregates.choices(conn, study_id, segments),
             overview=summary,
             aggregates=aggregates.step_aggregates(conn, study_id, flt),
-            pain_points=aggregates.pain_points_ranked(conn, study_id, flt, limit=15),
+            pain_points=sealed.readable(
+                aggregates.pain_points_ranked(conn, study_id, flt, limit=15)
+            ),
             quotes=analysis.representative_quotes(database, study_id, flt) if show_quotes else None,
             observation=analysis.observation_times(database, study_id, flt),
             lens=aggregates.segment_view(conn, study_id, attribute, flt) if attribute else None,
@@ -208,6 +213,7 @@ def map_data(
             survey=aggregates.survey_counts(
                 conn, study_id, flt, [i.key for i in items], summary.sessions
             ),
+            encrypted=encrypted,
         )
 
 

@@ -11,7 +11,7 @@ from cxfield.domain.survey import REPORTING_QUESTIONS, fill
 from cxfield.domain.vocabulary import BlueprintLane, SessionStatus
 from cxfield.export.charts import signed
 from cxfield.export.layout import fmt_seconds
-from cxfield.hub.web import equity, svg
+from cxfield.hub.web import equity, sealed, svg
 from cxfield.hub.web.data import MapData, PageQuery
 from cxfield.services.analysis import MIN_SESSIONS_PER_SEGMENT, step_numbers
 from cxfield.storage.models import Step
@@ -299,6 +299,8 @@ class MapPage:
 
     def quotes(self) -> str:
         head = '<h2 id="quotes">Representative quotes</h2>'
+        if self.d.encrypted:
+            return head + f'<p class="muted">{escape(sealed.NOTICE)}</p>'
         if self.d.quotes is None:
             return head + (
                 '<p class="muted">Quotes are not shown for this study (a hub admin turns them '

@@ -21,7 +21,7 @@ from cxfield.hub import accounts
 from cxfield.hub.accounts import AuthError, Caller
 from cxfield.hub.http import account_seen
 from cxfield.hub.state import HubState
-from cxfield.hub.web import layout, signin, tables
+from cxfield.hub.web import layout, sealed, signin, tables
 from cxfield.hub.web.data import HubDatabase, PageQuery, map_data, quotes_shown, selection, studies
 from cxfield.hub.web.mappage import MapPage
 
@@ -238,8 +238,13 @@ def _pdf(state: HubState, study_id: str, query: PageQuery, caller: Caller) -> by
 
     database, flt, lines = _export_data(state, study_id, query, caller)
     data = gather(database, study_id, flt, lines)
-    if not quotes_shown(state.engine, study_id):
-        data.quotes = {}
+    if sealed.study_encrypted(database, study_id):
+        data.quotes, data.staff_quotes = {}, {}
+        data.pain_points = sealed.readable(data.pain_points)
+        data.staff_pain_points = sealed.readable(data.staff_pain_points)
+        data.filters = [*data.filters, sealed.NOTICE]
+    elif not quotes_shown(state.engine, study_id):
+        data.quotes, data.staff_quotes = {}, {}
         data.filters = [*data.filters, "Quotes: not shown (hub study setting)"]
     out = io.BytesIO()
     write_study_pdf(out, data, exported_at=datetime.now(UTC))
