@@ -50,7 +50,7 @@ setup_python() {
   "$VENV/bin/python" -m pip install -q --upgrade pip
   # torch first and pinned: an unpinned torch pulls several GB of CUDA packages.
   "$VENV/bin/python" -m pip install -q "torch==2.13.0"
-  "$VENV/bin/python" -m pip install -q -e ".[gui,audio,transcribe,export,hub,sync,dev]"
+  "$VENV/bin/python" -m pip install -q -e ".[gui,audio,transcribe,export,hub,sync,privacy,dev]"
   touch "$stamp"
 }
 

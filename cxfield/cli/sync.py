@@ -81,6 +81,8 @@ def _sync(ctx: AppContext, args: argparse.Namespace) -> int:
         client.close()
     for message in summary.messages:
         status(f"sync: {message}")
+    for line in summary.held:
+        status(f"sync: {line}")
     if args.json:
         print_json(summary.as_json())
     else:
@@ -129,6 +131,8 @@ def _status(ctx: AppContext, args: argparse.Namespace) -> int:
     ]
     for label, value in rows:
         print(f"{label + ':':<17}{value}")
+    for line in info["held_for_review"]:
+        print(line)
     return 0
 
 

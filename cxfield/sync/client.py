@@ -250,6 +250,8 @@ class SyncSummary:
     cursor: int = 0
     cancelled: bool = False
     messages: list[str] = field(default_factory=list)
+    #: sessions held back until their redactions are reviewed, one line each (why)
+    held: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         text = f"pushed {self.pushed}, pulled {self.pulled}, conflicts {self.conflicts}"
@@ -260,6 +262,7 @@ class SyncSummary:
                 (self.refused, "refused by the hub"),
                 (self.clashes, "clashes"),
                 (self.uploaded, "recordings uploaded"),
+                (len(self.held), "sessions held for redaction review"),
             )
             if n
         ]
@@ -283,6 +286,7 @@ class SyncSummary:
                 "cursor",
                 "cancelled",
                 "messages",
+                "held",
             )
         }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from cxfield.privacy import outgoing as privacy
 from cxfield.storage.database import Database
 from cxfield.sync import conflicts, protocol
 from cxfield.sync.rows import (
@@ -40,12 +41,13 @@ class _Sent:
 
     __slots__ = ("table", "id", "version", "hash", "data", "base")
 
-    def __init__(self, table: str, row: dict[str, Any]) -> None:
+    def __init__(self, table: str, row: dict[str, Any], leaving: privacy.Outgoing) -> None:
         self.table = table
         self.id = str(row["id"])
         self.version = int(row["version"])
         self.base = int(row["_base"])
-        self.data = wire(table, row)
+        # what leaves the laptop: accepted redactions applied (the original stays here)
+        self.data = wire(table, leaving.redact(table, row))
         self.hash = protocol.content_hash(self.data)
 
 
@@ -58,6 +60,8 @@ def push_all(
 ) -> None:
     from cxfield.sync.client import SyncCancelled
 
+    leaving = privacy.prepare(database)
+    summary.held = privacy.describe(database, leaving.held)
     for _round in range(MAX_ROUNDS):
         waiting = waiting_counts(database)
         total = sum(waiting.values())
@@ -72,7 +76,9 @@ def push_all(
             with database.engine.connect() as conn:
                 rows = waiting_rows(conn, table)
             for row in rows:
-                batch.append(_Sent(table, row))
+                if leaving.holds(table, row):
+                    continue  # waits for its redaction review
+                batch.append(_Sent(table, row, leaving))
                 if len(batch) == protocol.MAX_PUSH_ROWS:
                     if cancel():
                         raise SyncCancelled("Sync cancelled.")
