@@ -15,7 +15,18 @@ from pathlib import Path
 
 from cxfield import __version__
 from cxfield.app import AppContext, default_data_dir, open_app
-from cxfield.cli import audio, db, export, hub, models, sessions, studies, sync, transcribe
+from cxfield.cli import (
+    audio,
+    db,
+    export,
+    hub,
+    models,
+    redact,
+    sessions,
+    studies,
+    sync,
+    transcribe,
+)
 from cxfield.cli.common import add_data_dir
 from cxfield.domain.errors import CxfieldError
 from cxfield.storage.files import PRIVATE_FILE_MODE, make_private_dir
@@ -23,7 +34,7 @@ from cxfield.storage.files import PRIVATE_FILE_MODE, make_private_dir
 GuiLauncher = Callable[[AppContext], int]
 
 #: modules that add commands; later features append theirs here
-COMMAND_MODULES = [studies, sessions, db, audio, transcribe, models, export, hub, sync]
+COMMAND_MODULES = [studies, sessions, db, audio, transcribe, models, export, hub, sync, redact]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -22,8 +22,48 @@ from cxfield.privacy.kinds import Kind, Span, merge_spans
 LANGUAGES = ("en", "es")
 PHONE_REGIONS = ("US", "MX", "ES")
 _EXTENSION = re.compile(r"\s*(?:x|ext\.?|extension|extensi[oó]n)\s*\d{1,6}\b", re.IGNORECASE)
-_SPANISH = frozenset("el la los las que de y en un una por para con es mi yo pero muy".split())
-_ENGLISH = frozenset("the and of to in is it you that my was for on with but i".split())
+_SPANISH = frozenset(
+    [
+        "el",
+        "la",
+        "los",
+        "las",
+        "que",
+        "de",
+        "y",
+        "en",
+        "un",
+        "una",
+        "por",
+        "para",
+        "con",
+        "es",
+        "mi",
+        "yo",
+        "pero",
+        "muy",
+    ]
+)
+_ENGLISH = frozenset(
+    [
+        "the",
+        "and",
+        "of",
+        "to",
+        "in",
+        "is",
+        "it",
+        "you",
+        "that",
+        "my",
+        "was",
+        "for",
+        "on",
+        "with",
+        "but",
+        "i",
+    ]
+)
 
 
 class DetectorsMissing(RuntimeError):
@@ -171,7 +211,7 @@ def _build_analyzer() -> Any:
         ) from exc
     from cxfield.privacy.recognizers import cxfield_recognizers
 
-    class BlankSpacy(SpacyNlpEngine):  # type: ignore[misc]
+    class BlankSpacy(SpacyNlpEngine):
         """Tokenisation only: ``spacy.blank`` needs no model package and no download."""
 
         def __init__(self) -> None:
@@ -180,7 +220,7 @@ def _build_analyzer() -> Any:
             )
 
         def load(self) -> None:
-            self.nlp = {lang: spacy.blank(lang) for lang in LANGUAGES}
+            self.nlp = {lang: spacy.blank(lang) for lang in LANGUAGES}  # type: ignore[assignment]
 
     engine = BlankSpacy()
     engine.load()
@@ -197,6 +237,4 @@ def _build_analyzer() -> Any:
         )
         for recognizer in cxfield_recognizers(language):
             registry.add_recognizer(recognizer)
-    return AnalyzerEngine(
-        registry=registry, nlp_engine=engine, supported_languages=list(LANGUAGES)
-    )
+    return AnalyzerEngine(registry=registry, nlp_engine=engine, supported_languages=list(LANGUAGES))

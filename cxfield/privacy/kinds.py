@@ -53,10 +53,15 @@ def merge_spans(spans: list[Span]) -> list[Span]:
     for span in ordered:
         if merged and span.overlaps(merged[-1]):
             last = merged[-1]
-            keep = last if (last.end - last.start, last.score) >= (
-                span.end - span.start,
-                span.score,
-            ) else span
+            keep = (
+                last
+                if (last.end - last.start, last.score)
+                >= (
+                    span.end - span.start,
+                    span.score,
+                )
+                else span
+            )
             merged[-1] = Span(
                 min(last.start, span.start),
                 max(last.end, span.end),

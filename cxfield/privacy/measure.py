@@ -70,7 +70,7 @@ def score(samples: Iterable[Sample], detector: Detector | None = None) -> Scores
 
 
 def _score_sample(sample: Sample, spans: list[Span], result: Scores) -> None:
-    covered = set()
+    covered: set[int] = set()
     for span in spans:
         covered.update(range(span.start, span.end))
     for planted in sample.planted:

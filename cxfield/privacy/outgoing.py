@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
+from cxfield.privacy.audio import AudioRedaction, outgoing_audio
 from cxfield.privacy.kinds import Kind, Span, apply_spans, parse_kind
 from cxfield.privacy.store import CANDIDATE, SESSION, fingerprints, scanned, session_settings
 from cxfield.privacy.texts import FIELDS_BY_TABLE, text_hash
@@ -34,6 +36,13 @@ class Outgoing:
     held: dict[str, str] = field(default_factory=dict)
     #: (table, row id) → field → accepted candidates (rows of redaction_candidate)
     accepted: dict[tuple[str, str], dict[str, list[Any]]] = field(default_factory=dict)
+    #: recording id → its redacted copy (or why it may not leave); only recordings of
+    #: studies that upload audio and have something muted
+    recordings: dict[str, AudioRedaction] = field(default_factory=dict)
+
+    def blocked_audio(self, recording_id: str) -> str | None:
+        found = self.recordings.get(recording_id)
+        return found.problem if found else None
 
     def session_of(self, table: str, row: dict[str, Any]) -> str | None:
         if table == "session":
@@ -42,6 +51,8 @@ class Outgoing:
         return str(value) if value else None
 
     def holds(self, table: str, row: dict[str, Any]) -> bool:
+        if table == "recording" and self.blocked_audio(str(row["id"])):
+            return True  # the row would name audio that cannot leave
         session_id = self.session_of(table, row)
         return session_id is not None and session_id in self.held
 
@@ -61,6 +72,9 @@ class Outgoing:
 
     def redact(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
         """A copy of the row with its accepted spans replaced by placeholders."""
+        audio = self.recordings.get(str(row.get("id"))) if table == "recording" else None
+        if audio is not None and audio.windows and not audio.problem:
+            return {**row, "sha256": audio.sha256}  # the redacted copy is what uploads
         fields = self.accepted.get((table, str(row.get("id"))))
         if not fields:
             return row
@@ -85,11 +99,15 @@ def prepare(
     *,
     scan: bool = True,
     detector_factory: Callable[[], Any] | None = None,
+    audio_dir: Path | None = None,
 ) -> Outgoing:
     """The gate and the accepted spans for these sessions (all live sessions if None)."""
     with database.engine.connect() as conn:
         if session_ids is None:
-            ids = [r.id for r in conn.execute(select(SESSION.c.id).where(SESSION.c.deleted_at.is_(None)))]
+            ids = [
+                r.id
+                for r in conn.execute(select(SESSION.c.id).where(SESSION.c.deleted_at.is_(None)))
+            ]
         else:
             ids = list(dict.fromkeys(session_ids))
         settings = session_settings(conn, ids)
@@ -122,6 +140,8 @@ def prepare(
             for row in conn.execute(query):
                 accepted[(row.table_name, row.row_id)].setdefault(row.field, []).append(row)
         outgoing.accepted = dict(accepted)
+    if audio_dir is not None:
+        outgoing.recordings = outgoing_audio(database, audio_dir, outgoing.held)
     return outgoing
 
 
@@ -156,7 +176,9 @@ def describe(database: Database, held: dict[str, str]) -> list[str]:
     with database.engine.connect() as conn:
         query = (
             select(SESSION.c.id, SESSION.c.started_at, PARTICIPANT.c.code)
-            .select_from(SESSION.outerjoin(PARTICIPANT, PARTICIPANT.c.id == SESSION.c.participant_id))
+            .select_from(
+                SESSION.outerjoin(PARTICIPANT, PARTICIPANT.c.id == SESSION.c.participant_id)
+            )
             .where(SESSION.c.id.in_(ids))
             .order_by(SESSION.c.started_at)
         )

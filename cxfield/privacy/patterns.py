@@ -20,9 +20,7 @@ WORD = rf"(?:{LETTER}|\d)+"
 
 # --- SSN --------------------------------------------------------------------------------
 SSN = re.compile(r"(?<![\w-])(?P<pii>\d{3}([- .])\d{2}\2\d{4}|\d{9})(?![\w-])")
-SSN_CONTEXT = re.compile(
-    r"\b(?:ssn|social|security|seguro|segura|ss#|s\.s\.)", FLAGS
-)
+SSN_CONTEXT = re.compile(r"\b(?:ssn|social|security|seguro|segura|ss#|s\.s\.)", FLAGS)
 
 
 def valid_ssn(digits: str) -> bool:
@@ -107,7 +105,9 @@ ZIP_CONTEXT = re.compile(
     r"number|n[uú]mero|:)?\s*(?:is\s+)?(?P<pii>\d{5}(?:-\d{4})?)\b",
     FLAGS,
 )
-ZIP_AFTER_STATE = re.compile(rf"\b(?:{'|'.join(_STATES.split())}),?\s+(?P<pii>\d{{5}}(?:-\d{{4}})?)\b")
+ZIP_AFTER_STATE = re.compile(
+    rf"\b(?:{'|'.join(_STATES.split())}),?\s+(?P<pii>\d{{5}}(?:-\d{{4}})?)\b"
+)
 
 # --- names after trigger phrases ----------------------------------------------------------
 _TRIGGERS = (
@@ -123,10 +123,87 @@ TRIGGER_NAME = re.compile(
     rf"\b{_TRIGGERS}\s+(?P<pii>{LETTER}[\w'-]*(?:\s+{LETTER}[\w'-]*){{0,2}})", FLAGS
 )
 NAME_STOPWORDS = frozenset(
-    "and y e i im i'm but pero from de del is es the el la a to so um uh eh este pues bueno "
-    "well okay ok yes no sí si mm like and or o my mi it its it's was era that que with con "
-    "for para por in en at on he she they we you he's she's ella él ellos nosotros usted "
-    "ahora now then entonces also también tambien just solo sólo really but".split()
+    [
+        "and",
+        "y",
+        "e",
+        "i",
+        "im",
+        "i'm",
+        "but",
+        "pero",
+        "from",
+        "de",
+        "del",
+        "is",
+        "es",
+        "the",
+        "el",
+        "la",
+        "a",
+        "to",
+        "so",
+        "um",
+        "uh",
+        "eh",
+        "este",
+        "pues",
+        "bueno",
+        "well",
+        "okay",
+        "ok",
+        "yes",
+        "no",
+        "sí",
+        "si",
+        "mm",
+        "like",
+        "and",
+        "or",
+        "o",
+        "my",
+        "mi",
+        "it",
+        "its",
+        "it's",
+        "was",
+        "era",
+        "that",
+        "que",
+        "with",
+        "con",
+        "for",
+        "para",
+        "por",
+        "in",
+        "en",
+        "at",
+        "on",
+        "he",
+        "she",
+        "they",
+        "we",
+        "you",
+        "he's",
+        "she's",
+        "ella",
+        "él",
+        "ellos",
+        "nosotros",
+        "usted",
+        "ahora",
+        "now",
+        "then",
+        "entonces",
+        "also",
+        "también",
+        "tambien",
+        "just",
+        "solo",
+        "sólo",
+        "really",
+        "but",
+    ]
 )
 _PARTICLES = frozenset({"de", "del", "la", "las", "los", "van", "von", "da", "di"})
 

@@ -18,7 +18,7 @@ def _entity(kind: Kind) -> str:
     return kind.name
 
 
-class _Recognizer(EntityRecognizer):  # type: ignore[misc]
+class _Recognizer(EntityRecognizer):
     ENTITIES: tuple[Kind, ...] = ()
 
     def __init__(self, language: str) -> None:
@@ -27,6 +27,7 @@ class _Recognizer(EntityRecognizer):  # type: ignore[misc]
             supported_language=language,
             name=type(self).__name__,
         )
+        self.label = type(self).__name__
 
     def load(self) -> None:
         return None
@@ -40,7 +41,7 @@ class _Recognizer(EntityRecognizer):  # type: ignore[misc]
                 end=end,
                 score=score,
                 recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                    RecognizerResult.RECOGNIZER_NAME_KEY: self.label,
                     RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
                 },
             )

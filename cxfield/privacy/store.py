@@ -151,9 +151,11 @@ def scan_sessions(
                     words=study.words,
                     case_patterns=study.case_patterns,
                 )
-                if texts[sid] and detector is None:
-                    detector = Detector()  # about a second, the first time in a process
-                found = _spans_per_field(texts[sid], detector, context) if texts[sid] else {}
+                found: dict[tuple[str, str, str], list[Span]] = {}
+                if texts[sid]:
+                    if detector is None:
+                        detector = Detector()  # about a second, the first time in a process
+                    found = _spans_per_field(texts[sid], detector, context)
                 new, removed, total = _reconcile(conn, sid, texts[sid], found)
                 report.found += total
                 report.new += new
@@ -161,7 +163,9 @@ def scan_sessions(
                 report.per_session[sid] = total
                 conn.execute(delete(SCAN).where(SCAN.c.session_id == sid))
                 conn.execute(
-                    insert(SCAN).values(session_id=sid, fingerprint=prints[sid], scanned_at=utcnow())
+                    insert(SCAN).values(
+                        session_id=sid, fingerprint=prints[sid], scanned_at=utcnow()
+                    )
                 )
     return report
 
@@ -294,7 +298,13 @@ def accept_above(database: Database, session_id: str, threshold: float) -> int:
 
 
 def add_manual(
-    database: Database, table_name: str, row_id: str, field_name: str, start: int, end: int, kind: Kind
+    database: Database,
+    table_name: str,
+    row_id: str,
+    field_name: str,
+    start: int,
+    end: int,
+    kind: Kind,
 ) -> str:
     """A redaction a person marked by selecting text; accepted at once.  ValueError (one
     line) when the row, the field or the range is not there."""
@@ -314,7 +324,9 @@ def add_manual(
             raise ValueError(f"No {table_name} {row_id}.")
         text = row.text or ""
         if not 0 <= start < end <= len(text) or not text[start:end].strip():
-            raise ValueError(f"The range {start}–{end} is not inside the text ({len(text)} characters).")
+            raise ValueError(
+                f"The range {start}–{end} is not inside the text ({len(text)} characters)."
+            )
         candidate_id = new_id()
         conn.execute(
             insert(CANDIDATE).values(

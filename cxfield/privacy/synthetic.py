@@ -23,8 +23,8 @@ REPORTED_KINDS = (
     "dob", "zip", "case", "name_listed", "name_trigger",
 )  # fmt: skip
 
-EN_DIGITS = "zero one two three four five six seven eight nine".split()
-ES_DIGITS = "cero uno dos tres cuatro cinco seis siete ocho nueve".split()
+EN_DIGITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
+ES_DIGITS = ["cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"]
 
 # Templates: {slot} is a planted detail, {neg:...} a hard negative; one sentence each.
 TUNING = {
@@ -174,7 +174,8 @@ def _ssn(faker: Any, rng: random.Random) -> str:
 def _phone_digits(language: str, rng: random.Random) -> str:
     if language == "es" and rng.random() < 0.5:
         return f"{rng.choice(['55', '33', '81'])}{rng.randint(10000000, 99999999)}"
-    return f"{rng.randint(2, 9)}{rng.randint(0, 99):02d}{rng.randint(2, 9)}{rng.randint(0, 999999):06d}"
+    area = f"{rng.randint(2, 9)}{rng.randint(0, 99):02d}"
+    return f"{area}{rng.randint(2, 9)}{rng.randint(0, 999999):06d}"
 
 
 def _phone(language: str, rng: random.Random) -> str:
@@ -212,12 +213,20 @@ def _spoken_email(local: str, domain: str, language: str) -> str:
 def _dob(faker: Any, language: str, rng: random.Random) -> str:
     day = faker.date_of_birth(minimum_age=18, maximum_age=90)
     if language == "es":
-        months = ("enero febrero marzo abril mayo junio julio agosto septiembre octubre "
-                  "noviembre diciembre").split()  # fmt: skip
-        return rng.choice(
-            [f"{day.day} de {months[day.month - 1]} de {day.year}", day.strftime("%d/%m/%Y")]
+        months = [
+            "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+            "septiembre", "octubre", "noviembre", "diciembre",
+        ]  # fmt: skip
+        return str(
+            rng.choice(
+                [f"{day.day} de {months[day.month - 1]} de {day.year}", day.strftime("%d/%m/%Y")]
+            )
         )
-    return rng.choice([day.strftime("%B %-d, %Y"), day.strftime("%m/%d/%Y"), day.strftime("%-m/%-d/%y")])
+    return str(
+        rng.choice(
+            [day.strftime("%B %-d, %Y"), day.strftime("%m/%d/%Y"), day.strftime("%-m/%-d/%y")]
+        )
+    )
 
 
 def _negative(slot: str, faker: Any, language: str, rng: random.Random) -> str:
@@ -226,7 +235,7 @@ def _negative(slot: str, faker: Any, language: str, rng: random.Random) -> str:
         return rng.choice([f"${amount:,}", f"${amount}.50", f"{amount} dollars"])
     if slot == "date":
         day = faker.date_between(start_date="-1y", end_date="+1y")
-        return day.strftime("%B %-d, %Y") if language == "en" else day.strftime("%d/%m/%Y")
+        return str(day.strftime("%B %-d, %Y" if language == "en" else "%d/%m/%Y"))
     if slot == "time":
         return rng.choice(["10:30", "9 am", "2:15", "las once"])
     if slot == "office":
@@ -255,7 +264,9 @@ def _value(slot: str, faker: Any, language: str, rng: random.Random, sample: Sam
     if slot == "zip":
         return str(faker.postcode())[:5]
     if slot == "case":
-        return rng.choice([f"SNAP-{rng.randint(0, 99999999):08d}", f"MA{rng.randint(0, 9999999):07d}"])
+        return rng.choice(
+            [f"SNAP-{rng.randint(0, 99999999):08d}", f"MA{rng.randint(0, 9999999):07d}"]
+        )
     name = f"{faker.first_name()} {faker.last_name()}" if rng.random() < 0.6 else faker.first_name()
     if slot == "name_listed":
         sample.listed_names.append(name)

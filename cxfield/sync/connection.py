@@ -12,8 +12,8 @@ import httpx
 
 from cxfield.domain.errors import ValidationError
 from cxfield.domain.vocabulary import ResearcherRole
-from cxfield.services.sites import adopt_researcher_identity
 from cxfield.privacy import outgoing as privacy
+from cxfield.services.sites import adopt_researcher_identity
 from cxfield.storage.database import Database
 from cxfield.sync import conflicts, credentials, state
 from cxfield.sync.client import HubClient, HubError, check_url

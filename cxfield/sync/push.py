@@ -60,7 +60,7 @@ def push_all(
 ) -> None:
     from cxfield.sync.client import SyncCancelled
 
-    leaving = privacy.prepare(database)
+    leaving = privacy.prepare(database, audio_dir=database.path.parent)
     summary.held = privacy.describe(database, leaving.held)
     for _round in range(MAX_ROUNDS):
         waiting = waiting_counts(database)
