@@ -51,7 +51,7 @@ def leaving(
     if single and out.held:
         raise HeldForReview(
             f"{lines[0]} Review it first: cxfield redact list --session {session_ids[0]}.",
-            in_app=f"{lines[0]} Review it first: Session → Review redactions… (Ctrl+Shift+R).",
+            in_app=f"{lines[0]} Review it first: Privacy → Review redactions… (Ctrl+Shift+R).",
         )
     if not out.held and not out.accepted:
         yield database

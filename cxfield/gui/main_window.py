@@ -23,6 +23,7 @@ from cxfield import __version__
 from cxfield.app import AppContext
 from cxfield.domain.wording import count_of
 from cxfield.gui.capture_actions import CaptureActions
+from cxfield.gui.redaction_actions import RedactionActions
 from cxfield.gui.sync.sync_actions import SyncActions
 from cxfield.gui.widgets import keep_tab_for_focus
 from cxfield.services import sessions as session_service
@@ -150,6 +151,8 @@ class MainWindow(QMainWindow):
         self.capture_actions = CaptureActions(self)
         # The Sync menu and "Last synced …" in the status bar (team hub).
         self.sync_actions = SyncActions(self)
+        # The Privacy menu: redaction review before sync and export (issue 14).
+        self.redaction_actions = RedactionActions(self)
         self.refresh()
 
     def _build_menu(self) -> None:

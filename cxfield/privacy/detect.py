@@ -149,11 +149,15 @@ class Detector:
             if kind is None:
                 continue
             end = result.end
+            score = float(result.score)
             if kind is Kind.PHONE:
                 extension = _EXTENSION.match(text, end)
                 end = extension.end() if extension else end
+                digits = sum(c.isdigit() for c in text[result.start : result.end])
+                # Presidio scores every possible number 0.4; a full national number is likely
+                score = max(score, 0.7) if digits >= 10 else score
             source = (result.recognition_metadata or {}).get("recognizer_name", "pattern")
-            spans.append(Span(result.start, end, kind, float(result.score), str(source)))
+            spans.append(Span(result.start, end, kind, score, str(source)))
         return merge_spans(spans)
 
 
