@@ -164,13 +164,13 @@ class RedactionReview(QDialog):
         self.candidates.blockSignals(True)
         self.candidates.clear()
         for row in self.rows:
-            item = QListWidgetItem(
+            entry = QListWidgetItem(
                 f"{MARKS[row.state]}  [{row.kind.upper()}]  {row.text}\n"
                 f"      {row.state} · {review.where(row)} · score {row.score:.2f}"
             )
-            item.setToolTip(row.text)
-            item.setData(Qt.ItemDataRole.UserRole, row.id)
-            self.candidates.addItem(item)
+            entry.setToolTip(row.text)
+            entry.setData(Qt.ItemDataRole.UserRole, row.id)
+            self.candidates.addItem(entry)
         self.candidates.blockSignals(False)
         self.names.setText("Listed names: " + (", ".join(names) if names else "none yet"))
         self._update_heading(problem)
