@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlmodel import select
 
 from cxfield.audio.wavfile import read_info
 from cxfield.privacy import audio, store
@@ -153,3 +154,46 @@ def test_a_hand_mute_outside_the_recording_is_refused(team: Team) -> None:
         audio.add_mute(ana.db, rec_id, 2.0, 99.0)
     with pytest.raises(ValueError, match="No recording"):
         audio.add_mute(ana.db, "nope", 0.0, 1.0)
+
+
+def test_transcription_keeps_word_timestamps_and_asks_for_them(team: Team) -> None:
+    from cxfield.services import transcription
+    from cxfield.storage.models import TranscriptWords
+    from cxfield.transcribe.pipeline import Segment
+
+    ana = team.laptop("Ana")
+    session_id, rec_id, _path = _recorded_session(ana.db, ana.ctx.paths.root)
+    with ana.db.session() as db:
+        transcription._replace_segments(
+            db, session_id, rec_id, [Segment(0.0, 3.2, " " + TEXT, WORDS), Segment(3.2, 4, "x")]
+        )
+    with ana.db.session() as db:
+        kept = list(db.exec(select(TranscriptWords)))
+        assert [row.words for row in kept] == [WORDS]
+        with_words = db.exec(
+            select(TranscriptSegment).where(TranscriptSegment.id == kept[0].segment_id)
+        ).one()
+        assert audio.word_ranges(with_words.text, kept[0].words) is not None
+        study_id = db.get(ResearchSession, session_id).study_id  # type: ignore[union-attr]
+        assert transcription._redacting(db, study_id)  # review on: word timestamps on
+
+
+def test_the_refi_qda_project_embeds_the_redacted_copy(team: Team, tmp_path: Path) -> None:
+    import zipfile
+
+    from cxfield.export import jobs
+
+    ana = team.laptop("Ana")
+    root = ana.ctx.paths.root
+    session_id, rec_id, original = _recorded_session(ana.db, root)
+    _review(ana.db, session_id)
+    with ana.db.session() as db:
+        study_id = db.get(ResearchSession, session_id).study_id  # type: ignore[union-attr]
+    target = tmp_path / "study.qdpx"
+    jobs.export_study_qdpx(ana.db, root, study_id, target)
+    with zipfile.ZipFile(target) as archive:
+        sounds = [archive.read(n) for n in archive.namelist() if n.endswith(".wav")]
+    copy = audio.redacted_recording(ana.db, root, rec_id)
+    assert copy.path is not None
+    assert sounds == [copy.path.read_bytes()]
+    assert sounds[0] != original.read_bytes()

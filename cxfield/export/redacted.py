@@ -19,6 +19,7 @@ from sqlalchemy import delete, select, text, update
 
 from cxfield.domain.errors import ValidationError
 from cxfield.privacy import outgoing as privacy
+from cxfield.privacy.audio import RECORDING, outgoing_audio
 from cxfield.privacy.texts import FIELDS_BY_TABLE, table
 from cxfield.storage.database import Database, make_engine
 from cxfield.storage.migrate import backup_file
@@ -47,15 +48,25 @@ def leaving(
 ) -> Iterator[Database]:
     """The database an export of these sessions may read."""
     out = privacy.prepare(database, session_ids)
+    data_dir = database.path.parent
+    wanted = set(session_ids) - set(out.held)
+    out.recordings = {
+        rid: found
+        for rid, found in outgoing_audio(database, data_dir, out.held, uploading_only=False).items()
+        if _session_of_recording(database, rid) in wanted
+    }
     lines = privacy.describe(database, out.held)
     if single and out.held:
         raise HeldForReview(
             f"{lines[0]} Review it first: cxfield redact list --session {session_ids[0]}.",
             in_app=f"{lines[0]} Review it first: Privacy → Review redactions… (Ctrl+Shift+R).",
         )
-    if not out.held and not out.accepted:
+    if not out.held and not out.accepted and not out.recordings:
         yield database
         return
+    for rid, found in out.recordings.items():
+        if found.problem:
+            messages.append(f"Recording {rid} is left out (its transcript stays): {found.problem}.")
     if out.held:
         messages.append(
             f"{len(out.held)} session(s) wait for their redaction review and are left out: "
@@ -64,7 +75,7 @@ def leaving(
     copy = database.path.parent / f".export-{uuid.uuid4().hex}.sqlite"
     try:
         backup_file(database.path, copy)
-        _redact_copy(copy, out)
+        _redact_copy(copy, out, data_dir)
         redacted = Database(copy, device_id=database.device_id)
         try:
             yield redacted
@@ -76,7 +87,13 @@ def leaving(
                 Path(f"{copy}{suffix}").unlink()
 
 
-def _redact_copy(path: Path, out: privacy.Outgoing) -> None:
+def _session_of_recording(database: Database, recording_id: str) -> str | None:
+    with database.engine.connect() as conn:
+        found = conn.execute(select(RECORDING.c.session_id).where(RECORDING.c.id == recording_id))
+        return found.scalar()
+
+
+def _redact_copy(path: Path, out: privacy.Outgoing, data_dir: Path) -> None:
     engine = make_engine(path)
     try:
         with engine.begin() as conn:
@@ -96,6 +113,16 @@ def _redact_copy(path: Path, out: privacy.Outgoing) -> None:
                 redacted = out.redact(name, dict(row._mapping))
                 values = {f: redacted[f] for f in FIELDS_BY_TABLE[name]}
                 conn.execute(update(t).where(t.c.id == row_id).values(**values))
+            for rid, found in out.recordings.items():
+                if found.problem or found.path is None:
+                    conn.execute(delete(RECORDING).where(RECORDING.c.id == rid))
+                elif found.windows:  # the REFI-QDA project embeds the redacted copy
+                    relative = found.path.relative_to(data_dir).as_posix()
+                    conn.execute(
+                        update(RECORDING)
+                        .where(RECORDING.c.id == rid)
+                        .values(path=relative, sha256=found.sha256)
+                    )
     finally:
         engine.dispose()
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select, true, update
 
 from cxfield.audio.wavfile import read_info, sha256_of
 from cxfield.domain.ids import new_id, utcnow
@@ -253,7 +253,7 @@ def redact_session_audio(
 
 
 def outgoing_audio(
-    database: Database, data_dir: Path, held: Iterable[str]
+    database: Database, data_dir: Path, held: Iterable[str], *, uploading_only: bool = True
 ) -> dict[str, AudioRedaction]:
     """Recordings of studies that upload audio, of sessions not held, that have something
     to mute (or a span that cannot be placed): what leaves instead of the original."""
@@ -275,7 +275,7 @@ def outgoing_audio(
             .join(session, session.c.id == RECORDING.c.session_id)
             .join(study, study.c.id == session.c.study_id)
             .where(
-                study.c.audio_upload.is_(True),
+                study.c.audio_upload.is_(True) if uploading_only else true(),
                 RECORDING.c.deleted_at.is_(None),
                 RECORDING.c.id.in_(spans.union(muted).scalar_subquery()),
             )

@@ -504,6 +504,9 @@ def _replace_segments(
     for old in existing:
         if not old.edited:
             tombstone(db, old)
+            words = db.get(TranscriptWords, old.id)
+            if words is not None:
+                db.delete(words)
     added = 0
     for seg in segments:
         if not seg.text.strip():
