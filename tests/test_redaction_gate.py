@@ -125,6 +125,9 @@ def test_exports_hold_the_session_then_carry_placeholders(ctx: AppContext, tmp_p
     assert not target.exists()
     with pytest.raises(HeldForReview):
         jobs.export_session_docx(ctx.db, planted.session_id, tmp_path / "t.docx")
+    with pytest.raises(HeldForReview):
+        jobs.export_session_transcript(ctx.db, planted.session_id, "srt", tmp_path / "t.srt")
+    assert not (tmp_path / "t.docx").exists() and not (tmp_path / "t.srt").exists()
     out = tmp_path / "held.json"
     result = jobs.export_study_json(ctx.db, planted.study_id, out)
     assert any("left out" in m and planted.session_id in m for m in result.messages)
@@ -141,6 +144,9 @@ def test_exports_hold_the_session_then_carry_placeholders(ctx: AppContext, tmp_p
     jobs.export_study_json(ctx.db, planted.study_id, reviewed)
     text = reviewed.read_text()
     assert planted.session_id in text and "[EMAIL]" in text and EMAIL not in text
+    jobs.export_session_transcript(ctx.db, planted.session_id, "txt", tmp_path / "t.txt")
+    spoken = (tmp_path / "t.txt").read_text()
+    assert "[EMAIL]" in spoken and EMAIL not in spoken
     jobs.export_session_pdf(ctx.db, planted.session_id, target)
     pdf = normal(pdf_text(target))
     assert "[SSN]" in pdf and "[PHONE]" in pdf and SSN not in pdf

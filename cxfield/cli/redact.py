@@ -75,9 +75,18 @@ def _print_candidates(rows: list[Any], as_json: bool) -> None:
         print_json([candidate_json(r) for r in rows])
         return
     print_table(
-        ["ID", "SESSION", "WHERE", "KIND", "SCORE", "STATE", "TEXT"],
+        ["ID", "SESSION", "WHERE", "AT", "KIND", "SCORE", "STATE", "TEXT"],
         [
-            (r.id, r.session_id[:8], where(r), r.kind, f"{r.score:.2f}", r.state, r.text)
+            (
+                r.id,
+                r.session_id[:8],
+                where(r),
+                f"{r.start}-{r.end}",
+                r.kind,
+                f"{r.score:.2f}",
+                r.state,
+                r.text,
+            )
             for r in rows
         ],
     )

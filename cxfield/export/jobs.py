@@ -332,6 +332,14 @@ def export_study_xlsx(
 
 
 @session_export
+def export_session_transcript(database: Database, session_id: str, fmt: str, path: Path) -> Path:
+    """A session's stored transcript in one of whisper's formats (txt, srt, vtt, json, tsv)."""
+    from cxfield.services import transcript
+
+    return transcript.export_session(database, session_id, fmt, path)
+
+
+@session_export
 def export_session_docx(
     database: Database,
     session_id: str,

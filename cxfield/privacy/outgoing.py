@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from cxfield.privacy.audio import AudioRedaction, outgoing_audio
 from cxfield.privacy.kinds import Kind, Span, apply_spans, parse_kind
-from cxfield.privacy.store import CANDIDATE, SESSION, fingerprints, scanned, session_settings
+from cxfield.privacy.store import CANDIDATE, SESSION, STUDY, fingerprints, scanned
 from cxfield.privacy.texts import FIELDS_BY_TABLE, text_hash
 from cxfield.storage.database import Database
 from cxfield.storage.models import Participant
@@ -102,16 +102,9 @@ def prepare(
     audio_dir: Path | None = None,
 ) -> Outgoing:
     """The gate and the accepted spans for these sessions (all live sessions if None)."""
+    ids = None if session_ids is None else list(dict.fromkeys(session_ids))
     with database.engine.connect() as conn:
-        if session_ids is None:
-            ids = [
-                r.id
-                for r in conn.execute(select(SESSION.c.id).where(SESSION.c.deleted_at.is_(None)))
-            ]
-        else:
-            ids = list(dict.fromkeys(session_ids))
-        settings = session_settings(conn, ids)
-        reviewed = [sid for sid in ids if settings.get(sid) and settings[sid].review]
+        reviewed = _reviewed(conn, ids)
         stale = _stale(conn, reviewed)
     outgoing = Outgoing()
     if stale and scan:
@@ -132,17 +125,35 @@ def prepare(
                 noun = "candidate waits" if pending == 1 else "candidates wait"
                 outgoing.held[sid] = f"{pending} redaction {noun} for review"
         accepted: dict[tuple[str, str], dict[str, list[Any]]] = defaultdict(dict)
-        for start in range(0, len(ids), 500):
-            query = select(CANDIDATE).where(
-                CANDIDATE.c.session_id.in_(ids[start : start + 500]),
-                CANDIDATE.c.state == "accepted",
-            )
+        chunks = [None] if ids is None else [ids[i : i + 500] for i in range(0, len(ids), 500)]
+        for chunk in chunks:
+            query = select(CANDIDATE).where(CANDIDATE.c.state == "accepted")
+            if chunk is not None:
+                query = query.where(CANDIDATE.c.session_id.in_(chunk))
             for row in conn.execute(query):
                 accepted[(row.table_name, row.row_id)].setdefault(row.field, []).append(row)
         outgoing.accepted = dict(accepted)
     if audio_dir is not None:
         outgoing.recordings = outgoing_audio(database, audio_dir, outgoing.held)
     return outgoing
+
+
+def _reviewed(conn: Any, session_ids: list[str] | None) -> list[str]:
+    """The live sessions (of these) whose study reviews before sync and export: "review"
+    missing or anything but false (one query, no Python per session)."""
+    review = func.json_extract(STUDY.c.redaction, "$.review")
+    query = (
+        select(SESSION.c.id)
+        .join(STUDY, STUDY.c.id == SESSION.c.study_id)
+        .where(SESSION.c.deleted_at.is_(None), func.coalesce(review, 1) != 0)
+    )
+    if session_ids is None:
+        return [row.id for row in conn.execute(query)]
+    out: list[str] = []
+    for start in range(0, len(session_ids), 500):
+        chunk = session_ids[start : start + 500]
+        out += [row.id for row in conn.execute(query.where(SESSION.c.id.in_(chunk)))]
+    return out
 
 
 def _stale(conn: Any, session_ids: list[str]) -> list[str]:
