@@ -16,7 +16,8 @@ from cxfield.privacy.synthetic import HELD_OUT, REPORTED_KINDS, TUNING, generate
 
 
 def report(title: str, scores: Scores, seconds: float, samples: int) -> None:
-    print(f"\n{title}: {samples} transcripts, {seconds:.1f} s ({1000 * seconds / samples:.1f} ms each)")
+    each = 1000 * seconds / samples
+    print(f"\n{title}: {samples} transcripts, {seconds:.1f} s ({each:.1f} ms each)")
     print(f"{'kind':<14}{'planted':>8}{'recall':>8}{'leak':>8}")
     for kind in REPORTED_KINDS:
         entry = scores.kinds.get(kind)
@@ -36,7 +37,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=400)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--misses", action="store_true", help="print a few missed details (tuning templates only)")
+    parser.add_argument(
+        "--misses", action="store_true", help="print a few missed details (tuning templates only)"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     detector = Detector()
