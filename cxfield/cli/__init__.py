@@ -24,6 +24,7 @@ from cxfield.cli import (
     ops,
     participants,
     privacy,
+    redact,
     review,
     sessions,
     speakers,
@@ -54,6 +55,7 @@ COMMAND_MODULES = [
     sync,
     review,
     privacy,
+    redact,
 ]
 
 

@@ -81,6 +81,8 @@ def _sync(ctx: AppContext, args: argparse.Namespace) -> int:
         client.close()
     for message in summary.messages:
         status(f"sync: {message}")
+    for line in summary.held:
+        status(f"sync: {line}")
     from cxfield.cli.privacy import open_after_sync
 
     open_after_sync(ctx)  # supervisors holding a study key open what they pulled
@@ -132,6 +134,8 @@ def _status(ctx: AppContext, args: argparse.Namespace) -> int:
     ]
     for label, value in rows:
         print(f"{label + ':':<17}{value}")
+    for line in info["held_for_review"]:
+        print(line)
     return 0
 
 

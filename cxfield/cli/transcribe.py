@@ -220,8 +220,13 @@ def _transcribe(ctx: AppContext, args: argparse.Namespace) -> int:
         written = export_jobs.export_session_docx(ctx.db, args.session, Path(args.out))
         status(f"Wrote {written.paths[0]}.")
     elif code == 0 and (args.out or args.format):
+        from cxfield.export.redacted import leaving
+
         fmt = args.format or Path(args.out).suffix.lstrip(".") or "txt"
-        result = transcript.whisper_result(ctx.db, args.session)
+        notes: list[str] = []
+        # what leaves: held until reviewed, accepted redactions as placeholders
+        with leaving(ctx.db, [args.session], notes, single=True) as source:
+            result = transcript.whisper_result(source, args.session)
         _emit(result, fmt, args.out)
     return code
 

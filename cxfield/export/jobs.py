@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from cxfield.export.atomic import atomic_file, check_target
 from cxfield.export.filters import FilterRequest, resolve_filter
 from cxfield.export.layout import ExportCancelled
+from cxfield.export.redacted import session_export, study_export
 from cxfield.storage.database import Database
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ def _scaled(on_progress: Progress, start: int, end: int) -> Progress:
     return report
 
 
+@study_export
 def export_study_pdf(
     database: Database,
     study_id: str,
@@ -94,6 +96,7 @@ def export_study_pdf(
     return result
 
 
+@session_export
 def export_session_pdf(
     database: Database,
     session_id: str,
@@ -146,6 +149,7 @@ def _load(
     return rows, messages
 
 
+@study_export
 def export_study_csv(
     database: Database,
     study_id: str,
@@ -175,6 +179,7 @@ def export_study_csv(
     return ExportResult(paths, messages)
 
 
+@study_export
 def export_study_json(
     database: Database,
     study_id: str,
@@ -230,6 +235,7 @@ def export_a11_csv(
     return ExportResult([Path(path).expanduser().absolute()], messages)
 
 
+@study_export
 def export_study_qdpx(
     database: Database,
     data_root: Path,
@@ -270,6 +276,7 @@ def export_study_qdpx(
     return ExportResult([Path(path).expanduser().absolute()], messages + writer.messages)
 
 
+@study_export
 def export_study_qdc(
     database: Database,
     study_id: str,
@@ -294,6 +301,7 @@ def export_study_qdc(
     return ExportResult([Path(path).expanduser().absolute()])
 
 
+@study_export
 def export_study_xlsx(
     database: Database,
     study_id: str,
@@ -323,6 +331,15 @@ def export_study_xlsx(
     return ExportResult([Path(path).expanduser().absolute()], messages)
 
 
+@session_export
+def export_session_transcript(database: Database, session_id: str, fmt: str, path: Path) -> Path:
+    """A session's stored transcript in one of whisper's formats (txt, srt, vtt, json, tsv)."""
+    from cxfield.services import transcript
+
+    return transcript.export_session(database, session_id, fmt, path)
+
+
+@session_export
 def export_session_docx(
     database: Database,
     session_id: str,

@@ -207,6 +207,10 @@ class MainWindow(QMainWindow):
 
         self.review_actions = ReviewActions(self)
         self.review_actions.refresh_count()
+        # The Privacy menu: redaction review before sync and export (issue 14).
+        from cxfield.gui.redaction_actions import RedactionActions
+
+        self.redaction_actions = RedactionActions(self)
         # Retention runs at every start (open_app) and then once a day while the app is open.
         self.retention_timer = QTimer(self)
         self.retention_timer.setInterval(RETENTION_CHECK_MS)

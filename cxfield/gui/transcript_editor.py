@@ -547,7 +547,7 @@ class TranscriptEditor(QWidget):
             if fmt == DOCX:  # Word: speakers, times, notes, edits marked (cxfield.export)
                 written = jobs.export_session_docx(self.ctx.db, self.session_id, path).paths[0]
             else:
-                written = transcript.export_session(self.ctx.db, self.session_id, fmt, path)
+                written = jobs.export_session_transcript(self.ctx.db, self.session_id, fmt, path)
         except CxfieldError as exc:
             self._say(error_text(exc), error=True)
             return None

@@ -121,6 +121,13 @@ def create_demo(
     definition = load_template("benefits-office-visit")
     study_name = name or _free_name(database, "Demo: " + definition["study"]["name"])
     study = create_from_definition(database, definition, name=study_name)
+    with database.session() as db:
+        # Made-up people: the demo syncs and exports without a redaction review (a study's
+        # own setting; `cxfield redact settings ID --review on` turns it on).
+        made = get_live(db, Study, study.id, "study")
+        made.redaction = {"review": False}
+        db.add(made)
+        study = made
     end = (now or (lambda: datetime.now(UTC)))()
     start = end - timedelta(days=180)
 

@@ -27,7 +27,14 @@ from cxfield.domain.ids import utcnow
 from cxfield.services.common import tombstone
 from cxfield.services.speakers import speaker_settings, suggest_speakers
 from cxfield.storage.database import Database
-from cxfield.storage.models import Recording, ResearchSession, TranscriptionJob, TranscriptSegment
+from cxfield.storage.models import (
+    Recording,
+    ResearchSession,
+    Study,
+    TranscriptionJob,
+    TranscriptSegment,
+    TranscriptWords,
+)
 from cxfield.transcribe.engines import COMPUTE_TYPES, OPENAI_WHISPER, check_engine
 from cxfield.transcribe.live import LiveSettings, LiveTranscription
 from cxfield.transcribe.model_store import ModelError, ModelStore
@@ -91,6 +98,15 @@ class TranscriptionOptions:
     def from_dict(cls, data: dict[str, Any]) -> TranscriptionOptions:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
+
+
+def _redacting(db: Session, study_id: str) -> bool:
+    """Redaction is on for the study: transcribe with word timestamps, so accepted spans
+    can be muted on the audio."""
+    from cxfield.privacy.settings import study_redaction
+
+    study = db.get(Study, study_id)
+    return study is not None and study_redaction(study.redaction).review
 
 
 def get_options(database: Database, study_id: str | None = None) -> TranscriptionOptions:
@@ -180,7 +196,7 @@ def enqueue(
                 model=options.model,
                 language=options.language,
                 translate=options.translate,
-                word_timestamps=options.word_timestamps,
+                word_timestamps=options.word_timestamps or _redacting(db, session.study_id),
                 engine=options.engine,
             )
             db.add(job)
@@ -527,21 +543,25 @@ def _replace_segments(
     for old in existing:
         if not old.edited:
             tombstone(db, old)
+            words = db.get(TranscriptWords, old.id)
+            if words is not None:
+                db.delete(words)
     added = 0
     for seg in segments:
         if not seg.text.strip():
             continue
         if any(seg.start < e.end_s and e.start_s < seg.end for e in edited):
             continue  # a person's edit of this stretch wins over the model
-        db.add(
-            TranscriptSegment(
-                recording_id=recording_id,
-                session_id=session_id,
-                start_s=round(seg.start, 3),
-                end_s=round(seg.end, 3),
-                text=seg.text.strip(),
-            )
+        row = TranscriptSegment(
+            recording_id=recording_id,
+            session_id=session_id,
+            start_s=round(seg.start, 3),
+            end_s=round(seg.end, 3),
+            text=seg.text.strip(),
         )
+        db.add(row)
+        if seg.words:  # where each word is on the audio: redaction mutes by them
+            db.add(TranscriptWords(segment_id=row.id, recording_id=recording_id, words=seg.words))
         added += 1
     return added, len(edited)
 
@@ -580,7 +600,8 @@ def start_live(
             model=opts.model,
             language=opts.language,
             translate=opts.translate,
-            word_timestamps=opts.word_timestamps,
+            word_timestamps=opts.word_timestamps
+            or bool(session and _redacting(db, session.study_id)),
             engine=opts.engine,
             state="running",
         )

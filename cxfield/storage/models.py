@@ -89,6 +89,9 @@ class StudyBase(SQLModel):
     staff_segment_attributes: list[dict[str, Any]] = Field(
         default_factory=lambda: [dict(a) for a in DEFAULT_STAFF_SEGMENTS], sa_type=JSONText
     )
+    #: redaction settings (cxfield.privacy.settings): {"review": bool (default on),
+    #: "threshold": float, "case_patterns": [regex...], "words": [word list...]}
+    redaction: dict[str, Any] = Field(default_factory=dict, sa_type=JSONText)
 
 
 class Study(SyncFields, StudyBase, table=True):
@@ -554,6 +557,83 @@ class RetentionMark(SQLModel, table=True):
     approved_at: datetime = Field(sa_type=UTCDateTime)
     audio_deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     transcript_deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# --- redaction (local-only, never synced: they hold the personal details themselves) ----
+
+
+class RedactionCandidate(SQLModel, table=True):
+    """A personal detail found (or marked by hand) in one text field of a session's row:
+    ``text[start:end]`` of ``table_name.field`` of row ``row_id``, while that field's text
+    has the hash ``text_hash``.  Accepted ones become placeholders in what leaves."""
+
+    __tablename__ = "redaction_candidate"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    session_id: str = Field(max_length=36, index=True)
+    table_name: str = Field(max_length=40)
+    row_id: str = Field(max_length=36, index=True)
+    field: str = Field(max_length=40)
+    start: int
+    end: int
+    kind: str = Field(max_length=20)
+    #: the detail itself (laptop-only, for the reviewer)
+    text: str = ""
+    score: float = 1.0
+    #: which detector found it, or ``manual``
+    source: str = Field(default="pattern", max_length=40)
+    #: pending | accepted | rejected
+    state: str = Field(default="pending", max_length=20, index=True)
+    text_hash: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RedactionName(SQLModel, table=True):
+    """A name the researcher listed for a session (the participant's, family members',
+    staff): found wherever it occurs in the session.  Laptop-only, never synced."""
+
+    __tablename__ = "redaction_name"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    session_id: str = Field(max_length=36, index=True)
+    name: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RedactionScan(SQLModel, table=True):
+    """When a session was last scanned, and a fingerprint of the texts it scanned: a
+    session whose texts changed since must be scanned (and reviewed) again."""
+
+    __tablename__ = "redaction_scan"
+
+    session_id: str = Field(primary_key=True, max_length=36)
+    fingerprint: str = Field(max_length=64)
+    scanned_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class RedactionMute(SQLModel, table=True):
+    """A stretch of a recording a person muted by hand (seconds on its own clock)."""
+
+    __tablename__ = "redaction_mute"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    recording_id: str = Field(max_length=36, index=True)
+    start_s: float
+    end_s: float
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TranscriptWords(SQLModel, table=True):
+    """Whisper's word timestamps of one transcript segment: where a redacted span is on
+    the audio.  Laptop-only (the words are the transcript's own text)."""
+
+    __tablename__ = "transcript_words"
+
+    segment_id: str = Field(primary_key=True, max_length=36)
+    recording_id: str = Field(max_length=36, index=True)
+    #: [{"start": s, "end": s, "word": " text"}, ...]
+    words: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONText)
 
 
 SYNCED_TABLES: tuple[type[SyncFields], ...] = (

@@ -252,6 +252,8 @@ class SyncSummary:
     cursor: int = 0
     cancelled: bool = False
     messages: list[str] = field(default_factory=list)
+    #: sessions held back until their redactions are reviewed, one line each (why)
+    held: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         text = f"pushed {self.pushed}, pulled {self.pulled}, conflicts {self.conflicts}"
@@ -263,6 +265,7 @@ class SyncSummary:
                 (self.clashes, "clashes"),
                 (self.uploaded, "recordings uploaded"),
                 (self.withdrawals, "withdrawals applied"),
+                (len(self.held), "sessions held for redaction review"),
             )
             if n
         ]
@@ -286,6 +289,7 @@ class SyncSummary:
                 "cursor",
                 "cancelled",
                 "messages",
+                "held",
             )
         }
 

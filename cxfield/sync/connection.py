@@ -12,6 +12,7 @@ import httpx
 
 from cxfield.domain.errors import ValidationError
 from cxfield.domain.vocabulary import ResearcherRole
+from cxfield.privacy import outgoing as privacy
 from cxfield.services.sites import adopt_researcher_identity
 from cxfield.storage.database import Database
 from cxfield.sync import conflicts, credentials, state
@@ -129,4 +130,6 @@ def status(database: Database, data_dir: Path | None = None) -> dict[str, Any]:
         "waiting_by_table": waiting,
         "conflicts": conflicts.open_count(database),
         "audio_waiting": len(waiting_audio(database, data_dir)),
+        # sessions the next sync will hold back, and why (not scanned here: no detectors run)
+        "held_for_review": privacy.describe(database, privacy.prepare(database, scan=False).held),
     }

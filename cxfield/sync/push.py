@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from cxfield.privacy import outgoing as privacy
 from cxfield.privacy.sealing import Sealer
 from cxfield.storage.database import Database
 from cxfield.sync import conflicts, protocol
@@ -41,12 +42,19 @@ class _Sent:
 
     __slots__ = ("table", "id", "version", "hash", "data", "base")
 
-    def __init__(self, table: str, row: dict[str, Any], sealer: Sealer | None = None) -> None:
+    def __init__(
+        self,
+        table: str,
+        row: dict[str, Any],
+        leaving: privacy.Outgoing,
+        sealer: Sealer | None = None,
+    ) -> None:
         self.table = table
         self.id = str(row["id"])
         self.version = int(row["version"])
         self.base = int(row["_base"])
-        self.data = wire(table, row)
+        # what leaves the laptop: accepted redactions applied (the original stays here)
+        self.data = wire(table, leaving.redact(table, row))
         if sealer is not None:
             # encrypted studies: texts leave the laptop sealed with the study's public key
             self.data = sealer.seal(table, self.data)
@@ -62,6 +70,8 @@ def push_all(
 ) -> None:
     from cxfield.sync.client import SyncCancelled
 
+    leaving = privacy.prepare(database, audio_dir=database.path.parent)
+    summary.held = privacy.describe(database, leaving.held)
     for _round in range(MAX_ROUNDS):
         waiting = waiting_counts(database)
         total = sum(waiting.values())
@@ -78,7 +88,9 @@ def push_all(
             with database.engine.connect() as conn:
                 rows = waiting_rows(conn, table)
             for row in rows:
-                batch.append(_Sent(table, row, sealer))
+                if leaving.holds(table, row):
+                    continue  # waits for its redaction review
+                batch.append(_Sent(table, row, leaving, sealer))
                 if len(batch) == protocol.MAX_PUSH_ROWS:
                     if cancel():
                         raise SyncCancelled("Sync cancelled.")

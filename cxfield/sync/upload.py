@@ -98,7 +98,9 @@ def upload_all(
 ) -> None:
     from cxfield.sync.client import HubError, HubUnreachable
 
-    pending = waiting_audio(database, data_dir)
+    pending, held = _leaving(
+        database, data_dir or database.path.parent, waiting_audio(database, data_dir), summary
+    )
     with database.engine.connect() as conn:
         seals = sealing.protections(conn)
     for index, audio in enumerate(pending):
@@ -110,8 +112,10 @@ def upload_all(
             known = conn.execute(
                 select(SYNC_UPLOAD.c.state).where(SYNC_UPLOAD.c.sha256 == audio.sha256)
             ).scalar()
+        if known == "done":
+            continue  # a redacted copy the hub already has
         if known is None:
-            if _file_sha256(audio.path) != audio.sha256:
+            if audio.recording_id not in held and _file_sha256(audio.path) != audio.sha256:
                 summary.messages.append(
                     f"Recording {audio.recording_id}: the file changed since it was recorded; "
                     "not uploaded"
@@ -134,6 +138,47 @@ def upload_all(
             _set_state(database, audio, size, "done")
             summary.uploaded += 1
         progress("upload", index + 1, len(pending))
+
+
+def _leaving(
+    database: Database, data_dir: Path, pending: list[PendingAudio], summary: SyncSummary
+) -> tuple[list[PendingAudio], set[str]]:
+    """What may leave instead of each original: the redacted copy where something is muted;
+    nothing for a session held for its redaction review or a span that cannot be placed."""
+    from cxfield.privacy import outgoing as privacy
+
+    if not pending:
+        return pending, set()
+    leaving = privacy.prepare(database, scan=False, audio_dir=data_dir)
+    with database.engine.connect() as conn:
+        recordings = table_of("recording")
+        owners = {
+            r.id: r.session_id
+            for r in conn.execute(
+                select(recordings.c.id, recordings.c.session_id).where(
+                    recordings.c.id.in_([a.recording_id for a in pending])
+                )
+            )
+        }
+    out: list[PendingAudio] = []
+    redacted: set[str] = set()
+    for audio in pending:
+        if owners.get(audio.recording_id) in leaving.held:
+            summary.messages.append(
+                f"Recording {audio.recording_id}: not uploaded, its session waits for its "
+                "redaction review"
+            )
+            continue
+        copy = leaving.recordings.get(audio.recording_id)
+        if copy is not None and copy.problem:
+            summary.messages.append(f"Recording {audio.recording_id}: not uploaded: {copy.problem}")
+            continue
+        if copy is not None and copy.windows and copy.path is not None:
+            out.append(PendingAudio(audio.recording_id, copy.path, copy.sha256, audio.study_id))
+            redacted.add(audio.recording_id)
+        else:
+            out.append(audio)
+    return out, redacted
 
 
 def upload_file(client: HubClient, path: Path, sha256: str, size: int, cancel: CancelCheck) -> bool:

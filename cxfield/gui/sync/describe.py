@@ -186,4 +186,7 @@ def status_words(info: dict[str, Any], *, syncing: bool = False) -> str:
     open_conflicts = int(info.get("conflicts") or 0)
     if open_conflicts:
         parts.append(_plural(open_conflicts, "conflict", "conflicts"))
+    held = len(info.get("held_for_review") or [])
+    if held:
+        parts.append(_plural(held, "session held for review", "sessions held for review"))
     return " · ".join(parts)

@@ -48,6 +48,12 @@ def summary_words(summary: SyncSummary) -> str:
     text = text[0].upper() + text[1:] + "."
     if troubles:
         text += f" {troubles} to look at: Sync → Conflicts…"
+    if summary.held:
+        held = len(summary.held)
+        text += (
+            f" {held} session{'s' if held != 1 else ''} held back until reviewed: "
+            "Privacy → Review redactions…"
+        )
     return text
 
 
@@ -162,7 +168,7 @@ class SyncDialog(QDialog):
                 "next sync. Nothing was lost.",
             )
             return
-        lines = [summary_words(summary), *summary.messages]
+        lines = [summary_words(summary), *summary.held, *summary.messages]
         self._stopped("Synced", "\n".join(lines))
         self.conflicts_button.setVisible(open_conflicts > 0)
 
