@@ -32,7 +32,7 @@ def measure(n: int) -> dict[str, float]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from cxfield.gui.journey_map_canvas import JourneyCanvas, load_map_data
+    from cxfield.gui.journey.journey_map_canvas import JourneyCanvas, load_map_data
 
     assert QApplication.instance() is not None
     with tempfile.TemporaryDirectory() as tmp:

@@ -96,7 +96,7 @@ def main() -> None:
         from PySide6.QtWidgets import QApplication
 
         from cxfield.app import open_app
-        from cxfield.gui.recorder_panel import RecorderPanel
+        from cxfield.gui.transcripts.recorder_panel import RecorderPanel
         from tests.test_audio_session import make_session
 
         speech = speech_wav(SPEECH, Path(tmp) / "speech.wav", args.rate)

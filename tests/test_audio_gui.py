@@ -13,8 +13,8 @@ pytest.importorskip("PySide6")
 
 from cxfield.app import AppContext  # noqa: E402
 from cxfield.audio.backend import AudioDevice, NoAudioOutputError  # noqa: E402
-from cxfield.gui.playback import PlaybackWidget  # noqa: E402
-from cxfield.gui.recorder_panel import RecorderPanel  # noqa: E402
+from cxfield.gui.transcripts.playback import PlaybackWidget  # noqa: E402
+from cxfield.gui.transcripts.recorder_panel import RecorderPanel  # noqa: E402
 from cxfield.services.recording import remembered_input_device  # noqa: E402
 from cxfield.services.sessions import session_detail  # noqa: E402
 from tests.audio_support import FakeBackend, tone  # noqa: E402
@@ -191,7 +191,7 @@ def test_qt_calls_keep_none_alive(qtbot: object) -> None:
     "none_dealloc".  On 3.12+ None is immortal and the count is meaningless."""
     import sys
 
-    from cxfield.gui.recorder_panel import LevelMeter
+    from cxfield.gui.transcripts.recorder_panel import LevelMeter
 
     if sys.version_info >= (3, 12):
         pytest.skip("None is immortal from Python 3.12")

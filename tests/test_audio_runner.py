@@ -40,7 +40,7 @@ def _interview(ctx: AppContext, recording: bool) -> str:
 
 
 def _runner(qtbot: Any, ctx: AppContext, session_id: str, backend: FakeBackend) -> Any:
-    from cxfield.gui.session_runner import SessionRunner
+    from cxfield.gui.runner.session_runner import SessionRunner
 
     runner = SessionRunner(ctx, session_id, audio_backend=backend)
     qtbot.addWidget(runner)

@@ -83,8 +83,8 @@ def test_journey_figure_breaks_the_curve_too(ctx: AppContext) -> None:
 def test_app_curve_breaks_at_a_step_without_ratings(qapp: object) -> None:
     from PySide6.QtCore import QRectF
 
-    from cxfield.gui.curves import CurvePoint as ScreenPoint
-    from cxfield.gui.curves import curve_lines
+    from cxfield.gui.journey.curves import CurvePoint as ScreenPoint
+    from cxfield.gui.journey.curves import curve_lines
 
     band = QRectF(0, 0, 400, 200)
     points = [ScreenPoint(50, 1.0), ScreenPoint(150, None), ScreenPoint(250, -1.0)]
@@ -95,7 +95,7 @@ def test_app_curve_breaks_at_a_step_without_ratings(qapp: object) -> None:
 
 
 def test_one_rule_for_note_times(ctx: AppContext, qapp: object, tmp_path: Path) -> None:
-    from cxfield.gui.note_bar import format_offset
+    from cxfield.gui.runner.note_bar import format_offset
     from cxfield.gui.session_view import SessionView
 
     # a moment is rounded down, like a clock (1:05.9 is still second 1:05) …

@@ -178,8 +178,8 @@ def test_transcript_editor_exports_docx(
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication, QFileDialog
 
-    from cxfield.gui.playback import PlaybackWidget
-    from cxfield.gui.transcript_editor import TranscriptEditor
+    from cxfield.gui.transcripts.playback import PlaybackWidget
+    from cxfield.gui.transcripts.transcript_editor import TranscriptEditor
     from tests.audio_support import FakeBackend
 
     wav = ctx.paths.root / "recordings" / "t.wav"

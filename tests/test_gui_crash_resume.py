@@ -28,7 +28,7 @@ CHILD = textwrap.dedent(
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
     from cxfield.app import open_app
-    from cxfield.gui.session_runner import SessionRunner
+    from cxfield.gui.runner.session_runner import SessionRunner
 
     def key(k, mod=Qt.KeyboardModifier.NoModifier):
         QTest.keyClick(QApplication.focusWidget(), k, mod)
@@ -92,7 +92,7 @@ def test_sigkill_mid_session_then_resume(qtbot: Any, ctx: AppContext) -> None:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from cxfield.gui.session_runner import SessionRunner
+    from cxfield.gui.runner.session_runner import SessionRunner
 
     runner = SessionRunner(ctx, session.id)  # takes over the stale lock
     qtbot.addWidget(runner)
@@ -127,7 +127,7 @@ def test_sigkill_mid_session_then_resume(qtbot: Any, ctx: AppContext) -> None:
 def test_window_destroyed_without_close_loses_nothing(qtbot: Any, ctx: AppContext) -> None:
     from PySide6.QtTest import QTest
 
-    from cxfield.gui.session_runner import SessionRunner
+    from cxfield.gui.runner.session_runner import SessionRunner
 
     study = templates.create_from_definition(ctx.db, templates.load_template("online-application"))
     session = capture.start_session(ctx.db, study.id, mode="observation")

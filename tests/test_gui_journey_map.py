@@ -43,7 +43,7 @@ def _press(key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoMo
 
 
 def _open_map(qtbot: Any, ctx: AppContext, study_id: str, size: tuple[int, int]) -> Any:
-    from cxfield.gui.journey_map_view import JourneyMapView
+    from cxfield.gui.journey.journey_map_view import JourneyMapView
 
     view = JourneyMapView(ctx, study_id)
     qtbot.addWidget(view)
@@ -85,7 +85,7 @@ def test_ctrl_0_fits_the_whole_map(
 def test_equity_lens_numbers_steps_as_the_map_does(
     qtbot: Any, ctx: AppContext, study_id: str
 ) -> None:
-    from cxfield.gui.journey_map_view import SegmentCurvePanel
+    from cxfield.gui.journey.journey_map_view import SegmentCurvePanel
 
     view = _open_map(qtbot, ctx, study_id, (1366, 768))
     journey = studies.get_journey(ctx.db, study_id)
@@ -120,7 +120,7 @@ def _long_session(ctx: AppContext) -> str:
 def test_session_curve_labels_are_never_cut_off(
     qtbot: Any, ctx: AppContext, size: tuple[int, int], tmp_path: Path
 ) -> None:
-    from cxfield.gui.curves import axis_font, axis_label
+    from cxfield.gui.journey.curves import axis_font, axis_label
     from cxfield.gui.session_view import SessionView
 
     view = SessionView(ctx, _long_session(ctx))

@@ -101,7 +101,7 @@ def test_the_study_used_last_is_selected_after_a_restart(
 def test_enter_in_the_journey_editor_creates_nothing(
     qtbot: Any, ctx: AppContext, study_id: str
 ) -> None:
-    from cxfield.gui.journey_editor import JourneyEditorDialog
+    from cxfield.gui.journey.journey_editor import JourneyEditorDialog
 
     def shape() -> list[list[str]]:
         return [[s.name for s in st.steps] for st in studies.get_journey(ctx.db, study_id).stages]

@@ -40,7 +40,7 @@ def test_offline_download_says_what_the_cli_says(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from cxfield.gui.models_page import ModelsPage
+    from cxfield.gui.transcripts.models_page import ModelsPage
 
     assert main(["--data-dir", str(data_dir), "models", "download", "tiny"]) == 1
     cli = capsys.readouterr().err
@@ -59,7 +59,7 @@ def test_offline_download_says_what_the_cli_says(
 
 
 def test_transcript_tab_points_at_the_models_page(qtbot: Any, ctx: AppContext) -> None:
-    from cxfield.gui.transcript_editor import TranscriptEditor
+    from cxfield.gui.transcripts.transcript_editor import TranscriptEditor
     from tests.transcribe_support import session_with_recording, speech_like
 
     session_id, _ = session_with_recording(ctx, speech_like(3.0))
@@ -73,7 +73,7 @@ def test_transcript_tab_points_at_the_models_page(qtbot: Any, ctx: AppContext) -
 
 def test_models_has_a_shortcut(qtbot: Any, ctx: AppContext) -> None:
     from cxfield.gui.main_window import MainWindow
-    from cxfield.gui.models_page import ModelsPage
+    from cxfield.gui.transcripts.models_page import ModelsPage
 
     window = MainWindow(ctx)
     qtbot.addWidget(window)

@@ -40,7 +40,7 @@ def _shots_dir(tmp_path: Path) -> Path:
 def test_create_key_encrypt_and_retention_by_keyboard(
     qtbot: Any, ctx: AppContext, tmp_path: Path, monkeypatch: Any
 ) -> None:
-    from cxfield.gui.privacy_tab import CreateKeyDialog
+    from cxfield.gui.privacy.privacy_tab import CreateKeyDialog
     from cxfield.gui.study_editor import StudyEditorDialog
 
     study = demo.create_demo(ctx.db, 2)

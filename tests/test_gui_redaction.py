@@ -16,7 +16,7 @@ from PySide6.QtGui import QTextCursor  # noqa: E402
 
 from cxfield.app import AppContext  # noqa: E402
 from cxfield.gui.main_window import MainWindow  # noqa: E402
-from cxfield.gui.redaction_review import RedactionReview  # noqa: E402
+from cxfield.gui.privacy.redaction_review import RedactionReview  # noqa: E402
 from cxfield.privacy import store  # noqa: E402
 from tests.gui_support import (  # noqa: E402
     SCREENS,

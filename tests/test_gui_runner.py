@@ -45,7 +45,7 @@ def _key(
 
 
 def test_whole_interview_by_keyboard(qtbot: Any, ctx: AppContext, monkeypatch: Any) -> None:
-    from cxfield.gui.session_runner import SURVEY, SessionRunner
+    from cxfield.gui.runner.session_runner import SURVEY, SessionRunner
 
     _study_id, session_id = _interview(ctx)
     runner = SessionRunner(ctx, session_id)
@@ -118,7 +118,7 @@ def test_whole_interview_by_keyboard(qtbot: Any, ctx: AppContext, monkeypatch: A
 
 
 def test_second_runner_refused_and_lock_released(qtbot: Any, ctx: AppContext) -> None:
-    from cxfield.gui.session_runner import SessionRunner
+    from cxfield.gui.runner.session_runner import SessionRunner
 
     _study_id, session_id = _interview(ctx)
     first = SessionRunner(ctx, session_id)
@@ -132,7 +132,7 @@ def test_second_runner_refused_and_lock_released(qtbot: Any, ctx: AppContext) ->
 
 
 def test_typing_autosaves_within_a_second(qtbot: Any, ctx: AppContext) -> None:
-    from cxfield.gui.session_runner import SessionRunner
+    from cxfield.gui.runner.session_runner import SessionRunner
 
     _study_id, session_id = _interview(ctx)
     runner = SessionRunner(ctx, session_id)
@@ -152,7 +152,7 @@ def test_typing_autosaves_within_a_second(qtbot: Any, ctx: AppContext) -> None:
 
 
 def test_step_deleted_while_open(qtbot: Any, ctx: AppContext) -> None:
-    from cxfield.gui.session_runner import SessionRunner
+    from cxfield.gui.runner.session_runner import SessionRunner
 
     _study_id, session_id = _interview(ctx)
     runner = SessionRunner(ctx, session_id)
@@ -175,7 +175,7 @@ def test_step_deleted_while_open(qtbot: Any, ctx: AppContext) -> None:
 
 
 def test_observation_by_keyboard(qtbot: Any, ctx: AppContext, monkeypatch: Any) -> None:
-    from cxfield.gui.session_runner import SessionRunner
+    from cxfield.gui.runner.session_runner import SessionRunner
     from cxfield.services import observation
 
     study_id, _ = _interview(ctx)
@@ -221,7 +221,7 @@ def test_notes_edited_removed_and_brought_back_by_keyboard(
     """A mistyped note in front of a customer: fix it, or remove it and undo the removal."""
     from PySide6.QtWidgets import QInputDialog
 
-    from cxfield.gui.session_runner import SessionRunner
+    from cxfield.gui.runner.session_runner import SessionRunner
 
     _study_id, session_id = _interview(ctx)
     runner = SessionRunner(ctx, session_id)

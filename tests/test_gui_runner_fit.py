@@ -83,7 +83,7 @@ def _check_bottom_and_faces(runner: Any, name: str) -> None:
 def test_runner_fits_1366_and_1920_in_every_recorder_state(
     qtbot: Any, ctx: AppContext, state: str
 ) -> None:
-    from cxfield.gui.session_runner import SessionRunner
+    from cxfield.gui.runner.session_runner import SessionRunner
 
     study = demo.create_demo(ctx.db, 4)
     session_id = _session(ctx, study.id, recording=state != "no-consent")
@@ -115,7 +115,7 @@ def test_old_draft_shows_its_start_instead_of_a_huge_clock(qtbot: Any, ctx: AppC
     from datetime import timedelta
 
     from cxfield.domain.ids import utcnow
-    from cxfield.gui.session_runner import SessionRunner
+    from cxfield.gui.runner.session_runner import SessionRunner
 
     study = demo.create_demo(ctx.db, 0)
     old = capture.start_session(
@@ -135,7 +135,7 @@ def test_old_draft_shows_its_start_instead_of_a_huge_clock(qtbot: Any, ctx: AppC
 
 
 def test_observation_runner_fits_and_opens_within_the_screen(qtbot: Any, ctx: AppContext) -> None:
-    from cxfield.gui.session_runner import SessionRunner
+    from cxfield.gui.runner.session_runner import SessionRunner
 
     study = demo.create_demo(ctx.db, 0)
     session = capture.start_session(ctx.db, study.id, mode="observation")

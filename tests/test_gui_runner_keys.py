@@ -50,7 +50,7 @@ def _study(ctx: AppContext) -> tuple[str, str]:
 
 
 def _open(qtbot: Any, ctx: AppContext, session_id: str) -> Any:
-    from cxfield.gui.session_runner import SessionRunner
+    from cxfield.gui.runner.session_runner import SessionRunner
 
     runner = SessionRunner(ctx, session_id)
     qtbot.addWidget(runner)
@@ -208,7 +208,7 @@ def test_step_list_headers_take_no_arrow_and_the_panel_shows_the_step(
 def test_the_focus_frame_does_not_pretend_a_rating_on_the_next_step(
     ctx: AppContext, interview: Any
 ) -> None:
-    from cxfield.gui.valence import FaceButton
+    from cxfield.gui.runner.valence import FaceButton
 
     runner = interview
     first = runner.current
@@ -329,7 +329,7 @@ def test_reopens_where_the_researcher_was(qtbot: Any, ctx: AppContext) -> None:
 def test_start_dialog_alt_p_goes_to_the_participant(qtbot: Any, ctx: AppContext) -> None:
     from PySide6.QtWidgets import QAbstractButton, QLabel
 
-    from cxfield.gui.start_session import StartSessionDialog
+    from cxfield.gui.runner.start_session import StartSessionDialog
 
     study_id, _person = _study(ctx)
     dialog = StartSessionDialog(ctx, study_id)

@@ -59,7 +59,7 @@ def test_main_window_menus_and_toolbar(
 def test_journey_map_view_with_segments(
     qtbot: Any, ctx: AppContext, study_id: str, tmp_path: Path
 ) -> None:
-    from cxfield.gui.journey_map_view import JourneyMapView
+    from cxfield.gui.journey.journey_map_view import JourneyMapView
 
     view = JourneyMapView(ctx, study_id)
     qtbot.addWidget(view)
@@ -75,7 +75,7 @@ def test_journey_map_view_with_segments(
     curves = view._cache["language"].segments
     assert curves is not None and sum(curves.sessions.values()) == 10  # 2 observations
     assert view.segments_box.height() > 200
-    from cxfield.gui.journey_map_view import SegmentCurvePanel
+    from cxfield.gui.journey.journey_map_view import SegmentCurvePanel
 
     names = [p.accessibleName() for p in view.findChildren(SegmentCurvePanel)]
     assert any(n.startswith("Spanish — 1 session —") for n in names), names  # not "1 sessions"
@@ -85,7 +85,7 @@ def test_journey_map_view_with_segments(
 def test_journey_map_fills_a_large_screen_and_zooms_by_keyboard(
     qtbot: Any, ctx: AppContext, study_id: str, tmp_path: Path
 ) -> None:
-    from cxfield.gui.journey_map_view import JourneyMapView
+    from cxfield.gui.journey.journey_map_view import JourneyMapView
 
     view = JourneyMapView(ctx, study_id)
     qtbot.addWidget(view)
@@ -185,7 +185,7 @@ def test_session_view_notes_edit_remove_undo(
 def test_study_and_journey_editors(
     qtbot: Any, ctx: AppContext, study_id: str, monkeypatch: Any, tmp_path: Path
 ) -> None:
-    from cxfield.gui.journey_editor import JourneyEditorDialog
+    from cxfield.gui.journey.journey_editor import JourneyEditorDialog
     from cxfield.gui.study_editor import StudyEditorDialog
 
     editor = StudyEditorDialog(ctx, study_id)
@@ -268,7 +268,7 @@ def test_study_and_journey_editors(
 
 def test_consent_dialog_and_start_session(qtbot: Any, ctx: AppContext, study_id: str) -> None:
     from cxfield.gui.participants_dialog import ConsentDialog, ParticipantsDialog
-    from cxfield.gui.start_session import StartSessionDialog
+    from cxfield.gui.runner.start_session import StartSessionDialog
 
     dialog = ConsentDialog(ctx, study_id)
     qtbot.addWidget(dialog)
@@ -304,7 +304,7 @@ def test_resume_offer_opens_runner(
     qtbot: Any, ctx: AppContext, study_id: str, monkeypatch: Any
 ) -> None:
     from cxfield.gui.main_window import MainWindow
-    from cxfield.gui.session_runner import SessionRunner
+    from cxfield.gui.runner.session_runner import SessionRunner
 
     session = capture.start_session(ctx.db, study_id, mode="observation")
     window = MainWindow(ctx)
@@ -327,7 +327,7 @@ def test_resume_offer_opens_runner(
 
 def test_journey_map_median_time_rounds_like_the_report() -> None:
     from cxfield.export.layout import fmt_seconds
-    from cxfield.gui.journey_map_canvas import median_text
+    from cxfield.gui.journey.journey_map_canvas import median_text
     from cxfield.services.analysis import DurationStats
 
     for median in (202.6, 594.7, 59.5, 61.2):

@@ -54,8 +54,8 @@ def _transcript_with_suggestions(ctx: AppContext) -> str:
 
 
 def test_suggestions_are_confirmed_by_keyboard(qtbot: object, ctx: AppContext) -> None:
-    from cxfield.gui.playback import PlaybackWidget
-    from cxfield.gui.transcript_editor import COL_SPEAKER, TranscriptEditor
+    from cxfield.gui.transcripts.playback import PlaybackWidget
+    from cxfield.gui.transcripts.transcript_editor import COL_SPEAKER, TranscriptEditor
 
     session_id = _transcript_with_suggestions(ctx)
     editor = TranscriptEditor(ctx, session_id, playback=PlaybackWidget(backend=FakeBackend()))
@@ -102,7 +102,7 @@ def test_suggestions_are_confirmed_by_keyboard(qtbot: object, ctx: AppContext) -
 def test_models_page_engine_controls(
     qtbot: object, ctx: AppContext, engine_models: tuple[Path, Path]
 ) -> None:
-    from cxfield.gui.models_page import ModelsPage
+    from cxfield.gui.transcripts.models_page import ModelsPage
     from cxfield.transcribe.model_store import ModelStore
 
     checkpoint, folder = engine_models

@@ -38,7 +38,7 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 
 
 def _runner(qtbot: Any, ctx: AppContext, session_id: str) -> Any:
-    from cxfield.gui.session_runner import SessionRunner
+    from cxfield.gui.runner.session_runner import SessionRunner
 
     runner = SessionRunner(ctx, session_id)
     qtbot.addWidget(runner)
@@ -97,7 +97,7 @@ def test_runner_walks_a_staff_members_steps(
 def test_journey_map_shows_both_curves_and_the_operations_lane(
     qtbot: Any, ctx: AppContext, tmp_path: Path, size: tuple[int, int]
 ) -> None:
-    from cxfield.gui.journey_map_view import JourneyMapView
+    from cxfield.gui.journey.journey_map_view import JourneyMapView
 
     study_id, _steps = _study_with_both_sides(ctx, tmp_path)
     view = JourneyMapView(ctx, study_id)

@@ -172,7 +172,7 @@ def test_demo_numbers_follow_the_one_definition(ctx: AppContext, tmp_path: Path)
 
 def test_quotes_typed_with_ctrl_q_count_everywhere(ctx: AppContext, tmp_path: Path) -> None:
     pytest.importorskip("PySide6")
-    from cxfield.gui.journey_map_canvas import load_map_data
+    from cxfield.gui.journey.journey_map_canvas import load_map_data
 
     study, steps = _office(ctx)
     first = _interview(ctx, study, T0)

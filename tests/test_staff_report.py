@@ -102,9 +102,9 @@ def test_report_shows_both_sides_agreement_and_the_operations_lane(
 
 def test_journey_map_data_gives_the_same_numbers(ctx: AppContext, tmp_path: Path) -> None:
     pytest.importorskip("PySide6")
-    from cxfield.gui.journey_map_canvas import load_map_data
-    from cxfield.gui.journey_map_rows import correlation_text, ops_text
-    from cxfield.gui.journey_map_view import sides_text
+    from cxfield.gui.journey.journey_map_canvas import load_map_data
+    from cxfield.gui.journey.journey_map_rows import correlation_text, ops_text
+    from cxfield.gui.journey.journey_map_view import sides_text
 
     study_id, steps = _study_with_both_sides(ctx, tmp_path)
     data = load_map_data(ctx.db, study_id, None)

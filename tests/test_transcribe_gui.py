@@ -57,8 +57,8 @@ def test_transcript_editor_end_to_end(
     whisper_checkpoint: Path,
     tmp_path: Path,
 ) -> None:
-    from cxfield.gui.playback import PlaybackWidget
-    from cxfield.gui.transcript_editor import COL_TEXT, COL_TIME, TranscriptEditor
+    from cxfield.gui.transcripts.playback import PlaybackWidget
+    from cxfield.gui.transcripts.transcript_editor import COL_TEXT, COL_TIME, TranscriptEditor
 
     ModelStore(ctx.paths.models).import_file(whisper_checkpoint, "test")
     fast_setup(ctx)
@@ -136,7 +136,7 @@ def test_models_page_import_with_progress(
     whisper_checkpoint: Path,
     tmp_path: Path,
 ) -> None:
-    from cxfield.gui.models_page import ModelsPage
+    from cxfield.gui.transcripts.models_page import ModelsPage
 
     page = ModelsPage(ctx)
     qtbot.addWidget(page)  # type: ignore[attr-defined]
@@ -168,7 +168,7 @@ def test_models_page_import_with_progress(
 
 def test_main_window_opens_models_and_transcript(qtbot: object, ctx: AppContext) -> None:
     from cxfield.gui.main_window import MainWindow
-    from cxfield.gui.transcript_editor import TranscriptEditor
+    from cxfield.gui.transcripts.transcript_editor import TranscriptEditor
 
     session_id, _, _ = _session(ctx)
     window = MainWindow(ctx)
@@ -189,7 +189,7 @@ def test_session_view_has_a_transcript_tab_sharing_its_player(
     qtbot: object, ctx: AppContext
 ) -> None:
     from cxfield.gui.session_view import SessionView
-    from cxfield.gui.transcript_editor import TranscriptEditor
+    from cxfield.gui.transcripts.transcript_editor import TranscriptEditor
 
     session_id, _, _ = _session(ctx)
     view = SessionView(ctx, session_id, audio_backend=FakeBackend())

@@ -81,7 +81,7 @@ def test_quitting_mid_job_hands_it_back_to_the_queue(
 def test_cancel_then_quit_keeps_the_job_cancelled(
     qtbot: Any, ctx: AppContext, whisper_checkpoint: Path
 ) -> None:
-    from cxfield.gui.transcription_jobs import TranscriptionJobRunner
+    from cxfield.gui.transcripts.transcription_jobs import TranscriptionJobRunner
 
     session_id, job_id = _queued(ctx, whisper_checkpoint)
     runner = TranscriptionJobRunner(ctx)

@@ -57,7 +57,7 @@ def _install_model(ctx: AppContext, checkpoint: Path) -> None:
 
 
 def _runner(qtbot: Any, ctx: AppContext, session_id: str, backend: FakeBackend) -> Any:
-    from cxfield.gui.session_runner import SessionRunner
+    from cxfield.gui.runner.session_runner import SessionRunner
 
     runner = SessionRunner(ctx, session_id, audio_backend=backend)
     qtbot.addWidget(runner)
@@ -151,7 +151,7 @@ def test_stretches_are_transcribed_while_recording_and_stored_at_stop(
 def test_switched_off_in_the_models_page_nothing_is_transcribed(
     qtbot: Any, ctx: AppContext, whisper_checkpoint: Path
 ) -> None:
-    from cxfield.gui.models_page import ModelsPage
+    from cxfield.gui.transcripts.models_page import ModelsPage
 
     _install_model(ctx, whisper_checkpoint)
     page = ModelsPage(ctx)

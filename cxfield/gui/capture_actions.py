@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from cxfield.domain.errors import CxfieldError
-from cxfield.gui.journey_editor import JourneyEditorDialog
+from cxfield.gui.journey.journey_editor import JourneyEditorDialog
 from cxfield.gui.participants_dialog import ParticipantsDialog
-from cxfield.gui.start_session import StartSessionDialog
+from cxfield.gui.runner.start_session import StartSessionDialog
 from cxfield.gui.study_editor import NewStudyDialog, StudyEditorDialog
 from cxfield.gui.widgets import show_error
 from cxfield.services import capture, studies, templates
@@ -33,7 +33,7 @@ from cxfield.services import sessions as session_service
 if TYPE_CHECKING:
     # The runner (the recorder: numpy, PortAudio), the session view and the journey map
     # are imported when first opened, not at start-up (tests/test_startup_imports.py).
-    from cxfield.gui.session_runner import SessionRunner
+    from cxfield.gui.runner.session_runner import SessionRunner
 
 
 class CaptureActions(QObject):
@@ -171,7 +171,7 @@ class CaptureActions(QObject):
                 show_error(self.window, exc)
 
     def journey_map(self) -> None:
-        from cxfield.gui.journey_map_view import JourneyMapView
+        from cxfield.gui.journey.journey_map_view import JourneyMapView
 
         study_id = self._study_id()
         if study_id:
@@ -198,7 +198,7 @@ class CaptureActions(QObject):
             self.open_view(summary.id)
 
     def open_runner(self, session_id: str) -> SessionRunner | None:
-        from cxfield.gui.session_runner import SessionRunner
+        from cxfield.gui.runner.session_runner import SessionRunner
 
         existing = self.open_windows.get(f"runner:{session_id}")
         if isinstance(existing, SessionRunner) and existing.isVisible():

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from cxfield.app import AppContext
     from cxfield.gui.capture_actions import CaptureActions
     from cxfield.gui.sync.sync_actions import SyncActions
-    from cxfield.gui.transcription_jobs import TranscriptionJobRunner
+    from cxfield.gui.transcripts.transcription_jobs import TranscriptionJobRunner
     from cxfield.services.sessions import SessionSummary
 
 #: how often the open app asks whether a day has passed since retention last ran
@@ -208,7 +208,7 @@ class MainWindow(QMainWindow):
         self.review_actions = ReviewActions(self)
         self.review_actions.refresh_count()
         # The Privacy menu: redaction review before sync and export (issue 14).
-        from cxfield.gui.redaction_actions import RedactionActions
+        from cxfield.gui.privacy.redaction_actions import RedactionActions
 
         self.redaction_actions = RedactionActions(self)
         # Retention runs at every start (open_app) and then once a day while the app is open.
@@ -265,19 +265,19 @@ class MainWindow(QMainWindow):
 
     def start_transcription_queue(self) -> None:
         """The job queue (the transcription services, numpy), resuming unfinished jobs."""
-        from cxfield.gui.transcription_jobs import TranscriptionJobRunner
+        from cxfield.gui.transcripts.transcription_jobs import TranscriptionJobRunner
 
         if getattr(self, "transcription_runner", None) is None:
             self.transcription_runner = TranscriptionJobRunner(self.ctx, self)
         self.transcription_runner.start()
 
     def _open_models(self) -> None:
-        from cxfield.gui.models_page import show_models_dialog
+        from cxfield.gui.transcripts.models_page import show_models_dialog
 
         show_models_dialog(self.ctx, self)
 
     def _open_transcript(self) -> None:
-        from cxfield.gui.transcript_editor import TranscriptEditor
+        from cxfield.gui.transcripts.transcript_editor import TranscriptEditor
 
         rows = self.session_table.selectionModel().selectedRows()
         if not rows:

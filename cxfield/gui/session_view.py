@@ -30,9 +30,9 @@ from cxfield.app import AppContext
 from cxfield.audio.backend import AudioBackend
 from cxfield.domain.errors import CxfieldError
 from cxfield.domain.rating import rating_text
-from cxfield.gui.curves import SessionCurve
-from cxfield.gui.note_bar import ask_note_edit, format_offset
-from cxfield.gui.playback import PlaybackWidget
+from cxfield.gui.journey.curves import SessionCurve
+from cxfield.gui.runner.note_bar import ask_note_edit, format_offset
+from cxfield.gui.transcripts.playback import PlaybackWidget
 from cxfield.gui.widgets import keep_tab_for_focus, show_error
 from cxfield.services import capture, observation, sessions
 
@@ -110,8 +110,8 @@ class SessionView(QMainWindow):
             shortcut.activated.connect(slot)
         QShortcut(QKeySequence("Ctrl+Z"), self).activated.connect(self.undo_note_delete)
         self._deleted_note: str | None = None
-        # The transcript tab shares this view's player (cxfield.gui.transcript_editor).
-        from cxfield.gui.transcript_editor import TranscriptEditor
+        # The transcript tab shares this view's player (cxfield.gui.transcripts.transcript_editor).
+        from cxfield.gui.transcripts.transcript_editor import TranscriptEditor
 
         self.transcript = TranscriptEditor(
             ctx, session_id, playback=self.player, show_playback=False

@@ -2,7 +2,7 @@
 agency, description, consent text (a change makes a new version), segment attributes for
 the equity lens, study-specific emotions, the A-11 survey choice, the staff side (the staff
 roles and the segment attributes asked of staff) and its privacy (end-to-end encryption,
-retention: :mod:`cxfield.gui.privacy_tab`)."""
+retention: :mod:`cxfield.gui.privacy.privacy_tab`)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from cxfield.app import AppContext
 from cxfield.domain.errors import CxfieldError
 from cxfield.domain.rules import clean_roles
 from cxfield.domain.survey import EFFECTIVENESS_VARIANTS, TRUST_VARIANTS
-from cxfield.gui.privacy_tab import PrivacyTab
+from cxfield.gui.privacy.privacy_tab import PrivacyTab
 from cxfield.gui.widgets import FormLabel, keep_tab_for_focus, show_error
 from cxfield.services import journey_editor, studies, templates
 from cxfield.storage.models import Study

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from cxfield.domain.survey import LIKERT_LABELS, V2_DRIVERS
-from cxfield.gui.capture_panel import TextField
+from cxfield.gui.runner.capture_panel import TextField
 from cxfield.gui.widgets import scroll_into_view
 from cxfield.services.survey_answers import SurveyQuestion
 from cxfield.storage.models import Study, SurveyResponse

@@ -40,15 +40,15 @@ from cxfield.audio.backend import AudioBackend
 from cxfield.domain.errors import ConflictError, CxfieldError
 from cxfield.domain.ids import as_utc, utcnow
 from cxfield.domain.vocabulary import ParticipantKind, SessionMode, SessionStatus
-from cxfield.gui.capture_panel import CapturePanel
 from cxfield.gui.elided_label import ElidedLabel
-from cxfield.gui.note_bar import NoteBar, format_offset
-from cxfield.gui.recorder_panel import RecorderPanel
-from cxfield.gui.runner_notes import NOTE_DRAFT_KEY, RunnerNotes
-from cxfield.gui.runner_observation import RunnerObservation
-from cxfield.gui.runner_steps import RunnerSteps, StepList
-from cxfield.gui.runner_style import RUNNER_STYLE, SHORTCUT_HELP, SURVEY
-from cxfield.gui.survey_page import SurveyPage
+from cxfield.gui.runner.capture_panel import CapturePanel
+from cxfield.gui.runner.note_bar import NoteBar, format_offset
+from cxfield.gui.runner.runner_notes import NOTE_DRAFT_KEY, RunnerNotes
+from cxfield.gui.runner.runner_observation import RunnerObservation
+from cxfield.gui.runner.runner_steps import RunnerSteps, StepList
+from cxfield.gui.runner.runner_style import RUNNER_STYLE, SHORTCUT_HELP, SURVEY
+from cxfield.gui.runner.survey_page import SurveyPage
+from cxfield.gui.transcripts.recorder_panel import RecorderPanel
 from cxfield.gui.widgets import Debouncer, show_error
 from cxfield.services import capture, runner_lock, survey_answers
 from cxfield.services.capture import RunnerState

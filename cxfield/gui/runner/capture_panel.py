@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from cxfield.domain.vocabulary import INTENSITY_MAX, INTENSITY_MIN, BlueprintLane, Channel
-from cxfield.gui.valence import ValenceScale
+from cxfield.gui.runner.valence import ValenceScale
 from cxfield.gui.widgets import FlowLayout, scroll_into_view
 from cxfield.storage.models import Step, StepCapture
 

@@ -6,9 +6,10 @@ The recorder runs on PortAudio's and its own writer thread; this panel only *pol
 timer on the GUI thread (20 Hz), so no Qt object is touched from another thread.
 
 While recording, finished stretches are transcribed in the background when live
-transcription is on and a model is installed (:mod:`cxfield.gui.live_transcription`); at stop
-only the last stretch remains, then the segments are stored with the session.  Without a
-model, recording works exactly the same and a quiet line says live transcription is off.
+transcription is on and a model is installed
+(:mod:`cxfield.gui.transcripts.live_transcription`); at stop only the last stretch remains,
+then the segments are stored with the session.  Without a model, recording works exactly
+the same and a quiet line says live transcription is off.
 
 Use::
 
@@ -47,7 +48,7 @@ from cxfield.audio.backend import (
 from cxfield.audio.recorder import FreeSpace, RecorderState
 from cxfield.domain.errors import CxfieldError
 from cxfield.gui.elided_label import ElidedLabel
-from cxfield.gui.live_transcription import LiveRun
+from cxfield.gui.transcripts.live_transcription import LiveRun
 from cxfield.services import live_transcript
 from cxfield.services import recording as recording_service
 

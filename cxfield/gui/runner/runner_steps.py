@@ -2,7 +2,7 @@
 
 Stage headers are labels, not places: the arrow keys pass over them and a click on one
 does nothing, so the step the list marks is always the step the capture panel shows and
-the keys act on.  Mixed into :class:`~cxfield.gui.session_runner.SessionRunner`."""
+the keys act on.  Mixed into :class:`~cxfield.gui.runner.session_runner.SessionRunner`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from cxfield.domain.ids import as_utc
 from cxfield.domain.journey import staff_takes_part
 from cxfield.domain.rating import rating_text
 from cxfield.domain.vocabulary import BlueprintLane, ParticipantKind
-from cxfield.gui.runner_style import SURVEY
+from cxfield.gui.runner.runner_style import SURVEY
 from cxfield.storage.models import Step
 
 if TYPE_CHECKING:

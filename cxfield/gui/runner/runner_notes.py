@@ -1,6 +1,6 @@
 """The runner's timestamped notes: Ctrl+N / Ctrl+Q stamp the moment (and the recording's
 clock), Enter saves; Ctrl+L goes to the list, where Enter/F2 edits a note, Delete removes it
-and Ctrl+Z brings it back.  Mixed into :class:`~cxfield.gui.session_runner.SessionRunner`."""
+and Ctrl+Z brings it back.  Mixed into :class:`~cxfield.gui.runner.session_runner.SessionRunner`."""
 
 from __future__ import annotations
 
@@ -12,17 +12,17 @@ from PySide6.QtWidgets import QWidget
 
 from cxfield.domain.errors import CxfieldError
 from cxfield.domain.ids import as_utc, utcnow
-from cxfield.gui.note_bar import ask_note_edit
-from cxfield.gui.runner_style import SURVEY
+from cxfield.gui.runner.note_bar import ask_note_edit
+from cxfield.gui.runner.runner_style import SURVEY
 from cxfield.gui.widgets import show_error
 from cxfield.services import capture
 
 if TYPE_CHECKING:
     from cxfield.app import AppContext
-    from cxfield.gui.capture_panel import CapturePanel
-    from cxfield.gui.note_bar import NoteBar
-    from cxfield.gui.recorder_panel import RecorderPanel
-    from cxfield.gui.survey_page import SurveyPage
+    from cxfield.gui.runner.capture_panel import CapturePanel
+    from cxfield.gui.runner.note_bar import NoteBar
+    from cxfield.gui.runner.survey_page import SurveyPage
+    from cxfield.gui.transcripts.recorder_panel import RecorderPanel
     from cxfield.services.capture import RunnerState
 
 NOTE_DRAFT_KEY = "runner.note_draft."

@@ -2,7 +2,7 @@
 N the next step on the customer's path (as PgDn: backstage and support steps are marked
 with M from the step list), W that they left it (waiting); a step entered again gets
 another visit.
-Mixed into :class:`~cxfield.gui.session_runner.SessionRunner`."""
+Mixed into :class:`~cxfield.gui.runner.session_runner.SessionRunner`."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from PySide6.QtWidgets import QTreeWidgetItem, QWidget
 
 from cxfield.domain.errors import CxfieldError
 from cxfield.domain.ids import as_utc, utcnow
-from cxfield.gui.note_bar import format_offset
-from cxfield.gui.runner_style import SURVEY
+from cxfield.gui.runner.note_bar import format_offset
+from cxfield.gui.runner.runner_style import SURVEY
 from cxfield.gui.widgets import show_error
 from cxfield.services import capture, observation
 
 if TYPE_CHECKING:
     from cxfield.app import AppContext
-    from cxfield.gui.capture_panel import CapturePanel
+    from cxfield.gui.runner.capture_panel import CapturePanel
     from cxfield.services.capture import RunnerState
 
 

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 from cxfield.domain.clock import duration_text
 from cxfield.domain.journey import signed
 from cxfield.domain.vocabulary import BlueprintLane, Channel, ParticipantKind
-from cxfield.gui.curves import CurvePoint, draw_axis, draw_curve
-from cxfield.gui.journey_map_rows import JourneyRows
+from cxfield.gui.journey.curves import CurvePoint, draw_axis, draw_curve
+from cxfield.gui.journey.journey_map_rows import JourneyRows
 from cxfield.services import analysis, ops_analysis, staff_research, studies
 from cxfield.services.analysis import DurationStats, RankedText, SegmentCurves, StepAggregate
 from cxfield.services.ops_analysis import OpsSummary

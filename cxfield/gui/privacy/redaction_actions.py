@@ -7,7 +7,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
-from cxfield.gui.redaction_review import RedactionReview
+from cxfield.gui.privacy.redaction_review import RedactionReview
 from cxfield.privacy import outgoing
 
 

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 
 from cxfield.app import AppContext
 from cxfield.domain.operations import CORRELATION_CAUTION
-from cxfield.gui.curves import CurvePoint, draw_axis, draw_curve
-from cxfield.gui.journey_map_canvas import JourneyCanvas, MapData, load_map_data
+from cxfield.gui.journey.curves import CurvePoint, draw_axis, draw_curve
+from cxfield.gui.journey.journey_map_canvas import JourneyCanvas, MapData, load_map_data
 from cxfield.gui.widgets import FOCUS_STYLE, FlowLayout, show_error
 from cxfield.gui.workers import run_in_thread
 from cxfield.services import analysis, studies

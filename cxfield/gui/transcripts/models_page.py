@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from cxfield.app import AppContext
-from cxfield.gui.transcription_jobs import ProgressTask
+from cxfield.gui.transcripts.transcription_jobs import ProgressTask
 from cxfield.gui.widgets import enter_stays_in_field, keep_tab_for_focus
 from cxfield.services import transcription
 from cxfield.services.speakers import CHECK_NOTE

@@ -34,8 +34,8 @@ from PySide6.QtWidgets import (
 from cxfield.app import AppContext
 from cxfield.domain.errors import CxfieldError
 from cxfield.export import jobs
-from cxfield.gui.playback import PlaybackWidget
-from cxfield.gui.transcription_jobs import TranscriptionJobRunner
+from cxfield.gui.transcripts.playback import PlaybackWidget
+from cxfield.gui.transcripts.transcription_jobs import TranscriptionJobRunner
 from cxfield.gui.widgets import error_text, keep_tab_for_focus
 from cxfield.services import sessions as session_service
 from cxfield.services import speakers as speaker_service

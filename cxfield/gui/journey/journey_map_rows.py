@@ -1,7 +1,7 @@
 """The journey map's rows for the staff side and the operations data: staff pain points,
 the operations lane (median and 90th-percentile time, customers per day) and the
 correlation between a step's time and how it felt.  Mixed into
-:class:`~cxfield.gui.journey_map_canvas.JourneyCanvas`, which holds ``data``."""
+:class:`~cxfield.gui.journey.journey_map_canvas.JourneyCanvas`, which holds ``data``."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from PySide6.QtWidgets import QWidget
 
 from cxfield.domain.clock import duration_text
 from cxfield.domain.operations import correlation_short
-from cxfield.gui.curves import STAFF_COLOUR
+from cxfield.gui.journey.curves import STAFF_COLOUR
 from cxfield.services.step_records import flags_pain
 
 if TYPE_CHECKING:
-    from cxfield.gui.journey_map_canvas import MapData
+    from cxfield.gui.journey.journey_map_canvas import MapData
 
 _WRAP = int(Qt.AlignmentFlag.AlignLeft) | int(Qt.TextFlag.TextWordWrap)
 

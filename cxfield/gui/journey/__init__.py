@@ -1,0 +1,1 @@
+"""The journey map: its editor, the map view with the aggregated curves."""

@@ -1,0 +1,2 @@
+"""The interview and observation runner: walking the journey step by step, the emotion
+scale, notes, the survey."""

@@ -1,0 +1,1 @@
+"""Recording, playback, live and batch transcription, the transcript editor and the models page."""
