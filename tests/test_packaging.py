@@ -57,7 +57,17 @@ def test_the_self_test_passes_from_source(tmp_path: Path) -> None:
         env=cli_env(PYTHONPATH=str(REPO), TMPDIR=str(tmp_path)),
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    for name in ("main window", "migrations", "templates", "PortAudio", "PDF", "hub", "whisper"):
+    for name in (
+        "main window",
+        "migrations",
+        "templates",
+        "PortAudio",
+        "PDF",
+        "hub",
+        "encryption",
+        "redaction",
+        "whisper",
+    ):
         assert f"ok   {name}" in proc.stdout
     assert "words timed at" in proc.stdout and "DTW path" in proc.stdout
     assert not list(tmp_path.glob("cxfield-self-test-*"))  # nothing left behind

@@ -191,12 +191,43 @@ def check_templates(_folder: Path) -> str:
     return ", ".join(names)
 
 
+def check_redaction(_folder: Path) -> str:
+    """Presidio on blank spaCy pipelines, with cxfield's recognizers (nothing downloaded)."""
+    from cxfield.privacy.detect import Detector
+    from cxfield.privacy.kinds import Kind
+
+    spans = Detector().scan("My social is 123-45-6789 and my phone is (202) 555-0143.")
+    kinds = {span.kind for span in spans}
+    if not {Kind.SSN, Kind.PHONE} <= kinds:
+        raise RuntimeError(
+            f"the detectors found {sorted(k.value for k in kinds)}, not SSN and phone"
+        )
+    return f"{len(spans)} personal details found in a test sentence"
+
+
+def check_encryption(folder: Path) -> str:
+    """A study key behind a passphrase (Argon2id), a sealed text, a recording sealed at rest."""
+    from cxfield.privacy import at_rest, keys, sealing
+
+    locked = keys.create_study_key("self-test", "a long self-test passphrase")
+    private = keys.unlock(locked, "a long self-test passphrase")
+    sealed = sealing.seal_text(locked.public_key, locked.key_id, "field research")
+    if sealing.open_text(private, sealed) != "field research":
+        raise RuntimeError("a sealed text does not open with its key")
+    tone = write_tone(folder / "tone.wav")
+    preamble, file_key = at_rest.study_preamble(locked.public_key, locked.key_id)
+    at_rest.encrypt_file(tone, folder / "tone.sealed", preamble, file_key)
+    return "sealed text and audio (PyNaCl, AES-GCM)"
+
+
 CHECKS: list[tuple[str, Check]] = [
     ("migrations", check_migrations),
     ("templates", check_templates),
     ("PortAudio", check_portaudio),
     ("PDF", check_pdf),
     ("hub", check_hub),
+    ("encryption", check_encryption),
+    ("redaction", check_redaction),
     ("whisper", check_whisper),
 ]
 
