@@ -67,6 +67,8 @@ def test_the_self_test_passes_from_source(tmp_path: Path) -> None:
         "encryption",
         "redaction",
         "whisper",
+        "ctranslate2",
+        "speakers",
     ):
         assert f"ok   {name}" in proc.stdout
     assert "words timed at" in proc.stdout and "DTW path" in proc.stdout

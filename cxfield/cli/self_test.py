@@ -220,6 +220,31 @@ def check_encryption(folder: Path) -> str:
     return "sealed text and audio (PyNaCl, AES-GCM)"
 
 
+def check_ctranslate2(_folder: Path) -> str:
+    """The faster engine's libraries (faster-whisper, CTranslate2 with int8 on this CPU)."""
+    import ctranslate2
+    import faster_whisper
+
+    types = ctranslate2.get_supported_compute_types("cpu")
+    if "int8" not in types:
+        raise RuntimeError(f"CTranslate2 offers no int8 on this CPU (only {sorted(types)})")
+    return f"faster-whisper {faster_whisper.__version__}, CTranslate2 {ctranslate2.__version__}"
+
+
+def check_speakers(_folder: Path) -> str:
+    """Speaker suggestions: resemblyzer's encoder weights and the clustering library."""
+    import numpy as np
+    from sklearn.cluster import SpectralClustering  # noqa: F401 - bundled, not just imported
+
+    from cxfield.transcribe import speakers
+
+    t = np.arange(32000, dtype=np.float32) / 16000
+    vector = speakers.embed((0.2 * np.sin(2 * np.pi * 220 * t)).astype(np.float32))
+    if vector.shape[-1] != 256 or not np.isfinite(vector).all():
+        raise RuntimeError(f"the voice encoder gave an embedding of shape {vector.shape}")
+    return "voice embedding of 256 values"
+
+
 CHECKS: list[tuple[str, Check]] = [
     ("migrations", check_migrations),
     ("templates", check_templates),
@@ -229,6 +254,8 @@ CHECKS: list[tuple[str, Check]] = [
     ("encryption", check_encryption),
     ("redaction", check_redaction),
     ("whisper", check_whisper),
+    ("ctranslate2", check_ctranslate2),
+    ("speakers", check_speakers),
 ]
 
 

@@ -255,6 +255,12 @@ def _names(
     return {c: "interviewer" if c == interviewer else "participant" for c in clusters}, chosen_by
 
 
+def embed(samples: np.ndarray) -> np.ndarray:
+    """The voice embedding of one stretch of 16 kHz samples (the encoder's weights ship in
+    resemblyzer: the packaged app's self-test uses this to prove they are bundled)."""
+    return _embed(_mel(samples), [0])
+
+
 def voice_print(samples: np.ndarray) -> list[float]:
     """The unit-length mean embedding of a short sample of one voice (enrolment)."""
     spans = speech_windows(samples)
