@@ -41,6 +41,8 @@ def plant_texts(
             .where(
                 ResearchSession.study_id == study_id,
                 ResearchSession.participant_id != None,  # noqa: E711
+                # approved and rejected sessions are read-only (review)
+                ResearchSession.status.in_(["draft", "submitted", "has_issues"]),  # type: ignore[attr-defined]
             )
             .order_by(ResearchSession.started_at)  # type: ignore[arg-type]
         ).first()

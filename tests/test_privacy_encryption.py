@@ -60,7 +60,7 @@ def _texts(database: object, planted: object) -> tuple[str, str, str]:
 
 def _encrypted_round(team: Team, tmp_path: Path) -> None:
     ana, sam = team.laptop("Ana"), team.laptop("Sam", "supervisor")
-    study = demo.create_demo(ana.db, 3)
+    study = demo.create_demo(ana.db, 6)
     created = study_protection.create_key(ana.db, ana.ctx.paths.root, study.id, PASS)
     assert created.protection.encrypt and created.protection.key_id
     planted = plant_texts(ana.db, study.id)
@@ -157,7 +157,7 @@ def test_audio_of_an_encrypted_study_leaves_sealed(team: Team, tmp_path: Path) -
     from cxfield.storage.models import Recording, Study
 
     ana, sam = team.laptop("Ana"), team.laptop("Sam", "supervisor")
-    study = demo.create_demo(ana.db, 3)
+    study = demo.create_demo(ana.db, 6)
     with ana.db.session() as db:
         row = db.get(Study, study.id)
         assert row is not None

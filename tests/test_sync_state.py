@@ -30,7 +30,7 @@ def _push_all_locally(ctx: AppContext) -> None:
                     row["id"],
                     local_version=row["version"],
                     hub_version=1,
-                    hub_hash=protocol.content_hash(wire(name, row)),
+                    hub_hash=protocol.content_hash(wire(name, row), name),
                 )
 
 
@@ -135,7 +135,7 @@ def test_a_conflict_about_an_older_push_is_still_this_laptops(ctx: AppContext) -
             hub_hash=digest,
             pushed_hash=digest,
         )
-    hashes = [protocol.content_hash(d) for d in (first, second, theirs)]
+    hashes = [protocol.content_hash(d, "site") for d in (first, second, theirs)]
     info = protocol.ConflictInfo(
         id="c-1",
         seq=9,

@@ -37,7 +37,7 @@ def _rows(ctx: AppContext, study_id: str) -> dict[str, dict[str, str]]:
             table = table_of(name)
             key = table.c.id if name == "study" else table.c.study_id
             found[name] = {
-                row.id: protocol.content_hash(protocol.encode_row(protocol.TABLES[name], row))
+                row.id: protocol.content_hash(protocol.encode_row(protocol.TABLES[name], row), name)
                 for row in conn.execute(select(table).where(key == study_id))
             }
     return found

@@ -28,6 +28,7 @@ from cxfield.storage.models import (
     StudyProtection,
     TranscriptSegment,
 )
+from cxfield.storage.review_hooks import RULE_KEY
 
 LAST_RUN = "retention.last_run"
 EVERY = timedelta(days=1)
@@ -128,6 +129,7 @@ def run(
     report = RetentionReport(dry_run)
     removals: list[Path] = []
     with database.session() as db:
+        db.info[RULE_KEY] = "retention"  # approved sessions' audio and transcripts expire
         policies = _policies(db)
         if not policies:
             return report

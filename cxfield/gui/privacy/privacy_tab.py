@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QDialog,
     QDialogButtonBox,
@@ -120,6 +121,9 @@ class PrivacyTab(QWidget):
         ):
             spin.setRange(KEEP, study_protection.MAX_DAYS)
             spin.setSpecialValueText("Keep")
+            # typed or stepped with Up/Down; without the arrow buttons (drawn over the
+            # right edge) the focus frame shows all round
+            spin.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)
             spin.setAccessibleName(label.replace("&", ""))
             form.addRow(FormLabel(label, spin), spin)
         note = QLabel("Checked when the app starts and once a day.")
