@@ -203,3 +203,42 @@ def test_open_app_checks_retention_once_a_day(qtbot: Any, ctx: AppContext) -> No
         recording = db.get(Recording, planted.recording_id)
         assert recording is not None and recording.state == "expired"
     assert "Retention deleted the audio of 1" in window.statusBar().currentMessage()
+
+
+def test_redaction_settings_by_keyboard(qtbot: Any, ctx: AppContext, monkeypatch: Any) -> None:
+    """The study's redaction settings in the Privacy tab: the review switch, case-number
+    patterns and the word list, by keyboard; a bad pattern is refused and changes nothing."""
+    from cxfield.gui.study_editor import StudyEditorDialog
+    from cxfield.privacy import review
+
+    study = demo.create_demo(ctx.db, 1)
+    review.set_settings(ctx.db, study.id, review=True)
+    warned: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text, *a: warned.append(text))
+
+    editor = StudyEditorDialog(ctx, study.id)
+    qtbot.addWidget(editor)
+    show_active(qtbot, editor)
+    press(Qt.Key.Key_R, Qt.KeyboardModifier.AltModifier)
+    assert editor.tabs.currentWidget() is editor.privacy
+    assert editor.privacy.review_redactions.isChecked()
+    press(Qt.Key.Key_V, Qt.KeyboardModifier.AltModifier)  # Re&view: toggles it off
+    assert focused() is editor.privacy.review_redactions
+    qtbot.waitUntil(lambda: not editor.privacy.review_redactions.isChecked(), timeout=2000)
+    press(Qt.Key.Key_P, Qt.KeyboardModifier.AltModifier)
+    assert focused() is editor.privacy.case_patterns
+    type_text("SNAP-([0-9")  # not a regular expression
+    press(Qt.Key.Key_Return)
+    assert len(warned) == 1 and editor.isVisible()
+    assert review.get_settings(ctx.db, study.id).review  # nothing was written
+    focused().selectAll()  # type: ignore[attr-defined]
+    type_text(r"SNAP-\d{8}")
+    press(Qt.Key.Key_W, Qt.KeyboardModifier.AltModifier)
+    assert focused() is editor.privacy.words
+    type_text("Eastside; Riverside")
+    press(Qt.Key.Key_Return)
+    assert not editor.isVisible(), warned
+    saved = review.get_settings(ctx.db, study.id)
+    assert not saved.review
+    assert saved.case_patterns == (r"SNAP-\d{8}",)
+    assert saved.words == ("Eastside", "Riverside")

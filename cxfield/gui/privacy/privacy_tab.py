@@ -29,6 +29,8 @@ from cxfield.app import AppContext
 from cxfield.domain.errors import CxfieldError, ValidationError
 from cxfield.gui.widgets import FormLabel, show_error
 from cxfield.privacy import keys, study_protection
+from cxfield.privacy import review as redaction_review
+from cxfield.privacy import settings as redaction_settings
 
 KEEP = -1  # the spin boxes' "Keep" (no retention)
 
@@ -130,10 +132,32 @@ class PrivacyTab(QWidget):
         note.setWordWrap(True)
         form.addRow(note)
         layout.addWidget(box)
+
+        box = QGroupBox("Redaction")
+        form = QFormLayout(box)
+        self.review_redactions = QCheckBox("Re&view redactions before sync and export")
+        self.review_redactions.setToolTip(
+            "On: a session's personal details must be accepted or rejected (Privacy → "
+            "Review redactions…) before it syncs or is exported."
+        )
+        form.addRow(self.review_redactions)
+        self.case_patterns = QLineEdit()
+        self.case_patterns.setPlaceholderText(r"e.g. SNAP-\d{8}; CASE-\d{6}")
+        self.case_patterns.setAccessibleName("Case-number patterns, separated by semicolons")
+        form.addRow(FormLabel("Case-number &patterns", self.case_patterns), self.case_patterns)
+        self.words = QLineEdit()
+        self.words.setPlaceholderText("e.g. names of local offices or staff; separated by ;")
+        self.words.setAccessibleName("Study word list, separated by semicolons")
+        form.addRow(FormLabel("Study &word list", self.words), self.words)
+        layout.addWidget(box)
         layout.addStretch(1)
         self.refresh()
 
     def refresh(self) -> None:
+        redaction = redaction_review.get_settings(self.ctx.db, self.study_id)
+        self.review_redactions.setChecked(redaction.review)
+        self.case_patterns.setText("; ".join(redaction.case_patterns))
+        self.words.setText("; ".join(redaction.words))
         info = study_protection.get_protection(self.ctx.db, self.study_id)
         held = keys.load_study_key(self.ctx.paths.root, self.study_id, self.ctx.db.device_id)
         if not info.public_key:
@@ -228,15 +252,37 @@ class PrivacyTab(QWidget):
 
     # --- saving -----------------------------------------------------------------------------
 
+    def _redaction_changes(self) -> dict[str, object]:
+        def split(text: str) -> list[str]:
+            return [part.strip() for part in text.split(";") if part.strip()]
+
+        return {
+            "review": self.review_redactions.isChecked(),
+            "case_patterns": split(self.case_patterns.text()),
+            "words": split(self.words.text()),
+        }
+
     def check(self) -> None:
         """Raise what would be refused, before anything is written."""
         if self.encrypt.isChecked() and not self.encrypt.isEnabled():
             raise ValidationError("Create the study's key before turning encryption on.")
+        current = redaction_review.get_settings(self.ctx.db, self.study_id)
+        try:
+            redaction_settings.checked(current, **self._redaction_changes())  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
 
     def save(self) -> None:
         def days(spin: QSpinBox) -> int | None:
             return None if spin.value() == KEEP else spin.value()
 
+        if redaction_review.get_settings(self.ctx.db, self.study_id).as_json() != (
+            redaction_settings.checked(
+                redaction_review.get_settings(self.ctx.db, self.study_id),
+                **self._redaction_changes(),  # type: ignore[arg-type]
+            ).as_json()
+        ):  # the study row changes (and syncs) only when a setting did
+            redaction_review.set_settings(self.ctx.db, self.study_id, **self._redaction_changes())
         info = study_protection.get_protection(self.ctx.db, self.study_id)
         wanted = (days(self.audio_days), days(self.transcript_days))
         if wanted != (info.audio_days, info.transcript_days):  # no row for nothing changed
