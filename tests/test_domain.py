@@ -94,3 +94,15 @@ def test_counts_of_things() -> None:
     assert count_of(1200, "audio file") == "1,200 audio files"
     assert count_of(1, "person", "people") == "1 person"
     assert count_of(3, "person", "people") == "3 people"
+
+
+def test_a_typed_moment_is_read_or_refused_in_one_line() -> None:
+    from cxfield.domain.clock import parse_moment
+    from cxfield.domain.errors import ValidationError
+
+    assert parse_moment("83.5") == 83.5
+    assert parse_moment(" 1:23.5 ") == 83.5
+    assert parse_moment("1:00:02") == 3602.0
+    for bad in ("", "1:", "a:10", "1:75", "-3", "1:2:3:4", "nan"):
+        with pytest.raises(ValidationError, match="is not a time"):
+            parse_moment(bad)

@@ -120,3 +120,40 @@ def test_review_window_fits(qtbot: object, ctx: AppContext, screen: tuple[int, i
     settle()
     shoot(dialog, folder, f"review-full-{screen[0]}x{screen[1]}")
     assert window.redaction_actions.waiting_lines()
+
+
+def test_a_stretch_is_muted_by_hand_from_the_keyboard(qtbot: object, ctx: AppContext) -> None:
+    """Alt+F, a time, Tab, a time, Enter: the stretch is muted in the redacted copy; a stretch
+    past the recording's end is refused in one line and nothing is stored."""
+    from sqlalchemy import select
+
+    from cxfield.storage.models import RedactionMute
+
+    planted = planted_session(ctx.db)  # a 6-second recording
+    dialog = RedactionReview(ctx, planted.session_id)
+    qtbot.addWidget(dialog)  # type: ignore[attr-defined]
+    dialog.resize(1100, 680)
+    show_active(qtbot, dialog)
+    assert dialog.recording.count() == 1 and "0:06" in dialog.recording.currentText()
+
+    def mutes() -> list[tuple[float, float]]:
+        with ctx.db.engine.connect() as conn:
+            table = RedactionMute.__table__  # type: ignore[attr-defined]
+            return [(r.start_s, r.end_s) for r in conn.execute(select(table))]
+
+    press(Qt.Key.Key_F, Qt.KeyboardModifier.AltModifier)
+    assert focused() is dialog.mute_from
+    type_text("0:02")
+    press(Qt.Key.Key_Tab)
+    assert focused() is dialog.mute_to
+    type_text("7")
+    press(Qt.Key.Key_Return)
+    assert "within the recording" in dialog.hold.text() and mutes() == []
+    focused().selectAll()  # type: ignore[attr-defined]
+    type_text("0:04.5")
+    press(Qt.Key.Key_Return)
+    assert mutes() == [(2.0, 4.5)]
+    assert "Muted 0:02–0:04" in dialog.hold.text()
+    assert focused() is dialog.mute_from and not dialog.mute_from.text()
+    press(Qt.Key.Key_Escape)
+    assert not dialog.isVisible()

@@ -19,3 +19,25 @@ def duration_text(seconds: float) -> str:
     minutes, secs = divmod(int(round(seconds)), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def parse_moment(text: str) -> float:
+    """A moment as a person types it: seconds (``83.5``), ``m:ss`` (``1:23.5``) or
+    ``h:mm:ss``; ValidationError (one line) for anything else."""
+    from cxfield.domain.errors import ValidationError
+
+    parts = text.strip().split(":")
+    try:
+        if not 1 <= len(parts) <= 3 or any(not p.strip() for p in parts):
+            raise ValueError(text)
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        raise ValidationError(
+            f"{text.strip()!r} is not a time (use 83.5, 1:23.5 or 0:01:23)."
+        ) from None
+    if any(n < 0 or not math.isfinite(n) for n in numbers) or any(n >= 60 for n in numbers[1:]):
+        raise ValidationError(f"{text.strip()!r} is not a time (use 83.5, 1:23.5 or 0:01:23).")
+    seconds = 0.0
+    for number in numbers:
+        seconds = seconds * 60 + number
+    return seconds

@@ -28,7 +28,10 @@ from PySide6.QtWidgets import (
 )
 
 from cxfield.app import AppContext
-from cxfield.privacy import outgoing, review, store
+from cxfield.domain.clock import duration_text, parse_moment
+from cxfield.domain.errors import CxfieldError
+from cxfield.gui.widgets import FormLabel
+from cxfield.privacy import audio, outgoing, review, store
 from cxfield.privacy.detect import DetectorsMissing
 from cxfield.privacy.kinds import Kind
 from cxfield.privacy.texts import FieldText, session_texts
@@ -91,6 +94,16 @@ class RedactionReview(QDialog):
         add_name.clicked.connect(self.add_name)
         self.names = QLabel()
         self.names.setWordWrap(True)
+        self.recording = QComboBox()
+        self.recording.setAccessibleName("Recording to mute a stretch of")
+        self.mute_from, self.mute_to = QLineEdit(), QLineEdit()
+        for edit, name in ((self.mute_from, "from"), (self.mute_to, "to")):
+            edit.setPlaceholderText("m:ss")
+            edit.setAccessibleName(f"Mute {name} (seconds or m:ss)")
+            edit.setMaximumWidth(90)
+        self.mute_to.returnPressed.connect(self.mute_stretch)
+        self.mute_button = QPushButton("&Mute stretch")
+        self.mute_button.clicked.connect(self.mute_stretch)
         rescan = QPushButton("&Scan again")
         rescan.clicked.connect(lambda: self.reload(scan=True))
         close = QPushButton("Close")
@@ -117,6 +130,14 @@ class RedactionReview(QDialog):
         names_row.addWidget(self.name_edit, 1)
         names_row.addWidget(add_name)
         names_row.addWidget(rescan)
+        mute_row = QHBoxLayout()
+        mute_row.addWidget(QLabel("Mute audio by hand:"))
+        mute_row.addWidget(self.recording, 1)
+        mute_row.addWidget(FormLabel("&from", self.mute_from))
+        mute_row.addWidget(self.mute_from)
+        mute_row.addWidget(QLabel("to"))
+        mute_row.addWidget(self.mute_to)
+        mute_row.addWidget(self.mute_button)
         bottom = QHBoxLayout()
         bottom.addWidget(hint, 1)
         bottom.addWidget(close)
@@ -126,6 +147,7 @@ class RedactionReview(QDialog):
         box.addWidget(splitter, 1)
         box.addLayout(names_row)
         box.addWidget(self.names)
+        box.addLayout(mute_row)
         box.addLayout(bottom)
 
         for key, state in (("A", "accepted"), ("R", "rejected"), ("U", "pending")):
@@ -133,6 +155,11 @@ class RedactionReview(QDialog):
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
             shortcut.activated.connect(lambda s=state: self.decide(s))
         QShortcut(QKeySequence("Ctrl+D"), self).activated.connect(self.redact_selection)
+        # Enter belongs to the field it is typed in (a name, a time), never to a button
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)
+            button.setDefault(False)
+        self._fill_recordings()
         self.reload(scan=True)
         self.candidates.setFocus()
 
@@ -267,6 +294,44 @@ class RedactionReview(QDialog):
             self.hold.setText(str(exc))
             return
         self.reload(keep=added)
+
+    def _fill_recordings(self) -> None:
+        from sqlmodel import col, select
+
+        from cxfield.storage.models import Recording
+
+        with self.ctx.db.session() as db:
+            found = db.exec(
+                select(Recording)
+                .where(Recording.session_id == self.session_id, col(Recording.deleted_at).is_(None))
+                .order_by(col(Recording.started_at))
+            ).all()
+        for number, rec in enumerate(found, start=1):
+            length = duration_text(rec.duration_s or 0.0)
+            self.recording.addItem(f"Recording {number} ({length})", rec.id)
+        for widget in (self.recording, self.mute_from, self.mute_to, self.mute_button):
+            widget.setEnabled(bool(found))
+
+    def mute_stretch(self) -> None:
+        """Silence a stretch of the selected recording in its redacted copy (what uploads)."""
+        recording_id = self.recording.currentData()
+        if not recording_id:
+            self.hold.setText("This session has no recording to mute.")
+            return
+        try:
+            start = parse_moment(self.mute_from.text())
+            end = parse_moment(self.mute_to.text())
+            audio.add_mute(self.ctx.db, str(recording_id), start, end)
+        except (ValueError, CxfieldError) as exc:
+            self.hold.setText(str(exc))
+            return
+        self.hold.setText(
+            f"Muted {duration_text(start)}–{duration_text(end)} of "
+            f"{self.recording.currentText()} in its redacted copy."
+        )
+        self.mute_from.clear()
+        self.mute_to.clear()
+        self.mute_from.setFocus()
 
     def add_name(self) -> None:
         name = self.name_edit.text()
