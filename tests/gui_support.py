@@ -191,3 +191,14 @@ def shoot(window: QWidget, folder: Path, name: str) -> Path:
         Path(extra).mkdir(parents=True, exist_ok=True)
         window.grab().save(str(Path(extra) / f"{name}.png"))
     return path
+
+
+def shots_dir(area: str, fallback: Path) -> Path:
+    """Where a test's screenshots go: ``$CXFIELD_SHOTS/<area>`` when a person wants to look
+    at them, else the test's own temporary folder."""
+    import os
+
+    root = os.environ.get("CXFIELD_SHOTS")
+    folder = Path(root) / area if root else fallback
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

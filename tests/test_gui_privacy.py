@@ -30,11 +30,11 @@ from tests.gui_support import (  # noqa: E402
 
 pytestmark = [pytest.mark.qt, pytest.mark.timeout(90)]
 
-SHOTS = Path("/work/shots/crypto")
-
 
 def _shots_dir(tmp_path: Path) -> Path:
-    return SHOTS if SHOTS.is_dir() else tmp_path
+    from tests.gui_support import shots_dir
+
+    return shots_dir("crypto", tmp_path)
 
 
 def test_create_key_encrypt_and_retention_by_keyboard(

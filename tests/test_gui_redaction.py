@@ -4,6 +4,7 @@ session is held, and the window fits both screens."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -105,8 +106,9 @@ def test_review_window_fits(qtbot: object, ctx: AppContext, screen: tuple[int, i
     window.resize(*screen)
     show_active(qtbot, window)
     window.session_table.selectRow(0)
-    folder = Path("/work/shots/redact") if Path("/work/shots").is_dir() else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
+    from tests.gui_support import shots_dir
+
+    folder = shots_dir("redact", Path(tempfile.mkdtemp()))
     shoot(window, folder, f"main-{screen[0]}x{screen[1]}")
     press(Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     dialog = window.redaction_actions.dialog

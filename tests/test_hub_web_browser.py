@@ -34,11 +34,11 @@ from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 pytestmark = pytest.mark.timeout(300)
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-#: where the screenshots go: $CXFIELD_SHOTS, else /work/shots/web where that can be written
-#: (the helpers' machines), else a temporary folder
-SHOTS = Path(
-    os.environ.get("CXFIELD_SHOTS")
-    or ("/work/shots/web" if os.access("/work/shots", os.W_OK) else tempfile.mkdtemp())
+#: where the screenshots go: $CXFIELD_SHOTS/web, else a temporary folder
+SHOTS = (
+    Path(os.environ["CXFIELD_SHOTS"]) / "web"
+    if os.environ.get("CXFIELD_SHOTS")
+    else Path(tempfile.mkdtemp())
 )
 
 
