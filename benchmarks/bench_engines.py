@@ -18,7 +18,6 @@ espeak-ng.  Usage::
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import multiprocessing
 import os
 import sys
@@ -55,16 +54,13 @@ def fast(tokens: int) -> dict[str, Any]:
 
 
 def build(dims_name: str, folder: Path) -> tuple[Path, Path]:
-    import torch
-    from whisper.model import ModelDimensions, Whisper
+    from whisper.model import ModelDimensions
 
-    torch.manual_seed(0)
+    from cxfield.transcribe.random_model import random_model, save_checkpoint
+
     dims = ModelDimensions(n_mels=80, n_vocab=51865, n_audio_ctx=1500, n_text_ctx=448,
                            **DIMS[dims_name])  # fmt: skip
-    model = Whisper(dims)
-    checkpoint = folder / f"{dims_name}.pt"
-    state = {"dims": dataclasses.asdict(dims), "model_state_dict": model.state_dict()}
-    torch.save(state, checkpoint)
+    checkpoint = save_checkpoint(random_model(dims), folder / f"{dims_name}.pt")
     return checkpoint, convert_checkpoint(checkpoint, folder / f"{dims_name}.ct2")
 
 

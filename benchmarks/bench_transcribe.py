@@ -18,7 +18,6 @@ installed, otherwise speech-like noise.  Usage::
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import resource
 import shutil
 import subprocess
@@ -61,14 +60,12 @@ SENTENCES = [
 
 
 def build_checkpoint(path: Path, size: str) -> Path:
-    import torch
-    from whisper.model import ModelDimensions, Whisper
+    from whisper.model import ModelDimensions
 
-    torch.manual_seed(0)
+    from cxfield.transcribe.random_model import random_model, save_checkpoint
+
     dims = ModelDimensions(n_mels=80, n_vocab=51865, n_audio_ctx=1500, n_text_ctx=448, **DIMS[size])
-    model = Whisper(dims)
-    torch.save({"dims": dataclasses.asdict(dims), "model_state_dict": model.state_dict()}, path)
-    return path
+    return save_checkpoint(random_model(dims), path)
 
 
 def speech_clips(tmp: Path) -> list[np.ndarray]:

@@ -32,10 +32,11 @@ from tests.transcribe_support import (
 def _checkpoint(path: Path, dims: dict[str, int], weights_of: dict[str, int] | None = None) -> Path:
     """A checkpoint saying ``dims`` with the weights of a model of ``weights_of``."""
     import torch
-    from whisper.model import ModelDimensions, Whisper
+    from whisper.model import ModelDimensions
 
-    torch.manual_seed(0)
-    model = Whisper(ModelDimensions(**(weights_of or dims)))
+    from cxfield.transcribe.random_model import random_model
+
+    model = random_model(ModelDimensions(**(weights_of or dims)))
     stated = dataclasses.asdict(ModelDimensions(**dims))
     torch.save({"dims": stated, "model_state_dict": model.state_dict()}, path)
     return path

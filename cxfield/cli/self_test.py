@@ -64,13 +64,10 @@ def write_tone(path: Path, seconds: float = 1.0, rate: int = 16000) -> Path:
 def tiny_checkpoint(path: Path) -> Path:
     """A random-weight Whisper checkpoint with the smallest dimensions Whisper accepts
     (``n_audio_ctx`` must stay 1500); what the app loads for a real model."""
-    import dataclasses
-
-    import torch
-    import whisper
     from whisper.model import ModelDimensions
 
-    torch.manual_seed(0)
+    from cxfield.transcribe.random_model import random_model, save_checkpoint
+
     dims = ModelDimensions(
         n_mels=80,
         n_audio_ctx=1500,
@@ -83,9 +80,7 @@ def tiny_checkpoint(path: Path) -> Path:
         n_text_head=2,
         n_text_layer=1,
     )
-    model = whisper.model.Whisper(dims)
-    torch.save({"dims": dataclasses.asdict(dims), "model_state_dict": model.state_dict()}, path)
-    return path
+    return save_checkpoint(random_model(dims), path)
 
 
 def check_whisper(folder: Path) -> str:
