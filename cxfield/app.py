@@ -93,11 +93,13 @@ def open_app(data_dir: Path | None = None) -> AppContext:
     return open_paths(prepare_data_dir(data_dir or default_data_dir()))
 
 
-def open_paths(paths: DataPaths) -> AppContext:
-    """:func:`open_app` on a data directory :func:`prepare_data_dir` has checked."""
+def open_paths(paths: DataPaths, *, retention_later: bool = False) -> AppContext:
+    """:func:`open_app` on a data directory :func:`prepare_data_dir` has checked.
+
+    ``retention_later``: the caller runs :func:`apply_retention` itself once the user has a
+    window (the desktop app: its start is not held up by the daily retention check)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from cxfield.privacy import retention
     from cxfield.services.recording import recover_interrupted_recordings
     from cxfield.storage import migrate
     from cxfield.storage.database import Database
@@ -117,8 +119,16 @@ def open_paths(paths: DataPaths) -> AppContext:
         )
     # A recording interrupted by a crash or power cut is repaired and attached now.
     ctx.messages.extend(recover_interrupted_recordings(ctx.db, paths.root))
-    # Studies that keep audio or transcripts only so long: checked at every start.
-    expired = retention.run(ctx.db, paths.root)
+    if not retention_later:
+        apply_retention(ctx)
+    return ctx
+
+
+def apply_retention(ctx: AppContext) -> None:
+    """Studies that keep audio or transcripts only so long: checked at every start (and
+    once a day by the desktop app); what went is said in ``ctx.messages``."""
+    from cxfield.privacy import retention
+
+    expired = retention.run(ctx.db, ctx.paths.root)
     if expired.items:
         ctx.messages.append(expired.line())
-    return ctx

@@ -242,3 +242,48 @@ def test_redaction_settings_by_keyboard(qtbot: Any, ctx: AppContext, monkeypatch
     assert not saved.review
     assert saved.case_patterns == (r"SNAP-\d{8}",)
     assert saved.words == ("Eastside", "Riverside")
+
+
+def test_the_desktop_start_runs_retention_once_the_window_is_usable(
+    qtbot: Any, ctx: AppContext, monkeypatch: Any
+) -> None:
+    """The desktop app opens its data behind the window without the retention check (it
+    does not hold up the start), then runs it and says what went."""
+    from cxfield.app import open_paths
+    from cxfield.gui import application
+    from cxfield.gui.main_window import MainWindow
+    from cxfield.storage.models import Recording
+    from tests.privacy_support import plant_texts
+
+    study = demo.create_demo(ctx.db, 4)
+    planted = plant_texts(ctx.db, study.id, audio=b"RIFF" + b"z" * 100)
+    with ctx.db.engine.begin() as conn:
+        from cxfield.storage.models import ResearchSession
+
+        table = ResearchSession.__table__  # type: ignore[attr-defined]
+        conn.execute(
+            table.update().where(table.c.id == planted.session_id).values(status="approved")
+        )
+    study_protection.set_retention(ctx.db, study.id, audio_days=0)
+
+    def state() -> str:
+        with ctx.db.session() as db:
+            recording = db.get(Recording, planted.recording_id)
+            assert recording is not None
+            return recording.state
+
+    opened = open_paths(ctx.paths, retention_later=True)
+    try:
+        assert state() != "expired" and opened.messages == []
+        said: list[str] = []
+        monkeypatch.setattr(
+            application.QMessageBox, "information", lambda _w, _t, m: said.append(m)
+        )
+        window = MainWindow(opened)
+        qtbot.addWidget(window)
+        monkeypatch.setattr(window.capture_actions, "offer_resume", lambda: None)
+        application._retention_then_after_start(window, opened)
+        assert state() == "expired"
+        assert len(said) == 1 and "Retention deleted the audio of 1" in said[0]
+    finally:
+        opened.close()

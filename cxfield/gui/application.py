@@ -76,7 +76,7 @@ def launch(data_dir: Path | None) -> int:
         from cxfield.app import open_paths
 
         try:
-            ctx = open_paths(paths)
+            ctx = open_paths(paths, retention_later=True)
         except CxfieldError as exc:
             print(f"cxfield: error: {_one_line(exc)}", file=sys.stderr)
             QMessageBox.critical(window, "cxfield", str(exc))
@@ -86,7 +86,7 @@ def launch(data_dir: Path | None) -> int:
         window.attach(ctx, later=True)
         if probe is not None:
             probe.usable(window)
-        QTimer.singleShot(200, lambda: _after_start(window, ctx))
+        QTimer.singleShot(200, lambda: _retention_then_after_start(window, ctx))
 
     app.processEvents()  # the first paint, before the database is opened
     QTimer.singleShot(0, open_behind)
@@ -112,6 +112,20 @@ def run(ctx: AppContext) -> int:
     # (upgrades, recovered recordings), then the offer to resume unfinished sessions.
     QTimer.singleShot(200, lambda: _after_start(window, ctx))
     return app.exec()
+
+
+def _retention_then_after_start(window: MainWindow, ctx: AppContext) -> None:
+    """The start's retention check, once the window is usable (then as :func:`_after_start`)."""
+    from cxfield.app import apply_retention
+
+    before = len(ctx.messages)
+    try:
+        apply_retention(ctx)
+    except (CxfieldError, OSError) as exc:
+        ctx.messages.append(f"The retention check failed: {exc}")
+    if len(ctx.messages) > before:
+        window.refresh()
+    _after_start(window, ctx)
 
 
 def _after_start(window: MainWindow, ctx: AppContext) -> None:
