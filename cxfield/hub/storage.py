@@ -201,7 +201,8 @@ Index(
 # --- facts: the page's aggregates, one narrow row per session and per session × step ------
 # (maintained with the projection by each push, :mod:`cxfield.hub.facts`)
 
-#: what the other filters read: in the index (PostgreSQL), so a filter change scans no table
+#: what the other filters read: carried in the fact indexes on PostgreSQL (INCLUDE), so a
+#: date range, site or researcher filter is an index-only scan, never a read of the table
 _FILTERED = ["started_at", "site_id", "researcher_id", "session_id"]
 
 fact_session = Table(
@@ -248,6 +249,7 @@ fact_step = Table(
         "pain",
         "mode",
         "included",
+        postgresql_include=_FILTERED,
     ),  # fmt: skip
 )
 
@@ -290,6 +292,7 @@ fact_step_segment = Table(
         "step_id",
         "valence",
         "pain",
+        postgresql_include=_FILTERED,
     ),  # fmt: skip
 )
 FACT_TABLES = (fact_step_segment, fact_segment, fact_step, fact_session)
