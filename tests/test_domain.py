@@ -106,3 +106,17 @@ def test_a_typed_moment_is_read_or_refused_in_one_line() -> None:
     for bad in ("", "1:", "a:10", "1:75", "-3", "1:2:3:4", "nan"):
         with pytest.raises(ValidationError, match="is not a time"):
             parse_moment(bad)
+
+
+def test_a_moment_is_written_back_as_typed() -> None:
+    from cxfield.domain.clock import parse_moment, typed_moment_text
+
+    assert [typed_moment_text(s) for s in (83.5, 90.25, 4.5, 2.0, 3602.1)] == [
+        "1:23.5",
+        "1:30.25",
+        "0:04.5",
+        "0:02",
+        "1:00:02.1",
+    ]
+    for typed in ("83.5", "1:30.25", "0:59.99", "1:00:00.5"):
+        assert parse_moment(typed_moment_text(parse_moment(typed))) == parse_moment(typed)

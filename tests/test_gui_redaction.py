@@ -155,7 +155,25 @@ def test_a_stretch_is_muted_by_hand_from_the_keyboard(qtbot: object, ctx: AppCon
     type_text("0:04.5")
     press(Qt.Key.Key_Return)
     assert mutes() == [(2.0, 4.5)]
-    assert "Muted 0:02–0:04" in dialog.hold.text()
+    assert "Muted 0:02–0:04.5 " in dialog.hold.text()  # as typed, not rounded to 0:04
     assert focused() is dialog.mute_from and not dialog.mute_from.text()
     press(Qt.Key.Key_Escape)
     assert not dialog.isVisible()
+
+
+def test_a_study_that_does_not_hold_never_says_reviewed(qtbot: object, ctx: AppContext) -> None:
+    """With "review before sync and export" off, pending candidates are not "Reviewed": the
+    window says the study does not wait, and what leaves the laptop."""
+    from cxfield.privacy import review
+
+    planted = planted_session(ctx.db)
+    review.set_settings(ctx.db, planted.study_id, review=False)
+    dialog = RedactionReview(ctx, planted.session_id)
+    qtbot.addWidget(dialog)  # type: ignore[attr-defined]
+    show_active(qtbot, dialog)
+    assert any(r.state == "pending" for r in dialog.rows)
+    assert "Reviewed" not in dialog.hold.text()
+    assert "does not wait for a review" in dialog.hold.text()
+    while any(r.state == "pending" for r in dialog.rows):
+        press(Qt.Key.Key_A)
+    assert dialog.hold.text().startswith("Reviewed")

@@ -13,10 +13,8 @@ as a window manager would."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,136 +22,49 @@ import pytest
 
 from cxfield.app import AppContext
 from cxfield.services import participants, sessions, studies, survey_answers
-from tests.conftest import PYTHON, REPO
+from tests.conftest import PYTHON
+from tests.xvfb_support import (
+    HAVE_X,
+    SKIP_REASON,
+    Screen,
+    app_env,
+    running_app,
+    wait_for,
+    xvfb_screen,
+)
 
 pytestmark = [pytest.mark.qt, pytest.mark.slow]
 
-XVFB, XDOTOOL, FFMPEG = shutil.which("Xvfb"), shutil.which("xdotool"), shutil.which("ffmpeg")
-if not (XVFB and XDOTOOL):
-    pytest.skip("needs Xvfb and xdotool (./dev.sh setup installs them)", allow_module_level=True)
+if not HAVE_X:
+    pytest.skip(SKIP_REASON, allow_module_level=True)
 
 SCREEN = (1366, 768)
-KEY_DELAY_MS = "40"
 QUOTE = "Embarrassed, hopeful, relieved, respected, ignored: she read every word."
-
-
-class Screen:
-    """One Xvfb display and the xdotool commands that drive it."""
-
-    def __init__(self, display: str, shots: Path) -> None:
-        self.display, self.shots, self.count = display, shots, 0
-        self.env = dict(os.environ, DISPLAY=display)
-
-    def xdotool(self, *args: str) -> str:
-        done = subprocess.run(
-            [str(XDOTOOL), *args], env=self.env, capture_output=True, text=True, timeout=30
-        )
-        return done.stdout.strip()
-
-    def keys(self, *names: str) -> None:
-        """Key presses, as X key events (e.g. "2", "plus", "Tab", "ctrl+shift+f")."""
-        self.xdotool("key", "--delay", KEY_DELAY_MS, *names)
-
-    def type(self, text: str) -> None:
-        self.xdotool("type", "--delay", KEY_DELAY_MS, text)
-
-    def windows(self, name: str) -> list[str]:
-        return self.xdotool("search", "--onlyvisible", "--name", name).split()
-
-    def wait_window(self, name: str, timeout: float = 40) -> str:
-        """Wait for a window whose title matches ``name`` and give it the input focus."""
-        found = wait_for(lambda: self.windows(name), timeout, f"a window named {name!r}")
-        window = found[-1]
-        self.xdotool("windowfocus", "--sync", window)
-        time.sleep(0.4)  # let it paint and settle its focus widget
-        return window
-
-    def wait_gone(self, name: str, timeout: float = 20) -> None:
-        wait_for(lambda: not self.windows(name), timeout, f"{name!r} to close")
-
-    def geometry(self, window: str) -> tuple[int, int, int, int]:
-        values = dict(
-            line.split("=")
-            for line in self.xdotool("getwindowgeometry", "--shell", window).splitlines()
-        )
-        return int(values["X"]), int(values["Y"]), int(values["WIDTH"]), int(values["HEIGHT"])
-
-    def shot(self, name: str) -> None:
-        """The whole screen as a PNG (x11grab reads the screen as it is shown)."""
-        if FFMPEG is None:
-            return
-        self.count += 1
-        out = self.shots / f"xvfb-{self.count:02d}-{name}.png"
-        grab = [str(FFMPEG), "-loglevel", "error", "-y", "-f", "x11grab"]
-        grab += ["-video_size", f"{SCREEN[0]}x{SCREEN[1]}", "-i", self.display]
-        subprocess.run([*grab, "-frames:v", "1", str(out)], env=self.env, timeout=30, check=True)
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    end = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 @pytest.fixture
 def screen(tmp_path: Path) -> Iterator[Screen]:
-    read, write = os.pipe()  # Xvfb picks a free display and writes its number here
-    xvfb = subprocess.Popen(
-        [str(XVFB), "-displayfd", str(write), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24"]
-        + ["-nolisten", "tcp"],
-        pass_fds=(write,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    try:
-        with os.fdopen(read) as pipe:
-            number = pipe.readline().strip()
-        assert number.isdigit(), "Xvfb did not start"
-        shots = Path(os.environ.get("CXFIELD_SCREENSHOTS") or tmp_path)
-        shots.mkdir(parents=True, exist_ok=True)
-        yield Screen(f":{number}", shots)
-    finally:
-        xvfb.terminate()
-        xvfb.wait(timeout=10)
+    with xvfb_screen(Path(os.environ.get("CXFIELD_SCREENSHOTS") or tmp_path), SCREEN) as shown:
+        yield shown
 
 
 @pytest.fixture
 def app(screen: Screen, ctx: AppContext, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """A study from a template made with the CLI, a participant with interview consent, and
     the real app on that data directory."""
-    env = dict(screen.env, QT_QPA_PLATFORM="xcb", PYTHONPATH=str(REPO))
-    env.pop("QT_QPA_PLATFORM_PLUGIN_PATH", None)
     root = str(ctx.paths.root)
     made = subprocess.run(
         [PYTHON, "-m", "cxfield", "--data-dir", root, "studies", "create"]
         + ["--template", "benefits-office-visit", "--name", "Field test"],
-        env=env,
+        env=app_env(screen),
         capture_output=True,
         text=True,
         check=True,
     )
     person = participants.add_participant(ctx.db, made.stdout.strip())
     participants.record_consent(ctx.db, person.id, interview=True, recording=False)
-    with (tmp_path / "app.log").open("wb") as log:
-        process = subprocess.Popen(
-            [PYTHON, "-m", "cxfield", "--data-dir", root], env=env, stdout=log, stderr=log
-        )
-    try:
+    with running_app(screen, ctx.paths.root, tmp_path / "app.log") as process:
         yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        print((tmp_path / "app.log").read_text(errors="replace")[-3000:])
 
 
 def _only_session(ctx: AppContext, mode: str) -> dict[str, Any]:
@@ -174,8 +85,7 @@ def test_a_whole_interview_typed_under_x(screen: Screen, app: Any, ctx: AppConte
     screen.shot("start-dialog")
     screen.keys("alt+s")  # Start: the study, Interview and P-001 are already chosen
     runner = screen.wait_window("cxfield runner")
-    x, y, width, height = screen.geometry(runner)
-    assert x >= 0 and y >= 0 and x + width <= SCREEN[0] and y + height <= SCREEN[1]
+    assert screen.fits(runner)
     screen.shot("runner-opened")
 
     # Check in: the sequence from the issue, then Tab into the quote and a sentence whose

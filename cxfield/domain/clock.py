@@ -21,6 +21,16 @@ def duration_text(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def typed_moment_text(seconds: float) -> str:
+    """A moment as :func:`parse_moment` reads it back: m:ss (or h:mm:ss) with the
+    hundredths a person typed (83.5 → ``1:23.5``), never rounded to another second."""
+    whole, hundredths = divmod(int(round(seconds * 100)), 100)
+    minutes, secs = divmod(whole, 60)
+    hours, minutes = divmod(minutes, 60)
+    text = f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return text + (f".{hundredths:02d}".rstrip("0") if hundredths else "")
+
+
 def parse_moment(text: str) -> float:
     """A moment as a person types it: seconds (``83.5``), ``m:ss`` (``1:23.5``) or
     ``h:mm:ss``; ValidationError (one line) for anything else."""

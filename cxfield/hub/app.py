@@ -22,6 +22,7 @@ from cxfield.hub.http import (
 from cxfield.hub.migrate import check_current
 from cxfield.hub.state import HubState
 from cxfield.hub.web import routes as web_routes
+from cxfield.hub.web import throttle as web_throttle
 from cxfield.sync.protocol import Health
 
 
@@ -32,6 +33,7 @@ def create_app(config: HubConfig) -> FastAPI:
     engine = make_engine(config.url)
     with engine.connect() as conn:
         check_current(conn, config.url)
+    web_throttle.purge_now(engine)  # expired web sessions and old sign-in attempts
     state = HubState(
         config,
         engine,

@@ -7,6 +7,8 @@
 * ``hub_counter`` — the change cursor, bumped at the end of each write transaction;
 * accounts, tokens (only their SHA-256), the admin audit trail and the blob register;
 * ``hub_web_session`` — who is signed in to the web pages (only the cookie's SHA-256);
+* ``hub_signin_attempt`` — recent failed (and in-flight) web sign-ins, shared by every hub
+  process on the database, for the lock-out (:mod:`cxfield.hub.web.throttle`);
 * the **projection**: every synced table again under the laptop's own table name and
   columns (no foreign keys, no unique constraints), kept equal to ``hub_record`` by each
   push, so the laptop's SQL aggregates (:mod:`cxfield.services.analysis`) and the study
@@ -164,6 +166,17 @@ web_session = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("ended_at", UTCDateTime, nullable=True),
+)
+
+signin_attempt = Table(
+    "hub_signin_attempt",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    #: the client's address as the server sees it (cut to 64 characters)
+    Column("client", String(64), nullable=False),
+    Column("attempted_at", UTCDateTime, nullable=False),
+    Index("ix_hub_signin_attempt_client_time", "client", "attempted_at"),
+    Index("ix_hub_signin_attempt_time", "attempted_at"),
 )
 
 

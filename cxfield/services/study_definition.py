@@ -23,6 +23,8 @@ from cxfield.domain.vocabulary import (
     BlueprintLane,
     Channel,
 )
+from cxfield.privacy import settings as redaction_settings
+from cxfield.privacy.detect import check_case_pattern
 from cxfield.services.journey_editor import (
     check_trust_population,
     clean_emotions,
@@ -48,6 +50,7 @@ MAX_DESCRIPTION = 10_000
 MAX_CONSENT_TEXT = 20_000
 MAX_PART_DESCRIPTION = 2_000  # a stage's or a step's description
 MAX_STAFF_ROLES = 40
+MAX_CASE_PATTERNS = 50
 
 #: the study fields a definition carries, with their defaults
 STUDY_DEFAULTS: dict[str, Any] = {
@@ -155,7 +158,47 @@ def _study_fields(study: dict[str, Any]) -> dict[str, Any]:
     fields["staff_segment_attributes"] = _segments(
         raw["staff_segment_attributes"], "staff_segment_attributes", open_allowed=True
     )
+    if study.get("redaction") is not None:
+        # an older file has none: a new study takes the defaults, an existing one keeps its own
+        fields["redaction"] = _redaction(study["redaction"])
     return fields
+
+
+def _redaction(value: Any) -> dict[str, Any]:
+    """The study's redaction settings (review before sync and export, threshold, case-number
+    patterns, word list), checked like every field.  The names listed for a session are no
+    part of a study and never in a file."""
+    if not isinstance(value, dict):
+        raise ValidationError(f"The redaction settings must be an object, not {_kind(value)}.")
+    if not value:  # never set: the defaults, stored as the lead's laptop stores them
+        return {}
+    defaults = redaction_settings.StudyRedaction()
+    review = value.get("review", defaults.review)
+    if not isinstance(review, bool):
+        raise ValidationError(f"redaction.review must be true or false, not {_kind(review)}.")
+    threshold = value.get("threshold", defaults.threshold)
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float):
+        raise ValidationError(f"redaction.threshold must be a number, not {_kind(threshold)}.")
+    patterns = _list(value.get("case_patterns", []), "redaction.case_patterns", MAX_CASE_PATTERNS)
+    for n, pattern in enumerate(patterns, 1):
+        problem = check_case_pattern(
+            _text(pattern, f"redaction.case_patterns entry {n}", MAX_SHORT_TEXT)
+        )
+        if problem:
+            raise ValidationError(f"redaction.case_patterns entry {n}: {problem}")
+    words = _list(value.get("words", []), "redaction.words", redaction_settings.MAX_WORDS)
+    try:
+        checked = redaction_settings.checked(
+            defaults,
+            review=review,
+            threshold=float(threshold),
+            case_patterns=list(patterns),
+            words=[_text(w, f"redaction.words entry {n}", MAX_SHORT_TEXT)
+                   for n, w in enumerate(words, 1)],
+        )  # fmt: skip
+    except ValueError as exc:
+        raise ValidationError(f"Redaction settings: {exc}") from None
+    return checked.as_json()
 
 
 def _segments(

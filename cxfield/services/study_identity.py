@@ -200,6 +200,8 @@ def import_identified(
             local = revision(db, existing.id)
             if local is not None and file_revision <= local:
                 return StudyImport(existing, "unchanged" if file_revision == local else "older")
+            if "redaction" not in fields:  # an older file: the study keeps its settings
+                wanted["redaction"] = existing.redaction
         else:
             name = clean_name(wanted["name"], "Study name")
             clash = db.exec(

@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from cxfield.domain.errors import ConflictError, ValidationError
 from cxfield.domain.rules import clean_name
 from cxfield.domain.vocabulary import BlueprintLane, Channel
+from cxfield.privacy.settings import study_redaction
 from cxfield.resources import resource_path
 from cxfield.services import study_identity
 from cxfield.services.common import get_live
@@ -44,6 +45,7 @@ DEFINITION_FIELDS = (
     "audio_upload",
     "staff_roles",
     "staff_segment_attributes",
+    "redaction",  # review before sync and export, case-number patterns, word list
 )
 
 
@@ -142,6 +144,9 @@ def export_definition(database: Database, study_id: str) -> dict[str, Any]:
         extra = study_identity.identity_parts(db, study, shown)
         revision = study_identity.revision(db, study_id)
     dumped = study.model_dump(mode="json")
+    # as the app reads them; never set stays {} so that both laptops hold the same row (a
+    # sync then sends a duplicate, not a conflict); the names listed for a session stay here
+    dumped["redaction"] = study_redaction(study.redaction).as_json() if study.redaction else {}
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

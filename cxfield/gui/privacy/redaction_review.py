@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from cxfield.app import AppContext
-from cxfield.domain.clock import duration_text, parse_moment
+from cxfield.domain.clock import duration_text, parse_moment, typed_moment_text
 from cxfield.domain.errors import CxfieldError
 from cxfield.gui.widgets import FormLabel
 from cxfield.privacy import audio, outgoing, review, store
@@ -217,10 +217,18 @@ class RedactionReview(QDialog):
             f"{sum(r.state == 'accepted' for r in self.rows)} redacted"
         )
         held = outgoing.prepare(self.ctx.db, [self.session_id], scan=False).held
+        with self.ctx.db.engine.connect() as conn:
+            reviews = store.session_settings(conn, [self.session_id])[self.session_id].review
         if problem:
             self.hold.setText(problem)
         elif self.session_id in held:
             self.hold.setText(f"Sync and exports of this session wait: {held[self.session_id]}.")
+        elif pending and not reviews:
+            # the study does not hold sessions: saying "Reviewed" here would be untrue
+            self.hold.setText(
+                "This study does not wait for a review before sync and export; "
+                "accepted details leave the laptop as placeholders, the rest as written."
+            )
         else:
             self.hold.setText("Reviewed: accepted details leave the laptop as placeholders.")
 
@@ -326,7 +334,7 @@ class RedactionReview(QDialog):
             self.hold.setText(str(exc))
             return
         self.hold.setText(
-            f"Muted {duration_text(start)}–{duration_text(end)} of "
+            f"Muted {typed_moment_text(start)}–{typed_moment_text(end)} of "
             f"{self.recording.currentText()} in its redacted copy."
         )
         self.mute_from.clear()

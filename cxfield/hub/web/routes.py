@@ -21,7 +21,7 @@ from cxfield.hub import accounts
 from cxfield.hub.accounts import AuthError, Caller
 from cxfield.hub.http import account_seen
 from cxfield.hub.state import HubState
-from cxfield.hub.web import layout, sealed, signin, tables
+from cxfield.hub.web import layout, sealed, signin, tables, throttle
 from cxfield.hub.web.data import HubDatabase, PageQuery, map_data, quotes_shown, selection, studies
 from cxfield.hub.web.mappage import MapPage
 
@@ -140,14 +140,21 @@ async def signin_submit(request: Request) -> Response:
         response = _html(layout.page("Sign in", layout.signin_form(csrf, next_url, message)), 403)
         _set_signin_cookie(response, request, csrf)
         return response
+    engine = _state(request).engine
+    try:  # counted in the database, so every hub process on it shares the lock-out
+        attempt = await _work(throttle.begin, engine, request.client.host if request.client else "")
+    except throttle.SignInLocked as exc:
+        return _signin_again(
+            request, next_url, str(exc), 429, {"Retry-After": str(exc.retry_after)}
+        )
     try:
-        done = await _work(signin.sign_in, _state(request).engine, form.get("token", ""))
-    except AuthError as exc:
-        csrf = signin.new_csrf()
-        page = layout.page("Sign in", layout.signin_form(csrf, next_url, str(exc)))
-        response = _html(page, 401)
-        _set_signin_cookie(response, request, csrf)
-        return response
+        done = await _work(signin.sign_in, engine, form.get("token", ""))
+    except AuthError as exc:  # the attempt stays, counted as a failure
+        return _signin_again(request, next_url, str(exc), 401)
+    except Exception:
+        await _work(throttle.finish, engine, attempt, succeeded=False, counted=False)
+        raise
+    await _work(throttle.finish, engine, attempt, succeeded=True)
     caller = done.session.caller
     signed: Response
     if done.new_token:
@@ -162,6 +169,21 @@ async def signin_submit(request: Request) -> Response:
     )  # fmt: skip
     signed.delete_cookie(signin.CSRF_COOKIE, path="/signin")
     return signed
+
+
+def _signin_again(
+    request: Request,
+    next_url: str,
+    message: str,
+    status: int,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The sign-in form again, with one line saying why."""
+    csrf = signin.new_csrf()
+    response = _html(layout.page("Sign in", layout.signin_form(csrf, next_url, message)), status)
+    response.headers.update(headers or {})
+    _set_signin_cookie(response, request, csrf)
+    return response
 
 
 @router.post("/signout")

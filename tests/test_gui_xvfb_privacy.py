@@ -1,0 +1,156 @@
+"""The privacy screens of the real app under a real X server, typed at by real X key
+events (issue 14): the study's Privacy tab (the review switch, a case-number pattern, a
+word list; a bad pattern refused in one line with nothing written), then the redaction
+review of a session with planted details (A accept, R reject, Alt+F to mute a stretch of
+the recording by hand, Enter).  The database is read back afterwards.  Keys go to whatever
+has focus; both screens, 1366×768 and 1920×1080, are photographed
+($CXFIELD_SHOTS/privacy, else the test's temporary directory)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("presidio_analyzer")
+
+from sqlmodel import col, select  # noqa: E402
+
+from cxfield.app import AppContext  # noqa: E402
+from cxfield.privacy import review, store  # noqa: E402
+from cxfield.services import studies, templates  # noqa: E402
+from cxfield.storage.models import Note, Recording, RedactionMute  # noqa: E402
+from tests.redaction_support import EMAIL, PHONE, SSN, Planted, planted_session  # noqa: E402
+from tests.xvfb_support import (  # noqa: E402
+    HAVE_X,
+    SKIP_REASON,
+    Screen,
+    running_app,
+    wait_for,
+    xvfb_screen,
+)
+
+pytestmark = [pytest.mark.qt, pytest.mark.slow]
+if not HAVE_X:
+    pytest.skip(SKIP_REASON, allow_module_level=True)
+
+CASE = "SNAP-20461937"
+OFFICE = "Eastside"
+PATTERN = r"SNAP-\d{8}"
+
+
+@pytest.fixture(params=[(1366, 768), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
+def screen(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Screen]:
+    shots = os.environ.get("CXFIELD_SHOTS")
+    where = Path(shots) / "privacy" if shots else tmp_path / "shots"
+    with xvfb_screen(where, request.param) as shown:
+        yield shown
+
+
+@pytest.fixture
+def planted(ctx: AppContext) -> Planted:
+    """A study from a template and one session with an SSN, a phone, an email, a case
+    number and the office's name in its texts, and a two-minute recording."""
+    study = templates.create_from_definition(
+        ctx.db, templates.load_template("benefits-office-visit"), name="Privacy keys"
+    )
+    found = planted_session(ctx.db, study_id=study.id)
+    with ctx.db.session() as db:
+        db.add(Note(session_id=found.session_id, text=f"Case {CASE}, seen at {OFFICE}."))
+        recording = db.get(Recording, found.recording_id)
+        assert recording is not None
+        recording.duration_s = 120.0
+        db.add(recording)
+    return found
+
+
+def _mutes(ctx: AppContext, recording_id: str) -> list[tuple[float, float]]:
+    with ctx.db.session() as db:
+        rows = db.exec(
+            select(RedactionMute)
+            .where(RedactionMute.recording_id == recording_id)
+            .order_by(col(RedactionMute.start_s))
+        ).all()
+        return [(row.start_s, row.end_s) for row in rows]
+
+
+def _states(ctx: AppContext, session_id: str) -> dict[str, str]:
+    return {row.text: row.state for row in store.candidates(ctx.db, session_id=session_id)}
+
+
+def test_privacy_tab_and_review_typed_under_x(
+    screen: Screen, ctx: AppContext, planted: Planted, tmp_path: Path
+) -> None:
+    study_before = studies.get_study(ctx.db, planted.study_id).model_dump()
+    with running_app(screen, ctx.paths.root, tmp_path / "app.log"):
+        main = screen.wait_window("^cxfield [0-9]")
+        screen.keys("ctrl+shift+e")
+        editor = screen.wait_window("^Edit study")
+        assert screen.fits(editor)
+        # Alt+R opens the Privacy tab (focus on its tab); Tab walks the page in reading
+        # order: Create key, Import key (the disabled ones are passed), the two retention
+        # fields, the review switch (Space turns it off), the patterns, the word list
+        screen.keys("alt+r")
+        screen.shot("privacy-tab")
+        screen.keys("Tab", "Tab", "Tab", "Tab", "Tab", "space", "Tab")
+        screen.type("SNAP-(")
+        screen.keys("Tab")
+        screen.type(OFFICE)
+        screen.shot("privacy-tab-typed")
+        screen.keys("Return")  # Enter saves the dialog: refused, in one line
+        screen.wait_window("^cxfield$")
+        screen.shot("bad-pattern")
+        assert review.get_settings(ctx.db, planted.study_id).as_json() == {
+            "review": True,
+            "threshold": 0.5,
+            "case_patterns": [],
+            "words": [],
+        }
+        assert studies.get_study(ctx.db, planted.study_id).model_dump() == study_before
+        screen.keys("Return")  # closes the message; the editor is still open
+        screen.wait_gone("^cxfield$")
+        screen.wait_window("^Edit study")
+        screen.keys("alt+p", "ctrl+a")
+        screen.type(PATTERN)
+        screen.keys("Return")
+        screen.wait_gone("^Edit study")
+        settings = review.get_settings(ctx.db, planted.study_id)
+        assert (settings.review, settings.case_patterns, settings.words) == (
+            False,
+            (PATTERN,),
+            (OFFICE,),
+        )
+
+        # The session's review: Tab from the studies into the sessions, Home selects it
+        screen.xdotool("windowfocus", "--sync", main)
+        screen.keys("Tab", "Home", "ctrl+shift+r")
+        window = screen.wait_window("^Review redactions", timeout=90)
+        assert screen.fits(window)
+        wait_for(lambda: _states(ctx, planted.session_id), 60, "the scan")
+        screen.shot("review-opened")
+        states = _states(ctx, planted.session_id)
+        assert {SSN, PHONE, EMAIL, CASE, OFFICE} <= set(states), states
+        # A, R, A, A, A: each moves on to the next pending candidate
+        screen.keys("a", "r", "a", "a", "a")
+        wait_for(
+            lambda: "pending" not in _states(ctx, planted.session_id).values(),
+            20,
+            "every candidate decided",
+        )
+        # Alt+F: the mute's "from"; Tab to "to"; Enter mutes
+        screen.keys("alt+f")
+        screen.type("83.5")
+        screen.keys("Tab")
+        screen.type("1:30.25")
+        screen.keys("Return")
+        wait_for(lambda: _mutes(ctx, planted.recording_id), 20, "the muted stretch")
+        screen.shot("review-muted")
+        screen.keys("Escape")
+        screen.wait_gone("^Review redactions")
+
+    # in the window's order (the store's): A, R, A, A, A
+    decided = [row.state for row in store.candidates(ctx.db, session_id=planted.session_id)]
+    assert decided == ["accepted", "rejected", "accepted", "accepted", "accepted"]
+    assert _mutes(ctx, planted.recording_id) == [(83.5, 90.25)]
