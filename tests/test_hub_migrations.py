@@ -112,3 +112,33 @@ def test_hub_processes_starting_together_upgrade_one_after_the_other(
     assert not errors, errors
     assert len(results) == 3
     assert sorted(r.from_revision is None for r in results) == [False, False, True]  # type: ignore[attr-defined]
+
+
+def test_the_fact_indexes_carry_the_filtered_columns_on_postgresql(
+    hub_database: HubDatabase,
+) -> None:
+    """A date range, site or researcher filter on the page reads the fact index alone
+    (h0006); an index built before h0006 gains the columns on upgrade, and a downgrade
+    takes them away again."""
+    if not hub_database.url.startswith("postgresql"):
+        pytest.skip("INCLUDE columns are PostgreSQL's")
+
+    def definitions() -> dict[str, str]:
+        engine = make_engine(hub_database.url)
+        try:
+            with engine.connect() as conn:
+                rows = conn.execute(
+                    text("SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
+                         "('ix_hub_fact_step_study', 'ix_hub_fact_step_segment_study')")
+                ).all()  # fmt: skip
+                return dict(rows)  # type: ignore[arg-type]
+        finally:
+            engine.dispose()
+
+    include = "INCLUDE (started_at, site_id, researcher_id, session_id)"
+    upgrade_hub(hub_database.url)
+    assert len(definitions()) == 2 and all(include in d for d in definitions().values())
+    downgrade_hub(hub_database.url, "h0005")  # the indexes as a hub before h0006 had them
+    assert len(definitions()) == 2 and not any(include in d for d in definitions().values())
+    upgrade_hub(hub_database.url)
+    assert len(definitions()) == 2 and all(include in d for d in definitions().values())
