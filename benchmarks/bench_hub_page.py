@@ -114,16 +114,38 @@ def _time(client: TestClient, url: str, headers: dict[str, str], runs: int = 7) 
 
 
 def _profile(client: TestClient, url: str, headers: dict[str, str]) -> None:
-    """Where one request's time goes (``--profile``): the 20 costliest calls, cumulative."""
-    import cProfile
-    import pstats
+    """Where one request's time goes (``--profile``): each query of the page timed where
+    the page calls it (the request runs in the server's thread, out of cProfile's sight)."""
+    from cxfield.hub.web import aggregates, data
+    from cxfield.services import analysis
 
-    profile = cProfile.Profile()
-    profile.enable()
-    client.get(url, headers=headers)
-    profile.disable()
-    print(f"--- profile of {url}")
-    pstats.Stats(profile).sort_stats("cumulative").print_stats(20)
+    spent: list[tuple[str, float]] = []
+
+    def timed(module: object, name: str) -> tuple[object, str, object]:
+        original = getattr(module, name)
+
+        def wrapper(*args: object, **kwargs: object) -> object:
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent.append((name, (time.perf_counter() - started) * 1000))
+
+        setattr(module, name, wrapper)
+        return module, name, original
+
+    patched = [timed(aggregates, n) for n in ("overview", "choices", "step_aggregates",
+               "pain_points_ranked", "segment_view", "survey_counts")]  # fmt: skip
+    patched += [timed(analysis, n) for n in ("observation_times", "representative_quotes")]
+    patched += [timed(data, n) for n in ("get_journey", "map_data", "selection")]
+    try:
+        started = time.perf_counter()
+        client.get(url, headers=headers)
+        total = (time.perf_counter() - started) * 1000
+    finally:
+        for module, name, original in patched:
+            setattr(module, name, original)
+    print(f"--- {url}: {total:.0f} ms in all; " + ", ".join(f"{n} {ms:.0f}" for n, ms in spent))
 
 
 def main() -> int:
