@@ -154,3 +154,82 @@ def test_pushed_rows_make_the_same_page_on_sqlite_and_postgresql(
     viewer = hub_app.device("Val", role="viewer")
     assert _page_n(hub_app.client, study.id, viewer.headers, statuses) == want
     assert _snapshot(hub_app.engine) == before
+
+
+def test_date_ranges_read_whole_months_from_the_monthly_totals(
+    hub_app: InProcessHub, tmp_path: Path
+) -> None:
+    """A date range is read as its whole months (monthly totals) plus the days of the
+    months it cuts (facts): the page counts what the oracle counts, and every aggregate
+    equals the one made from the facts alone, for ranges that cut months or do not."""
+    import dataclasses
+    from datetime import timedelta
+
+    from cxfield.hub.web import aggregates
+    from cxfield.services.analysis import SessionFilter
+    from tests.web_support import started_day, stored
+
+    ctx = open_app(tmp_path / "laptop")
+    try:
+        study = create_demo(ctx.db, 40, seed=5)
+        with ctx.db.session() as db:
+            sessions = db.exec(
+                sm_select(ResearchSession).where(ResearchSession.study_id == study.id)
+            ).all()
+        # spread the sessions over seven months, so ranges cut months and hold others (as
+        # a table update: approved sessions are read-only to the app)
+        table = ResearchSession.__table__  # type: ignore[attr-defined]
+        with ctx.db.engine.begin() as conn:
+            for i, session in enumerate(sessions):
+                moved = session.started_at - timedelta(days=5 * i)
+                conn.execute(
+                    table.update().where(table.c.id == session.id).values(started_at=moved)
+                )
+        rows = []
+        with ctx.db.session() as db:
+            for name in TABLE_ORDER:
+                rows += [wire(obj) for obj in db.exec(sm_select(TABLES[name])).all()]
+    finally:
+        ctx.close()
+    pusher = hub_app.device("Sam", role="supervisor")
+    for start in range(0, len(rows), 500):
+        answer = hub_app.client.post(
+            "/v1/push", json=push_body(rows[start : start + 500]), headers=pusher.headers
+        )
+        assert answer.status_code == 200
+    days = sorted(started_day(s) for s in stored(hub_app.engine, "session"))
+    first, last = days[0], days[-1]
+    mid = first + (last - first) / 2
+    ranges = [
+        (first + timedelta(days=9), last - timedelta(days=9)),  # cuts both ends
+        (mid.replace(day=1), last),  # starts on a month's first day
+        (None, mid),  # open before
+        (mid, None),  # open after
+        (first.replace(day=1), (mid.replace(day=1) - timedelta(days=1))),  # whole months
+        (mid.replace(day=3), mid.replace(day=20)),  # inside one month: facts only
+    ]
+    viewer = hub_app.device("Vic", role="viewer")
+    statuses = ("approved", "submitted")
+    segment = ("language", "Spanish")
+    for lo, hi in ranges:
+        query = "?status=approved&status=submitted"
+        query += f"&from={lo.isoformat()}" if lo else ""
+        query += f"&to={hi.isoformat()}" if hi else ""
+        want = _expected(hub_app.engine, study.id, statuses=statuses, date_from=lo, date_to=hi)
+        assert _page_n(hub_app.client, study.id, viewer.headers, query) == want, (lo, hi)
+        flt = SessionFilter(date_from=lo, date_to=hi, statuses=statuses)
+        whole = aggregates.month_parts(flt)
+        assert (whole is None) == ((lo, hi) == ranges[-1]), (lo, hi)
+        with hub_app.engine.connect() as conn:
+            for chosen in (flt, dataclasses.replace(flt, segment=segment)):
+                from_months = aggregates.step_aggregates(conn, study.id, chosen)
+                from_facts = aggregates._fold(aggregates._step_facts(conn, study.id, chosen)).get(
+                    "", {}
+                )
+                assert from_months == from_facts, (lo, hi, chosen.segment)
+            attribute = {"key": "language", "label": "Language"}
+            lens = aggregates.segment_view(conn, study.id, attribute, flt)
+            facts_lens = aggregates._fold(
+                aggregates._lens_facts(conn, study.id, "language", flt, [])
+            )
+            assert lens.curves.curves == facts_lens, (lo, hi)

@@ -57,6 +57,14 @@ def stored(engine: Any, table: str) -> list[dict[str, Any]]:
     return [{**row.data, "_owner": row.owner_account_id} for row in rows]
 
 
+def started_day(session: dict[str, Any]) -> Any:
+    """The UTC day a stored session started (as the page's date filters count)."""
+    from datetime import UTC, datetime
+
+    moment = datetime.fromisoformat(str(session["started_at"]).replace("Z", "+00:00"))
+    return (moment.astimezone(UTC) if moment.tzinfo else moment).date()
+
+
 def sessions_selected(
     engine: Any, study_id: str, statuses: tuple[str, ...] = ("approved",), **only: Any
 ) -> dict[str, dict[str, Any]]:
@@ -72,6 +80,11 @@ def sessions_selected(
         if only.get("site_id") and s["site_id"] != only["site_id"]:
             continue
         if only.get("owner") and s["_owner"] != only["owner"]:
+            continue
+        day = started_day(s)
+        if only.get("date_from") and day < only["date_from"]:
+            continue
+        if only.get("date_to") and day > only["date_to"]:
             continue
         person = people.get(s["participant_id"] or "")
         if person and person["withdrawn"]:

@@ -231,10 +231,15 @@ _KEY = ("study_id", "status", "mode", "included", "site_id", "researcher_id", "s
 
 
 def _tally(conn: Connection, total: Table, ids: list[str]) -> Counter[tuple[Any, ...]]:
-    """The facts of these sessions counted by the running total's key."""
-    segment = total is t.total_step_segment
+    """The facts of these sessions counted by the running total's key (in the order of
+    the total's columns: study, [key, value], [month], status … step, valence, pain)."""
+    segment = total in t.SEGMENT_TOTALS
+    monthly = "month" in total.c
     f = t.fact_step_segment if segment else t.fact_step
     columns = [f.c[name] for name in (("study_id", "key", "value") if segment else ("study_id",))]
+    head = len(columns)
+    if monthly:  # grouped by the start time here, folded into months below
+        columns.append(f.c.started_at)
     columns += [f.c[name] for name in _KEY[1:] if name in total.c] + [f.c.valence, f.c.pain]
     rows = conn.execute(
         select(*columns, func.count()).where(f.c.session_id.in_(ids)).group_by(*columns)
@@ -243,8 +248,29 @@ def _tally(conn: Connection, total: Table, ids: list[str]) -> Counter[tuple[Any,
     for row in rows:
         *key, valence, pain, n = row
         key = [("" if v is None else v) for v in key]
+        if monthly:
+            key[head] = month_of(key[head])
         tally[(*key, t.NO_RATING if valence is None else int(valence), bool(pain))] += int(n)
     return tally
+
+
+def month_of(moment: Any) -> str:
+    """The "YYYY-MM" a start time falls in, in UTC (naive times are UTC, as stored)."""
+    from datetime import UTC
+
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return f"{moment.year:04d}-{moment.month:02d}"
+
+
+def fill(conn: Connection, tables: Iterable[Table]) -> None:
+    """Fill new, empty running totals from the facts (a migration adding a total)."""
+    tables = list(tables)
+    ids = list(conn.execute(select(t.fact_session.c.session_id)).scalars())
+    for start in range(0, len(ids), CHUNK):
+        chosen = ids[start : start + CHUNK]
+        for table in tables:
+            _apply(conn, table, Counter(), _tally(conn, table, chosen))
 
 
 def _apply(

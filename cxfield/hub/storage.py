@@ -232,7 +232,14 @@ fact_session = Table(
     Column("owner_account_id", String(36), nullable=False),
     #: not withdrawn (analysis leaves withdrawn participants' sessions out)
     Column("included", Boolean, nullable=False),
-    Index("ix_hub_fact_session_study", "study_id", "status", "started_at"),
+    Index(
+        "ix_hub_fact_session_study",
+        "study_id",
+        "status",
+        "started_at",
+        # the overview and the filter form's choices read the index alone (h0007)
+        postgresql_include=["mode", "included", "site_id", "researcher_id", "participant_id"],
+    ),
 )
 
 fact_step = Table(
@@ -264,6 +271,16 @@ fact_step = Table(
         "included",
         postgresql_include=_FILTERED,
     ),  # fmt: skip
+)
+
+#: the ranked pain points read only the pain-point facts (a few in a hundred; h0007)
+fact_step_pain_index = Index(
+    "ix_hub_fact_step_pain",
+    fact_step.c.study_id,
+    fact_step.c.status,
+    fact_step.c.started_at,
+    postgresql_where=fact_step.c.pain.is_(True),
+    sqlite_where=fact_step.c.pain.is_(True),
 )
 
 fact_segment = Table(
@@ -335,6 +352,11 @@ def _totals(name: str, *extra: Column[Any], researcher: bool = True) -> Table:
     )
 
 
+def _month() -> Column[Any]:
+    #: "YYYY-MM" of the session's start (UTC, as the page's date filters)
+    return Column("month", String(7), primary_key=True)
+
+
 total_step = _totals("hub_total_step")
 total_step_segment = _totals(
     "hub_total_step_segment",
@@ -342,7 +364,19 @@ total_step_segment = _totals(
     Column("value", Text, primary_key=True),
     researcher=False,  # 5 × fewer rows; a researcher filter reads the facts instead
 )
-TOTAL_TABLES = (total_step, total_step_segment)
+# the same per month (h0007): a date range reads its whole months here and only the days
+# of a month it cuts from the facts (no researcher: that filter reads the facts)
+total_step_month = _totals("hub_total_step_month", _month(), researcher=False)
+total_step_segment_month = _totals(
+    "hub_total_step_segment_month",
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, primary_key=True),
+    _month(),
+    researcher=False,
+)
+SEGMENT_TOTALS = (total_step_segment, total_step_segment_month)
+MONTH_TOTALS = (total_step_month, total_step_segment_month)
+TOTAL_TABLES = (total_step, total_step_segment, *MONTH_TOTALS)
 withdrawal = Table(
     "hub_withdrawal",
     metadata,

@@ -4,8 +4,9 @@ them with the report PDF), in one GROUP BY over narrow indexed rows each."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Table, case, func, literal, select, true
@@ -97,8 +98,9 @@ def _fold(rows: Any) -> dict[str, dict[str, StepAggregate]]:
         key = (group, step_id)
         captures[key] += int(n)
         pains[key] += int(pain or 0)
-        if valence is not None:
-            histograms[key][int(valence)] = int(n)
+        if valence is not None:  # added up: months and the days around them are summed
+            counts = histograms[key]
+            counts[int(valence)] = counts.get(int(valence), 0) + int(n)
     result: dict[str, dict[str, StepAggregate]] = defaultdict(dict)
     for (group, step_id), n in captures.items():
         summary = summarise_counts(histograms.get((group, step_id), {}))
@@ -136,7 +138,7 @@ def _from_totals(
         where_.append(c.site_id == flt.site_id)
     if flt.researcher_id:
         where_.append(c.researcher_id == flt.researcher_id)  # total_step only
-    group = c.value if total is t.total_step_segment else literal("")
+    group = c.value if total in t.SEGMENT_TOTALS else literal("")
     rows = conn.execute(
         select(
             group,
@@ -152,6 +154,49 @@ def _from_totals(
         (g, step, None if valence == t.NO_RATING else valence, n, pains)
         for g, step, valence, n, pains in rows
     ]
+
+
+def _months_apply(flt: SessionFilter) -> bool:
+    """Whether a date range can be read from the monthly totals (and the days around)."""
+    return (
+        (flt.date_from is not None or flt.date_to is not None)
+        and flt.within is None
+        and not flt.researcher_id
+        and flt.mode in (None, INTERVIEW)
+    )
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def month_parts(flt: SessionFilter) -> tuple[list[Any], list[SessionFilter]] | None:
+    """A date range as whole months (conditions on a monthly total's ``month``) and the
+    filters of the days before and after them (read from the facts); None when the range
+    holds no whole month."""
+    lo, hi = flt.date_from, flt.date_to
+    first = None if lo is None else (lo if lo.day == 1 else _next_month(lo))
+    end = None
+    if hi is not None:  # the day after the last whole month
+        end = _next_month(hi) if _next_month(hi) - timedelta(days=1) == hi else hi.replace(day=1)
+    if first is not None and end is not None and first >= end:
+        return None
+    edges = []
+    if lo is not None and first is not None and lo < first:
+        edges.append(dataclasses.replace(flt, date_to=first - timedelta(days=1)))
+    if hi is not None and end is not None and end <= hi:
+        edges.append(dataclasses.replace(flt, date_from=end))
+    return [first, end], edges
+
+
+def _month_conditions(total: Table, bounds: list[Any]) -> list[Any]:
+    first, end = bounds
+    out = []
+    if first is not None:
+        out.append(total.c.month >= f"{first:%Y-%m}")
+    if end is not None:
+        out.append(total.c.month < f"{end:%Y-%m}")
+    return out
 
 
 def _steps(flt: SessionFilter) -> tuple[Table, list[Any]]:
@@ -173,13 +218,30 @@ def step_aggregates(
         ]  # fmt: skip
         rows = _from_totals(conn, total, study_id, flt, *on_segment)
         return _fold([("", *row[1:]) for row in rows]).get("", {})
+    parts = month_parts(flt) if _months_apply(flt) else None
+    if parts is not None:
+        bounds, edges = parts
+        total = t.total_step_month if flt.segment is None else t.total_step_segment_month
+        on_segment = [] if flt.segment is None else [
+            total.c.key == flt.segment[0], total.c.value == flt.segment[1]
+        ]  # fmt: skip
+        conditions = [*on_segment, *_month_conditions(total, bounds)]
+        rows = [("", *row[1:]) for row in _from_totals(conn, total, study_id, flt, *conditions)]
+        for edge in edges:
+            rows += _step_facts(conn, study_id, edge)
+        return _fold(rows).get("", {})
+    return _fold(_step_facts(conn, study_id, flt)).get("", {})
+
+
+def _step_facts(conn: Connection, study_id: str, flt: SessionFilter) -> list[Any]:
     f, key = _steps(flt)
-    rows = conn.execute(
-        select(literal(""), f.c.step_id, f.c.valence, func.count(), _pains(f))
-        .where(*key, *where(f, study_id, flt, interviews=True))
-        .group_by(f.c.step_id, f.c.valence)
-    ).all()
-    return _fold(rows).get("", {})
+    return list(
+        conn.execute(
+            select(literal(""), f.c.step_id, f.c.valence, func.count(), _pains(f))
+            .where(*key, *where(f, study_id, flt, interviews=True))
+            .group_by(f.c.step_id, f.c.valence)
+        ).all()
+    )
 
 
 def segment_view(
@@ -194,12 +256,17 @@ def segment_view(
         total = t.total_step_segment
         on_value = [total.c.value == flt.segment[1]] if flt.segment is not None else []
         rows = _from_totals(conn, total, study_id, flt, total.c.key == key, *on_value)
+    elif not extra and (parts := month_parts(flt) if _months_apply(flt) else None):
+        bounds, edges = parts
+        total = t.total_step_segment_month
+        on_value = [total.c.value == flt.segment[1]] if flt.segment is not None else []
+        conditions = [total.c.key == key, *on_value, *_month_conditions(total, bounds)]
+        rows = list(_from_totals(conn, total, study_id, flt, *conditions))
+        for edge in edges:
+            edge_lens = edge if same_key else _without_segment(edge)
+            rows += _lens_facts(conn, study_id, key, edge_lens, extra)
     else:
-        rows = conn.execute(
-            select(f.c.value, f.c.step_id, f.c.valence, func.count(), _pains(f))
-            .where(f.c.key == key, *extra, *where(f, study_id, lens_flt, interviews=True))
-            .group_by(f.c.value, f.c.step_id, f.c.valence)
-        ).all()
+        rows = _lens_facts(conn, study_id, key, lens_flt, extra)
     sessions = conn.execute(
         select(g.c.value, func.count())
         .join(g, (g.c.session_id == s.c.session_id) & (g.c.key == key))
@@ -211,9 +278,20 @@ def segment_view(
     return SegmentView(key, label, ordered_values(attribute, curves), curves)
 
 
-def _without_segment(flt: SessionFilter) -> SessionFilter:
-    import dataclasses
+def _lens_facts(
+    conn: Connection, study_id: str, key: str, flt: SessionFilter, extra: list[Any]
+) -> list[Any]:
+    f = t.fact_step_segment
+    return list(
+        conn.execute(
+            select(f.c.value, f.c.step_id, f.c.valence, func.count(), _pains(f))
+            .where(f.c.key == key, *extra, *where(f, study_id, flt, interviews=True))
+            .group_by(f.c.value, f.c.step_id, f.c.valence)
+        ).all()
+    )
 
+
+def _without_segment(flt: SessionFilter) -> SessionFilter:
     return dataclasses.replace(flt, segment=None)
 
 

@@ -51,6 +51,6 @@ def downgrade() -> None:
 
     bind = op.get_bind()
     for table in [*t.TOTAL_TABLES, *t.FACT_TABLES, *t.projection.values()]:
-        table.drop(bind)
+        table.drop(bind, checkfirst=True)  # a later revision's totals may be gone already
     op.drop_index("ix_hub_web_session_account_id", table_name="hub_web_session")
     op.drop_table("hub_web_session")
