@@ -1,8 +1,8 @@
 """the page's fact indexes carry the filtered columns (PostgreSQL INCLUDE): a date range,
 site or researcher filter reads the index alone instead of 300,000 table rows
 
-Revision ID: h0005
-Revises: h0004
+Revision ID: h0006
+Revises: h0005
 Create Date: 2026-12-01
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "h0005"
-down_revision = "h0004"
+revision = "h0006"
+down_revision = "h0005"
 branch_labels = None
 depends_on = None
 
