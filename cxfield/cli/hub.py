@@ -273,8 +273,8 @@ def _retention_run(_ctx: Any, args: argparse.Namespace) -> int:
         what = (
             f"{len(item.files)} blob(s)" if item.kind == "audio" else f"{item.segments} segment(s)"
         )
-        due = item.due_at.strftime("%Y-%m-%d")
-        print(f"{item.kind:<10}  study {item.study_id}  session {item.session_id}  due {due}  {what}")
+        due = item.due_at.strftime("due %Y-%m-%d")
+        print(f"{item.kind:<10}  study {item.study_id}  session {item.session_id}  {due}  {what}")
     print(report.line())
     return 0
 

@@ -138,7 +138,8 @@ def _audio(
     recordings = _live(batch.conn, "recording", session_id)
     going = [r for r in recordings if r.data.get("state") != rule.EXPIRED]
     shas = {str(r.data[k]) for r in recordings for k in AUDIO_FIELDS if r.data.get(k)}
-    shas -= _blobs_kept_elsewhere(batch.conn, shas, {r.row_id for r in recordings}) if shas else set()
+    if shas:
+        shas -= _blobs_kept_elsewhere(batch.conn, shas, {r.row_id for r in recordings})
     held = batch.conn.execute(select(t.blob.c.sha256).where(t.blob.c.sha256.in_(sorted(shas))))
     blobs = sorted(r.sha256 for r in held)
     if not dry_run:
@@ -175,8 +176,9 @@ def run(
             return report
         batch = _Batch(conn, Caller(RETENTION_ACCOUNT, "", ""), "")
         hub_id = str(
-            conn.execute(select(t.setting.c.value).where(t.setting.c.key == t.HUB_ID_SETTING))
-            .scalar()
+            conn.execute(
+                select(t.setting.c.value).where(t.setting.c.key == t.HUB_ID_SETTING)
+            ).scalar()
             or "hub"
         )[:36]
         for session in _approved(conn, sorted(policies)):
