@@ -23,6 +23,7 @@ from cxfield.domain.vocabulary import SessionStatus
 from cxfield.hub import retention as hub_retention
 from cxfield.hub import storage as t
 from cxfield.hub.config import make_engine
+from cxfield.privacy import retention as laptop_retention
 from cxfield.privacy import study_protection
 from cxfield.services import demo
 from cxfield.storage.models import Recording, ResearchSession, Study, TranscriptSegment
@@ -258,3 +259,38 @@ def test_hub_processes_apply_it_at_start_one_after_the_other(team: Team) -> None
             hub.stop()
     assert team.sue.sync().conflicts == 0
     assert _local(team.sue, team.old)[0] == _local(team.sue, team.new)[0] == "expired"
+
+
+def test_laptop_and_hub_each_apply_it_without_conflict(team: Team) -> None:
+    """Sam's laptop expires the audio first and syncs: the hub takes the change (the
+    approved session's lock lets retention through) and then drops the blob it still
+    held; the hub and Sue's laptop both tombstone a transcript before Sue pulls: the same
+    tombstone, no conflict."""
+    study_protection.set_retention(
+        team.sam.ctx.db, team.study_id, audio_days=30, transcript_days=90
+    )
+    team.sam.sync()
+    team.sue.sync()
+    day31 = team.approved + timedelta(days=31)
+    done = laptop_retention.run(team.sam.ctx.db, team.sam.ctx.paths.root, now=day31)
+    assert [(i.kind, i.session_id) for i in done.items] == [("audio", team.old.session_id)]
+    summary = team.sam.sync()
+    assert (summary.refused, summary.conflicts) == (0, 0), summary.messages
+    records = _hub_state(team)["records"]
+    assert isinstance(records, dict)
+    assert records[("recording", team.old.recording_id)].data["state"] == "expired"
+    assert team.blob_path(OLD_AUDIO).exists()  # the hub's copy: its own retention's work
+    assert _hub_run(team, 31) == [("audio", team.old.session_id)]
+    assert not team.blob_path(OLD_AUDIO).exists() and team.blob_path(NEW_AUDIO).exists()
+
+    assert sorted(_hub_run(team, 91)) == [
+        ("audio", team.new.session_id),
+        ("transcript", team.old.session_id),
+    ]
+    day91 = team.approved + timedelta(days=91)
+    done = laptop_retention.run(team.sue.ctx.db, team.sue.ctx.paths.root, now=day91)
+    assert ("transcript", team.old.session_id) in [(i.kind, i.session_id) for i in done.items]
+    summary = team.sue.sync()
+    assert (summary.refused, summary.conflicts) == (0, 0), summary.messages
+    assert _local(team.sue, team.old)[1:] == ("", True)
+    assert team.sam.sync().conflicts == 0

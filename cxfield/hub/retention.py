@@ -149,14 +149,21 @@ def _audio(
     return len(going), blobs
 
 
-def _transcript(batch: _Batch, session_id: str, stamp: str, hub_id: str, dry_run: bool) -> int:
+def _transcript(
+    batch: _Batch, session_id: str, stamp: str, hub_id: str, due: datetime, dry_run: bool
+) -> int:
     segments = _live(batch.conn, "transcript_segment", session_id)
     if not dry_run and segments:
         for rec in segments:
-            data = _stamped(content_free("transcript_segment", rec.data, stamp), stamp, hub_id)
+            # deleted at the due time, as the laptop's retention does: the same tombstone
+            data = _stamped(content_free("transcript_segment", rec.data, _iso(due)), stamp, hub_id)
             _write(batch, _changed(rec, data))
         withdrawals._blank_conflicts(batch, {r.key for r in segments}, stamp)
     return len(segments)
+
+
+def _iso(moment: datetime) -> str:
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def run(
@@ -165,7 +172,7 @@ def run(
     """Apply (or, ``dry_run``, only list) every study's retention to the hub's copies as
     of ``now``; blob files go once the rows saying so are committed."""
     now = as_utc(now or utcnow())
-    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    stamp = _iso(now)
     report = rule.RetentionReport(dry_run)
     files: list[Path] = []
     with write_transaction(engine) as conn:
@@ -196,11 +203,10 @@ def run(
                         files += withdrawals._drop_blobs(batch, blobs, blobs_dir)
                         detail = {"kind": "audio", "recordings": expired, "blobs": blobs}
                         audit(conn, None, "retention", session.id, detail)
-            if rule.is_due(start, policy.transcript_days, now):
-                segments = _transcript(batch, session.id, stamp, hub_id, dry_run)
+            due = rule.due_at(start, policy.transcript_days)
+            if due is not None and due <= now:
+                segments = _transcript(batch, session.id, stamp, hub_id, due, dry_run)
                 if segments:
-                    due = rule.due_at(start, policy.transcript_days)
-                    assert due is not None
                     report.items.append(
                         rule.Expiry("transcript", session.study_id, session.id, due, (), segments)
                     )

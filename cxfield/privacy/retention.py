@@ -178,7 +178,9 @@ def run(
                     if not dry_run:
                         for segment in segments:
                             segment.text, segment.original_text = "", None
-                            segment.deleted_at = now
+                            # the due time, as the hub's retention stamps it: the same
+                            # tombstone made on both sides is a duplicate, not a conflict
+                            segment.deleted_at = text_due
                             db.add(segment)
                         mark.transcript_deleted_at = now
                         db.add(mark)
