@@ -7,6 +7,7 @@ conflict; studies without retention keep everything; the CLI lists and deletes."
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -294,3 +295,31 @@ def test_laptop_and_hub_each_apply_it_without_conflict(team: Team) -> None:
     assert (summary.refused, summary.conflicts) == (0, 0), summary.messages
     assert _local(team.sue, team.old)[1:] == ("", True)
     assert team.sam.sync().conflicts == 0
+
+
+def test_a_serving_hub_checks_again_every_day(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The serving process's loop: a check after each day (the day shortened here)."""
+    from cxfield.hub import app as hub_app
+    from cxfield.hub.config import HubConfig
+
+    calls: list[Path | None] = []
+    two = asyncio.Event()
+
+    def counted(_engine: object, blobs_dir: Path | None) -> None:
+        calls.append(blobs_dir)
+        if len(calls) == 2:
+            two.set()
+
+    monkeypatch.setattr(hub_app, "RETENTION_EVERY", timedelta(milliseconds=10))
+    monkeypatch.setattr(hub_retention, "run_safely", counted)
+    config = HubConfig(tmp_path)
+
+    async def serve_a_while() -> None:
+        daily = asyncio.create_task(hub_app._retention_daily(None, config))  # type: ignore[arg-type]
+        await asyncio.wait_for(two.wait(), 10)
+        daily.cancel()
+
+    asyncio.run(serve_a_while())
+    assert calls == [config.blobs_dir, config.blobs_dir]
