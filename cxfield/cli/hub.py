@@ -82,6 +82,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("study_id", metavar="STUDY_ID")
     p.add_argument("state", choices=["on", "off"])
 
+    kept = group(hub, "retention", "each study's retention applied to the hub's copies")
+    p = _hub_command(
+        kept, "run", _retention_run, "delete the audio and transcripts whose time has come"
+    )
+    p.add_argument("--dry-run", action="store_true", help="only list what would go")
+
     db = group(hub, "db", "the hub's database")
     _hub_command(db, "upgrade", _db_upgrade, "create or upgrade the hub's schema")
 
@@ -256,6 +262,20 @@ def _tokens_revoke(_ctx: Any, args: argparse.Namespace) -> int:
     else:
         accounts.revoke_token(engine, args.token_id)
         status(f"Revoked token {args.token_id}.")
+    return 0
+
+
+def _retention_run(_ctx: Any, args: argparse.Namespace) -> int:
+    from cxfield.hub import retention
+
+    report = retention.run(_engine(args), _config(args).blobs_dir, dry_run=args.dry_run)
+    for item in report.items:
+        what = (
+            f"{len(item.files)} blob(s)" if item.kind == "audio" else f"{item.segments} segment(s)"
+        )
+        due = item.due_at.strftime("due %Y-%m-%d")
+        print(f"{item.kind:<10}  study {item.study_id}  session {item.session_id}  {due}  {what}")
+    print(report.line())
     return 0
 
 

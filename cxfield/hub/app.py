@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, HTTPException
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from cxfield import __version__
-from cxfield.hub import accounts, api, api_blobs, api_review
+from cxfield.hub import accounts, api, api_blobs, api_review, retention
 from cxfield.hub.blobs import BlobStore
 from cxfield.hub.config import HubConfig, make_engine
 from cxfield.hub.http import (
@@ -23,7 +24,15 @@ from cxfield.hub.migrate import check_current
 from cxfield.hub.state import HubState
 from cxfield.hub.web import routes as web_routes
 from cxfield.hub.web import throttle as web_throttle
+from cxfield.privacy.retention import EVERY as RETENTION_EVERY
 from cxfield.sync.protocol import Health
+
+
+async def _retention_daily(engine: Engine, config: HubConfig) -> None:
+    """... and once a day while the process serves."""
+    while True:
+        await asyncio.sleep(RETENTION_EVERY.total_seconds())
+        await asyncio.to_thread(retention.run_safely, engine, config.blobs_dir)
 
 
 def create_app(config: HubConfig) -> FastAPI:
@@ -34,6 +43,7 @@ def create_app(config: HubConfig) -> FastAPI:
     with engine.connect() as conn:
         check_current(conn, config.url)
     web_throttle.purge_now(engine)  # expired web sessions and old sign-in attempts
+    retention.run_safely(engine, config.blobs_dir)  # each study's retention, at start ...
     state = HubState(
         config,
         engine,
@@ -43,7 +53,9 @@ def create_app(config: HubConfig) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        daily = asyncio.create_task(_retention_daily(engine, config))
         yield
+        daily.cancel()
         engine.dispose()
 
     app = FastAPI(

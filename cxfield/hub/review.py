@@ -25,6 +25,7 @@ from cxfield.domain.review import (
     status_change_problem,
 )
 from cxfield.hub import storage as t
+from cxfield.privacy.retention import EXPIRED
 from cxfield.storage.models import APPEND_ONLY_TABLES
 
 APPEND_ONLY = "Review events, comments and history entries cannot be changed once made."
@@ -128,13 +129,22 @@ def _tombstoning(row: Any, existing: RecordLike | None) -> bool:
     )
 
 
+def _expiring(row: Any, existing: RecordLike | None) -> bool:
+    """A recording whose audio the study's retention expired, nothing else changed (the
+    study's own rule, like the laptop's ``RULE_KEY`` exemption)."""
+    if existing is None or row.table != "recording" or row.data.get("state") != EXPIRED:
+        return False
+    keys = (set(existing.data) | set(row.data)) - {"state", "updated_at", "device_id"}
+    return all(existing.data.get(k) == row.data.get(k) for k in keys)
+
+
 def review_problem(
     batch: BatchLike, row: Any, existing: RecordLike | None, reviewer: bool
 ) -> str | None:
     """The ``forbidden`` message for a row that breaks a review rule, or None.  Called for
     rows that would change the hub (not for duplicates of what it holds)."""
-    if _tombstoning(row, existing):
-        problem = None  # deleting is always allowed (a participant withdrew consent)
+    if _tombstoning(row, existing) or _expiring(row, existing):
+        problem = None  # deleting is always allowed (withdrawal of consent, retention)
     elif row.table in APPEND_ONLY_TABLES:
         problem = _append_only_problem(batch, row, existing, reviewer)
     elif row.table == "session":

@@ -35,6 +35,22 @@ EVERY = timedelta(days=1)
 EXPIRED = "expired"
 
 
+def clock_start(approved_seen: datetime, now: datetime) -> datetime:
+    """When a session's retention clock starts: the moment it was seen approved (its
+    ``updated_at`` then), never later than ``now``.  The hub uses this rule too."""
+    return min(as_utc(approved_seen), as_utc(now))
+
+
+def due_at(start: datetime, days: int | None) -> datetime | None:
+    """When what a study keeps ``days`` days after approval goes (None: kept)."""
+    return None if days is None else as_utc(start) + timedelta(days=days)
+
+
+def is_due(start: datetime, days: int | None, now: datetime) -> bool:
+    due = due_at(start, days)
+    return due is not None and due <= as_utc(now)
+
+
 @dataclass(frozen=True)
 class Expiry:
     kind: str  # audio | transcript
@@ -80,7 +96,7 @@ def _marks(
     for session in sessions:
         mark = db.get(RetentionMark, session.id)
         if mark is None:
-            seen = min(as_utc(session.updated_at), now)
+            seen = clock_start(session.updated_at, now)
             mark = RetentionMark(session_id=session.id, approved_at=seen)
             if write:
                 db.add(mark)
@@ -136,12 +152,12 @@ def run(
         for session, mark in _marks(db, sorted(policies), now, not dry_run).values():
             policy = policies[session.study_id]
             approved = as_utc(mark.approved_at)
-            if policy.audio_days is not None and mark.audio_deleted_at is None:
-                due = approved + timedelta(days=policy.audio_days)
+            audio_due = due_at(approved, policy.audio_days)
+            if audio_due is not None and mark.audio_deleted_at is None:
                 recordings, files = _audio_files(db, session.id, data_root)
-                if due <= now and recordings:
+                if is_due(approved, policy.audio_days, now) and recordings:
                     report.items.append(
-                        Expiry("audio", session.study_id, session.id, due, tuple(files))
+                        Expiry("audio", session.study_id, session.id, audio_due, tuple(files))
                     )
                     if not dry_run:
                         for recording in recordings:
@@ -150,17 +166,21 @@ def run(
                         mark.audio_deleted_at = now
                         db.add(mark)
                         removals += [data_root / f for f in files]
-            if policy.transcript_days is not None and mark.transcript_deleted_at is None:
-                due = approved + timedelta(days=policy.transcript_days)
+            text_due = due_at(approved, policy.transcript_days)
+            if text_due is not None and mark.transcript_deleted_at is None:
                 segments = _segments(db, session.id)
-                if due <= now and segments:
+                if is_due(approved, policy.transcript_days, now) and segments:
                     report.items.append(
-                        Expiry("transcript", session.study_id, session.id, due, (), len(segments))
+                        Expiry(
+                            "transcript", session.study_id, session.id, text_due, (), len(segments)
+                        )
                     )
                     if not dry_run:
                         for segment in segments:
                             segment.text, segment.original_text = "", None
-                            segment.deleted_at = now
+                            # the due time, as the hub's retention stamps it: the same
+                            # tombstone made on both sides is a duplicate, not a conflict
+                            segment.deleted_at = text_due
                             db.add(segment)
                         mark.transcript_deleted_at = now
                         db.add(mark)
@@ -173,6 +193,28 @@ def run(
     if not dry_run:
         database.set_setting(LAST_RUN, now.isoformat())
     return report
+
+
+def remove_expired_audio(database: Database, data_root: Path) -> int:
+    """After a pull: the files of recordings whose audio expired (here or on the hub, which
+    applies the same retention) leave this laptop too; returns the files removed."""
+    removed = 0
+    with database.session() as db:
+        expired = db.exec(select(Recording).where(Recording.state == EXPIRED)).all()
+        files = [
+            data_root / rel
+            for r in expired
+            for rel in (r.path, r.original_path, f"outbox/{r.sha256}.sealed" if r.sha256 else None)
+            if rel
+        ]
+    for path in files:
+        if path.is_file():
+            try:
+                path.unlink()
+                removed += 1
+            except OSError:
+                pass
+    return removed
 
 
 def run_if_due(

@@ -305,7 +305,7 @@ def sync_once(
     """Push everything that waits (parent tables first, batches of 500), then pull every
     change since the stored cursor (pages of 1000), then upload the audio of studies that
     upload it.  Cancel stops between batches; what was done stays done."""
-    from cxfield.privacy import withdrawal
+    from cxfield.privacy import retention, withdrawal
     from cxfield.sync import pull, push, upload
     from cxfield.sync.state import LAST_SYNCED
 
@@ -316,6 +316,7 @@ def sync_once(
         push.push_all(database, client, summary, progress, stop)
         pull.pull_all(database, client, summary, progress, stop)
         purged = withdrawal.apply_pulled(database, data_dir or database.path.parent)
+        retention.remove_expired_audio(database, data_dir or database.path.parent)
         if purged:
             # a withdrawal came from the hub: this laptop's copy is gone; say where at once
             summary.withdrawals += len(purged)
