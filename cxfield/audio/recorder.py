@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from cxfield.audio.backend import AudioBackend, AudioStream
+from cxfield.audio.encrypted import EncryptedWavWriter
 from cxfield.audio.wavfile import AudioFileError, DiskFullError, WavWriter
 
 FreeSpace = Callable[[Path], int]
@@ -94,8 +95,11 @@ class Recorder:
         reserve_bytes: int = DEFAULT_RESERVE_BYTES,
         clock: Callable[[], float] = time.monotonic,
         max_frames: int | None = None,
+        encrypt_key: bytes | None = None,
     ) -> None:
         self.backend = backend
+        #: the laptop key: the file is encrypted at rest (:mod:`cxfield.audio.encrypted`)
+        self.encrypt_key = encrypt_key
         self.path = path
         self.sample_rate = sample_rate
         self.channels = channels
@@ -121,7 +125,7 @@ class Recorder:
         self.last_block_at: float | None = None
         self._level = Level(0.0, 0.0, False)
         self._clip_until = 0.0
-        self._writer: WavWriter | None = None
+        self._writer: WavWriter | EncryptedWavWriter | None = None
         self._stream: AudioStream | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -134,7 +138,13 @@ class Recorder:
             raise RuntimeError("a Recorder records once")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._check_space(self.reserve_bytes + 600 * self.bytes_per_second)
-        self._writer = WavWriter(self.path, self.sample_rate, self.channels)
+        self._writer = (
+            WavWriter(self.path, self.sample_rate, self.channels)
+            if self.encrypt_key is None
+            else EncryptedWavWriter(
+                self.path, self.sample_rate, self.channels, key=self.encrypt_key
+            )
+        )
         try:
             self._stream = self.backend.open_input(
                 device=self.device,
