@@ -141,6 +141,11 @@ class EncryptedWriter:
         os.fchmod(self._fd, 0o600)
         self._write_all(preamble)
         self.plain_bytes = 0
+        #: plaintext in whole records on disk, and the file's length after the last one
+        self.sealed_plain = 0
+        self.file_bytes = len(preamble)
+        self._retry: tuple[int, bytes] | None = None
+        self._ended = False
 
     def fileno(self) -> int:
         return self._fd
@@ -158,31 +163,53 @@ class EncryptedWriter:
             view = view[written:]
 
     def _record(self, flag: int, plain: bytes) -> None:
+        # Kept until written: after a failed write (a full disk) the same plaintext is sealed
+        # again under the same counter, so a nonce never seals two different plaintexts.
+        self._retry = (flag, plain)
         sealed = self._aead.encrypt(
             _nonce(self._counter), plain, _aad(self._preamble, flag, self._counter)
         )
         self._write_all(_RECORD.pack(len(sealed), flag) + sealed)
+        self._retry = None
         self._counter += 1
+        self.sealed_plain += len(plain)
+        self.file_bytes += _RECORD.size + len(sealed)
+        self._ended = flag == _FLAG_END
+
+    def _flush_retry(self) -> None:
+        if self._retry is not None:
+            self._record(*self._retry)
+
+    def cut(self) -> None:
+        """After a failed write (a full disk): drop the torn record; it is written again,
+        the same bytes, by the next ``write``, ``sync`` or ``close``."""
+        os.ftruncate(self._fd, self.file_bytes)
+        os.lseek(self._fd, self.file_bytes, os.SEEK_SET)
 
     def write(self, data: bytes) -> None:
+        self._flush_retry()
         self._buffer += data
         self.plain_bytes += len(data)
         while len(self._buffer) >= CHUNK_BYTES:
-            self._record(_FLAG_DATA, bytes(self._buffer[:CHUNK_BYTES]))
+            block = bytes(self._buffer[:CHUNK_BYTES])
             del self._buffer[:CHUNK_BYTES]
+            self._record(_FLAG_DATA, block)
 
     def sync(self) -> None:
         """Seal what is buffered and make it durable (a crash loses nothing before)."""
-        if self._buffer:
-            self._record(_FLAG_DATA, bytes(self._buffer))
+        self._flush_retry()
+        if self._buffer and not self._ended:
+            block = bytes(self._buffer)
             self._buffer.clear()
+            self._record(_FLAG_DATA, block)
         os.fsync(self._fd)
 
     def close(self) -> None:
         if self._fd < 0:
             return
         self.sync()
-        self._record(_FLAG_END, b"")
+        if not self._ended:
+            self._record(_FLAG_END, b"")
         os.fsync(self._fd)
         os.close(self._fd)
         self._fd = -1

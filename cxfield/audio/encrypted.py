@@ -118,8 +118,7 @@ class EncryptedWavWriter:
         self.sample_rate = sample_rate
         self.channels = channels
         self.frame_bytes = 2 * channels
-        self.data_bytes = 0
-        self._key = key
+        self._gave_up = False
         preamble, salt = at_rest.laptop_preamble()
         try:
             self._sealed = at_rest.EncryptedWriter(path, preamble, at_rest._file_key(key, salt))
@@ -132,35 +131,47 @@ class EncryptedWavWriter:
         _fsync_dir(path.parent)
 
     @property
+    def data_bytes(self) -> int:
+        """PCM taken (also what waits in memory to be sealed), or only what is sealed once
+        :meth:`give_up` was called."""
+        taken = self._sealed.sealed_plain if self._gave_up else self._sealed.plain_bytes
+        return max(taken - HEADER.size, 0)
+
+    @property
     def frames(self) -> int:
         return self.data_bytes // self.frame_bytes
 
     def write(self, pcm: bytes) -> None:
         self._guard(lambda: self._sealed.write(pcm))
-        self.data_bytes += len(pcm)
 
     def sync(self) -> None:
         """Seal what is buffered as one record and make it durable."""
         self._guard(self._sealed.sync)
 
     def close(self) -> None:
+        """Seal the rest and the end record.  On a full disk the file keeps its whole
+        records and stays open with the rest in memory: call ``close`` again once space
+        was freed (the recorder does, after giving back its reserve); ``give_up`` keeps
+        only what is sealed."""
         if self._sealed.fileno() >= 0:
             self._guard(self._sealed.close)
 
+    def give_up(self) -> None:
+        if self._sealed.fileno() < 0:
+            return
+        self._sealed.abandon()
+        self._gave_up = True
+
     def _guard(self, step: Callable[[], None]) -> None:
-        """On a write error (a full disk) the file is cut after its last whole record and
-        closed: it stays a valid recording of everything sealed before."""
         import errno
 
         try:
             step()
         except OSError as exc:
-            self._sealed.abandon()
             try:
-                found = at_rest.recover(self.path, laptop_key=self._key)
-                self.data_bytes = max(found.plain_bytes - HEADER.size, 0)
-            except (OSError, AtRestError):
-                pass
+                self._sealed.cut()  # the torn record goes; what is buffered stays in memory
+            except OSError:
+                self.give_up()
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise DiskFullError("The disk is full; the recording was stopped.") from exc
             raise AudioFileError(f"Cannot write {self.path}: {exc.strerror}.") from exc

@@ -202,6 +202,20 @@ class Recorder:
             failure=self.failure,
         )
 
+    def finish_file(self) -> RecorderResult:
+        """After :meth:`stop`, once the caller gave back disk space: an encrypted file whose
+        last records could not be written on a full disk is finished now (or keeps only
+        its whole records)."""
+        result = self.stop()
+        writer = self._writer
+        if not isinstance(writer, EncryptedWavWriter):
+            return result
+        try:
+            writer.close()
+        except (DiskFullError, AudioFileError):
+            writer.give_up()
+        return self.stop()
+
     def _end_writer(self) -> None:
         """Tell the writer thread to finish.  Never blocks on a full queue whose writer has
         already stopped (a disk that filled up halts the writer while blocks are queued)."""
@@ -316,7 +330,7 @@ class Recorder:
         finally:
             try:
                 writer.close()
-            except OSError as exc:
+            except (OSError, DiskFullError, AudioFileError) as exc:
                 self.failure = self.failure or f"Cannot finish the recording file: {exc}."
 
     def _fail(self, message: str) -> None:

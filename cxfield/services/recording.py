@@ -117,9 +117,10 @@ class ActiveRecording:
         On a disk that filled up the recorder has stopped with a valid file; the reserve is
         released first so that the row can still be written.  If even that fails, the
         error says the audio is kept and will be attached at the next start."""
-        result = self.recorder.stop()
+        self.recorder.stop()
         if self.reserve is not None:
             self.reserve.release()
+        result = self.recorder.finish_file()
         try:
             return self._finish(result)
         except SQLAlchemyError as exc:
