@@ -88,7 +88,7 @@ def test_recording_on_a_disk_that_fills_up_is_kept_and_marked(small_disk: Path) 
         assert "full" in summary["failure"] or "free" in summary["failure"]
         wav = ctx.paths.root / summary["path"]
         frames = pcm_info(wav).frames  # the one entry point: it is encrypted at rest
-        assert pcm_info(wav).encrypted and at_rest.scan(wav, laptop_key=laptop_key()).complete
+        assert pcm_info(wav).encrypted and at_rest.scan(wav, laptop_key=laptop_key(wav)).complete
         assert frames == round(summary["duration_s"] * 16000) >= 16000
         with ctx.db.session() as db:
             row = db.get(Recording, summary["id"])

@@ -47,25 +47,37 @@ HEADER = struct.Struct("<4sI4s4sIHHIIHH4sI")
 _RECORD_HEAD = 5  # LENGTH(4) FLAG(1)
 
 KeySource = Callable[[], bytes]
-_key_source: KeySource | None = None
-_key: bytes | None = None
+#: per data directory: how to get its laptop key, and the key once it was asked for
+_sources: dict[Path, KeySource] = {}
+_keys: dict[Path, bytes] = {}
 
 
-def use_laptop_key(source: KeySource | bytes | None) -> None:
-    """Where readers get this laptop's key (the app and the CLI set it when they open a
-    data directory; it is asked for only when an encrypted file is opened)."""
-    global _key_source, _key
-    _key = source if isinstance(source, bytes) else None
-    _key_source = None if isinstance(source, bytes) else source
+def use_laptop_key(source: KeySource | bytes, data_root: Path) -> None:
+    """Where readers of ``data_root``'s recordings get the laptop key (the app and the CLI
+    set it when they open a data directory; it is asked for only when an encrypted file
+    is opened)."""
+    root = Path(data_root).resolve()
+    _keys.pop(root, None)
+    if isinstance(source, bytes):
+        _keys[root] = source
+        _sources[root] = lambda: source
+    else:
+        _sources[root] = source
 
 
-def laptop_key() -> bytes:
-    global _key
-    if _key is None:
-        if _key_source is None:
-            raise AtRestError("This recording is encrypted and no laptop key is open here.")
-        _key = _key_source()
-    return _key
+def laptop_key(path: Path) -> bytes:
+    """The laptop key of the data directory ``path`` lies in (the only one open, for a
+    file elsewhere); one clear line when there is none."""
+    target = Path(path).resolve()
+    roots = [root for root in _sources if target.is_relative_to(root)]
+    if not roots and len(_sources) == 1:
+        roots = list(_sources)
+    if not roots:
+        raise AtRestError(f"{target.name} is encrypted and no laptop key is open for it here.")
+    root = max(roots, key=lambda r: len(r.parts))
+    if root not in _keys:
+        _keys[root] = _sources[root]()
+    return _keys[root]
 
 
 def wav_header(sample_rate: int, channels: int, sample_width: int, data_bytes: int) -> bytes:
@@ -191,7 +203,7 @@ class EncryptedWav:
             if preamble.kind != at_rest.KIND_LAPTOP:
                 raise AtRestError(f"{self.path.name} is not a recording of this laptop.")
             self._aad_base = preamble.raw
-            file_key = at_rest.key_for(preamble, laptop_key=key or laptop_key())
+            file_key = at_rest.key_for(preamble, laptop_key=key or laptop_key(self.path))
             self._aead = AESGCM(file_key)
             self._offsets = array("q")  # file offset of each record's head (record 0 first)
             self._starts = array("q")  # plaintext offset of each record
@@ -408,8 +420,9 @@ def repair(path: Path) -> RepairResult:
     """Start-up recovery of an interrupted recording, encrypted or not."""
     if not is_encrypted(path):
         return repair_wav(path)
-    found = at_rest.scan(path, laptop_key=laptop_key())
+    key = laptop_key(path)
+    found = at_rest.scan(path, laptop_key=key)
     if not found.complete:
-        at_rest.recover(path, laptop_key=laptop_key())
+        at_rest.recover(path, laptop_key=key)
     info = pcm_info(path)
     return RepairResult(path, not found.complete, info.duration_s, info.frames, info.sample_rate)

@@ -218,8 +218,9 @@ def _silence_encrypted(source: Path, target: Path, windows: list[tuple[float, fl
          min(info.frames, int(round(b * info.sample_rate))) * info.frame_bytes)
         for a, b in windows
     ]  # fmt: skip
+    key = laptop_key(source)
     try:
-        writer = EncryptedWavWriter(partial, info.sample_rate, info.channels, key=laptop_key())
+        writer = EncryptedWavWriter(partial, info.sample_rate, info.channels, key=key)
         try:
             at = 0
             for block in reader.pcm_blocks():

@@ -28,7 +28,9 @@ def set_encrypt_recordings(database: Database, on: bool) -> None:
 
 def open_laptop_key(database: Database, data_root: Path) -> None:
     """Let readers find the laptop key of this data directory when they need it."""
-    encrypted.use_laptop_key(lambda: keys.laptop_key(data_root, database.device_id))
+    encrypted.use_laptop_key(
+        lambda: keys.laptop_key(data_root, database.device_id), data_root
+    )
 
 
 def recording_key(database: Database, data_root: Path) -> tuple[bytes | None, str | None]:
@@ -37,6 +39,6 @@ def recording_key(database: Database, data_root: Path) -> tuple[bytes | None, st
     if not encrypts_recordings(database):
         return None, None
     key, made = keys.laptop_key_made(data_root, database.device_id)
-    encrypted.use_laptop_key(key)
+    encrypted.use_laptop_key(key, data_root)
     notice = None if made is None else keys.LAPTOP_KEY_WARNING.format(where=made.where)
     return key, notice

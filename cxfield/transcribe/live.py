@@ -183,7 +183,7 @@ def _live_main(
         if laptop_key is not None:  # the recording is encrypted at rest
             from cxfield.audio.encrypted import use_laptop_key
 
-            use_laptop_key(laptop_key)
+            use_laptop_key(laptop_key, Path(wav_path).parent)
         loaded = load_engine(engine, model_path, official_name, settings.threads, compute_type)
         transcriber = Transcriber(loaded, decode)
         wav = GrowingWav(Path(wav_path))
@@ -253,7 +253,7 @@ class LiveTranscription:
     def start(self) -> None:
         from cxfield.audio.encrypted import laptop_key
 
-        key = laptop_key() if is_encrypted(self.wav_path) else None
+        key = laptop_key(self.wav_path) if is_encrypted(self.wav_path) else None
         mp = multiprocessing.get_context("spawn")
         self._conn, child_conn = mp.Pipe(duplex=False)
         child_control, self._control = mp.Pipe(duplex=False)
