@@ -28,9 +28,7 @@ def set_encrypt_recordings(database: Database, on: bool) -> None:
 
 def open_laptop_key(database: Database, data_root: Path) -> None:
     """Let readers find the laptop key of this data directory when they need it."""
-    encrypted.use_laptop_key(
-        lambda: keys.laptop_key(data_root, database.device_id), data_root
-    )
+    encrypted.use_laptop_key(lambda: keys.laptop_key(data_root, database.device_id), data_root)
 
 
 def recording_key(database: Database, data_root: Path) -> tuple[bytes | None, str | None]:

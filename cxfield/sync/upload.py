@@ -21,7 +21,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from cxfield.audio import encrypted
-from cxfield.audio.at_rest import is_encrypted
+from cxfield.audio.at_rest import AtRestError, is_encrypted
 from cxfield.domain.ids import utcnow
 from cxfield.privacy import at_rest, sealing
 from cxfield.storage.database import Database
@@ -70,9 +70,16 @@ def waiting_audio(database: Database, data_dir: Path | None = None) -> list[Pend
         ]
 
 
+def _same_audio(audio: PendingAudio) -> bool:
+    """Is the file still the recorded audio (its WAV's checksum; a file that cannot be
+    opened is not)?"""
+    try:
+        return encrypted.audio_sha256(audio.path) == audio.sha256
+    except AtRestError:
+        return False
+
+
 def _file_sha256(path: Path) -> str:
-    if is_encrypted(path):
-        return encrypted.audio_sha256(path)
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -116,7 +123,11 @@ def upload_all(
         if not audio.path.is_file():
             summary.messages.append(f"Recording {audio.recording_id}: file missing, not uploaded")
             continue
-        size = encrypted.wav_size(audio.path)
+        try:
+            size = encrypted.wav_size(audio.path)
+        except AtRestError as exc:  # another laptop's key, a damaged file: said, not sent
+            summary.messages.append(f"Recording {audio.recording_id}: not uploaded: {exc}")
+            continue
         with database.engine.connect() as conn:
             known = conn.execute(
                 select(SYNC_UPLOAD.c.state).where(SYNC_UPLOAD.c.sha256 == audio.sha256)
@@ -124,7 +135,7 @@ def upload_all(
         if known == "done":
             continue  # a redacted copy the hub already has
         if known is None:
-            if audio.recording_id not in held and _file_sha256(audio.path) != audio.sha256:
+            if audio.recording_id not in held and not _same_audio(audio):
                 summary.messages.append(
                     f"Recording {audio.recording_id}: the file changed since it was recorded; "
                     "not uploaded"
