@@ -233,8 +233,8 @@ def export_study_key(locked: LockedKey, target: Path) -> None:
 LAPTOP_KEY_WARNING = (
     "Recordings on this laptop are encrypted with a key kept in {where}. If the key is "
     "lost (a new system, a wiped keyring), the recordings cannot be opened: export it now "
-    "(cxfield keys export-laptop --out FILE, or Privacy > Export the laptop key) and keep "
-    "the file somewhere safe, away from this laptop."
+    "(cxfield keys export-laptop --out FILE, or Privacy > Export the laptop's recording "
+    "key) and keep the file somewhere safe, away from this laptop."
 )
 LAPTOP_FORMAT = "cxfield-laptop-key"
 
