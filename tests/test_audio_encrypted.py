@@ -277,3 +277,45 @@ def test_laptop_key_export_and_import(tmp_path: Path) -> None:
     bad.write_text("{}")
     with pytest.raises(keys.StudyKeyError, match="not a cxfield laptop key file"):
         keys.import_laptop_key(other, "dev2", bad)
+
+
+def test_a_transcription_job_decrypts_in_its_worker_process(
+    ctx: AppContext, whisper_checkpoint: Path
+) -> None:
+    """The queue's worker is a child process without the keyring: the job brings the key."""
+    from cxfield.services import transcript, transcription
+    from cxfield.transcribe.model_store import ModelStore
+    from tests.transcribe_support import fast_setup, place, speech_like
+
+    ModelStore(ctx.paths.models).import_file(whisper_checkpoint, "test")
+    fast_setup(ctx)
+    audio = place(40, [(3.0, speech_like(10.0)), (25.0, speech_like(8.0, 1))])
+    summary, _notice = record(ctx, (audio * 32767).astype(np.int16))
+    path = ctx.paths.root / str(summary["path"])
+    assert at_rest.is_encrypted(path)
+    session_id = str(summary["session_id"])
+    transcription.enqueue(
+        ctx.db, ctx.paths.root, ctx.paths.models, session_id, transcription.get_options(ctx.db)
+    )
+    outcomes = transcription.run_queue(ctx.db, ctx.paths.root, ctx.paths.models)
+    assert [o.state for o in outcomes] == ["done"], outcomes
+    segments = transcript.segments(ctx.db, session_id)
+    assert segments and all(0.0 <= s.start_s <= s.end_s <= 40.0 for s in segments)
+
+
+def test_repair_of_an_encrypted_file_killed_before_its_first_record(tmp_path: Path) -> None:
+    key = secrets.token_bytes(32)
+    encrypted.use_laptop_key(key, tmp_path)
+    path = tmp_path / "early.wav"
+    preamble, salt = at_rest.laptop_preamble()
+    at_rest.EncryptedWriter(path, preamble, at_rest._file_key(key, salt)).abandon()
+    fixed = encrypted.repair(path)
+    assert fixed.changed and fixed.frames == 0 and fixed.duration_s == 0.0
+    samples = noise(1.0)
+    writer = encrypted.EncryptedWavWriter(tmp_path / "short.wav", 16000, key=key)
+    writer.write(samples.tobytes())
+    writer.sync()
+    writer._sealed.abandon()  # killed after a sync: no end record
+    again = encrypted.repair(tmp_path / "short.wav")
+    assert again.changed and again.frames == 16000
+    assert not encrypted.repair(tmp_path / "short.wav").changed  # a complete file: a no-op

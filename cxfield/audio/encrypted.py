@@ -424,5 +424,7 @@ def repair(path: Path) -> RepairResult:
     found = at_rest.scan(path, laptop_key=key)
     if not found.complete:
         at_rest.recover(path, laptop_key=key)
+    if found.plain_bytes < HEADER.size:  # killed before its format was written: no audio
+        return RepairResult(path, not found.complete, 0.0, 0, 0)
     info = pcm_info(path)
     return RepairResult(path, not found.complete, info.duration_s, info.frames, info.sample_rate)
