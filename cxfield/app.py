@@ -112,6 +112,11 @@ def open_paths(paths: DataPaths, *, retention_later: bool = False) -> AppContext
     except SQLAlchemyError as exc:  # e.g. a full disk: SQLite cannot create its -wal file
         raise migrate.cannot_open(paths.database, exc) from exc
     ctx = AppContext(paths=paths, db=database, upgrade=result)
+    from cxfield.services import at_rest
+
+    if result.from_revision is None:  # a new data directory: its recordings are encrypted
+        at_rest.set_encrypt_recordings(database, True)
+    at_rest.open_laptop_key(database, paths.root)
     if result.backup is not None:
         ctx.messages.append(
             f"Database upgraded from {result.from_revision} to {result.to_revision}; "

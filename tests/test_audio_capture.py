@@ -171,7 +171,7 @@ def test_kill_9_loses_under_a_second(
     assert lost < 1.0, f"lost {lost:.2f} s of {captured_s:.2f} s"
     assert lost > -0.5  # sanity: not more audio than there was time
     path = data_dir / recording["path"]
-    recorded, rate = sf.read(path, dtype="int16")
+    recorded, rate = _read_recording(data_dir, path)  # encrypted at rest: the entry point
     assert rate == RATE and len(recorded) == round(recording["duration_s"] * RATE)
     source, _ = sf.read(speech, dtype="int16")
     assert best_alignment(recorded, source)[1] > 0.95  # what was said is in the file
@@ -262,3 +262,18 @@ def test_playback_through_portaudio_reaches_the_speaker(
     assert word == "PLAYED" and abs(float(position) - len(source) / RATE) < 0.01  # to the end
     recorded = np.frombuffer(heard.read_bytes(), dtype="<i2")
     assert np.abs(recorded.astype(np.int32)).max() > 5000  # speech arrived, not silence
+
+
+def _read_recording(data_dir: Path, path: Path) -> tuple[np.ndarray, int]:
+    from cxfield.audio import at_rest, encrypted
+
+    ctx = open_app(data_dir)  # opens the data directory's laptop key for readers
+    try:
+        assert at_rest.is_encrypted(path)
+        reader = encrypted.open_pcm(path)
+        info = reader.info
+        samples = np.frombuffer(reader.read_frames(0, info.frames), dtype="<i2")
+        reader.close()
+        return samples, info.sample_rate
+    finally:
+        ctx.close()

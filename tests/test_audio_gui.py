@@ -128,7 +128,9 @@ def test_disk_full_stops_and_tells(qtbot: object, ctx: AppContext) -> None:
     backend.feed(tone(1.0))
     free[0] = 0
     qtbot.waitUntil(lambda: panel.active is None, timeout=5000)  # type: ignore[attr-defined]
-    assert messages and "was stopped" in messages[0]
+    # the first recording of a new data directory made the laptop key: said once, first
+    assert "cannot be opened: export it now" in messages[0]
+    assert messages[-1] != messages[0] and "was stopped" in messages[-1]
     assert "was stopped" in panel.info.text()
 
 

@@ -8,11 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import soundfile as sf
 
 from cxfield.app import AppContext, open_app
 from cxfield.audio.backend import NoMicrophoneError
-from cxfield.audio.wavfile import WavWriter, sha256_of
+from cxfield.audio.encrypted import audio_sha256, pcm_info
+from cxfield.audio.wavfile import WavWriter
 from cxfield.domain.errors import ValidationError
 from cxfield.domain.ids import utcnow
 from cxfield.services import recording as rec
@@ -112,8 +112,8 @@ def test_session_recording_with_notes_across_pauses(ctx: AppContext) -> None:
     detail = session_detail(ctx.db, session_id)
     (recording,) = detail["recordings"]
     path = ctx.paths.root / recording["path"]
-    assert recording["duration_s"] == 3.0 and recording["sha256"] == sha256_of(path)
-    assert sf.info(str(path)).frames == 48000
+    assert recording["duration_s"] == 3.0 and recording["sha256"] == audio_sha256(path)
+    assert pcm_info(path).frames == 48000 and pcm_info(path).encrypted  # a new data dir
     assert {n["recording_offset_frames"] for n in detail["notes"]} == {32000, 48000}
     assert all(n["recording_id"] == recording["id"] for n in detail["notes"])
     assert active.stop()["state"] == "complete"  # idempotent
@@ -160,7 +160,7 @@ def test_recovery_at_start_up(data_dir: Path) -> None:
         (recording,) = session_detail(again.db, session_id)["recordings"]
         assert recording["id"] == rec_id and recording["state"] == "recovered"
         assert recording["duration_s"] == 2.5
-        assert sf.info(str(data_dir / recording["path"])).frames == 40000
+        assert pcm_info(data_dir / recording["path"]).frames == 40000
     finally:
         again.close()
     third = open_app(data_dir)  # told once, not at every start

@@ -16,9 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import soundfile as sf
 
 from cxfield.app import open_app
+from cxfield.audio import at_rest
+from cxfield.audio.encrypted import laptop_key, pcm_info
 from cxfield.services import demo, recording
 from cxfield.storage.models import Recording
 from tests.audio_support import FakeBackend, LineReader, VirtualMic, pulse_missing, tone
@@ -86,7 +87,8 @@ def test_recording_on_a_disk_that_fills_up_is_kept_and_marked(small_disk: Path) 
         assert summary["state"] == "complete" and summary["failure"]
         assert "full" in summary["failure"] or "free" in summary["failure"]
         wav = ctx.paths.root / summary["path"]
-        frames = sf.info(str(wav)).frames
+        frames = pcm_info(wav).frames  # the one entry point: it is encrypted at rest
+        assert pcm_info(wav).encrypted and at_rest.scan(wav, laptop_key=laptop_key(wav)).complete
         assert frames == round(summary["duration_s"] * 16000) >= 16000
         with ctx.db.session() as db:
             row = db.get(Recording, summary["id"])
@@ -133,7 +135,7 @@ def test_record_session_cli_on_a_full_disk_says_one_line(small_disk: Path) -> No
         with ctx.db.session() as db:
             row = db.get(Recording, recording_id)
             assert row is not None and row.state == "complete" and (row.duration_s or 0) > 1
-        assert sf.info(str(data_dir / row.path)).frames == round(row.duration_s * 16000)
+        assert pcm_info(data_dir / row.path).frames == round(row.duration_s * 16000)
     finally:
         ctx.close()
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import sys
 from collections.abc import Callable
@@ -168,6 +167,7 @@ def test_research_data_is_private(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
 def test_recordings_are_private(tmp_path: Path) -> None:
+    from cxfield.audio import encrypted
     from cxfield.services import recording
     from tests.audio_support import FakeBackend, tone
     from tests.test_audio_session import GB, make_session
@@ -186,8 +186,10 @@ def test_recordings_are_private(tmp_path: Path) -> None:
             wav = ctx.paths.recordings / f"{summary['id']}.wav"
             assert summary["state"] == "complete"
             assert _mode(ctx.paths.recordings) == 0o700 and _mode(wav) == 0o600
+            keys = ctx.paths.root / "keys"  # no system keyring here: the key's file
+            assert _mode(keys) == 0o700 and _mode(keys / "laptop.key") == 0o600
             phone = tmp_path / "phone.wav"  # a file from elsewhere, readable by all
-            shutil.copy(wav, phone)
+            encrypted.write_plain_wav(wav, phone)  # the recording is encrypted at rest
             phone.chmod(0o644)
             imported = recording.attach_audio(ctx.db, ctx.paths.root, session_id, phone)
             copies = [ctx.paths.root / imported["path"], ctx.paths.root / imported["original_path"]]

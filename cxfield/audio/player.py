@@ -1,7 +1,9 @@
 """Playback of a session's recording with seek.
 
-The WAV's data chunk is memory-mapped, so an hour-long interview costs no memory up front and
-a seek is just a new read position; the output callback slices the map."""
+A plain WAV's data chunk is memory-mapped, so an hour-long interview costs no memory up front
+and a seek is just a new read position; the output callback slices the map.  A recording
+encrypted at rest is read through :mod:`cxfield.audio.encrypted`: a seek decrypts the one
+record it lands in."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from cxfield.audio.at_rest import is_encrypted
 from cxfield.audio.backend import AudioBackend, AudioStream
+from cxfield.audio.encrypted import PcmReader, open_pcm
 from cxfield.audio.wavfile import AudioFileError, read_info
 
 #: clicking a note plays from this long before it, so the listener hears the lead-in
@@ -29,24 +33,34 @@ class Player:
         device: int | str | None = None,
         on_finished: Callable[[], None] | None = None,
     ) -> None:
-        info = read_info(path)
-        if info.sample_width != 2:
+        self._reader: PcmReader | None = None
+        if is_encrypted(path):
+            self._reader = open_pcm(path)
+            pcm = self._reader.info
+            width, rate, channels, frames = (
+                pcm.sample_width,
+                pcm.sample_rate,
+                pcm.channels,
+                pcm.frames,
+            )
+            offset = 0
+        else:
+            info = read_info(path)
+            width, rate, channels, frames = (
+                info.sample_width, info.sample_rate, info.channels, info.frames,
+            )  # fmt: skip
+            offset = info.data_offset
+        if width != 2:
             raise AudioFileError(f"{path.name}: playback needs 16-bit audio.")
         self.backend = backend
         self.path = path
         self.device = device
-        self.sample_rate = info.sample_rate
-        self.channels = info.channels
-        self.frames = info.frames
+        self.sample_rate = rate
+        self.channels = channels
+        self.frames = frames
         self._samples = (
-            np.memmap(
-                path,
-                dtype="<i2",
-                mode="r",
-                offset=info.data_offset,
-                shape=(info.frames * info.channels,),
-            )
-            if info.frames
+            np.memmap(path, dtype="<i2", mode="r", offset=offset, shape=(frames * channels,))
+            if frames and self._reader is None
             else np.zeros(0, dtype="<i2")
         )
         self._position = 0
@@ -108,6 +122,14 @@ class Player:
 
     def close(self) -> None:
         self.pause()
+        if self._reader is not None:
+            self._reader.close()
+
+    def samples(self, start: int, end: int) -> bytes:
+        """PCM frames ``start..end`` (the bytes the output callback plays)."""
+        if self._reader is not None:
+            return self._reader.read_frames(start, end)
+        return self._samples[start * self.channels : end * self.channels].tobytes()
 
     def _next_block(self, frames: int) -> bytes:
         # PortAudio's thread: a slice copy and nothing else
@@ -115,7 +137,7 @@ class Player:
             start = self._position
             end = min(start + frames, self.frames)
             self._position = end
-        data = self._samples[start * self.channels : end * self.channels].tobytes()
+        data = self.samples(start, end)
         if end >= self.frames and end - start < frames:
             self._stream_done = True
             if self.on_finished is not None:

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from cxfield.audio.backend import AudioBackend, AudioStream
+from cxfield.audio.encrypted import EncryptedWavWriter
 from cxfield.audio.wavfile import AudioFileError, DiskFullError, WavWriter
 
 FreeSpace = Callable[[Path], int]
@@ -94,8 +95,11 @@ class Recorder:
         reserve_bytes: int = DEFAULT_RESERVE_BYTES,
         clock: Callable[[], float] = time.monotonic,
         max_frames: int | None = None,
+        encrypt_key: bytes | None = None,
     ) -> None:
         self.backend = backend
+        #: the laptop key: the file is encrypted at rest (:mod:`cxfield.audio.encrypted`)
+        self.encrypt_key = encrypt_key
         self.path = path
         self.sample_rate = sample_rate
         self.channels = channels
@@ -121,7 +125,7 @@ class Recorder:
         self.last_block_at: float | None = None
         self._level = Level(0.0, 0.0, False)
         self._clip_until = 0.0
-        self._writer: WavWriter | None = None
+        self._writer: WavWriter | EncryptedWavWriter | None = None
         self._stream: AudioStream | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -134,7 +138,13 @@ class Recorder:
             raise RuntimeError("a Recorder records once")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._check_space(self.reserve_bytes + 600 * self.bytes_per_second)
-        self._writer = WavWriter(self.path, self.sample_rate, self.channels)
+        self._writer = (
+            WavWriter(self.path, self.sample_rate, self.channels)
+            if self.encrypt_key is None
+            else EncryptedWavWriter(
+                self.path, self.sample_rate, self.channels, key=self.encrypt_key
+            )
+        )
         try:
             self._stream = self.backend.open_input(
                 device=self.device,
@@ -191,6 +201,20 @@ class Recorder:
             dropped_blocks=self.dropped_blocks,
             failure=self.failure,
         )
+
+    def finish_file(self) -> RecorderResult:
+        """After :meth:`stop`, once the caller gave back disk space: an encrypted file whose
+        last records could not be written on a full disk is finished now (or keeps only
+        its whole records)."""
+        result = self.stop()
+        writer = self._writer
+        if not isinstance(writer, EncryptedWavWriter):
+            return result
+        try:
+            writer.close()
+        except (DiskFullError, AudioFileError):
+            writer.give_up()
+        return self.stop()
 
     def _end_writer(self) -> None:
         """Tell the writer thread to finish.  Never blocks on a full queue whose writer has
@@ -306,7 +330,7 @@ class Recorder:
         finally:
             try:
                 writer.close()
-            except OSError as exc:
+            except (OSError, DiskFullError, AudioFileError) as exc:
                 self.failure = self.failure or f"Cannot finish the recording file: {exc}."
 
     def _fail(self, message: str) -> None:

@@ -10,7 +10,7 @@ from types import FrameType
 from typing import Any
 
 from cxfield.app import AppContext
-from cxfield.audio.wavfile import repair
+from cxfield.audio.encrypted import repair
 from cxfield.cli.common import command, on_stop_signals, print_json, print_table, status
 from cxfield.domain.errors import ValidationError
 from cxfield.services import recording as recording_service
@@ -110,6 +110,8 @@ def _record(ctx: AppContext, args: argparse.Namespace) -> int:
             max_frames=max_frames,
         )
         recorder = active.recorder
+        if active.notice:
+            status(f"Warning: {active.notice}")
         if args.live_transcribe:
             live = _start_live(ctx, active.recording_id)
     else:

@@ -38,9 +38,11 @@ def _days(text: str) -> int | None:
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "keys",
-        help="study keys for end-to-end encryption (create, export, import, open)",
+        help="study keys for end-to-end encryption, and this laptop's recording key",
         description="A study's key pair: texts and audio leave this laptop sealed with its "
-        "public key; only laptops holding the private key (behind a passphrase) open them.",
+        "public key; only laptops holding the private key (behind a passphrase) open them. "
+        "The laptop's recording key encrypts recordings at rest (export-laptop, "
+        "import-laptop, encrypt-recordings).",
     )
     add_data_dir(parser)
     sub = parser.add_subparsers(dest="keys_command", metavar="COMMAND", required=True)
@@ -59,6 +61,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("state", choices=("on", "off"))
     p = command(sub, "status", _status, "per study: encryption, key id, key here, sealed")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p = command(sub, "export-laptop", _export_laptop, "write this laptop's recording key to a file")
+    p.add_argument("--out", required=True, metavar="FILE", type=Path)
+    p = command(sub, "import-laptop", _import_laptop, "use an exported recording key here")
+    p.add_argument("file", metavar="FILE", type=Path)
+    p = command(
+        sub, "encrypt-recordings", _encrypt_recordings, "encrypt new recordings here (on/off)"
+    )
+    p.add_argument("state", choices=("on", "off"))
 
     parser = subparsers.add_parser(
         "retention",
@@ -203,6 +213,43 @@ def _status(ctx: AppContext, args: argparse.Namespace) -> int:
             for r in rows
         ],
     )
+    return 0
+
+
+def _export_laptop(ctx: AppContext, args: argparse.Namespace) -> int:
+    from cxfield.privacy import keys
+    from cxfield.services import at_rest
+
+    if args.out.exists() or args.out.is_symlink():
+        raise ValidationError(f"{args.out} exists already; give a new file name.")
+    if at_rest.encrypts_recordings(ctx.db):  # exported before the first recording, too
+        _key, made = keys.laptop_key_made(ctx.paths.root, ctx.db.device_id)
+        if made is not None:
+            status(f"Warning: {keys.LAPTOP_KEY_WARNING.format(where=made.where)}")
+    keys.export_laptop_key(ctx.paths.root, ctx.db.device_id, args.out)
+    print(
+        f"Exported this laptop's recording key to {args.out} (readable by you only). "
+        "Whoever holds this file can open the recordings: keep it away from the laptop."
+    )
+    return 0
+
+
+def _import_laptop(ctx: AppContext, args: argparse.Namespace) -> int:
+    from cxfield.privacy import keys
+
+    store = keys.import_laptop_key(ctx.paths.root, ctx.db.device_id, args.file)
+    print(f"Imported the recording key; kept in {store.where}.")
+    return 0
+
+
+def _encrypt_recordings(ctx: AppContext, args: argparse.Namespace) -> int:
+    from cxfield.services import at_rest
+
+    at_rest.set_encrypt_recordings(ctx.db, args.state == "on")
+    if args.state == "on":
+        print("New recordings on this laptop are encrypted (older ones stay as they are).")
+    else:
+        print("New recordings on this laptop are plain WAV files (encrypted ones stay so).")
     return 0
 
 

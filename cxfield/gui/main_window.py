@@ -211,6 +211,9 @@ class MainWindow(QMainWindow):
         from cxfield.gui.privacy.redaction_actions import RedactionActions
 
         self.redaction_actions = RedactionActions(self)
+        from cxfield.gui.privacy.laptop_key_actions import LaptopKeyActions
+
+        self.laptop_key_actions = LaptopKeyActions(self, self.redaction_actions.menu)
         # Retention runs at every start (open_app) and then once a day while the app is open.
         self.retention_timer = QTimer(self)
         self.retention_timer.setInterval(RETENTION_CHECK_MS)

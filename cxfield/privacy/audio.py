@@ -17,7 +17,9 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, true, update
 
-from cxfield.audio.wavfile import read_info, sha256_of
+from cxfield.audio.at_rest import is_encrypted
+from cxfield.audio.encrypted import audio_sha256 as sha256_of
+from cxfield.audio.wavfile import read_info
 from cxfield.domain.ids import new_id, utcnow
 from cxfield.privacy.store import CANDIDATE
 from cxfield.privacy.texts import text_hash
@@ -178,9 +180,13 @@ def windows_of(conn: Connection, recording_id: str) -> tuple[list[tuple[float, f
 
 
 def silence(source: Path, target: Path, windows: list[tuple[float, float]]) -> None:
-    """Copy ``source`` to ``target`` (a PCM WAV) with the windows' samples silent."""
-    info = read_info(source)
+    """Copy ``source`` to ``target`` (a PCM WAV) with the windows' samples silent.  An
+    encrypted recording gives an encrypted copy (new salt and nonces), made as it is read."""
     make_private_dir(target.parent)
+    if is_encrypted(source):
+        _silence_encrypted(source, target, windows)
+        return
+    info = read_info(source)
     partial = target.with_name(f".{target.name}.part")
     shutil.copyfile(source, partial)
     quiet = b"\x80" if info.sample_width == 1 else b"\x00"
@@ -198,6 +204,41 @@ def silence(source: Path, target: Path, windows: list[tuple[float, float]]) -> N
                 remaining -= block
     partial.chmod(0o600)
     partial.replace(target)
+
+
+def _silence_encrypted(source: Path, target: Path, windows: list[tuple[float, float]]) -> None:
+    from cxfield.audio.encrypted import EncryptedWav, EncryptedWavWriter, laptop_key
+
+    reader = EncryptedWav(source)
+    info = reader.info
+    partial = target.with_name(f".{target.name}.part")
+    partial.unlink(missing_ok=True)
+    ranges = [
+        (max(0, int(a * info.sample_rate)) * info.frame_bytes,
+         min(info.frames, int(round(b * info.sample_rate))) * info.frame_bytes)
+        for a, b in windows
+    ]  # fmt: skip
+    key = laptop_key(source)
+    try:
+        writer = EncryptedWavWriter(partial, info.sample_rate, info.channels, key=key)
+        try:
+            at = 0
+            for block in reader.pcm_blocks():
+                data = bytearray(block)
+                for first, last in ranges:
+                    a, b = max(first, at), min(last, at + len(data))
+                    if b > a:
+                        data[a - at : b - at] = bytes(b - a)
+                writer.write(bytes(data))
+                at += len(data)
+        finally:
+            writer.close()
+        partial.replace(target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    finally:
+        reader.close()
 
 
 def redacted_recording(database: Database, data_dir: Path, recording_id: str) -> AudioRedaction:

@@ -230,11 +230,63 @@ def export_study_key(locked: LockedKey, target: Path) -> None:
     _write_private(target, locked.text() + "\n")
 
 
+LAPTOP_KEY_WARNING = (
+    "Recordings on this laptop are encrypted with a key kept in {where}. If the key is "
+    "lost (a new system, a wiped keyring), the recordings cannot be opened: export it now "
+    "(cxfield keys export-laptop --out FILE, or Privacy > Export the laptop's recording "
+    "key) and keep the file somewhere safe, away from this laptop."
+)
+LAPTOP_FORMAT = "cxfield-laptop-key"
+
+
 def laptop_key(data_dir: Path, device_id: str = "") -> bytes:
     """This laptop's at-rest key (made on first use)."""
+    return laptop_key_made(data_dir, device_id)[0]
+
+
+def laptop_key_made(data_dir: Path, device_id: str = "") -> tuple[bytes, KeyStore | None]:
+    """The laptop key, and where it was kept if it was made just now (else None): the
+    caller then says :data:`LAPTOP_KEY_WARNING` once."""
     text = _load(data_dir, LAPTOP_SERVICE, "laptop", device_id)
     if text:
-        return base64.b64decode(text)
+        return base64.b64decode(text), None
     raw = secrets.token_bytes(32)
-    _save(data_dir, LAPTOP_SERVICE, "laptop", device_id, _b64(raw))
-    return raw
+    return raw, _save(data_dir, LAPTOP_SERVICE, "laptop", device_id, _b64(raw))
+
+
+def has_laptop_key(data_dir: Path, device_id: str = "") -> bool:
+    return bool(_load(data_dir, LAPTOP_SERVICE, "laptop", device_id))
+
+
+def export_laptop_key(data_dir: Path, device_id: str, target: Path) -> None:
+    """The laptop key as a file only its owner can read; an existing file is refused."""
+    if target.exists() or target.is_symlink():
+        raise StudyKeyError(f"{target} exists already; give a new file name.")
+    text = _load(data_dir, LAPTOP_SERVICE, "laptop", device_id)
+    if not text:
+        raise StudyKeyError("This laptop has no recording key yet (nothing is encrypted).")
+    document = {"format": LAPTOP_FORMAT, "version": 1, "key": text.strip()}
+    _write_private(target, json.dumps(document, indent=1) + "\n")
+
+
+def import_laptop_key(data_dir: Path, device_id: str, source: Path) -> KeyStore:
+    """Keep an exported laptop key here.  A different key already here is refused (its
+    recordings would be lost); the same one is a no-op."""
+    try:
+        document = json.loads(source.read_text(encoding="utf-8"))
+        if not isinstance(document, dict) or document.get("format") != LAPTOP_FORMAT:
+            raise ValueError("not a laptop key file")
+        raw = base64.b64decode(str(document["key"]), validate=True)
+        if len(raw) != 32:
+            raise ValueError("the key is not 32 bytes")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StudyKeyError(f"Cannot read {source}: {exc}.") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise StudyKeyError(f"{source} is not a cxfield laptop key file ({exc}).") from None
+    current = _load(data_dir, LAPTOP_SERVICE, "laptop", device_id)
+    if current and base64.b64decode(current) != raw:
+        raise StudyKeyError(
+            "This laptop already has another recording key; importing would lock out its "
+            "recordings. Nothing changed."
+        )
+    return _save(data_dir, LAPTOP_SERVICE, "laptop", device_id, _b64(raw))

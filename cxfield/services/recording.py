@@ -19,7 +19,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
-from cxfield.audio.wavfile import AudioFileError, repair, sha256_of
+from cxfield.audio.at_rest import AtRestError
+from cxfield.audio.encrypted import audio_sha256 as sha256_of
+from cxfield.audio.encrypted import repair
+from cxfield.audio.wavfile import AudioFileError
 from cxfield.audio.wavfile import is_locked as recording_is_live
 from cxfield.domain.errors import CxfieldError
 from cxfield.domain.ids import new_id, utcnow
@@ -65,8 +68,11 @@ class ActiveRecording:
         recording_id: str,
         recorder: Recorder,
         reserve: SpaceReserve | None = None,
+        notice: str | None = None,
     ) -> None:
         self.database = database
+        #: said once to the user: the laptop key was made for this recording (lost key...)
+        self.notice = notice
         self.recording_id = recording_id
         self.recorder = recorder
         #: disk space given back at stop, so the row can be written on a disk that filled up
@@ -111,9 +117,10 @@ class ActiveRecording:
         On a disk that filled up the recorder has stopped with a valid file; the reserve is
         released first so that the row can still be written.  If even that fails, the
         error says the audio is kept and will be attached at the next start."""
-        result = self.recorder.stop()
+        self.recorder.stop()
         if self.reserve is not None:
             self.reserve.release()
+        result = self.recorder.finish_file()
         try:
             return self._finish(result)
         except SQLAlchemyError as exc:
@@ -172,8 +179,10 @@ def start_session_recording(
     """Check consent, write the ``recording`` row, then start the microphone.  The same path
     is used by the GUI's recorder panel and by ``cxfield record --session``."""
     from cxfield.audio.recorder import Recorder, disk_free  # numpy: only when recording
+    from cxfield.services.at_rest import recording_key
 
     require_recording_consent(database, session_id)
+    key, notice = recording_key(database, data_root)
     recording_id = new_id()
     relative = f"{RECORDINGS_DIR}/{recording_id}.wav"
     folder = make_private_dir(data_root / RECORDINGS_DIR)
@@ -184,6 +193,7 @@ def start_session_recording(
         device=device,
         free_space=free_space or disk_free,
         max_frames=max_frames,
+        encrypt_key=key,
     )
     with database.session() as db:
         db.add(
@@ -207,7 +217,7 @@ def start_session_recording(
             if row is not None:
                 tombstone(db, row)
         raise
-    return ActiveRecording(database, recording_id, recorder, reserve)
+    return ActiveRecording(database, recording_id, recorder, reserve, notice)
 
 
 # --- import ---------------------------------------------------------------------------
@@ -219,6 +229,8 @@ def attach_audio(
     """Import a recording made elsewhere: keep the original, make a 16 kHz mono copy for
     transcription, attach both.  A bad file raises and leaves nothing behind."""
     from cxfield.audio.convert import TARGET_RATE, ImportAudioError, convert_to_wav
+    from cxfield.audio.encrypted import encrypt_wav
+    from cxfield.services.at_rest import recording_key
 
     with database.session() as db:
         get_live(db, ResearchSession, session_id, "session")
@@ -231,8 +243,14 @@ def attach_audio(
     copy_rel = f"{RECORDINGS_DIR}/{recording_id}.wav"
     original_rel = f"{RECORDINGS_DIR}/{recording_id}.original{suffix}"
     copy, original = data_root / copy_rel, data_root / original_rel
+    key, _ = recording_key(database, data_root)
+    plain = copy.with_name(f".{copy.name}.plain") if key is not None else copy
     try:
-        converted = convert_to_wav(source, copy, TARGET_RATE)
+        converted = convert_to_wav(source, plain, TARGET_RATE)
+        if key is not None:  # the copy that is kept is encrypted; the original as it came
+            plain.chmod(PRIVATE_FILE_MODE)
+            encrypt_wav(plain, copy, key)
+            plain.unlink()
         shutil.copy2(source, original)
         for made in (copy, original):  # research data: this user only, like a recording
             made.chmod(PRIVATE_FILE_MODE)
@@ -251,8 +269,8 @@ def attach_audio(
             )
             db.add(row)
     except BaseException:
-        copy.unlink(missing_ok=True)
-        original.unlink(missing_ok=True)
+        for made in (plain, copy, original):
+            made.unlink(missing_ok=True)
         raise
     return _summary(row, None)
 
@@ -280,7 +298,7 @@ def recover_interrupted_recordings(database: Database, data_root: Path) -> list[
         (path.parent / f".{row.id}.reserve").unlink(missing_ok=True)
         try:
             message = _recover(database, row, path)
-        except (AudioFileError, OSError, CxfieldError) as exc:
+        except (AudioFileError, AtRestError, OSError, CxfieldError) as exc:
             message = f"An interrupted recording ({row.path}) could not be recovered: {exc}"
         messages.append(message)
     return messages

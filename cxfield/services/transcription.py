@@ -396,6 +396,7 @@ def run_job(
             engine=engine,
             compute_type=opts.compute_type,
             speakers=speaker_settings(database, job.session_id, opts),
+            laptop_key=_laptop_key_for(audio),
         )
         result = run_in_worker(work, progress, stop_asked, heartbeat, on_stage)
     except Exception as exc:  # every failure is recorded on the job, then reported
@@ -514,6 +515,14 @@ def _study_of(database: Database, job: TranscriptionJob) -> str | None:
     with database.session() as db:
         session = db.get(ResearchSession, job.session_id)
         return session.study_id if session is not None else None
+
+
+def _laptop_key_for(audio: Path) -> bytes | None:
+    """The key the worker needs to decrypt ``audio`` as it reads (None: a plain file)."""
+    from cxfield.audio.at_rest import is_encrypted
+    from cxfield.audio.encrypted import laptop_key
+
+    return laptop_key(audio) if is_encrypted(audio) else None
 
 
 def _audio_path(database: Database, data_root: Path, job: TranscriptionJob) -> Path:

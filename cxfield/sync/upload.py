@@ -3,6 +3,11 @@
 Chunked and resumable: the hub keeps how much of a file (content-addressed by SHA-256) it
 has, so an upload cut off, also by an app restart, resumes at that offset; the hub checks
 the checksum before the file counts.  The laptop never removes its copy.
+
+A recording encrypted at rest with the laptop key never leaves as it is on disk: the hub
+gets the WAV it holds (decrypted into ``DATA/outbox`` for the upload, 0600, removed once
+confirmed) or, for a study with end-to-end encryption, that WAV sealed with the study's key.
+Its checksum is that of the WAV (:func:`cxfield.audio.encrypted.audio_sha256`).
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, exists, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from cxfield.audio import encrypted
+from cxfield.audio.at_rest import AtRestError, is_encrypted
 from cxfield.domain.ids import utcnow
 from cxfield.privacy import at_rest, sealing
 from cxfield.storage.database import Database
@@ -63,6 +70,15 @@ def waiting_audio(database: Database, data_dir: Path | None = None) -> list[Pend
         ]
 
 
+def _same_audio(audio: PendingAudio) -> bool:
+    """Is the file still the recorded audio (its WAV's checksum; a file that cannot be
+    opened is not)?"""
+    try:
+        return encrypted.audio_sha256(audio.path) == audio.sha256
+    except AtRestError:
+        return False
+
+
 def _file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -107,7 +123,11 @@ def upload_all(
         if not audio.path.is_file():
             summary.messages.append(f"Recording {audio.recording_id}: file missing, not uploaded")
             continue
-        size = audio.path.stat().st_size
+        try:
+            size = encrypted.wav_size(audio.path)
+        except AtRestError as exc:  # another laptop's key, a damaged file: said, not sent
+            summary.messages.append(f"Recording {audio.recording_id}: not uploaded: {exc}")
+            continue
         with database.engine.connect() as conn:
             known = conn.execute(
                 select(SYNC_UPLOAD.c.state).where(SYNC_UPLOAD.c.sha256 == audio.sha256)
@@ -115,7 +135,7 @@ def upload_all(
         if known == "done":
             continue  # a redacted copy the hub already has
         if known is None:
-            if audio.recording_id not in held and _file_sha256(audio.path) != audio.sha256:
+            if audio.recording_id not in held and not _same_audio(audio):
                 summary.messages.append(
                     f"Recording {audio.recording_id}: the file changed since it was recorded; "
                     "not uploaded"
@@ -127,6 +147,8 @@ def upload_all(
             if seal is not None:
                 # an encrypted study: only a copy sealed with the study's key leaves
                 confirmed = _upload_sealed(database, client, audio, seal, cancel, data_dir)
+            elif is_encrypted(audio.path):
+                confirmed = _upload_decrypted(database, client, audio, cancel, data_dir)
             else:
                 confirmed = upload_file(client, audio.path, audio.sha256, size, cancel)
         except HubUnreachable:
@@ -222,6 +244,24 @@ def upload_file(client: HubClient, path: Path, sha256: str, size: int, cancel: C
 OUTBOX = "outbox"
 
 
+def _upload_decrypted(
+    database: Database,
+    client: HubClient,
+    audio: PendingAudio,
+    cancel: CancelCheck,
+    data_dir: Path | None,
+) -> bool:
+    """Upload the WAV an encrypted recording holds, from a 0600 copy in the outbox."""
+    outbox = (data_dir or database.path.parent) / OUTBOX
+    outbox.mkdir(mode=0o700, exist_ok=True)
+    plain = outbox / f"{audio.sha256}.wav"
+    try:
+        size = encrypted.write_plain_wav(audio.path, plain)
+        return upload_file(client, plain, audio.sha256, size, cancel)
+    finally:
+        plain.unlink(missing_ok=True)
+
+
 def _upload_sealed(
     database: Database,
     client: HubClient,
@@ -241,7 +281,8 @@ def _upload_sealed(
         partial = outbox / f"{audio.sha256}.sealed.partial"
         partial.unlink(missing_ok=True)
         preamble, file_key = at_rest.study_preamble(seal.public_key, seal.key_id)
-        at_rest.encrypt_file(audio.path, partial, preamble, file_key)
+        # the WAV itself (decrypted as it is read when it is encrypted at rest)
+        at_rest.encrypt_chunks(encrypted.wav_chunks(audio.path), partial, preamble, file_key)
         partial.replace(sealed)
     digest = _file_sha256(sealed)
     if not upload_file(client, sealed, digest, sealed.stat().st_size, cancel):

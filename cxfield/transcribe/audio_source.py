@@ -2,14 +2,18 @@
 
 A recording's transcription copy is a 16 kHz mono WAV: it is read with soundfile, a block
 at a time.  Any other file (the ``cxfield transcribe FILE`` path) is decoded by the ffmpeg
-binary into a stream of 16 kHz mono samples, read in chunks from its pipe.
+binary into a stream of 16 kHz mono samples, read in chunks from its pipe.  A recording
+encrypted at rest is decrypted as it is read (:class:`EncryptedSource`): straight from its
+records when it is 16 kHz mono, else as a WAV piped into ffmpeg's standard input.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +83,70 @@ class FfmpegSource:
                 proc.stderr.close()
 
 
+@dataclass
+class EncryptedSource:
+    """A recording encrypted at rest (:mod:`cxfield.audio.encrypted`), never on disk in
+    plaintext: its records are decrypted one at a time."""
+
+    path: Path
+    duration_s: float
+
+    def blocks(self, block_samples: int) -> Iterator[np.ndarray]:
+        from cxfield.audio.encrypted import EncryptedWav
+
+        reader = EncryptedWav(self.path)
+        info = reader.info
+        try:
+            if info.sample_rate != SAMPLE_RATE or info.channels != 1 or info.sample_width != 2:
+                reader.close()
+                yield from self._through_ffmpeg(block_samples)
+                return
+            for start in range(0, info.frames, block_samples):
+                raw = reader.read_frames(start, start + block_samples)
+                yield np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
+        finally:
+            reader.close()
+
+    def _through_ffmpeg(self, block_samples: int) -> Iterator[np.ndarray]:
+        from cxfield.audio.encrypted import wav_chunks
+
+        command = [
+            "ffmpeg", "-nostdin", "-v", "error", "-f", "wav", "-i", "pipe:0",
+            "-f", "s16le", "-ac", "1", "-ar", str(SAMPLE_RATE), "-",
+        ]  # fmt: skip
+        proc = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        stdin = proc.stdin
+
+        def feed() -> None:
+            try:
+                for block in wav_chunks(self.path):
+                    stdin.write(block)
+            except (BrokenPipeError, OSError):
+                pass
+            finally:
+                with contextlib.suppress(OSError):
+                    stdin.close()
+
+        feeder = threading.Thread(target=feed, name="cxfield-decrypt-feed", daemon=True)
+        feeder.start()
+        try:
+            while True:
+                raw = _read_exactly(proc.stdout, block_samples * 2)
+                if not raw:
+                    break
+                pcm = np.frombuffer(raw[: len(raw) // 2 * 2], dtype=np.int16)
+                yield pcm.astype(np.float32) / 32768.0
+        finally:
+            proc.stdout.close()
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            feeder.join(timeout=5)
+
+
 def _read_exactly(stream: object, n: int) -> bytes:
     read = stream.read  # type: ignore[attr-defined]
     parts: list[bytes] = []
@@ -97,6 +165,12 @@ def open_audio(path: Path) -> AudioSource:
     path = Path(path)
     if not path.is_file():
         raise NotFoundError(f"Audio file {path} does not exist.")
+    from cxfield.audio.at_rest import is_encrypted
+
+    if is_encrypted(path):
+        from cxfield.audio.encrypted import pcm_info
+
+        return EncryptedSource(path, pcm_info(path).duration_s)
     try:
         import soundfile
 

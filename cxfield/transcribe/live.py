@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from cxfield.audio.at_rest import AtRestError, is_encrypted
+from cxfield.audio.encrypted import EncryptedWav
 from cxfield.transcribe import vad
 from cxfield.transcribe.audio_source import SAMPLE_RATE
 from cxfield.transcribe.engines import OPENAI_WHISPER, load_engine
@@ -50,7 +52,8 @@ class LiveSettings:
 
 class GrowingWav:
     """Reads the samples written so far to a WAV file that is still open for writing
-    (its header's sizes are not final, so the file size says how much there is)."""
+    (its header's sizes are not final, so the file size says how much there is), or to a
+    recording encrypted at rest (its whole records say how much there is)."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -59,9 +62,18 @@ class GrowingWav:
         self.rate = SAMPLE_RATE
         self.width = 2
         self.is_float = False
+        self._sealed: EncryptedWav | None = None
 
     def ready(self) -> bool:
-        if self.data_offset:
+        if self.data_offset or self._sealed is not None:
+            return True
+        if is_encrypted(self.path):
+            try:
+                self._sealed = EncryptedWav(self.path)
+            except AtRestError:
+                return False  # its first record (the format) is not written yet
+            info = self._sealed.info
+            self.rate, self.channels, self.width = info.sample_rate, info.channels, 2
             return True
         try:
             with self.path.open("rb") as handle:
@@ -88,15 +100,21 @@ class GrowingWav:
     def frames_available(self) -> int:
         if not self.ready():
             return 0
+        if self._sealed is not None:
+            self._sealed.refresh()
+            return self._sealed.info.frames
         size = self.path.stat().st_size - self.data_offset
         return max(0, size // (self.width * self.channels))
 
     def read(self, start: int, end: int) -> np.ndarray:
         """Mono float32 samples ``start..end`` (frames)."""
         frame_bytes = self.width * self.channels
-        with self.path.open("rb") as handle:
-            handle.seek(self.data_offset + start * frame_bytes)
-            raw = handle.read((end - start) * frame_bytes)
+        if self._sealed is not None:
+            raw = self._sealed.read_frames(start, end)
+        else:
+            with self.path.open("rb") as handle:
+                handle.seek(self.data_offset + start * frame_bytes)
+                raw = handle.read((end - start) * frame_bytes)
         raw = raw[: len(raw) // frame_bytes * frame_bytes]
         data: np.ndarray
         if self.is_float:
@@ -154,6 +172,7 @@ def _live_main(
     engine: str = OPENAI_WHISPER,
     compute_type: str = "int8",
     speakers: SpeakerSettings | None = None,
+    laptop_key: bytes | None = None,
 ) -> None:
     # Ctrl-C at a terminal (stopping `record --live-transcribe`) reaches the whole process
     # group: it stops the recording; this child must live on to transcribe the last stretch.
@@ -161,6 +180,10 @@ def _live_main(
     watch_parent()
     try:
         configure_process(settings.threads, settings.nice, engine)
+        if laptop_key is not None:  # the recording is encrypted at rest
+            from cxfield.audio.encrypted import use_laptop_key
+
+            use_laptop_key(laptop_key, Path(wav_path).parent)
         loaded = load_engine(engine, model_path, official_name, settings.threads, compute_type)
         transcriber = Transcriber(loaded, decode)
         wav = GrowingWav(Path(wav_path))
@@ -228,6 +251,9 @@ class LiveTranscription:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def start(self) -> None:
+        from cxfield.audio.encrypted import laptop_key
+
+        key = laptop_key(self.wav_path) if is_encrypted(self.wav_path) else None
         mp = multiprocessing.get_context("spawn")
         self._conn, child_conn = mp.Pipe(duplex=False)
         child_control, self._control = mp.Pipe(duplex=False)
@@ -236,7 +262,7 @@ class LiveTranscription:
             args=(
                 str(self.wav_path), str(self.model_path), self.official_name,
                 self.decode, self.settings, _Duplex(child_control, child_conn),
-                self.engine, self.compute_type, self.speakers,
+                self.engine, self.compute_type, self.speakers, key,
             ),
             daemon=True,
         )  # fmt: skip

@@ -72,6 +72,8 @@ class WorkerJob:
     compute_type: str = "int8"
     #: suggest speaker turns after transcribing (None: no speaker labels)
     speakers: SpeakerSettings | None = None
+    #: the laptop key, for a recording encrypted at rest (the child has no keyring access)
+    laptop_key: bytes | None = field(default=None, repr=False)
 
 
 def load_model(model_path: str, official_name: str | None = None) -> Any:
@@ -133,6 +135,11 @@ def _child_main(job: WorkerJob, conn: Connection) -> None:
     try:
         configure_process(job.threads, job.nice, job.engine)
         from cxfield.transcribe.audio_source import open_audio
+
+        if job.laptop_key is not None:
+            from cxfield.audio.encrypted import use_laptop_key
+
+            use_laptop_key(job.laptop_key, Path(job.audio_path).parent)
 
         conn.send(("stage", "loading model"))
         engine = load_engine(

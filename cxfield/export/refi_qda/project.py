@@ -269,8 +269,11 @@ def _put(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
 
 def _put_file(archive: zipfile.ZipFile, name: str, path: Path) -> None:
     # Audio is already dense: stored, not deflated (deflate would cost minutes for hours).
+    # A recording encrypted at rest goes in as the WAV it holds, decrypted as it is read.
+    from cxfield.audio.encrypted import wav_chunks, wav_size
+
     info = _entry(name, zipfile.ZIP_STORED)
-    info.file_size = path.stat().st_size  # lets zipfile choose ZIP64 for files over 2 GiB
-    with path.open("rb") as source, archive.open(info, "w") as dest:
-        while chunk := source.read(1 << 20):
+    info.file_size = wav_size(path)  # lets zipfile choose ZIP64 for files over 2 GiB
+    with archive.open(info, "w") as dest:
+        for chunk in wav_chunks(path):
             dest.write(chunk)

@@ -18,6 +18,7 @@ class RedactionActions(QObject):
         self.ctx = window.ctx  # type: ignore[attr-defined]
         self.dialog: RedactionReview | None = None
         menu = window.menuBar().addMenu("&Privacy")
+        self.menu = menu
         self.review_action = QAction("&Review redactions of the selected session…", window)
         self.review_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
         self.review_action.triggered.connect(self.review_selected)

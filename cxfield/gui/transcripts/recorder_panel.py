@@ -318,6 +318,8 @@ class RecorderPanel(QWidget):
         else:
             self.timer.start()
             self._set_info("")
+            if self.active.notice:  # the laptop key was made now: a lost key is lost audio
+                self._tell(self.active.notice)
             self.live_runs = [run for run in self.live_runs if not run.done]
             if self._live_availability().on:  # off or no model: record exactly as before
                 self.live_runs.append(LiveRun(self.ctx, self.active.recording_id))
