@@ -30,6 +30,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    true,
 )
 
 from cxfield.storage.models import SYNCED_TABLES
@@ -279,8 +280,9 @@ fact_step_pain_index = Index(
     fact_step.c.study_id,
     fact_step.c.status,
     fact_step.c.started_at,
-    postgresql_where=fact_step.c.pain.is_(True),
-    sqlite_where=fact_step.c.pain.is_(True),
+    # written as the queries write it ("pain = true"), so the planner matches it
+    postgresql_where=fact_step.c.pain == true(),
+    sqlite_where=fact_step.c.pain == true(),
 )
 
 fact_segment = Table(
