@@ -11,7 +11,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from cxfield import __version__
 from cxfield.domain.wording import count_of
+from cxfield.gui.row_table import RowTableModel
 from cxfield.gui.widgets import keep_tab_for_focus
 
 if TYPE_CHECKING:
@@ -49,44 +50,14 @@ _STATUS_LABELS = {
 }
 
 
-class SessionTableModel(QAbstractTableModel):
+class SessionTableModel(RowTableModel["SessionSummary"]):  # imported when type checking only
     HEADERS = ("Started", "Participant", "Mode", "Status", "Researcher", "Site", "Steps captured")
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._rows: list[SessionSummary] = []
-
-    def set_rows(self, rows: list[SessionSummary]) -> None:
-        self.beginResetModel()
-        self._rows = rows
-        self.endResetModel()
-
     def session_at(self, row: int) -> SessionSummary:
-        return self._rows[row]
+        return self.rows[row]
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(  # noqa: N802
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
-
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if not index.isValid() or role not in (
-            Qt.ItemDataRole.DisplayRole,
-            Qt.ItemDataRole.AccessibleTextRole,
-        ):
-            return None
-        s = self._rows[index.row()]
-        values = (
+    def cells(self, s: SessionSummary) -> tuple[str, ...]:
+        return (
             s.started_at.astimezone().strftime("%Y-%m-%d %H:%M"),
             s.participant_code or "—",
             s.mode.capitalize(),
@@ -95,7 +66,6 @@ class SessionTableModel(QAbstractTableModel):
             s.site or "—",
             str(s.captures),
         )
-        return values[index.column()]
 
 
 class MainWindow(QMainWindow):

@@ -77,8 +77,9 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def _keyring() -> Any | None:
-    """The keyring module if a backend can really store secrets here, else None."""
+def usable_keyring() -> Any | None:
+    """The keyring module if a backend can really store secrets here, else None (the
+    laptop's keys here and the hub token in :mod:`cxfield.sync.credentials`)."""
     try:
         import keyring
         from keyring.backends import chainer, fail
@@ -186,7 +187,7 @@ def _write_private(path: Path, text: str) -> None:
 
 
 def _save(data_dir: Path, service: str, name: str, device_id: str, text: str) -> KeyStore:
-    ring = _keyring()
+    ring = usable_keyring()
     if ring is not None:
         try:
             ring.set_password(service, _entry(name, device_id), text)
@@ -202,7 +203,7 @@ def _save(data_dir: Path, service: str, name: str, device_id: str, text: str) ->
 
 
 def _load(data_dir: Path, service: str, name: str, device_id: str) -> str | None:
-    ring = _keyring()
+    ring = usable_keyring()
     if ring is not None:
         try:
             secret = ring.get_password(service, _entry(name, device_id))

@@ -10,7 +10,8 @@ import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from cxfield.privacy.keys import usable_keyring as _keyring
 
 SERVICE = "cxfield-hub"
 TOKEN_FILE = "sync-token"
@@ -22,23 +23,6 @@ class TokenStore:
 
     kind: str
     where: str
-
-
-def _keyring() -> Any | None:
-    """The keyring backend if one can really store secrets here, else None."""
-    try:
-        import keyring
-        from keyring.backends import chainer, fail
-    except ImportError:
-        return None
-    backend = keyring.get_keyring()
-    if isinstance(backend, fail.Keyring):
-        return None
-    if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
-        return None
-    if getattr(backend, "priority", 1) <= 0:
-        return None
-    return keyring
 
 
 def _token_path(data_dir: Path) -> Path:

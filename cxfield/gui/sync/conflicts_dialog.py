@@ -10,10 +10,7 @@ closes."""
 from __future__ import annotations
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QItemSelectionModel,
-    QModelIndex,
-    QPersistentModelIndex,
     Qt,
 )
 from PySide6.QtGui import QFont
@@ -34,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from cxfield.app import AppContext
 from cxfield.domain.errors import CxfieldError
+from cxfield.gui.row_table import RowTableModel
 from cxfield.gui.sync.describe import (
     KIND_WORDS,
     compared_fields,
@@ -59,48 +57,18 @@ def state_words(conflict: ConflictView) -> str:
     return "Waiting for your choice"
 
 
-class ConflictTableModel(QAbstractTableModel):
+class ConflictTableModel(RowTableModel[tuple[ConflictView, str]]):
     HEADERS = ("Record", "What happened", "Fields", "State")
+    TEXT_ROLES = (*RowTableModel.TEXT_ROLES, Qt.ItemDataRole.ToolTipRole)
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[tuple[ConflictView, str]] = []
-
-    def set_rows(self, rows: list[tuple[ConflictView, str]]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(  # noqa: N802
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
-
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if not index.isValid() or role not in (
-            Qt.ItemDataRole.DisplayRole,
-            Qt.ItemDataRole.AccessibleTextRole,
-            Qt.ItemDataRole.ToolTipRole,
-        ):
-            return None
-        conflict, words = self.rows[index.row()]
-        values = (
+    def cells(self, row: tuple[ConflictView, str]) -> tuple[str, ...]:
+        conflict, words = row
+        return (
             words,
             happened_words(conflict),
             ", ".join(field_words(f) for f in compared_fields(conflict)) or "—",
             state_words(conflict),
         )
-        return values[index.column()]
 
 
 class ConflictsDialog(QDialog):
