@@ -175,7 +175,7 @@ def main() -> int:
         ("page render (default: approved)", page, 300),
         ("filter change (site + 2 states)", filtered, 200),
         ("filter change (segment)", segment, 200),
-        ("filter change (date range: reads the facts)", dates, 200),
+        ("filter change (date range: whole months from the monthly totals)", dates, 200),
     ):
         med = statistics.median(values)
         print(f"{name}: median {med:.0f} ms, max {max(values):.0f} ms (limit {limit} ms)")
