@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from cxfield.app import AppContext, open_app
+from cxfield.audio.at_rest import is_encrypted
 from cxfield.audio.convert import ImportAudioError
 from cxfield.audio.encrypted import pcm_info
 from cxfield.domain.errors import ValidationError
-from cxfield.services.recording import attach_audio
+from cxfield.services.recording import attach_audio, save_original
 from cxfield.services.sessions import session_detail
 from tests.conftest import FIXTURES, cli_env
 from tests.test_audio_session import make_session
@@ -70,8 +71,12 @@ def test_import_every_format(
         16000, 1, 2, True,
     )  # fmt: skip
     original = ctx.paths.root / summary["original_path"]
-    assert original.read_bytes() == source.read_bytes()  # the original is kept as it was
     assert original.suffix == f".{suffix}"
+    # the original is kept encrypted too, and comes back as it was
+    assert is_encrypted(original) and source.read_bytes()[-4096:] not in original.read_bytes()
+    back = tmp_path / f"back.{suffix}"
+    assert save_original(ctx.db, ctx.paths.root, summary["id"], back) == source.stat().st_size
+    assert back.read_bytes() == source.read_bytes()
     (recording,) = session_detail(ctx.db, session_id)["recordings"]
     assert recording["id"] == summary["id"] and recording["duration_s"] == summary["duration_s"]
 
@@ -159,7 +164,22 @@ def test_attach_jfk_flac_with_the_cli(data_dir: Path) -> None:
     assert recording["id"] == attached.stdout.strip()
     assert recording["duration_s"] == 11.0 and recording["state"] == "imported"
     assert recording["sample_rate"] == 16000 and recording["channels"] == 1
-    assert (data_dir / recording["original_path"]).read_bytes() == JFK.read_bytes()
+    assert is_encrypted(data_dir / recording["original_path"])
+    out = data_dir.parent / "jfk-back.flac"
+    saved = subprocess.run(
+        [*cxfield, "sessions", "original", recording["id"], "--out", str(out)],
+        capture_output=True, text=True, timeout=60, env=cli_env(),
+    )  # fmt: skip
+    assert saved.returncode == 0, saved.stderr
+    assert out.read_bytes() == JFK.read_bytes()
+    again = subprocess.run(
+        [*cxfield, "sessions", "original", recording["id"], "--out", str(out)],
+        capture_output=True, text=True, timeout=60, env=cli_env(),
+    )  # fmt: skip
+    assert again.returncode != 0 and again.stderr.strip().splitlines() == [
+        f"cxfield: error: {out} exists; choose a new file name."
+    ]
+    assert out.read_bytes() == JFK.read_bytes()
 
     bad = subprocess.run(
         [*cxfield, "sessions", "attach-audio", session_id, str(data_dir / "cxfield.sqlite")],
@@ -170,3 +190,25 @@ def test_attach_jfk_flac_with_the_cli(data_dir: Path) -> None:
         [*cxfield, "sessions", "show", session_id, "--json"],
         capture_output=True, text=True, timeout=60, env=cli_env(),
     ).stdout)["recordings"]) == 1  # fmt: skip
+
+
+def test_the_original_without_encryption_and_of_a_recording_made_here(
+    ctx: AppContext, tmp_path: Path
+) -> None:
+    from cxfield.domain.errors import NotFoundError
+    from cxfield.services.at_rest import set_encrypt_recordings
+    from cxfield.storage.models import Recording
+
+    set_encrypt_recordings(ctx.db, False)
+    source = make_audio(tmp_path, "flac", [], 44100, 2)
+    summary = attach_audio(ctx.db, ctx.paths.root, make_session(ctx.db), source)
+    original = ctx.paths.root / summary["original_path"]
+    assert not is_encrypted(original) and original.read_bytes() == source.read_bytes()
+    back = tmp_path / "back.flac"
+    save_original(ctx.db, ctx.paths.root, summary["id"], back)
+    assert back.read_bytes() == source.read_bytes()
+    with ctx.db.session() as db:
+        db.add(Recording(id="made-here", session_id=summary["session_id"], path="recordings/x.wav"))
+    with pytest.raises(NotFoundError, match="no imported original"):
+        save_original(ctx.db, ctx.paths.root, "made-here", tmp_path / "none.wav")
+    assert not (tmp_path / "none.wav").exists()

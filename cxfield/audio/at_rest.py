@@ -336,6 +336,12 @@ def encrypt_chunks(blocks: Iterable[bytes], target: Path, preamble: bytes, key: 
     return writer.plain_bytes
 
 
+def encrypt_with_laptop_key(source: Path, target: Path, laptop_key: bytes) -> int:
+    """Any file (an import's untouched original) as a new laptop-key file; plaintext bytes."""
+    preamble, salt = laptop_preamble()
+    return encrypt_file(source, target, preamble, _file_key(laptop_key, salt))
+
+
 def decrypt_file(
     source: Path, target: Path, *, laptop_key: bytes | None = None, private_key: Any = None
 ) -> int:

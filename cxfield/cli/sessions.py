@@ -29,6 +29,17 @@ def register(subparsers: Any) -> None:
     p = command(sub, "attach-audio", _attach_audio, "import a recording (WAV, FLAC, MP3, M4A, OGG)")
     p.add_argument("id", metavar="ID")
     p.add_argument("file", metavar="FILE", type=Path)
+    p = command(sub, "original", _original, "write an imported recording's original as it came")
+    p.add_argument("recording", metavar="RECORDING_ID")
+    p.add_argument("--out", metavar="FILE", type=Path, required=True, help="a new file")
+
+
+def _original(ctx: AppContext, args: argparse.Namespace) -> int:
+    from cxfield.services.recording import save_original
+
+    size = save_original(ctx.db, ctx.paths.root, args.recording, args.out)
+    status(f"wrote {args.out} ({size:,} bytes, the original as it was imported)")
+    return 0
 
 
 def _attach_audio(ctx: AppContext, args: argparse.Namespace) -> int:

@@ -228,6 +228,7 @@ def attach_audio(
 ) -> dict[str, Any]:
     """Import a recording made elsewhere: keep the original, make a 16 kHz mono copy for
     transcription, attach both.  A bad file raises and leaves nothing behind."""
+    from cxfield.audio.at_rest import encrypt_with_laptop_key
     from cxfield.audio.convert import TARGET_RATE, ImportAudioError, convert_to_wav
     from cxfield.audio.encrypted import encrypt_wav
     from cxfield.services.at_rest import recording_key
@@ -247,11 +248,13 @@ def attach_audio(
     plain = copy.with_name(f".{copy.name}.plain") if key is not None else copy
     try:
         converted = convert_to_wav(source, plain, TARGET_RATE)
-        if key is not None:  # the copy that is kept is encrypted; the original as it came
+        if key is not None:  # what is kept is encrypted: the copy and the original
             plain.chmod(PRIVATE_FILE_MODE)
             encrypt_wav(plain, copy, key)
             plain.unlink()
-        shutil.copy2(source, original)
+            encrypt_with_laptop_key(source, original, key)
+        else:
+            shutil.copy2(source, original)
         for made in (copy, original):  # research data: this user only, like a recording
             made.chmod(PRIVATE_FILE_MODE)
         with database.session() as db:
@@ -273,6 +276,34 @@ def attach_audio(
             made.unlink(missing_ok=True)
         raise
     return _summary(row, None)
+
+
+def save_original(database: Database, data_root: Path, recording_id: str, target: Path) -> int:
+    """Write an imported recording's untouched original to ``target`` as it came (decrypted
+    when it is kept encrypted); never over an existing file.  Returns its bytes."""
+    from cxfield.audio import at_rest
+    from cxfield.audio.encrypted import laptop_key
+    from cxfield.domain.errors import NotFoundError, ValidationError
+
+    with database.session() as db:
+        row = get_live(db, Recording, recording_id, "recording")
+        relative = row.original_path
+    if not relative:
+        raise NotFoundError(f"Recording {recording_id} was made here: it has no imported original.")
+    source = data_root / relative
+    if not source.is_file():
+        raise NotFoundError(f"The original of recording {recording_id} is gone ({relative}).")
+    if target.exists():
+        raise ValidationError(f"{target} exists; choose a new file name.")
+    if not at_rest.is_encrypted(source):
+        shutil.copyfile(source, target)
+        target.chmod(PRIVATE_FILE_MODE)
+        return target.stat().st_size
+    try:
+        return at_rest.decrypt_file(source, target, laptop_key=laptop_key(source))
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
 
 
 # --- recovery after a crash -------------------------------------------------------------
