@@ -53,6 +53,21 @@ def _page_n(client: TestClient, study_id: str, headers: dict[str, str], query: s
     return {name: n for name, (n, _mean) in _steps_table(page.text).items()}
 
 
+def _push_everything(hub_app: InProcessHub, ctx: Any) -> None:
+    """Every row of a laptop pushed to the hub by a supervisor, 500 at a time."""
+    rows = []
+    with ctx.db.session() as db:
+        for name in TABLE_ORDER:
+            rows += [wire(obj) for obj in db.exec(sm_select(TABLES[name])).all()]
+    pusher = hub_app.device("Sam", role="supervisor")
+    for start in range(0, len(rows), 500):
+        answer = hub_app.client.post(
+            "/v1/push", json=push_body(rows[start : start + 500]), headers=pusher.headers
+        )
+        assert answer.status_code == 200
+        assert {r["status"] for r in answer.json()["results"]} == {"applied"}
+
+
 def test_totals_follow_edits_and_equal_a_rebuild(tmp_path: Path) -> None:
     synced: SyncedStudy = two_laptops(tmp_path)
     try:
@@ -120,19 +135,9 @@ def test_pushed_rows_make_the_same_page_on_sqlite_and_postgresql(
     ctx = open_app(tmp_path / "laptop")
     try:
         study = create_demo(ctx.db, 30, seed=3)
-        rows = []
-        with ctx.db.session() as db:
-            for name in TABLE_ORDER:
-                rows += [wire(obj) for obj in db.exec(sm_select(TABLES[name])).all()]
+        _push_everything(hub_app, ctx)
     finally:
         ctx.close()
-    pusher = hub_app.device("Sam", role="supervisor")
-    for start in range(0, len(rows), 500):
-        answer = hub_app.client.post(
-            "/v1/push", json=push_body(rows[start : start + 500]), headers=pusher.headers
-        )
-        assert answer.status_code == 200
-        assert {r["status"] for r in answer.json()["results"]} == {"applied"}
     viewer = hub_app.device("Vic", role="viewer")
     statuses = "?status=approved&status=submitted"
     want = _expected(hub_app.engine, study.id, statuses=("approved", "submitted"))
@@ -185,18 +190,9 @@ def test_date_ranges_read_whole_months_from_the_monthly_totals(
                 conn.execute(
                     table.update().where(table.c.id == session.id).values(started_at=moved)
                 )
-        rows = []
-        with ctx.db.session() as db:
-            for name in TABLE_ORDER:
-                rows += [wire(obj) for obj in db.exec(sm_select(TABLES[name])).all()]
+        _push_everything(hub_app, ctx)
     finally:
         ctx.close()
-    pusher = hub_app.device("Sam", role="supervisor")
-    for start in range(0, len(rows), 500):
-        answer = hub_app.client.post(
-            "/v1/push", json=push_body(rows[start : start + 500]), headers=pusher.headers
-        )
-        assert answer.status_code == 200
     days = sorted(started_day(s) for s in stored(hub_app.engine, "session"))
     first, last = days[0], days[-1]
     mid = first + (last - first) / 2
