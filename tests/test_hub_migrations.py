@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import pytest
@@ -112,6 +113,37 @@ def test_hub_processes_starting_together_upgrade_one_after_the_other(
     assert not errors, errors
     assert len(results) == 3
     assert sorted(r.from_revision is None for r in results) == [False, False, True]  # type: ignore[attr-defined]
+
+
+def test_a_new_sqlite_hub_file_busy_in_another_process_waits_for_it(tmp_path) -> None:
+    """SQLite refuses to switch a file to WAL while another connection is writing, and
+    says "database is locked" at once, without waiting: a hub starting beside another
+    one on a new file must wait its turn instead (it failed 1 start in 30)."""
+    path = tmp_path / "hub.db"
+    busy = threading.Event()
+    done = threading.Event()
+
+    def hold_the_writer_lock() -> None:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("CREATE TABLE other_program (x)")
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO other_program VALUES (1)")
+        busy.set()
+        done.wait(0.5)
+        other.execute("COMMIT")
+        other.close()
+
+    holder = threading.Thread(target=hold_the_writer_lock)
+    holder.start()
+    busy.wait(10)
+    try:
+        engine = make_engine(f"sqlite:///{path}")
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        engine.dispose()
+    finally:
+        done.set()
+        holder.join(10)
 
 
 def test_the_fact_indexes_carry_the_filtered_columns_on_postgresql(

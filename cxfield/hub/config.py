@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from cxfield.domain.errors import CxfieldError
+from cxfield.storage.database import write_ahead_log
 
 DEFAULT_DB_FILENAME = "hub.sqlite"
 #: a write option on a connection: SQLite takes the write lock at BEGIN (no upgrade races)
@@ -100,8 +101,8 @@ def make_engine(url: str) -> Engine:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # SQLAlchemy's begin event below emits BEGIN
+        write_ahead_log(dbapi_conn)
         cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=30000")

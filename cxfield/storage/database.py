@@ -8,6 +8,7 @@ service can forget it.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,8 +37,8 @@ def make_engine(db_path: Path) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        write_ahead_log(dbapi_conn)
         cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         # FULL: a committed note survives power loss, not only a crash of the app.
         cursor.execute("PRAGMA synchronous=FULL")
@@ -45,6 +46,26 @@ def make_engine(db_path: Path) -> Engine:
         cursor.close()
 
     return engine
+
+
+def write_ahead_log(conn: sqlite3.Connection, patience_s: float = 30.0) -> None:
+    """Put the database in WAL mode (it persists in the file), waiting for other writers.
+
+    Switching the journal mode needs the file to itself, and SQLite answers "database is
+    locked" at once, without its busy handler, while another connection is inside a write
+    transaction — two hub processes starting together on a new file did. So the mode is
+    read first (the usual case: already WAL) and the switch retried until ``patience_s``."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode in ("wal", "memory"):
+            return
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _stamp_sync_fields(session: OrmSession, _context: Any, _instances: Any) -> None:
