@@ -268,7 +268,7 @@ def _create(db_path: Path, head: str) -> None:
     """A new database, built in a temporary 0600 file and renamed into place complete."""
     try:
         with atomic_path(db_path, leftovers=SIDE_FILES) as temp:
-            upgrade_to(temp, head)
+            upgrade_to(temp, head, scratch=True)
             conn = sqlite3.connect(temp)
             try:  # folds the WAL into the file: the rename then moves everything
                 conn.execute("PRAGMA journal_mode=DELETE")
@@ -292,8 +292,11 @@ def reason_of(exc: BaseException) -> str:
     return text.rstrip(".")
 
 
-def upgrade_to(db_path: Path, revision: str) -> None:
-    """Run migrations up to ``revision`` (tests use this to build old schemas)."""
+def upgrade_to(db_path: Path, revision: str, *, scratch: bool = False) -> None:
+    """Run migrations up to ``revision`` (tests use this to build old schemas).
+
+    ``scratch``: a new file nobody else sees yet, fsynced once before it is renamed into
+    place — so its many DDL commits need not each wait for the disk."""
     from alembic import command
 
     from cxfield.storage.database import make_engine
@@ -301,6 +304,8 @@ def upgrade_to(db_path: Path, revision: str) -> None:
     engine = make_engine(db_path)
     try:
         with engine.begin() as connection:
+            if scratch:
+                connection.exec_driver_sql("PRAGMA synchronous=OFF")
             config = alembic_config()
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
