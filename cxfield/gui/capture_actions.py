@@ -22,17 +22,14 @@ from PySide6.QtWidgets import (
 )
 
 from cxfield.domain.errors import CxfieldError
-from cxfield.gui.journey.journey_editor import JourneyEditorDialog
-from cxfield.gui.participants_dialog import ParticipantsDialog
-from cxfield.gui.runner.start_session import StartSessionDialog
-from cxfield.gui.study_editor import NewStudyDialog, StudyEditorDialog
 from cxfield.gui.widgets import show_error
 from cxfield.services import capture, studies, templates
 from cxfield.services import sessions as session_service
 
 if TYPE_CHECKING:
-    # The runner (the recorder: numpy, PortAudio), the session view and the journey map
-    # are imported when first opened, not at start-up (tests/test_startup_imports.py).
+    # The runner (the recorder: numpy, PortAudio), the session view, the journey map and
+    # the editors are imported when first opened, not at start-up
+    # (tests/test_startup_imports.py).
     from cxfield.gui.runner.session_runner import SessionRunner
 
 
@@ -105,6 +102,8 @@ class CaptureActions(QObject):
     # --- studies --------------------------------------------------------------------
 
     def new_study(self) -> None:
+        from cxfield.gui.study_editor import NewStudyDialog
+
         dialog = NewStudyDialog(self.ctx, self.window)
         if dialog.exec() and dialog.study is not None:
             self._select_study(dialog.study.id)
@@ -113,6 +112,8 @@ class CaptureActions(QObject):
 
     def edit_study(self) -> None:
         study_id = self._study_id()
+        from cxfield.gui.study_editor import StudyEditorDialog
+
         if study_id and StudyEditorDialog(self.ctx, study_id, self.window).exec():
             self._refresh()
 
@@ -128,12 +129,16 @@ class CaptureActions(QObject):
     def edit_map(self) -> None:
         study_id = self._study_id()
         if study_id:
+            from cxfield.gui.journey.journey_editor import JourneyEditorDialog
+
             JourneyEditorDialog(self.ctx, study_id, self.window).exec()
             self._refresh()
 
     def participants(self) -> None:
         study_id = self._study_id()
         if study_id:
+            from cxfield.gui.participants_dialog import ParticipantsDialog
+
             ParticipantsDialog(self.ctx, study_id, self.window).exec()
             self._refresh()
 
@@ -180,6 +185,8 @@ class CaptureActions(QObject):
     # --- sessions -------------------------------------------------------------------
 
     def start_session(self) -> None:
+        from cxfield.gui.runner.start_session import StartSessionDialog
+
         dialog = StartSessionDialog(self.ctx, self.window.current_study_id(), self.window)  # type: ignore[attr-defined]
         if dialog.exec() and dialog.session_id:
             self._refresh()

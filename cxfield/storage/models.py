@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
+from sqlmodel._compat import SQLModelConfig
 
 from cxfield.domain.ids import new_id, utcnow
 from cxfield.domain.review import AnchorKind, ReviewAction
@@ -35,7 +36,14 @@ from cxfield.domain.vocabulary import (
 from cxfield.storage.types import EnumText, JSONText, UTCDateTime
 
 
-class SyncFields(SQLModel):
+class StoredRow(SQLModel):
+    """Every stored model: pydantic builds its validators on first use, not at import —
+    a third of this module's import time, on the way to a usable window (issue 18)."""
+
+    model_config = SQLModelConfig(defer_build=True)
+
+
+class SyncFields(StoredRow):
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -51,7 +59,7 @@ class SyncFields(SQLModel):
 # --- local-only ---------------------------------------------------------------------
 
 
-class LocalSetting(SQLModel, table=True):
+class LocalSetting(StoredRow, table=True):
     """Key/value settings of this installation (device id, remembered choices). Never synced."""
 
     __tablename__ = "local_setting"
@@ -63,7 +71,7 @@ class LocalSetting(SQLModel, table=True):
 # --- study and journey map ----------------------------------------------------------
 
 
-class StudyBase(SQLModel):
+class StudyBase(StoredRow):
     name: str = Field(max_length=200)
     program: str = Field(default="", max_length=200)
     description: str = ""
@@ -449,7 +457,7 @@ class AuditEntry(SyncFields, table=True):
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class TranscriptionJob(SQLModel, table=True):
+class TranscriptionJob(StoredRow, table=True):
     """Local queue of transcription work; survives restarts. Not synced."""
 
     __tablename__ = "transcription_job"
@@ -475,7 +483,7 @@ class TranscriptionJob(SQLModel, table=True):
 # --- sync bookkeeping (local-only, never synced) --------------------------------------
 
 
-class SyncRow(SQLModel, table=True):
+class SyncRow(StoredRow, table=True):
     """What the hub knows of one synced row.  A row is waiting to be pushed when it has no
     ``sync_row`` or its ``version`` differs from ``local_version`` (the version last pushed
     or pulled)."""
@@ -498,7 +506,7 @@ class SyncRow(SQLModel, table=True):
     pushed_before: str = ""
 
 
-class SyncConflict(SQLModel, table=True):
+class SyncConflict(StoredRow, table=True):
     """A conflict the hub reported (same row changed on two devices), a row the hub refused,
     or a pulled row that clashes with a local one; kept until a person resolves it."""
 
@@ -520,7 +528,7 @@ class SyncConflict(SQLModel, table=True):
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
 
-class SyncUpload(SQLModel, table=True):
+class SyncUpload(StoredRow, table=True):
     """A recording's audio on its way to the hub (resumable: the hub keeps the offset)."""
 
     __tablename__ = "sync_upload"
@@ -533,7 +541,7 @@ class SyncUpload(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class SealedValue(SQLModel, table=True):
+class SealedValue(StoredRow, table=True):
     """The ciphertext this laptop sent for a text column of an encrypted study, with the
     SHA-256 of the text it seals: unchanged text is sent with the same ciphertext (a sealed
     box is random each time), so a replayed push stays a duplicate.  Local-only."""
@@ -547,7 +555,7 @@ class SealedValue(SQLModel, table=True):
     sealed: str
 
 
-class RetentionMark(SQLModel, table=True):
+class RetentionMark(StoredRow, table=True):
     """When this laptop first saw a session approved (the retention clock starts there,
     never earlier), and what retention removed.  Local-only."""
 
@@ -562,7 +570,7 @@ class RetentionMark(SQLModel, table=True):
 # --- redaction (local-only, never synced: they hold the personal details themselves) ----
 
 
-class RedactionCandidate(SQLModel, table=True):
+class RedactionCandidate(StoredRow, table=True):
     """A personal detail found (or marked by hand) in one text field of a session's row:
     ``text[start:end]`` of ``table_name.field`` of row ``row_id``, while that field's text
     has the hash ``text_hash``.  Accepted ones become placeholders in what leaves."""
@@ -589,7 +597,7 @@ class RedactionCandidate(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class RedactionName(SQLModel, table=True):
+class RedactionName(StoredRow, table=True):
     """A name the researcher listed for a session (the participant's, family members',
     staff): found wherever it occurs in the session.  Laptop-only, never synced."""
 
@@ -601,7 +609,7 @@ class RedactionName(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class RedactionScan(SQLModel, table=True):
+class RedactionScan(StoredRow, table=True):
     """When a session was last scanned, and a fingerprint of the texts it scanned: a
     session whose texts changed since must be scanned (and reviewed) again."""
 
@@ -612,7 +620,7 @@ class RedactionScan(SQLModel, table=True):
     scanned_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class RedactionMute(SQLModel, table=True):
+class RedactionMute(StoredRow, table=True):
     """A stretch of a recording a person muted by hand (seconds on its own clock)."""
 
     __tablename__ = "redaction_mute"
@@ -624,7 +632,7 @@ class RedactionMute(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class TranscriptWords(SQLModel, table=True):
+class TranscriptWords(StoredRow, table=True):
     """Whisper's word timestamps of one transcript segment: where a redacted span is on
     the audio.  Laptop-only (the words are the transcript's own text)."""
 
