@@ -20,7 +20,6 @@ from __future__ import annotations
 import bisect
 import hashlib
 import os
-import struct
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -30,11 +29,14 @@ from typing import Protocol
 from cxfield.audio import at_rest
 from cxfield.audio.at_rest import AtRestError, is_encrypted
 from cxfield.audio.wavfile import (
+    HEADER,
     AudioFileError,
     DiskFullError,
+    PcmFrames,
     RepairResult,
     _fsync_dir,
     read_info,
+    wav_header,
 )
 from cxfield.audio.wavfile import repair as repair_wav
 
@@ -43,7 +45,6 @@ try:  # POSIX: the same lock as WavWriter, so recovery leaves a live recording a
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-HEADER = struct.Struct("<4sI4s4sIHHIIHH4sI")
 _RECORD_HEAD = 5  # LENGTH(4) FLAG(1)
 
 KeySource = Callable[[], bytes]
@@ -80,33 +81,13 @@ def laptop_key(path: Path) -> bytes:
     return _keys[root]
 
 
-def wav_header(sample_rate: int, channels: int, sample_width: int, data_bytes: int) -> bytes:
-    frame = channels * sample_width
-    return HEADER.pack(
-        b"RIFF", 36 + data_bytes, b"WAVE", b"fmt ", 16, 1, channels, sample_rate,
-        sample_rate * frame, frame, 8 * sample_width, b"data", data_bytes,
-    )  # fmt: skip
-
-
 @dataclass(frozen=True)
-class PcmInfo:
+class PcmInfo(PcmFrames):
     sample_rate: int
     channels: int
     sample_width: int
     data_bytes: int
     encrypted: bool
-
-    @property
-    def frame_bytes(self) -> int:
-        return self.channels * self.sample_width
-
-    @property
-    def frames(self) -> int:
-        return self.data_bytes // self.frame_bytes
-
-    @property
-    def duration_s(self) -> float:
-        return self.frames / self.sample_rate
 
 
 class PcmReader(Protocol):

@@ -27,8 +27,38 @@ try:  # POSIX: an exclusive lock tells recovery that a recording is still alive
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-_HEADER = struct.Struct("<4sI4s4sIHHIIHH4sI")  # RIFF, fmt (16 bytes PCM), data header
-HEADER_BYTES = _HEADER.size  # 44
+HEADER = struct.Struct("<4sI4s4sIHHIIHH4sI")  # RIFF, fmt (16 bytes PCM), data header
+HEADER_BYTES = HEADER.size  # 44
+
+
+def wav_header(sample_rate: int, channels: int, sample_width: int, data_bytes: int) -> bytes:
+    """The 44-byte header of a PCM WAV holding ``data_bytes`` of audio."""
+    frame = channels * sample_width
+    return HEADER.pack(
+        b"RIFF", 36 + data_bytes, b"WAVE", b"fmt ", 16, 1, channels, sample_rate,
+        sample_rate * frame, frame, 8 * sample_width, b"data", data_bytes,
+    )  # fmt: skip
+
+
+class PcmFrames:
+    """Frames and duration of PCM audio, from its format and byte count."""
+
+    sample_rate: int
+    channels: int
+    sample_width: int
+    data_bytes: int
+
+    @property
+    def frame_bytes(self) -> int:
+        return self.channels * self.sample_width
+
+    @property
+    def frames(self) -> int:
+        return self.data_bytes // self.frame_bytes
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.sample_rate
 
 
 class AudioFileError(CxfieldError):
@@ -40,7 +70,7 @@ class DiskFullError(CxfieldError):
 
 
 @dataclass(frozen=True)
-class WavInfo:
+class WavInfo(PcmFrames):
     """Where the audio is in a WAV file and what it holds."""
 
     sample_rate: int
@@ -54,18 +84,6 @@ class WavInfo:
     declared_riff_bytes: int
     file_bytes: int
     data_is_last: bool
-
-    @property
-    def frame_bytes(self) -> int:
-        return self.channels * self.sample_width
-
-    @property
-    def frames(self) -> int:
-        return self.data_bytes // self.frame_bytes
-
-    @property
-    def duration_s(self) -> float:
-        return self.frames / self.sample_rate
 
     @property
     def needs_repair(self) -> bool:
@@ -226,10 +244,7 @@ class WavWriter:
             raise AudioFileError(f"Cannot create {path}: {exc.strerror}.") from exc
         if fcntl is not None:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        header = _HEADER.pack(
-            b"RIFF", 36, b"WAVE", b"fmt ", 16, 1, channels, sample_rate,
-            sample_rate * self.frame_bytes, self.frame_bytes, 16, b"data", 0,
-        )  # fmt: skip
+        header = wav_header(sample_rate, channels, 2, 0)
         self._write_all(header)
         os.fsync(self._fd)
         _fsync_dir(path.parent)
