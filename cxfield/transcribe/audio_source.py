@@ -66,19 +66,9 @@ class FfmpegSource:
             "-f", "s16le", "-ac", "1", "-ar", str(SAMPLE_RATE), "-",
         ]  # fmt: skip
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        assert proc.stdout is not None
         try:
-            while True:
-                raw = _read_exactly(proc.stdout, block_samples * 2)
-                if not raw:
-                    break
-                pcm = np.frombuffer(raw[: len(raw) // 2 * 2], dtype=np.int16)
-                yield pcm.astype(np.float32) / 32768.0
+            yield from _decoded_blocks(proc, block_samples)
         finally:
-            proc.stdout.close()
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
             if proc.stderr is not None:
                 proc.stderr.close()
 
@@ -133,18 +123,26 @@ class EncryptedSource:
         feeder = threading.Thread(target=feed, name="cxfield-decrypt-feed", daemon=True)
         feeder.start()
         try:
-            while True:
-                raw = _read_exactly(proc.stdout, block_samples * 2)
-                if not raw:
-                    break
-                pcm = np.frombuffer(raw[: len(raw) // 2 * 2], dtype=np.int16)
-                yield pcm.astype(np.float32) / 32768.0
+            yield from _decoded_blocks(proc, block_samples)
         finally:
-            proc.stdout.close()
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
             feeder.join(timeout=5)
+
+
+def _decoded_blocks(proc: subprocess.Popen[bytes], block_samples: int) -> Iterator[np.ndarray]:
+    """ffmpeg's 16 kHz mono s16le output as float blocks; the process is ended after."""
+    assert proc.stdout is not None
+    try:
+        while True:
+            raw = _read_exactly(proc.stdout, block_samples * 2)
+            if not raw:
+                break
+            pcm = np.frombuffer(raw[: len(raw) // 2 * 2], dtype=np.int16)
+            yield pcm.astype(np.float32) / 32768.0
+    finally:
+        proc.stdout.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
 
 
 def _read_exactly(stream: object, n: int) -> bytes:
