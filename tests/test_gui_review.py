@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import update
+from sqlmodel import select
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QMainWindow
@@ -28,9 +28,9 @@ SHOTS = Path(os.environ["CXFIELD_SHOTS"]) / "review" if os.environ.get("CXFIELD_
 
 
 def _twenty_submitted(ctx: AppContext) -> list[str]:
-    demo.create_demo(ctx.db, 20)
-    with ctx.db.engine.begin() as conn:  # the demo's mix of states, all submitted
-        conn.execute(update(ResearchSession.__table__).values(status="submitted"))  # type: ignore[arg-type]
+    demo.create_demo(
+        ctx.db, 20, submitted=True
+    )  # as `cxfield demo --sessions 20 --staff 0 --submitted`
     return [s.id for s in sessions.list_sessions(ctx.db)]
 
 
@@ -147,6 +147,7 @@ def test_supervisor_clears_a_queue_of_twenty_by_keyboard(
     assert states == ["approved"] * 18 + ["has_issues", "rejected"]
     assert sessions.session_detail(ctx.db, rejected)["status"] == "rejected"
     assert window.review_actions.count_label.text() == ""
+    assert view is not None
     view.close()
     queue.close()
     window.close()
@@ -215,4 +216,79 @@ def test_researcher_sees_returned_answers_and_resubmits(
             SHOTS.mkdir(parents=True, exist_ok=True)
             view.grab().save(str(SHOTS / f"history-{width}x{height}.png"))
     view.close()
+    window.close()
+
+
+def test_researcher_clears_returned_to_you_with_comments_beside_the_items(
+    ctx: AppContext, qtbot: object
+) -> None:
+    """Review → Returned to you (Ctrl+Shift+Q for a researcher): only their returned
+    sessions; Enter opens one with each comment in the row of the step or note it is about;
+    Alt+U resubmits with an answer and the next returned session opens."""
+    _twenty_submitted(ctx)
+    review.use_profile(ctx.db, "Sam Lee", "supervisor")
+    with ctx.db.session() as db:
+        rows = db.exec(select(ResearchSession.id, ResearchSession.researcher_id)).all()
+    mine = [sid for sid, rid in rows if rid == rows[0][1]]
+    theirs = next(sid for sid, rid in rows if rid != rows[0][1])
+    remarks = {}
+    for sid in mine[:2] + [theirs]:
+        detail = sessions.session_detail(ctx.db, sid)
+        step = [s for s in detail["steps"] if s["capture"]][1]
+        review.add_comment(
+            ctx.db, sid, f"Check {step['step']}.", anchor=AnchorKind.STEP, anchor_id=step["step_id"]
+        )
+        note = detail["notes"][0]["id"] if detail["notes"] else None
+        if note:
+            review.add_comment(ctx.db, sid, "Which letter?", anchor=AnchorKind.NOTE, anchor_id=note)
+        review.move(ctx.db, sid, ReviewAction.RETURN, "See the comments.")
+        remarks[sid] = (step["step"], note)
+    ctx.db.set_setting("runner.last_researcher", rows[0][1])  # the researcher's laptop
+
+    window = MainWindow(ctx)
+    _active(qtbot, window)
+    assert window.review_actions.count_label.text() == "2 returned to you"
+    assert window.review_actions.queue_action.text() == "Returned to &you…"
+    press(Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    queue = window.review_actions.queue
+    assert queue is not None
+    qtbot.waitUntil(queue.isActiveWindow)  # type: ignore[attr-defined]
+    assert queue.windowTitle() == "Returned to you"
+    assert queue.summary.text() == "2 sessions returned to you, oldest first"
+    assert sorted(i.session.id for i in queue.items) == sorted(mine[:2])
+    assert focused() is queue.table
+    press(Qt.Key.Key_Return)
+    view: ReviewSessionView | None = None
+    for _turn in range(2):
+        view = _review_view(qtbot, queue, view)
+        step_name, note = remarks[view.session_id]
+        table = view.captures
+        column = table.columnCount() - 1
+        assert table.horizontalHeaderItem(column).text() == "Comments"
+        beside = {
+            table.item(r, 1).text(): table.item(r, column).text() for r in range(table.rowCount())
+        }
+        assert beside[step_name] == f"Sam Lee: Check {step_name}."
+        assert all(text == "" for name, text in beside.items() if name != step_name)
+        assert table.horizontalHeader().visualIndex(column) == 2  # beside the step's name
+        if note:
+            notes = view.notes
+            assert notes.item(0, notes.columnCount() - 1).text() == "Sam Lee: Which letter?"
+        assert not view.buttons[ReviewAction.APPROVE].isVisible()
+        assert focused().window() is view
+        press(Qt.Key.Key_U, ALT)
+        _dialog(qtbot)
+        type_text("Fixed.")
+        press(Qt.Key.Key_Return)
+        qtbot.waitUntil(  # type: ignore[attr-defined]
+            lambda sid=view.session_id: (
+                sessions.session_detail(ctx.db, sid)["status"] == "submitted"
+            )
+        )
+    assert queue.items == []
+    assert sessions.session_detail(ctx.db, theirs)["status"] == "has_issues"
+    assert window.review_actions.count_label.text() == ""
+    assert view is not None
+    view.close()
+    queue.close()
     window.close()

@@ -24,6 +24,7 @@ class ReviewActions(QObject):
         self.view: ReviewSessionView | None = None
         menu = window.menuBar().addMenu("Re&view")
         queue = QAction("&Queue…", window)
+        self.queue_action = queue
         queue.setShortcut(QKeySequence(QUEUE_SHORTCUT))
         queue.triggered.connect(self.open_queue)
         menu.addAction(queue)
@@ -38,7 +39,9 @@ class ReviewActions(QObject):
         self.refresh_count()
 
     def refresh_count(self) -> None:
-        line = review_queue.waiting_count(self.ctx.db).line
+        waiting = review_queue.waiting_count(self.ctx.db)
+        self.queue_action.setText("&Queue…" if waiting.reviewer else "Returned to &you…")
+        line = waiting.line
         self.count_label.setText(line)
         self.count_label.setVisible(bool(line))
 
