@@ -202,6 +202,15 @@ def test_cli_flow_and_errors(data_dir: Path, capsys: pytest.CaptureFixture[str])
         ("status", "approved"),
     ]
     assert all(e["actor"] == "Sam Lee" for e in trail)
+    # each move between states carries the comment that came with it (the reason)
+    assert [e["comment"] for e in trail if e["table"] == "session"] == [
+        "See my comment.",
+        "Done.",
+        "",
+    ]
+    assert _cli(data_dir, "sessions", "history", first) == 0
+    shown = capsys.readouterr().out
+    assert "has_issues — “See my comment.”" in shown and "submitted — “Done.”" in shown
     assert _cli(data_dir, "sessions", "show", first) == 0
     shown = capsys.readouterr().out
     assert "Approved by Sam Lee" in shown and "Check the wait." in shown
