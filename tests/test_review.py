@@ -286,3 +286,22 @@ def ctx_for(data_dir: Path) -> Any:
             ctx.close()
 
     return opened()
+
+
+def test_survey_answers_and_notes_changed_after_submission_are_audited(ctx: AppContext) -> None:
+    from cxfield.services import survey_answers
+
+    _study, sid, steps = _submitted(ctx)
+    survey_answers.save_survey(ctx.db, sid, satisfaction=2, comments="Too long.")
+    survey_answers.save_survey(ctx.db, sid, satisfaction=4)
+    note = capture.add_note(ctx.db, sid, "The printer was down.", step_id=steps[0])
+    found = [
+        (e.actor, e.what, e.before, e.after)
+        for e in history.session_history(ctx.db, sid)
+        if e.table in ("survey_response", "note")
+    ]
+    created = [f for f in found if f[1] == "Survey created"]
+    assert len(created) == 1 and created[0][3]["satisfaction"] == 2 and created[0][0] == "Ana"
+    assert ("Ana", "Survey satisfaction", 2, 4) in found
+    assert any(f[1] == "Note created" and f[3]["text"] == "The printer was down." for f in found)
+    assert note.id in {e.row_id for e in history.session_history(ctx.db, sid)}
