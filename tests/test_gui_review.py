@@ -8,10 +8,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLineEdit, QMainWindow
+from PySide6.QtWidgets import QApplication, QLineEdit, QMainWindow, QMessageBox
 
 from cxfield.app import AppContext
 from cxfield.domain.review import AnchorKind, ReviewAction
@@ -291,4 +292,44 @@ def test_researcher_clears_returned_to_you_with_comments_beside_the_items(
     assert view is not None
     view.close()
     queue.close()
+    window.close()
+
+
+def test_an_approved_session_does_not_open_in_the_runner(
+    ctx: AppContext, qtbot: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Approved sessions are read-only: Edit in runner (Alt+E in the session view) says so
+    in one line and keeps the view open; no runner opens (its lock is not kept); reopened
+    by a supervisor, the session opens in the runner again."""
+    sid = _twenty_submitted(ctx)[0]
+    review.use_profile(ctx.db, "Sam Lee", "supervisor")
+    review.move(ctx.db, sid, ReviewAction.APPROVE)
+    warned: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text, *a: warned.append(text))
+    window = MainWindow(ctx)
+    _active(qtbot, window)
+    for row in range(window.session_model.rowCount()):
+        if window.session_model.session_at(row).id == sid:
+            window.session_table.selectRow(row)
+    window.session_table.setFocus()
+    press(Qt.Key.Key_Return)  # opens the session view (not the runner: it is not a draft)
+    actions = window.capture_actions
+    qtbot.waitUntil(lambda: f"view:{sid}" in actions.open_windows)  # type: ignore[attr-defined]
+    view = actions.open_windows[f"view:{sid}"]
+    qtbot.waitUntil(view.isActiveWindow)  # type: ignore[attr-defined]
+    assert focused().window() is view
+    press(Qt.Key.Key_E, ALT)  # the button's mnemonic clicks it a moment later
+    qtbot.waitUntil(lambda: bool(warned))  # type: ignore[attr-defined]
+    assert warned == [
+        "This session is approved and can no longer be edited. "
+        "A supervisor can reopen it (Review, Reopen: Alt+P)."
+    ]
+    assert view.isVisible() and f"runner:{sid}" not in actions.open_windows
+    assert actions.open_runner(sid) is None and len(warned) == 2
+    assert not list((ctx.paths.root / "locks").glob(f"*{sid}*"))
+
+    review.move(ctx.db, sid, ReviewAction.REOPEN, "One step is missing.")
+    runner = actions.open_runner(sid)
+    assert runner is not None and len(warned) == 2
+    runner.close()
     window.close()
