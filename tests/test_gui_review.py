@@ -204,10 +204,13 @@ def test_researcher_sees_returned_answers_and_resubmits(
         for r in range(table.rowCount())
     ]
     assert any(
-        r[1] == "Sam Lee" and r[2] == "Session status" and r[4] == "has_issues" for r in rows
+        r[1] == "Sam Lee"
+        and r[2] == "Session status"
+        and r[4] == "has_issues — “See the comment.”"  # the move with its reason
+        for r in rows
     )
     assert any(r[2] == "Comment" and r[4] == "Desk 4." for r in rows)
-    assert rows[-1][2] == "Session status" and rows[-1][4] == "submitted"
+    assert rows[-1][2] == "Session status" and rows[-1][4] == "submitted — “Answered.”"
     for width, height in SCREENS:
         view.resize(width, height)
         settle()
@@ -333,3 +336,112 @@ def test_an_approved_session_does_not_open_in_the_runner(
     assert runner is not None and len(warned) == 2
     runner.close()
     window.close()
+
+
+def test_one_key_comments_on_a_quote_a_note_and_a_transcript_line(
+    ctx: AppContext, qtbot: object, tmp_path: Path
+) -> None:
+    """C comments on what is highlighted in each tab (keys to whatever has focus): the
+    Quote cell of a capture, a note, a transcript line; each comment shows beside it."""
+    from cxfield.storage.models import Recording, TranscriptSegment
+
+    ids = _twenty_submitted(ctx)
+    sid = next(i for i in ids if sessions.session_detail(ctx.db, i)["notes"])
+    import soundfile
+
+    from tests.audio_support import tone
+
+    wav = ctx.paths.root / "recordings" / "x.wav"
+    wav.parent.mkdir(exist_ok=True)
+    soundfile.write(str(wav), tone(6.0), 16000, subtype="PCM_16")  # a plain WAV plays too
+    with ctx.db.session() as db:
+        rec = Recording(session_id=sid, path="recordings/x.wav", duration_s=6.0, state="complete")
+        db.add(rec)
+        db.flush()
+        for n, words in enumerate(("I took a number.", "Then I waited two hours.")):
+            db.add(
+                TranscriptSegment(
+                    recording_id=rec.id,
+                    session_id=sid,
+                    start_s=3.0 * n,
+                    end_s=3.0 * n + 2.5,
+                    text=words,
+                )
+            )
+    review.use_profile(ctx.db, "Sam Lee", "supervisor")
+    view = ReviewSessionView(ctx, sid)
+    _active(qtbot, view)
+    assert focused() is view.captures
+    quote_row = next(
+        r
+        for r, s in enumerate(s for s in view.detail["steps"] if s["capture"])
+        if s["capture"]["quote"]
+    )
+    for _ in range(quote_row):
+        press(Qt.Key.Key_Down)
+    for _ in range(7):  # as shown: Stage, Step, Comments, Rating, Emotions, Intensity, Pain
+        press(Qt.Key.Key_Right)
+    assert view.captures.horizontalHeaderItem(view.captures.currentColumn()).text() == "Quote"
+    press(Qt.Key.Key_C)
+    dialog = _dialog(qtbot)
+    assert dialog.about.text().startswith("About: Quote of ")
+    type_text("Is this word for word?")
+    press(Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.isVisible())  # type: ignore[attr-defined]
+
+    press(Qt.Key.Key_2, ALT)  # Notes and quotes
+    assert focused() is view.notes
+    press(Qt.Key.Key_C)
+    dialog = _dialog(qtbot)
+    assert dialog.about.text().startswith("About: Note ")
+    type_text("Which letter?")
+    press(Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.isVisible())  # type: ignore[attr-defined]
+
+    press(Qt.Key.Key_T, ALT)  # Transcript
+    qtbot.waitUntil(lambda: view.tabs.currentWidget() is view.transcript)  # type: ignore[attr-defined]
+    if focused() is not view.transcript.table:
+        view.transcript.table.setFocus()
+    table = view.transcript.table
+    second = next(r for r, line in enumerate(view.transcript.rows) if "two hours" in line.text)
+    table.selectRow(second)
+    press(Qt.Key.Key_C)
+    dialog = _dialog(qtbot)
+    assert dialog.about.text().startswith("About: Transcript 00:03")
+    type_text("Two hours, really?")
+    press(Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.isVisible())  # type: ignore[attr-defined]
+
+    made = {c.text: (c.anchor, c.anchor_id) for c in review.comments_of(ctx.db, sid)}
+    step_id = [s for s in view.detail["steps"] if s["capture"]][quote_row]["step_id"]
+    note_id = view.detail["notes"][0]["id"]
+    segment_id = view.transcript.rows[second].id
+    assert made == {
+        "Is this word for word?": (AnchorKind.QUOTE, step_id),
+        "Which letter?": (AnchorKind.NOTE, note_id),
+        "Two hours, really?": (AnchorKind.SEGMENT, segment_id),
+    }
+    last = view.captures.columnCount() - 1
+    assert (
+        view.captures.item(quote_row, last).text()
+        == "On the quote: Sam Lee: Is this word for word?"
+    )
+    assert view.notes.item(0, view.notes.columnCount() - 1).text() == "Sam Lee: Which letter?"
+    tinted = [
+        r
+        for r in range(table.rowCount())
+        if table.item(r, 0).background().color().name() == "#fff3c4"
+    ]
+    # the segment, and the commented note where it shows among the lines
+    noted = [r for r, line in enumerate(view.transcript.rows) if line.id == note_id]
+    assert tinted == sorted([second, *noted])
+    assert "Two hours, really?" in table.item(second, 0).toolTip()
+    for width, height in SCREENS:
+        view.resize(width, height)
+        settle()
+        assert cut_off(view) == [] and view.width() == width, width
+        shoot(view, tmp_path, f"transcript-comments-{width}x{height}")
+        if SHOTS is not None:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            view.grab().save(str(SHOTS / f"transcript-comments-{width}x{height}.png"))
+    view.close()
