@@ -275,6 +275,9 @@ def test_researcher_clears_returned_to_you_with_comments_beside_the_items(
         assert beside[step_name] == f"Sam Lee: Check {step_name}."
         assert all(text == "" for name, text in beside.items() if name != step_name)
         assert table.horizontalHeader().visualIndex(column) == 2  # beside the step's name
+        assert not table.isColumnHidden(column)
+        if not note:  # no comment on a note: the notes' Comments column takes no room
+            assert view.notes.isColumnHidden(view.notes.columnCount() - 1)
         if note:
             notes = view.notes
             assert notes.item(0, notes.columnCount() - 1).text() == "Sam Lee: Which letter?"
@@ -379,7 +382,7 @@ def test_one_key_comments_on_a_quote_a_note_and_a_transcript_line(
     )
     for _ in range(quote_row):
         press(Qt.Key.Key_Down)
-    for _ in range(7):  # as shown: Stage, Step, Comments, Rating, Emotions, Intensity, Pain
+    for _ in range(6):  # Stage, Step, Rating, Emotions, Intensity, Pain (no comments yet)
         press(Qt.Key.Key_Right)
     assert view.captures.horizontalHeaderItem(view.captures.currentColumn()).text() == "Quote"
     press(Qt.Key.Key_C)

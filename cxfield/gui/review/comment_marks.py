@@ -1,6 +1,7 @@
 """Each comment next to the thing it is about: in review mode the captures and the notes
-get a Comments column holding the threads anchored to that row (replies indented), and a
-commented transcript line is tinted with its threads as its tooltip."""
+get a Comments column (shown while one of their items has a comment) holding the threads
+anchored to that row (replies indented), and a commented transcript line is tinted with
+its threads as its tooltip."""
 
 from __future__ import annotations
 
@@ -78,20 +79,31 @@ def mark_captures(
 ) -> None:
     column = _column(table)
     steps = [s for s in detail["steps"] if s["capture"]]
+    shown = False
     for row, step in enumerate(steps[: table.rowCount()]):
         step_id = step["step_id"]
         texts = [thread_text(t) for t in threads.get(("step", step_id), [])]
         texts += ["On the quote: " + thread_text(t) for t in threads.get(("quote", step_id), [])]
         _put(table, row, column, texts)
-    table.resizeRowsToContents()
+        shown = shown or bool(texts)
+    _show_if(table, column, shown)
 
 
 def mark_notes(
     table: QTableWidget, detail: dict[str, Any], threads: dict[tuple[str, str], list[Any]]
 ) -> None:
     column = _column(table)
+    shown = False
     for row, note in enumerate(detail["notes"][: table.rowCount()]):
-        _put(table, row, column, [thread_text(t) for t in threads.get(("note", note["id"]), [])])
+        texts = [thread_text(t) for t in threads.get(("note", note["id"]), [])]
+        _put(table, row, column, texts)
+        shown = shown or bool(texts)
+    _show_if(table, column, shown)
+
+
+def _show_if(table: QTableWidget, column: int, shown: bool) -> None:
+    """The column takes room only when one of the table's items has a comment."""
+    table.setColumnHidden(column, not shown)
     table.resizeRowsToContents()
 
 
