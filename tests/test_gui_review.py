@@ -448,3 +448,23 @@ def test_one_key_comments_on_a_quote_a_note_and_a_transcript_line(
             SHOTS.mkdir(parents=True, exist_ok=True)
             view.grab().save(str(SHOTS / f"transcript-comments-{width}x{height}.png"))
     view.close()
+
+
+def test_alt_number_opens_the_tab_shown_at_that_place(ctx: AppContext, qtbot: object) -> None:
+    """The interview's Observation times tab is hidden: Alt+3 is the Transcript, Alt+4 the
+    History (keys to whatever has focus)."""
+    _twenty_submitted(ctx)
+    sid = next(s.id for s in sessions.list_sessions(ctx.db) if s.mode == "interview")
+    review.use_profile(ctx.db, "Sam Lee", "supervisor")
+    view = ReviewSessionView(ctx, sid)
+    _active(qtbot, view)
+    assert not view.tabs.isTabVisible(view.times_index)
+    for key, page in (
+        (Qt.Key.Key_3, view.transcript),
+        (Qt.Key.Key_4, view.history),
+        (Qt.Key.Key_2, view.notes),
+        (Qt.Key.Key_9, view.notes),  # no ninth tab: nothing changes
+    ):
+        press(key, ALT)
+        assert view.tabs.currentWidget() is page, key
+    view.close()
