@@ -468,3 +468,50 @@ def test_alt_number_opens_the_tab_shown_at_that_place(ctx: AppContext, qtbot: ob
         press(key, ALT)
         assert view.tabs.currentWidget() is page, key
     view.close()
+
+
+def test_offline_supervisor_profile_chosen_in_the_app(
+    ctx: AppContext, qtbot: object, tmp_path: Path
+) -> None:
+    """Review → Your profile…: offline, a new name with the Supervisor role makes this
+    laptop review its sessions (the count appears); an empty name is refused in the dialog;
+    an existing profile keeps its role; connected to a hub, the account decides."""
+    from cxfield.gui.review.profile_dialog import ProfileDialog
+    from cxfield.storage.actor import ACCOUNT_KEY
+
+    _twenty_submitted(ctx)
+    window = MainWindow(ctx)
+    _active(qtbot, window)
+    assert window.review_actions.count_label.text() == ""  # a researcher: nothing came back
+    dialog = window.review_actions.choose_profile()
+    qtbot.waitUntil(lambda: focused().window() is dialog)  # type: ignore[attr-defined]
+    press(Qt.Key.Key_Return)  # no name yet: refused, nothing changes
+    assert dialog.isVisible() and dialog.problem.text()
+    type_text("Sam Lee")
+    assert dialog.problem.isHidden()  # the refusal went with the empty name
+    press(Qt.Key.Key_Tab)
+    assert focused() is dialog.role
+    press(Qt.Key.Key_Down)
+    assert dialog.role.currentData() == "supervisor"
+    for width, height in SCREENS:
+        window.resize(width, height)
+        settle()
+        shoot(dialog, tmp_path, f"profile-{width}x{height}")
+        if SHOTS is not None:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            window.grab().save(str(SHOTS / f"profile-window-{width}x{height}.png"))
+            dialog.grab().save(str(SHOTS / f"profile-dialog-{width}x{height}.png"))
+    press(Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.isVisible())  # type: ignore[attr-defined]
+    assert review.current_actor(ctx.db).is_reviewer
+    assert window.review_actions.count_label.text() == "20 to review"
+    assert window.review_actions.queue_action.text() == "&Queue…"
+
+    again = ProfileDialog(ctx, window)
+    assert again.name.currentText() == "Sam Lee" and not again.role.isEnabled()
+    assert again.role.currentData() == "supervisor"
+    ctx.db.set_setting(ACCOUNT_KEY, {"id": "a1", "name": "Kim", "role": "researcher"})
+    connected = ProfileDialog(ctx, window)
+    assert "the hub account decides" in connected.current.text()
+    assert not connected.name.isEnabled() and not connected.role.isEnabled()
+    window.close()

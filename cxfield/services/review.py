@@ -34,7 +34,7 @@ from cxfield.storage.models import (
 
 NO_PROFILE = (
     "Nobody is signed in on this laptop: connect to the hub (cxfield sync connect) or "
-    "choose your researcher profile in the app first."
+    "choose your profile first (Review → Your profile… in the app, or cxfield review profile)."
 )
 
 

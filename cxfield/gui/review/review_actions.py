@@ -7,6 +7,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow
 
+from cxfield.gui.review.profile_dialog import ProfileDialog
 from cxfield.gui.review.queue_window import ReviewQueueWindow
 from cxfield.gui.review.review_view import ReviewSessionView
 from cxfield.services import review_queue
@@ -32,6 +33,10 @@ class ReviewActions(QObject):
         selected.setShortcut(QKeySequence(REVIEW_SHORTCUT))
         selected.triggered.connect(self.review_selected)
         menu.addAction(selected)
+        menu.addSeparator()
+        profile = QAction("Your &profile…", window)
+        profile.triggered.connect(self.choose_profile)
+        menu.addAction(profile)
         self.count_label = QLabel()
         self.count_label.setObjectName("reviewCount")
         self.count_label.setAccessibleName("Review")
@@ -48,6 +53,13 @@ class ReviewActions(QObject):
     def _changed(self) -> None:
         self.window.refresh()  # type: ignore[attr-defined]
         self.refresh_count()
+
+    def choose_profile(self) -> ProfileDialog:
+        """Who you are on this laptop (offline: a supervisor profile reviews here)."""
+        dialog = ProfileDialog(self.ctx, self.window)
+        dialog.accepted.connect(self._changed)
+        dialog.open()
+        return dialog
 
     def open_queue(self) -> ReviewQueueWindow:
         if self.queue is None or not self.queue.isVisible():
