@@ -305,3 +305,28 @@ def test_survey_answers_and_notes_changed_after_submission_are_audited(ctx: AppC
     assert ("Ana", "Survey satisfaction", 2, 4) in found
     assert any(f[1] == "Note created" and f[3]["text"] == "The printer was down." for f in found)
     assert note.id in {e.row_id for e in history.session_history(ctx.db, sid)}
+
+
+def test_cli_comment_names_the_step_by_its_name(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`review comment ID TEXT --step Wait` (or --quote): the step's name on the map, as
+    `sessions show` prints it, works like its id; an unknown one is one line, nothing made."""
+    assert _cli(data_dir, "demo", "--sessions", "3", "--staff", "0", "--submitted") == 0
+    assert _cli(data_dir, "review", "profile", "Sam Lee", "--role", "supervisor") == 0
+    capsys.readouterr()
+    assert _cli(data_dir, "review", "list", "--json") == 0
+    first = json.loads(capsys.readouterr().out)[0]["id"]
+    assert _cli(data_dir, "sessions", "show", first, "--json") == 0
+    steps = {s["step"]: s["step_id"] for s in json.loads(capsys.readouterr().out)["steps"]}
+    assert _cli(data_dir, "review", "comment", first, "Timed?", "--step", "wait") == 0
+    assert _cli(data_dir, "review", "comment", first, "Said so?", "--quote", " Check  in ") == 0
+    assert _cli(data_dir, "review", "comment", first, "?", "--step", "Nowhere") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"No step Nowhere in session {first}" in err
+    assert _cli(data_dir, "review", "comments", first, "--json") == 0
+    made = json.loads(capsys.readouterr().out)
+    assert [(c["anchor"], c["anchor_id"], c["text"]) for c in made] == [
+        ("step", steps["Wait"], "Timed?"),
+        ("quote", steps["Check in"], "Said so?"),
+    ]
