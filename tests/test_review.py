@@ -202,6 +202,15 @@ def test_cli_flow_and_errors(data_dir: Path, capsys: pytest.CaptureFixture[str])
         ("status", "approved"),
     ]
     assert all(e["actor"] == "Sam Lee" for e in trail)
+    # each move between states carries the comment that came with it (the reason)
+    assert [e["comment"] for e in trail if e["table"] == "session"] == [
+        "See my comment.",
+        "Done.",
+        "",
+    ]
+    assert _cli(data_dir, "sessions", "history", first) == 0
+    shown = capsys.readouterr().out
+    assert "has_issues — “See my comment.”" in shown and "submitted — “Done.”" in shown
     assert _cli(data_dir, "sessions", "show", first) == 0
     shown = capsys.readouterr().out
     assert "Approved by Sam Lee" in shown and "Check the wait." in shown
@@ -277,3 +286,47 @@ def ctx_for(data_dir: Path) -> Any:
             ctx.close()
 
     return opened()
+
+
+def test_survey_answers_and_notes_changed_after_submission_are_audited(ctx: AppContext) -> None:
+    from cxfield.services import survey_answers
+
+    _study, sid, steps = _submitted(ctx)
+    survey_answers.save_survey(ctx.db, sid, satisfaction=2, comments="Too long.")
+    survey_answers.save_survey(ctx.db, sid, satisfaction=4)
+    note = capture.add_note(ctx.db, sid, "The printer was down.", step_id=steps[0])
+    found = [
+        (e.actor, e.what, e.before, e.after)
+        for e in history.session_history(ctx.db, sid)
+        if e.table in ("survey_response", "note")
+    ]
+    created = [f for f in found if f[1] == "Survey created"]
+    assert len(created) == 1 and created[0][3]["satisfaction"] == 2 and created[0][0] == "Ana"
+    assert ("Ana", "Survey satisfaction", 2, 4) in found
+    assert any(f[1] == "Note created" and f[3]["text"] == "The printer was down." for f in found)
+    assert note.id in {e.row_id for e in history.session_history(ctx.db, sid)}
+
+
+def test_cli_comment_names_the_step_by_its_name(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`review comment ID TEXT --step Wait` (or --quote): the step's name on the map, as
+    `sessions show` prints it, works like its id; an unknown one is one line, nothing made."""
+    assert _cli(data_dir, "demo", "--sessions", "3", "--staff", "0", "--submitted") == 0
+    assert _cli(data_dir, "review", "profile", "Sam Lee", "--role", "supervisor") == 0
+    capsys.readouterr()
+    assert _cli(data_dir, "review", "list", "--json") == 0
+    first = json.loads(capsys.readouterr().out)[0]["id"]
+    assert _cli(data_dir, "sessions", "show", first, "--json") == 0
+    steps = {s["step"]: s["step_id"] for s in json.loads(capsys.readouterr().out)["steps"]}
+    assert _cli(data_dir, "review", "comment", first, "Timed?", "--step", "wait") == 0
+    assert _cli(data_dir, "review", "comment", first, "Said so?", "--quote", " Check  in ") == 0
+    assert _cli(data_dir, "review", "comment", first, "?", "--step", "Nowhere") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"No step Nowhere in session {first}" in err
+    assert _cli(data_dir, "review", "comments", first, "--json") == 0
+    made = json.loads(capsys.readouterr().out)
+    assert [(c["anchor"], c["anchor_id"], c["text"]) for c in made] == [
+        ("step", steps["Wait"], "Timed?"),
+        ("quote", steps["Check in"], "Said so?"),
+    ]

@@ -38,6 +38,11 @@ def register(subparsers: Any) -> None:
         help="staff interviews of the same journey (default: half of N up to 6, then a quarter)",
     )
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    p.add_argument(
+        "--submitted",
+        action="store_true",
+        help="every session submitted for review (a queue to clear); default: a mix of states",
+    )
 
 
 def _non_negative(text: str) -> int:
@@ -74,7 +79,12 @@ def _demo(ctx: AppContext, args: argparse.Namespace) -> int:
 
     if args.into:
         study = demo.add_demo_sessions(
-            ctx.db, args.into, args.sessions, seed=args.seed, on_progress=progress
+            ctx.db,
+            args.into,
+            args.sessions,
+            seed=args.seed,
+            on_progress=progress,
+            submitted=args.submitted,
         )
         print(study.id)
         status(f"Added {args.sessions} demo sessions to study {study.name!r}.")
@@ -88,6 +98,7 @@ def _demo(ctx: AppContext, args: argparse.Namespace) -> int:
         on_progress=progress,
         staff=staff,
         queue_rows=tickets,
+        submitted=args.submitted,
     )
     print(study.id)
     status(

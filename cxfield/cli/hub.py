@@ -88,6 +88,13 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--dry-run", action="store_true", help="only list what would go")
 
+    p = _hub_command(
+        hub, "audit", _audit, "the admin audit trail: accounts, tokens, studies published"
+    )
+    p.add_argument("--action", metavar="ACTION", help="only this action (e.g. 'users add')")
+    p.add_argument("--last", type=_positive, metavar="N", help="only the newest N entries")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
     db = group(hub, "db", "the hub's database")
     _hub_command(db, "upgrade", _db_upgrade, "create or upgrade the hub's schema")
 
@@ -99,6 +106,16 @@ def _port(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
     if not 1 <= value <= 65535:
         raise argparse.ArgumentTypeError("a port is 1 to 65535")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
     return value
 
 
@@ -277,6 +294,39 @@ def _retention_run(_ctx: Any, args: argparse.Namespace) -> int:
         print(f"{item.kind:<10}  study {item.study_id}  session {item.session_id}  {due}  {what}")
     print(report.line())
     return 0
+
+
+def _audit(_ctx: Any, args: argparse.Namespace) -> int:
+    from cxfield.hub import audit_trail
+
+    engine = _engine(args)
+    if args.action and args.action not in audit_trail.actions(engine):
+        known = ", ".join(audit_trail.actions(engine)) or "none yet"
+        raise CxfieldError(f"No audit entry has the action {args.action!r} (there are: {known}).")
+    rows = audit_trail.list_audit(engine, action=args.action, last=args.last)
+    if args.json:
+        print_json([row.as_json() for row in rows])
+        return 0
+    print_table(
+        ["WHEN", "WHO", "ACTION", "TARGET", "DETAIL"],
+        [
+            (
+                row.at.strftime("%Y-%m-%d %H:%M:%S"),
+                row.who,
+                row.action,
+                f"{row.target_name} ({row.target})" if row.target_name else row.target,
+                _detail(row.detail),
+            )
+            for row in rows
+        ],
+    )
+    return 0
+
+
+def _detail(detail: Any) -> str:
+    if isinstance(detail, dict):
+        return ", ".join(f"{k}={v}" for k, v in detail.items())
+    return "" if detail is None else str(detail)
 
 
 def _db_upgrade(_ctx: Any, args: argparse.Namespace) -> int:

@@ -43,8 +43,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("id", metavar="ID", help="session id")
     p.add_argument("text", metavar="TEXT")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--step", metavar="STEP_ID", help="about this step's capture")
-    where.add_argument("--quote", metavar="STEP_ID", help="about this step's quote")
+    where.add_argument(
+        "--step", metavar="STEP_ID", help="about this step's capture (its id or its name)"
+    )
+    where.add_argument(
+        "--quote", metavar="STEP_ID", help="about this step's quote (its id or its name)"
+    )
     where.add_argument("--note", metavar="NOTE_ID", help="about this note")
     where.add_argument("--segment", metavar="SEGMENT_ID", help="about this transcript segment")
     where.add_argument("--reply-to", metavar="COMMENT_ID", help="answer this comment")

@@ -69,7 +69,7 @@ def _history(ctx: AppContext, args: argparse.Namespace) -> int:
     print_table(
         ["WHEN", "WHO", "WHAT", "BEFORE", "AFTER"],
         [
-            (e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.what, short(e.before), short(e.after))
+            (e.at.strftime("%Y-%m-%d %H:%M:%S"), e.actor, e.what, short(e.before), e.after_text())
             for e in entries
         ],
     )

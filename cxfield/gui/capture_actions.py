@@ -246,6 +246,10 @@ class CaptureActions(QObject):
 
     def _edit_from_view(self, session_id: str) -> None:
         view = self.open_windows.get(f"view:{session_id}")
+        refusal = capture.edit_refusal(self.ctx.db, session_id)
+        if refusal:  # the view stays open: an approved session is read there
+            QMessageBox.warning(view or self.window, "cxfield", refusal)
+            return
         if view is not None:
             view.close()
         self.open_runner(session_id)

@@ -90,9 +90,9 @@ class SessionView(QMainWindow):
         self.tabs.addTab(overview, "&Overview")
         self.tabs.addTab(self.notes, "&Notes and quotes")
         self.times_index = self.tabs.addTab(self.times, "O&bservation times")
-        for number in range(1, 10):
+        for number in range(1, 10):  # Alt+N: the Nth tab shown (a hidden one is not counted)
             QShortcut(QKeySequence(f"Alt+{number}"), self).activated.connect(
-                lambda n=number: self.tabs.setCurrentIndex(n - 1)
+                lambda n=number: self.show_tab(n)
             )
         # The recording: a player above the tabs; clicking a note plays from just before it.
         self.player = PlaybackWidget(audio_backend)
@@ -126,6 +126,12 @@ class SessionView(QMainWindow):
         QShortcut(QKeySequence("F5"), self).activated.connect(self.reload)
         self.resize(1280, 760)
         self.reload()
+
+    def show_tab(self, number: int) -> None:
+        """The ``number``-th visible tab (1 = the first), if there are that many."""
+        shown = [i for i in range(self.tabs.count()) if self.tabs.isTabVisible(i)]
+        if 0 < number <= len(shown):
+            self.tabs.setCurrentIndex(shown[number - 1])
 
     def add_tab(self, title: str, widget: QWidget) -> int:
         """Seam for other features (transcript, recordings): returns the tab index."""

@@ -200,6 +200,16 @@ def editable_session(db: Session, session_id: str) -> ResearchSession:
     return session
 
 
+def edit_refusal(database: Database, session_id: str) -> str | None:
+    """Why the session may not be edited (approved or rejected: read-only), or None."""
+    with database.session() as db:
+        try:
+            editable_session(db, session_id)
+        except ConflictError as exc:
+            return f"{exc} A supervisor can reopen it (Review, Reopen: Alt+P)."
+    return None
+
+
 def _clean_capture_changes(changes: dict[str, Any]) -> dict[str, Any]:
     unknown = set(changes) - set(CAPTURE_FIELDS)
     if unknown:

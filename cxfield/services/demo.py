@@ -111,10 +111,13 @@ def create_demo(
     now: Callable[[], datetime] | None = None,
     staff: int = 0,
     queue_rows: int = 0,
+    submitted: bool = False,
 ) -> Study:
     """Create the demo study with ``sessions`` customer sessions (two of them observations),
     ``staff`` staff interviews of the same journey and a queue export of ``queue_rows``
-    tickets imported as operations data."""
+    tickets imported as operations data.  ``submitted``: every session is submitted for
+    review (with its submission event), a queue for a supervisor to clear; otherwise the
+    sessions are in a mix of review states."""
     if sessions < 0 or staff < 0 or queue_rows < 0:
         raise ValidationError("The number of demo sessions cannot be negative.")
     rng = random.Random(seed)
@@ -166,10 +169,13 @@ def create_demo(
                     segment_defs,
                     start,
                     end,
+                    submitted,
                 )
         if on_progress:
             on_progress(min(sessions, first + batch), sessions)
-    demo_staff.add_staff_interviews(database, study, staff, seed=seed, start=start, end=end)
+    demo_staff.add_staff_interviews(
+        database, study, staff, seed=seed, start=start, end=end, submitted=submitted
+    )
     demo_staff.add_queue_export(database, study, seed=seed, start=start, end=end, rows=queue_rows)
     return study
 
@@ -182,11 +188,12 @@ def add_demo_sessions(
     seed: int = 42,
     on_progress: ProgressCallback | None = None,
     now: Callable[[], datetime] | None = None,
+    submitted: bool = False,
 ) -> Study:
     """Add ``sessions`` demo interviews to an existing study (one pulled from a hub, or
     imported): for trying sync with two laptops and for benchmarks.  Sessions go to this
     laptop's researcher (the hub account once connected), participants get this device's
-    codes, and the demo sites are reused by name."""
+    codes, and the demo sites are reused by name.  ``submitted`` as in :func:`create_demo`."""
     if sessions < 0:
         raise ValidationError("The number of demo sessions cannot be negative.")
     rng = random.Random(f"{seed}:{database.device_id}")
@@ -224,6 +231,7 @@ def add_demo_sessions(
                     study.segment_attributes,
                     start,
                     end,
+                    submitted,
                 )
         if on_progress:
             on_progress(min(sessions, done + 250), sessions)
@@ -338,6 +346,7 @@ def _one_session(
     segment_defs: list[dict[str, object]],
     start: datetime,
     end: datetime,
+    submitted: bool = False,
 ) -> None:
     span = (end - start).total_seconds()
     started = start + timedelta(seconds=rng.uniform(0, span))
@@ -373,13 +382,15 @@ def _one_session(
             SessionStatus.DRAFT,
         ]
     )
+    site = rng.choice(sites)
+    mixed = rng.choice(statuses)  # drawn either way: the same content with ``submitted``
     session = ResearchSession(
         study_id=study.id,
-        site_id=rng.choice(sites).id,
+        site_id=site.id,
         researcher_id=researcher.id,
         participant_id=participant.id if participant else None,
         mode=SessionMode.OBSERVATION if observation else SessionMode.INTERVIEW,
-        status=rng.choice(statuses),
+        status=SessionStatus.SUBMITTED if submitted else mixed,
         started_at=started,
         notes="Observed from the lobby." if observation else "",
     )
@@ -436,6 +447,8 @@ def _one_session(
             )
         clock += dwell / 6  # interviews walk through the visit faster than it happened
     session.ended_at = started + timedelta(seconds=max(clock, 600))
+    if submitted:
+        db.add(demo_staff.submission(session, researcher))
     if not observation and rng.random() < 0.85:
         base = 3.4 - barrier
         response = SurveyResponse(

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from cxfield.domain.journey import staff_takes_part
+from cxfield.domain.review import ReviewAction
 from cxfield.domain.rules import pseudonym_code
 from cxfield.domain.vocabulary import NoteTag, ParticipantKind, SessionMode, SessionStatus
 from cxfield.services import ops_import
@@ -27,6 +28,7 @@ from cxfield.storage.models import (
     Participant,
     Researcher,
     ResearchSession,
+    ReviewEvent,
     Site,
     Stage,
     Step,
@@ -120,8 +122,10 @@ def add_staff_interviews(
     seed: int,
     start: datetime,
     end: datetime,
+    submitted: bool = False,
 ) -> None:
-    """``count`` staff interviews walking the steps their role takes part in."""
+    """``count`` staff interviews walking the steps their role takes part in (all of them
+    submitted for review when ``submitted``)."""
     if count <= 0:
         return
     rng = random.Random(f"staff-{seed}")
@@ -132,7 +136,22 @@ def add_staff_interviews(
         roles = [r for r in _ROLE_CYCLE if r in study.staff_roles] or list(study.staff_roles)
         for index in range(count):
             role = roles[index % len(roles)]
-            _staff_interview(db, rng, study, index, steps, sites, researchers, role, start, end)
+            _staff_interview(
+                db, rng, study, index, steps, sites, researchers, role, start, end, submitted
+            )
+
+
+def submission(session: ResearchSession, researcher: Researcher | None) -> ReviewEvent:
+    """The event of a demo session submitted by its researcher when it ended."""
+    return ReviewEvent(
+        session_id=session.id,
+        action=ReviewAction.SUBMIT,
+        from_status=SessionStatus.DRAFT,
+        to_status=SessionStatus.SUBMITTED,
+        actor_id=researcher.id if researcher else None,
+        actor_name=researcher.name if researcher else "",
+        at=session.ended_at or session.started_at,
+    )
 
 
 def _journey_steps(db: Session, study_id: str) -> list[Step]:
@@ -154,6 +173,7 @@ def _staff_interview(
     role: str,
     start: datetime,
     end: datetime,
+    submitted: bool = False,
 ) -> None:
     site = rng.choice(sites) if sites else None
     started = start + timedelta(seconds=rng.uniform(0, (end - start).total_seconds()))
@@ -182,18 +202,21 @@ def _staff_interview(
             recorded_by=researcher.id if researcher else None,
         )
     )
+    mixed = rng.choice([SessionStatus.SUBMITTED] * 3 + [SessionStatus.APPROVED])
     session = ResearchSession(
         study_id=study.id,
         site_id=site.id if site else None,
         researcher_id=researcher.id if researcher else None,
         participant_id=person.id,
         mode=SessionMode.INTERVIEW,
-        status=rng.choice([SessionStatus.SUBMITTED] * 3 + [SessionStatus.APPROVED]),
+        status=SessionStatus.SUBMITTED if submitted else mixed,
         started_at=started,
         ended_at=started + timedelta(minutes=rng.randint(25, 50)),
         notes=f"Staff interview ({role}) in the break room.",
     )
     db.add(session)
+    if submitted:
+        db.add(submission(session, researcher))
     db.flush()
     clock = 0.0
     for step in steps:

@@ -1,16 +1,17 @@
-"""A session's audit trail: every change after it was first submitted, oldest first."""
+"""A session's audit trail: every change after it was first submitted, oldest first (a
+move between review states with the comment that came with it)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, select
 
 from cxfield.services.common import get_live
 from cxfield.storage.database import Database
-from cxfield.storage.models import AuditEntry, ResearchSession
+from cxfield.storage.models import AuditEntry, ResearchSession, ReviewEvent
 
 #: how a table is named in the History tab and in `sessions history`
 WHAT = {
@@ -36,6 +37,13 @@ class HistoryEntry:
     field: str
     before: Any
     after: Any
+    #: for a move between review states: the comment that came with it (the reason)
+    comment: str = ""
+
+    def after_text(self, limit: int = 60) -> str:
+        """The new value as one short line, with the move's comment."""
+        text = short(self.after, limit)
+        return f"{text} — “{short(self.comment, limit)}”" if self.comment else text
 
     @property
     def what(self) -> str:
@@ -54,6 +62,7 @@ class HistoryEntry:
             "field": self.field,
             "before": self.before,
             "after": self.after,
+            "comment": self.comment,
         }
 
 
@@ -71,6 +80,25 @@ def short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+#: how far apart a move's event and its history entry may be written (one unit of work)
+SAME_MOVE = timedelta(seconds=5)
+
+
+def _move_comment(entry: AuditEntry, events: list[ReviewEvent]) -> str:
+    """The comment of the review event that made this status change, if any."""
+    if entry.table_name != "session" or entry.field != "status":
+        return ""
+    moves = [
+        e
+        for e in events
+        if e.from_status.value == entry.before
+        and e.to_status.value == entry.after
+        and abs(e.at - entry.at) <= SAME_MOVE
+    ]
+    nearest = min(moves, key=lambda e: abs(e.at - entry.at), default=None)
+    return nearest.comment if nearest else ""
+
+
 def session_history(database: Database, session_id: str) -> list[HistoryEntry]:
     with database.session() as db:
         get_live(db, ResearchSession, session_id, "session")
@@ -79,6 +107,13 @@ def session_history(database: Database, session_id: str) -> list[HistoryEntry]:
             .where(AuditEntry.session_id == session_id, col(AuditEntry.deleted_at).is_(None))
             .order_by(col(AuditEntry.at), col(AuditEntry.created_at), col(AuditEntry.id))
         ).all()
+        events = list(
+            db.exec(
+                select(ReviewEvent).where(
+                    ReviewEvent.session_id == session_id, col(ReviewEvent.deleted_at).is_(None)
+                )
+            ).all()
+        )
     return [
         HistoryEntry(
             r.id,
@@ -90,6 +125,7 @@ def session_history(database: Database, session_id: str) -> list[HistoryEntry]:
             r.field,
             r.before,
             r.after,
+            _move_comment(r, events),
         )
         for r in rows
     ]

@@ -34,7 +34,7 @@ from cxfield.storage.models import (
 
 NO_PROFILE = (
     "Nobody is signed in on this laptop: connect to the hub (cxfield sync connect) or "
-    "choose your researcher profile in the app first."
+    "choose your profile first (Review → Your profile… in the app, or cxfield review profile)."
 )
 
 
@@ -111,6 +111,24 @@ def _check_anchor(
         raise ValidationError(f"No {anchor.value} {anchor_id} in session {session.id}.")
 
 
+def _step_by_name(db: Session, session: ResearchSession, value: str) -> str:
+    """A step named by its id or by its name in the session's journey map (case and
+    spacing aside: `--step Wait`); a name two steps share is refused in one line."""
+    if db.get(Step, value) is not None:
+        return value
+    wanted = " ".join(value.split()).casefold()
+    found = [
+        s.id
+        for s in db.exec(
+            select(Step).where(Step.study_id == session.study_id, col(Step.deleted_at).is_(None))
+        )
+        if " ".join(s.name.split()).casefold() == wanted
+    ]
+    if len(found) > 1:
+        raise ValidationError(f"Two steps are called {value!r}: give the step's id.")
+    return found[0] if found else value
+
+
 def add_comment(
     database: Database,
     session_id: str,
@@ -133,6 +151,8 @@ def add_comment(
                 raise ValidationError(f"No comment {reply_to} in session {session.id}.")
             anchor, anchor_id = parent.anchor, parent.anchor_id
         else:
+            if anchor in (AnchorKind.STEP, AnchorKind.QUOTE) and anchor_id:
+                anchor_id = _step_by_name(db, session, anchor_id)
             _check_anchor(db, session, anchor, anchor_id)
         comment = ReviewComment(
             session_id=session.id,

@@ -53,13 +53,14 @@ class HistoryTab(QWidget):
                 entry.actor,
                 entry.what,
                 short(entry.before, 80),
-                short(entry.after, 80),
+                entry.after_text(80),
             )
             for c, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 if c >= 3:
-                    item.setToolTip(str(entry.before if c == 3 else entry.after))
+                    shown = entry.before if c == 3 else entry.after
+                    item.setToolTip(str(shown) + (f"\n{entry.comment}" if c == 4 else ""))
                 self.table.setItem(r, c, item)
         self.table.resizeRowsToContents()
         self.empty.setVisible(not entries)

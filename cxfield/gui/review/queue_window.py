@@ -1,6 +1,9 @@
 """Review → Queue: sessions waiting for review, oldest submission first, filtered by
 study, site, researcher and state.  Enter opens the highlighted session in review mode;
-after a decision there the next session of the queue opens."""
+after a decision there the next session of the queue opens.
+
+For a researcher the same window is "Returned to you": their sessions that came back with
+issues, each opening with its comments next to the items; resubmitting opens the next."""
 
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from cxfield.domain.review import STATUS_LABEL
 from cxfield.domain.vocabulary import SessionStatus
 from cxfield.gui.review.review_view import ReviewSessionView
 from cxfield.gui.widgets import keep_tab_for_focus
-from cxfield.services import review_queue, sites, studies
+from cxfield.services import review, review_queue, sites, studies
 
 HEADERS = ("Submitted", "Status", "Participant", "Researcher", "Site", "Study", "Comments")
 
@@ -36,7 +39,8 @@ class ReviewQueueWindow(QMainWindow):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.setWindowTitle("Review queue")
+        self.reviewer = review.current_actor(ctx.db).is_reviewer
+        self.setWindowTitle("Review queue" if self.reviewer else "Returned to you")
         self.view: ReviewSessionView | None = None
         self.items: list[review_queue.QueueItem] = []
         self.study = self._combo(
@@ -53,6 +57,11 @@ class ReviewQueueWindow(QMainWindow):
         self.state = self._combo(
             "State", [(STATUS_LABEL[s], s.value) for s in SessionStatus if s != SessionStatus.DRAFT]
         )
+        if not self.reviewer:  # a researcher: what came back to them
+            self.state.setCurrentIndex(self.state.findData(SessionStatus.HAS_ISSUES.value))
+            mine = self.researcher.findData(review.current_actor(ctx.db).id)
+            if mine >= 0:
+                self.researcher.setCurrentIndex(mine)
         filters = QHBoxLayout()
         for label, combo in (
             ("&Study", self.study),
@@ -128,7 +137,9 @@ class ReviewQueueWindow(QMainWindow):
                 cell.setData(Qt.ItemDataRole.UserRole, s.id)
                 self.table.setItem(r, c, cell)
         waiting = len(self.items)
-        self.summary.setText(f"{waiting} session{'s' if waiting != 1 else ''}, oldest first")
+        returned = not self.reviewer and self.state.currentData() == SessionStatus.HAS_ISSUES
+        what = " returned to you" if returned else ""
+        self.summary.setText(f"{waiting} session{'s' if waiting != 1 else ''}{what}, oldest first")
         ids = [i.session.id for i in self.items]
         if ids:
             self.table.selectRow(ids.index(current) if current in ids else 0)

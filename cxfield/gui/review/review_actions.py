@@ -7,6 +7,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow
 
+from cxfield.gui.review.profile_dialog import ProfileDialog
 from cxfield.gui.review.queue_window import ReviewQueueWindow
 from cxfield.gui.review.review_view import ReviewSessionView
 from cxfield.services import review_queue
@@ -24,6 +25,7 @@ class ReviewActions(QObject):
         self.view: ReviewSessionView | None = None
         menu = window.menuBar().addMenu("Re&view")
         queue = QAction("&Queue…", window)
+        self.queue_action = queue
         queue.setShortcut(QKeySequence(QUEUE_SHORTCUT))
         queue.triggered.connect(self.open_queue)
         menu.addAction(queue)
@@ -31,6 +33,10 @@ class ReviewActions(QObject):
         selected.setShortcut(QKeySequence(REVIEW_SHORTCUT))
         selected.triggered.connect(self.review_selected)
         menu.addAction(selected)
+        menu.addSeparator()
+        profile = QAction("Your &profile…", window)
+        profile.triggered.connect(self.choose_profile)
+        menu.addAction(profile)
         self.count_label = QLabel()
         self.count_label.setObjectName("reviewCount")
         self.count_label.setAccessibleName("Review")
@@ -38,13 +44,22 @@ class ReviewActions(QObject):
         self.refresh_count()
 
     def refresh_count(self) -> None:
-        line = review_queue.waiting_count(self.ctx.db).line
+        waiting = review_queue.waiting_count(self.ctx.db)
+        self.queue_action.setText("&Queue…" if waiting.reviewer else "Returned to &you…")
+        line = waiting.line
         self.count_label.setText(line)
         self.count_label.setVisible(bool(line))
 
     def _changed(self) -> None:
         self.window.refresh()  # type: ignore[attr-defined]
         self.refresh_count()
+
+    def choose_profile(self) -> ProfileDialog:
+        """Who you are on this laptop (offline: a supervisor profile reviews here)."""
+        dialog = ProfileDialog(self.ctx, self.window)
+        dialog.accepted.connect(self._changed)
+        dialog.open()
+        return dialog
 
     def open_queue(self) -> ReviewQueueWindow:
         if self.queue is None or not self.queue.isVisible():

@@ -1,6 +1,6 @@
 """The review mode of the session view: the session's captures, notes, quotes and
-transcript with its audio (the ordinary session view), the comments beside them, and a bar
-of decisions.
+transcript with its audio (the ordinary session view), each comment next to the item it is
+about (:mod:`comment_marks`), all of them listed beside the tabs, and a bar of decisions.
 
 Keys: C comments on the highlighted capture (its quote when the Quote cell is current),
 note or transcript segment; R or Enter in the comments answers one; Alt+A approves,
@@ -17,6 +17,7 @@ from cxfield.app import AppContext
 from cxfield.audio.backend import AudioBackend
 from cxfield.domain.review import STATUS_LABEL, TRANSITIONS, AnchorKind, ReviewAction
 from cxfield.domain.vocabulary import SessionStatus
+from cxfield.gui.review import comment_marks
 from cxfield.gui.review.comment_dialog import CommentDialog
 from cxfield.gui.review.comments_panel import CommentsPanel
 from cxfield.gui.session_view import SessionView
@@ -106,7 +107,17 @@ class ReviewSessionView(SessionView):
             allowed = status in rule.sources and (self.actor.is_reviewer or not rule.reviewers_only)
             button.setVisible(self.actor.is_reviewer != (action == ReviewAction.SUBMIT))
             button.setEnabled(allowed)
-        self.comments_panel.show_comments(self.detail, self.comments())
+        comments = self.comments()
+        self.comments_panel.show_comments(self.detail, comments)
+        anchored = comment_marks.by_anchor(comments)
+        comment_marks.mark_captures(self.captures, self.detail, anchored)
+        comment_marks.mark_notes(self.notes, self.detail, anchored)
+        editor = self.transcript
+        editor._loading = True  # a tint is no edit of the line
+        try:
+            comment_marks.mark_transcript(editor.table, editor.rows, anchored)
+        finally:
+            editor._loading = False
 
     def comments(self) -> list[ReviewComment]:
         return review.comments_of(self.ctx.db, self.session_id)

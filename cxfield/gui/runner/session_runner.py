@@ -93,6 +93,9 @@ class SessionRunner(RunnerNotes, RunnerObservation, RunnerSteps, QMainWindow):
         self.session_id = session_id
         self.lock = runner_lock.acquire(lock_dir(ctx), session_id)
         try:
+            refusal = capture.edit_refusal(ctx.db, session_id)
+            if refusal:  # approved or rejected: read-only, never half-open for typing
+                raise ConflictError(refusal)
             self.state: RunnerState = capture.load_runner_state(ctx.db, session_id)
         except BaseException:
             self.lock.release()

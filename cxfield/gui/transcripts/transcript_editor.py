@@ -199,7 +199,11 @@ class TranscriptEditor(QWidget):
         self.table.itemSelectionChanged.connect(self._selection_changed)
 
         speaker_row = QHBoxLayout()
-        speaker_row.addWidget(QLabel("Speaker of the selected lines:"))
+        # wrapping, and a step list as wide as the window allows: the tab fits 1366 px
+        # also beside the review comments
+        speaker_caption = QLabel("Speaker of the selected lines:")
+        speaker_caption.setWordWrap(True)
+        speaker_row.addWidget(speaker_caption)
         self.speaker_buttons: dict[str, QPushButton] = {}
         for value, label in SPEAKERS:
             button = QPushButton(label)
@@ -231,6 +235,10 @@ class TranscriptEditor(QWidget):
         self.quote_text.setPlaceholderText("Select a line, then select the words to quote.")
         self.step_combo = QComboBox()
         self.step_combo.setAccessibleName("Journey step for the quote")
+        self.step_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.step_combo.setMinimumContentsLength(16)
         for step in self.detail["steps"]:
             self.step_combo.addItem(f"{step['stage']} › {step['step']}", step["step_id"])
         self.quote_button = QPushButton("Make &quote")
