@@ -230,7 +230,13 @@ def _map(state: HubState, study_id: str, query: PageQuery, caller: Caller) -> tu
         flt, lines = selection(database, study_id, PageQuery(), caller)
         error, status = f"{exc} The page shows the default selection.", 400
     data = map_data(
-        database, study_id, flt, lines, lens=query.lens, quotes=quotes_shown(state.engine, study_id)
+        database,
+        study_id,
+        flt,
+        lines,
+        lens=query.lens,
+        quotes=quotes_shown(state.engine, study_id),
+        ops=True,
     )
     return MapPage(data, query, study_id).render(error), status
 
