@@ -8,6 +8,7 @@ from typing import Any
 
 from cxfield.app import AppContext
 from cxfield.cli.common import command, group, status
+from cxfield.domain.errors import ValidationError
 from cxfield.services import demo, demo_staff, maintenance
 
 
@@ -38,6 +39,13 @@ def register(subparsers: Any) -> None:
         help="staff interviews of the same journey (default: half of N up to 6, then a quarter)",
     )
     p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    p.add_argument(
+        "--queue-export",
+        metavar="FILE",
+        type=Path,
+        help="write the demo's queue export to FILE (.csv or .xlsx) instead of importing it, "
+        "to import it yourself with `cxfield ops import`",
+    )
 
 
 def _non_negative(text: str) -> int:
@@ -81,6 +89,14 @@ def _demo(ctx: AppContext, args: argparse.Namespace) -> int:
         return 0
     staff = demo_staff.default_staff(args.sessions) if args.staff is None else args.staff
     tickets = 0 if args.sessions == 0 else min(5000, max(600, args.sessions * 10))
+    target = args.queue_export
+    if target is not None:
+        if target.exists():
+            raise ValidationError(f"{target} already exists; choose a new file for the export.")
+        if target.suffix.lower() not in (".csv", ".xlsx"):
+            raise ValidationError("The queue export is written as .csv or .xlsx.")
+        if not target.parent.is_dir():
+            raise ValidationError(f"No folder {target.parent} to write the queue export in.")
     study = demo.create_demo(
         ctx.db,
         args.sessions,
@@ -88,10 +104,20 @@ def _demo(ctx: AppContext, args: argparse.Namespace) -> int:
         on_progress=progress,
         staff=staff,
         queue_rows=tickets,
+        queue_export=target,
     )
     print(study.id)
+    if target is None:
+        status(
+            f"Created demo study {study.name!r} with {args.sessions} customer sessions, "
+            f"{staff} staff interviews and a queue export of {tickets} tickets."
+        )
+        return 0
     status(
-        f"Created demo study {study.name!r} with {args.sessions} customer sessions, "
-        f"{staff} staff interviews and a queue export of {tickets} tickets."
+        f"Created demo study {study.name!r} with {args.sessions} customer sessions and "
+        f"{staff} staff interviews; its queue export of {tickets} tickets is in {target}, "
+        f"not imported. Import it with:\n  cxfield ops import {study.id} {target} "
+        + " ".join(f'--map {column}="{step}"' for column, step in demo_staff.QUEUE_MAP)
+        + " --end closed --site site"
     )
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlmodel import Session, col, select
 
@@ -111,10 +112,12 @@ def create_demo(
     now: Callable[[], datetime] | None = None,
     staff: int = 0,
     queue_rows: int = 0,
+    queue_export: Path | None = None,
 ) -> Study:
     """Create the demo study with ``sessions`` customer sessions (two of them observations),
     ``staff`` staff interviews of the same journey and a queue export of ``queue_rows``
-    tickets imported as operations data."""
+    tickets imported as operations data — or, with ``queue_export``, written to that file
+    (CSV, or XLSX) for the user to import, and not imported."""
     if sessions < 0 or staff < 0 or queue_rows < 0:
         raise ValidationError("The number of demo sessions cannot be negative.")
     rng = random.Random(seed)
@@ -170,6 +173,11 @@ def create_demo(
         if on_progress:
             on_progress(min(sessions, first + batch), sessions)
     demo_staff.add_staff_interviews(database, study, staff, seed=seed, start=start, end=end)
+    if queue_export is not None:
+        demo_staff.write_queue_export(
+            database, study, queue_export, seed=seed, start=start, end=end, rows=queue_rows
+        )
+        return study
     demo_staff.add_queue_export(database, study, seed=seed, start=start, end=end, rows=queue_rows)
     return study
 
