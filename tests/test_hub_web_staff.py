@@ -74,6 +74,14 @@ def test_the_page_draws_both_curves_with_their_own_n(hub: Any) -> None:
     table = _table(page.text)
     assert {k: n for k, (n, _s) in table.items() if n} == want_customers
     assert {k: s for k, (_n, s) in table.items() if s} == want_staff
+    # the steps CSV: the same numbers, the staff's beside the customers'
+    import csv
+    import io
+
+    answer = client.get(f"/studies/{study_id}/steps.csv{EVERY_STATE}")
+    rows = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert {r["step"]: int(r["n"]) for r in rows if int(r["n"])} == want_customers
+    assert {r["step"]: int(r["staff_n"]) for r in rows if int(r["staff_n"])} == want_staff
     # backstage steps only staff rate are on the curve, with customers' n = 0
     assert any(want_staff.get(k) and not want_customers.get(k) for k in table)
     # the staff's dashed curve with square points, and each side's n under the steps
