@@ -139,6 +139,10 @@ def test_journey_map_shows_both_curves_and_the_operations_lane(
     press(Qt.Key.Key_0, CTRL)  # the whole picture fits across; the notes scroll below it
     assert not view.scroller.horizontalScrollBar().isVisible()
     assert view.canvas.height() <= view.scroller.viewport().height()
+    settle()
+    # ... and the whole of it is in view, from the stage headers down (it was scrolled down)
+    top = view.canvas.mapTo(view.scroller.viewport(), view.canvas.rect().topLeft()).y()
+    assert top >= 0 and top + view.canvas.height() <= view.scroller.viewport().height()
     shoot(view, tmp_path, f"journey-map-staff-ops-{size[0]}x{size[1]}-fit")
 
 
