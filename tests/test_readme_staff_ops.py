@@ -151,6 +151,12 @@ def test_the_readme_walk_through_gives_both_curves_the_ops_lane_and_agreement(
         assert got[step]["median_s"] == pytest.approx(statistics.median(seconds))
     table = _run(lines[3], data_dir, work).stdout
     assert re.search(rf"Wait\s+600\s+600\s+{duration_text(statistics.median(want['Wait']))}", table)
+    # the correlation in words with its n, and the caution that it is not cause
+    wait = got["Wait"]["correlation"]
+    r = f"{wait['r']:+.2f}".replace("-", "\u2212")
+    assert f"{got['Wait']['number']}. Wait: " in table
+    assert f"(r = {r} across {wait['n']} {wait['across']})" in table and wait["n"] >= 4
+    assert "Correlation is not cause" in table
     people = _run(lines[4], data_dir, work).stdout
     assert re.search(r"^S-\d{3}\s+staff\s+caseworker", people, re.M)
     assert re.search(r"^P-\d{3}\s+customer", people, re.M)
