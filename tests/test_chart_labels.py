@@ -71,3 +71,41 @@ def test_close_points_carry_their_values_apart() -> None:
             for box in boxes:
                 inside_x = box[0] < xs[i] < box[2]
                 assert not (inside_x and box[1] < _y(mean) < box[3]), (i, mean, box)
+
+
+def test_the_hub_page_places_the_values_the_same_way() -> None:
+    import re
+
+    from cxfield.domain.journey import ValenceSummary
+    from cxfield.hub.web import svg
+
+    def point(mean: float | None) -> svg.Point:
+        return svg.Point("s", ValenceSummary(3 if mean is not None else 0, mean, 0.5, {}))
+
+    chart = svg.emotion_curve(
+        [point(c) for c, _s in MEANS], "t", "d", "u", [point(s) for _c, s in MEANS]
+    )
+    # (x, y, text, colour) of every value; SVG's y grows downwards
+    values = [
+        (float(x), float(y), t, fill)
+        for x, y, fill, t in re.findall(
+            r'<text x="([\d.]+)" y="([\d.]+)" text-anchor="middle" fill="([^"]+)" '
+            r'font-size="12">([−+]?\d\.\d)</text>',
+            chart,
+        )
+    ]
+
+    def y_of(mean: float) -> float:
+        return 16.0 + (2 - mean) / 4 * 180.0
+
+    col = 120.0
+    for i, (c, s) in enumerate(MEANS):
+        x = 44.0 + (i + 0.5) * col
+        here = {fill: y for vx, y, _t, fill in values if abs(vx - x) < 0.5}
+        if s is None:
+            assert here[svg.INK] < y_of(c)  # alone: above its point
+            continue
+        staff_above = 0 <= s - c <= 1.0
+        customers_below = 0 <= s - c <= 1.0
+        assert (here[svg.STAFF] < y_of(s)) == staff_above, (i, here)
+        assert (here[svg.INK] > y_of(c)) == customers_below, (i, here)

@@ -261,10 +261,10 @@ def plot_curve(
         other = beside[i] if beside is not None and i < len(beside) else None
         # of two close points the upper one carries its value above, the lower one below
         # (at the same mean: the staff's above, the customers' below)
-        upper = other is not None and 0 <= pt.mean - other <= 1.0
-        lower = other is not None and 0 <= other - pt.mean <= 1.0
+        on_top = other is not None and 0 <= pt.mean - other <= 1.0
+        under = other is not None and 0 <= other - pt.mean <= 1.0
         if values and staff:  # below the point, unless it is the upper of the two
-            at = y(pt.mean) + dot + 2 if upper else y(pt.mean) - dot - value_size - 1
+            at = y(pt.mean) + dot + 2 if on_top else y(pt.mean) - dot - value_size - 1
             if at < bottom - 4:
                 at = y(pt.mean) + dot + 2
             text(
@@ -280,7 +280,7 @@ def plot_curve(
         elif values:
             label = signed(pt.mean, 1)
             above = y(pt.mean) + dot + 2
-            if above + value_size > top + 4 or lower:
+            if above + value_size > top + 4 or under:
                 above = y(pt.mean) - dot - value_size - 1
             text(
                 group,

@@ -55,8 +55,21 @@ def _axis(left: float, top: float, width: float, height: float, labels: bool) ->
     return out
 
 
+def _close_below(mean: float, other: float | None) -> bool:
+    """Is ``other`` (the other side's mean) at or just above ``mean``?  Then this value
+    goes below its point, the other's above (as the report places them)."""
+    return other is not None and 0 <= other - mean <= 1.0
+
+
 def _curve(
-    points: Sequence[Point], left: float, top: float, col: float, height: float, *, dashed: bool
+    points: Sequence[Point],
+    left: float,
+    top: float,
+    col: float,
+    height: float,
+    *,
+    dashed: bool,
+    beside: Sequence[float | None] = (),
 ) -> list[str]:
     out: list[str] = []
     means = [p.summary.mean for p in points]
@@ -87,17 +100,24 @@ def _curve(
         x, y = left + (i + 0.5) * col, _y(p.summary.mean, top, height)
         fill = FLAG if p.flagged else colour
         out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{6 if p.flagged else 4}" fill="{fill}"/>')
+        below = _close_below(p.summary.mean, beside[i] if i < len(beside) else None)
         out.append(
-            f'<text x="{x:.1f}" y="{y - 9:.1f}" text-anchor="middle" fill="{INK}" '
-            f'font-size="12">{signed(p.summary.mean, 1)}</text>'
+            f'<text x="{x:.1f}" y="{y + 19 if below else y - 9:.1f}" text-anchor="middle" '
+            f'fill="{INK}" font-size="12">{signed(p.summary.mean, 1)}</text>'
         )
     return out
 
 
 def _staff_curve(
-    points: Sequence[Point], left: float, top: float, col: float, height: float
+    points: Sequence[Point],
+    left: float,
+    top: float,
+    col: float,
+    height: float,
+    beside: Sequence[float | None],
 ) -> list[str]:
-    """The staff's means: a dashed line, square points, the value left of each point."""
+    """The staff's means: a dashed line, square points, each value below its point, or
+    above it where the staff's point is the upper of two close ones."""
     out: list[str] = []
     for run in curve_runs([p.summary.mean for p in points]):
         path = " ".join(
@@ -113,11 +133,13 @@ def _staff_curve(
         if p.summary.mean is None:
             continue
         x, y = left + (i + 0.5) * col, _y(p.summary.mean, top, height)
+        other = beside[i] if i < len(beside) else None
+        below = not (other is not None and 0 <= p.summary.mean - other <= 1.0)
         out.append(
             f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" '
             f'fill="{FLAG if p.flagged else "#ffffff"}" stroke="{STAFF}" stroke-width="2"/>'
-            f'<text x="{x - 9:.1f}" y="{y + 4:.1f}" text-anchor="end" fill="{STAFF}" '
-            f'font-size="12">{signed(p.summary.mean, 1)}</text>'
+            f'<text x="{x:.1f}" y="{y + 20 if below else y - 9:.1f}" text-anchor="middle" '
+            f'fill="{STAFF}" font-size="12">{signed(p.summary.mean, 1)}</text>'
         )
     return out
 
@@ -142,8 +164,20 @@ def emotion_curve(
         f'<title id="{uid}-t">{escape(title)}</title>'
         f'<desc id="{uid}-d">{escape(description)}</desc>',
         *_axis(left, top, col * len(points), height, True),
-        *_curve(points, left, top, col, height, dashed=False),
-        *(_staff_curve(staff, left, top, col, height) if staff else []),
+        *_curve(
+            points,
+            left,
+            top,
+            col,
+            height,
+            dashed=False,
+            beside=[p.summary.mean for p in staff] if staff else (),
+        ),
+        *(
+            _staff_curve(staff, left, top, col, height, [p.summary.mean for p in points])
+            if staff
+            else []
+        ),
     ]
     for i, p in enumerate(points):
         x = left + (i + 0.5) * col
