@@ -109,3 +109,27 @@ def test_the_hub_page_places_the_values_the_same_way() -> None:
         customers_below = 0 <= s - c <= 1.0
         assert (here[svg.STAFF] < y_of(s)) == staff_above, (i, here)
         assert (here[svg.INK] > y_of(c)) == customers_below, (i, here)
+
+
+def test_the_apps_journey_map_places_the_values_apart() -> None:
+    pytest.importorskip("PySide6")
+    from PySide6.QtCore import QPointF, QRectF
+
+    from cxfield.gui.journey.curves import valence_y, value_rect
+
+    band = QRectF(0, 0, 800, 200)
+    for i, (c, s) in enumerate(MEANS):
+        x = 100.0 * (i + 1)
+        customers = QPointF(x, valence_y(c, band))
+        mine = value_rect(customers, 7, c, s, staff=False)
+        if s is None:
+            assert mine.bottom() <= customers.y()  # alone: above its point
+            continue
+        staff = QPointF(x, valence_y(s, band))
+        theirs = value_rect(staff, 6, s, c, staff=True)
+        assert not mine.intersects(theirs), (i, mine, theirs)
+        # neither covers the other side's point
+        assert not mine.intersects(QRectF(staff.x() - 6, staff.y() - 6, 12, 12)), i
+        assert not theirs.intersects(QRectF(customers.x() - 7, customers.y() - 7, 14, 14)), i
+        # a staff value never sits left of its square, where the dashed line comes in
+        assert theirs.left() < staff.x() < theirs.right()
