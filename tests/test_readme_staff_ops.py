@@ -159,7 +159,10 @@ def test_the_readme_walk_through_gives_both_curves_the_ops_lane_and_agreement(
     assert "Correlation is not cause" in table
     people = _run(lines[4], data_dir, work).stdout
     assert re.search(r"^S-\d{3}\s+staff\s+caseworker", people, re.M)
-    assert re.search(r"^P-\d{3}\s+customer", people, re.M)
+    customers = re.findall(r"^(P-\d{3})\s+customer", people, re.M)
+    staff = re.findall(r"^(S-\d{3})\s+staff", people, re.M)
+    assert customers == [f"P-{n:03d}" for n in range(1, 11)]  # 12 sessions, 2 observations
+    assert staff == [f"S-{n:03d}" for n in range(1, 7)]
     # the report: both curves, the operations lane, and where both sides agree it hurts
     done = _run(lines[5], data_dir, work)
     assert done.returncode == 0, done.stderr

@@ -165,7 +165,8 @@ def create_demo(
                     sites,
                     (researchers[2] if observation else researchers[index % 2]),
                     researchers[index % 2],
-                    pseudonym_code(index + 1),
+                    # customers are numbered from P-001 (observations have no participant)
+                    pseudonym_code(max(1, index + 1 - n_observations)),
                     segment_defs,
                     start,
                     end,
