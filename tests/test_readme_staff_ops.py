@@ -237,3 +237,25 @@ def test_the_written_queue_export_is_the_one_the_demo_imports(tmp_path: Path, su
 def _steps(ctx: object, study_id: str) -> list[Step]:
     with ctx.db.session() as db:  # type: ignore[attr-defined]
         return list(db.exec(select(Step).where(Step.study_id == study_id)).all())
+
+
+def test_a_queue_export_that_cannot_be_written_changes_nothing(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    taken = tmp_path / "taken.csv"
+    taken.write_text("mine\n", encoding="utf-8")
+    for target, says in (
+        (taken, "already exists"),
+        (tmp_path / "queue.txt", "written as .csv or .xlsx"),
+        (tmp_path / "no" / "queue.csv", "No folder"),
+    ):
+        done = _run(f"cxfield demo --queue-export {target}", data_dir, tmp_path)
+        assert done.returncode == 1 and says in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1 and not done.stdout
+    assert taken.read_text(encoding="utf-8") == "mine\n"  # never written over
+    listed = _run("cxfield studies list --json", data_dir, tmp_path)
+    assert json.loads(listed.stdout) == []  # no demo study was made
+    empty = _run(
+        f"cxfield demo --sessions 0 --queue-export {tmp_path / 'q.csv'}", data_dir, tmp_path
+    )
+    assert empty.returncode == 0 and "no queue export was written" in empty.stderr
+    assert not (tmp_path / "q.csv").exists()

@@ -113,6 +113,13 @@ def _demo(ctx: AppContext, args: argparse.Namespace) -> int:
             f"{staff} staff interviews and a queue export of {tickets} tickets."
         )
         return 0
+    if not target.exists():
+        status(
+            f"Created demo study {study.name!r} with {args.sessions} customer sessions and "
+            f"{staff} staff interviews; no queue export was written (a demo without sessions "
+            "has no tickets)."
+        )
+        return 0
     status(
         f"Created demo study {study.name!r} with {args.sessions} customer sessions and "
         f"{staff} staff interviews; its queue export of {tickets} tickets is in {target}, "
