@@ -195,3 +195,26 @@ def test_without_staff_or_operations_the_page_says_so(tmp_path: Path) -> None:
         assert "No operations data" in page
     finally:
         team.close()
+
+
+def test_the_hubs_report_pdf_says_what_the_page_says(hub: Any, tmp_path: Path) -> None:
+    import subprocess
+
+    team, study_id, client = hub
+    page = client.get(f"/studies/{study_id}{EVERY_STATE}").text
+    pdf = client.get(f"/studies/{study_id}/report.pdf{EVERY_STATE}")
+    assert pdf.status_code == 200
+    (tmp_path / "r.pdf").write_bytes(pdf.content)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "r.pdf"), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    flat = " ".join(text.split())
+    assert "staff (8 interviews)" in flat and "Customers and staff, step by step" in flat
+    # the same steps agree on the page and in the PDF, with the same counts
+    for item in re.findall(r'<li class="agree" data-step="[^"]+">(.+?)</li>', page):
+        head = item.split(" Customers:", 1)[0].replace("&#x27;", "'")
+        number, rest = head.split(". ", 1)
+        _name, counts = rest.split(" — ", 1)
+        assert f"{number}. " in flat and counts in flat, (head, flat[:400])
+    assert "Operations data beside the experience" in flat
