@@ -68,7 +68,16 @@ def test_runner_walks_a_staff_members_steps(
     # the front desk takes part in check-in, triage and the wait (the template says so)
     names = {v: k for k, v in steps.items()}
     assert [names[s] for s in runner.walk_order()] == ["Check in", "Greet and triage", "Wait"]
+    # the list shows only those steps (and the stages they are in)
+    listed = [
+        (head.text(0), [head.child(k).data(0, Qt.ItemDataRole.UserRole)
+                        for k in range(head.childCount()) if not head.child(k).isHidden()])
+        for head in (runner.steps.topLevelItem(i) for i in range(runner.steps.topLevelItemCount()))
+        if not head.isHidden()
+    ]  # fmt: skip
+    assert listed == [("ARRIVE", [steps["Check in"], steps["Greet and triage"], steps["Wait"]])]
     assert runner.current == steps["Check in"]
+    assert "How did doing the work at “Check in” feel?" in runner.panel.feel_label.text()
     press(Qt.Key.Key_PageDown)
     press(Qt.Key.Key_PageDown)
     assert runner.current == steps["Wait"]
@@ -76,6 +85,11 @@ def test_runner_walks_a_staff_members_steps(
     press(Qt.Key.Key_P)
     press(Qt.Key.Key_PageDown)  # the last of their steps: no survey after it
     assert runner.current == steps["Wait"]
+    runner.steps.setFocus()  # in the list, Down passes no hidden step: Wait is the last
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is runner.steps)
+    press(Qt.Key.Key_Down)
+    assert runner.current == steps["Wait"]
+    press(Qt.Key.Key_Escape)  # back to the panel's keys
     press(Qt.Key.Key_U, CTRL)
     assert "asks customers, not staff" in runner.status.text()
     assert not runner.has_survey
@@ -125,6 +139,10 @@ def test_journey_map_shows_both_curves_and_the_operations_lane(
     press(Qt.Key.Key_0, CTRL)  # the whole picture fits across; the notes scroll below it
     assert not view.scroller.horizontalScrollBar().isVisible()
     assert view.canvas.height() <= view.scroller.viewport().height()
+    settle()
+    # ... and the whole of it is in view, from the stage headers down (it was scrolled down)
+    top = view.canvas.mapTo(view.scroller.viewport(), view.canvas.rect().topLeft()).y()
+    assert top >= 0 and top + view.canvas.height() <= view.scroller.viewport().height()
     shoot(view, tmp_path, f"journey-map-staff-ops-{size[0]}x{size[1]}-fit")
 
 

@@ -50,7 +50,23 @@ def _expected(engine: Any, study_id: str, **only: Any) -> dict[str, int]:
 def _page_n(client: TestClient, study_id: str, headers: dict[str, str], query: str = "") -> Any:
     page = client.get(f"/studies/{study_id}{query}", headers=headers)
     assert page.status_code == 200, page.text[:300]
-    return {name: n for name, (n, _mean) in _steps_table(page.text).items()}
+    # steps only staff rate are in the table with the customers' n = 0
+    return {name: n for name, (n, _mean) in _steps_table(page.text).items() if n}
+
+
+def _staff_n(client: TestClient, study_id: str, headers: dict[str, str], query: str) -> Any:
+    """step name -> the staff's n, from the page's steps table."""
+    import re
+
+    page = client.get(f"/studies/{study_id}{query}", headers=headers).text
+    body = page.split('id="steps-table"', 1)[1].split("</table>", 1)[0]
+    return {
+        name: int(n)
+        for name, n in re.findall(
+            r'<th scope="row">\d+\. ([^<]+)</th>.*?data-staff-n="[^"]+">(\d+)<', body
+        )
+        if int(n)
+    }
 
 
 def _push_everything(hub_app: InProcessHub, ctx: Any) -> None:
@@ -134,15 +150,18 @@ def test_pushed_rows_make_the_same_page_on_sqlite_and_postgresql(
 ) -> None:
     ctx = open_app(tmp_path / "laptop")
     try:
-        study = create_demo(ctx.db, 30, seed=3)
+        study = create_demo(ctx.db, 30, seed=3, staff=6)
         _push_everything(hub_app, ctx)
     finally:
         ctx.close()
     viewer = hub_app.device("Vic", role="viewer")
     statuses = "?status=approved&status=submitted"
-    want = _expected(hub_app.engine, study.id, statuses=("approved", "submitted"))
-    assert want
+    chosen = ("approved", "submitted")
+    want = _expected(hub_app.engine, study.id, statuses=chosen, kind="customer")
+    staff = _expected(hub_app.engine, study.id, statuses=chosen, kind="staff")
+    assert want and staff
     assert _page_n(hub_app.client, study.id, viewer.headers, statuses) == want
+    assert _staff_n(hub_app.client, study.id, viewer.headers, statuses) == staff
     dated = statuses + "&from=2000-01-01"
     assert _page_n(hub_app.client, study.id, viewer.headers, dated) == want
     pdf = hub_app.client.get(f"/studies/{study.id}/report.pdf{statuses}", headers=viewer.headers)
@@ -158,6 +177,7 @@ def test_pushed_rows_make_the_same_page_on_sqlite_and_postgresql(
     upgrade_hub(hub_app.db.url)
     viewer = hub_app.device("Val", role="viewer")
     assert _page_n(hub_app.client, study.id, viewer.headers, statuses) == want
+    assert _staff_n(hub_app.client, study.id, viewer.headers, statuses) == staff
     assert _snapshot(hub_app.engine) == before
 
 

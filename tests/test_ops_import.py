@@ -199,3 +199,19 @@ def test_the_same_rows_get_the_same_ids_on_every_laptop(tmp_path: Path) -> None:
         assert imports[0].id == ops_import.content_id("ops-import", study.id, imports[0].sha256)
         hashes.append(sorted(r.row_hash for r in records))
     assert hashes[0] == hashes[1] and len(hashes[0]) == 7
+
+
+def test_the_preview_keeps_each_row_whole_when_a_column_has_gaps(tmp_path: Path) -> None:
+    """A ticket that skipped a step has an empty cell: the preview's rows are still the
+    file's rows (a column's values are not moved up into the rows above)."""
+    header = ("ticket", "office", "issued", "verify", "closed")
+    rows = [
+        ("A1", "East", "2026-11-02 09:00:00", "", "2026-11-02 09:40:00"),
+        ("A2", "East", "2026-11-02 10:00:00", "2026-11-02 10:20:00", "2026-11-02 10:30:00"),
+        ("A3", "West", "2026-11-02 11:00:00", "2026-11-02 11:25:00", "2026-11-02 11:30:00"),
+    ]
+    preview = ops_files.preview(write_queue(tmp_path / "gaps.csv", rows, header))
+    shown = list(zip(*(c.samples for c in preview.columns), strict=True))
+    assert shown == rows
+    verify = next(c for c in preview.columns if c.name == "verify")
+    assert verify.example == "2026-11-02 10:20:00" and verify.looks_like_times

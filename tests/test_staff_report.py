@@ -187,3 +187,51 @@ def test_participants_csv_has_kind_role_and_staff_segments(ctx: AppContext, tmp_
         (f"S-{pre}-002", "staff", "front desk"),
         (f"S-{pre}-003", "staff", "caseworker"),
     ]
+
+
+def test_report_says_what_staff_said_and_their_workarounds(ctx: AppContext, tmp_path: Path) -> None:
+    from cxfield.services import capture
+
+    study, steps = office(ctx)
+    desk = []
+    for hour in (1, 2):
+        sid = interview(ctx, study, T0 + timedelta(hours=hour), role="front desk")
+        capture.save_capture(
+            ctx.db, sid, steps["Wait"], valence=-1, quote="Nobody can tell them how long."
+        )
+        capture.add_note(
+            ctx.db, sid, "Writes the wait on the whiteboard.", tags=["workaround"],
+            step_id=steps["Wait"],
+        )  # fmt: skip
+        desk.append(sid)
+    capture.add_note(  # the same session's same words again: heard once per session
+        ctx.db, desk[0], "writes the wait on the whiteboard.", tags=["workaround"],
+        step_id=steps["Wait"],
+    )  # fmt: skip
+    worker = interview(ctx, study, T0 + timedelta(hours=3), role="caseworker")
+    capture.add_note(
+        ctx.db, worker, "Copies answers from the paper form.", tags=["workaround"],
+        step_id=steps["Caseworker enters application"],
+    )  # fmt: skip
+    capture.add_note(  # an idea is not a workaround
+        ctx.db, worker, "A second screen would help.", tags=["idea"],
+        step_id=steps["Caseworker enters application"],
+    )  # fmt: skip
+    customer = interview(ctx, study, T0 + timedelta(hours=4))
+    rate(ctx, customer, steps["Wait"], -2)
+    capture.add_note(  # a customer's workaround is not the staff's
+        ctx.db, customer, "Brought a book.", tags=["workaround"], step_id=steps["Wait"]
+    )
+    out = tmp_path / "report.pdf"
+    jobs.export_study_pdf(ctx.db, study.id, out, now=NOW)
+    plain = normal(pdf_text(out))
+    part = plain.split("What staff said, and their workarounds")[1].split("Pain points,")[0]
+    assert (
+        "3. Arrive › Wait “Nobody can tell them how long.” (heard 2×) "
+        "“Writes the wait on the whiteboard.” (heard 2×)"
+    ) in part, part[:600]
+    assert (
+        "5. Interview › Caseworker enters application – “Copies answers from the paper form.”"
+        in (part)
+    )
+    assert "Brought a book" not in part and "second screen" not in part

@@ -68,8 +68,9 @@ def started_day(session: dict[str, Any]) -> Any:
 def sessions_selected(
     engine: Any, study_id: str, statuses: tuple[str, ...] = ("approved",), **only: Any
 ) -> dict[str, dict[str, Any]]:
-    """Live interview sessions of the study with these statuses (and site/owner), whose
-    participant did not withdraw: the oracle's selection."""
+    """Live interview sessions of the study with these statuses (and site/owner, and one
+    side: ``kind`` "customer" or "staff"), whose participant did not withdraw: the oracle's
+    selection."""
     people = {p["id"]: p for p in stored(engine, "participant")}
     found = {}
     for s in stored(engine, "session"):
@@ -88,6 +89,9 @@ def sessions_selected(
             continue
         person = people.get(s["participant_id"] or "")
         if person and person["withdrawn"]:
+            continue
+        kind = (person or {}).get("kind") or "customer"
+        if only.get("kind") and kind != only["kind"]:
             continue
         found[s["id"]] = {**s, "segments": person["segments"] if person else {}}
     return found

@@ -8,6 +8,7 @@ from typing import Any
 
 from cxfield.app import AppContext
 from cxfield.cli.common import command, group, status
+from cxfield.domain.errors import ValidationError
 from cxfield.services import demo, demo_staff, maintenance
 
 
@@ -42,6 +43,13 @@ def register(subparsers: Any) -> None:
         "--submitted",
         action="store_true",
         help="every session submitted for review (a queue to clear); default: a mix of states",
+    )
+    p.add_argument(
+        "--queue-export",
+        metavar="FILE",
+        type=Path,
+        help="write the demo's queue export to FILE (.csv or .xlsx) instead of importing it, "
+        "to import it yourself with `cxfield ops import`",
     )
 
 
@@ -91,6 +99,14 @@ def _demo(ctx: AppContext, args: argparse.Namespace) -> int:
         return 0
     staff = demo_staff.default_staff(args.sessions) if args.staff is None else args.staff
     tickets = 0 if args.sessions == 0 else min(5000, max(600, args.sessions * 10))
+    target = args.queue_export
+    if target is not None:
+        if target.exists():
+            raise ValidationError(f"{target} already exists; choose a new file for the export.")
+        if target.suffix.lower() not in (".csv", ".xlsx"):
+            raise ValidationError("The queue export is written as .csv or .xlsx.")
+        if not target.parent.is_dir():
+            raise ValidationError(f"No folder {target.parent} to write the queue export in.")
     study = demo.create_demo(
         ctx.db,
         args.sessions,
@@ -99,10 +115,27 @@ def _demo(ctx: AppContext, args: argparse.Namespace) -> int:
         staff=staff,
         queue_rows=tickets,
         submitted=args.submitted,
+        queue_export=target,
     )
     print(study.id)
+    if target is None:
+        status(
+            f"Created demo study {study.name!r} with {args.sessions} customer sessions, "
+            f"{staff} staff interviews and a queue export of {tickets} tickets."
+        )
+        return 0
+    if not target.exists():
+        status(
+            f"Created demo study {study.name!r} with {args.sessions} customer sessions and "
+            f"{staff} staff interviews; no queue export was written (a demo without sessions "
+            "has no tickets)."
+        )
+        return 0
     status(
-        f"Created demo study {study.name!r} with {args.sessions} customer sessions, "
-        f"{staff} staff interviews and a queue export of {tickets} tickets."
+        f"Created demo study {study.name!r} with {args.sessions} customer sessions and "
+        f"{staff} staff interviews; its queue export of {tickets} tickets is in {target}, "
+        f"not imported. Import it with:\n  cxfield ops import {study.id} {target} "
+        + " ".join(f'--map {column}="{step}"' for column, step in demo_staff.QUEUE_MAP)
+        + " --end closed --site site"
     )
     return 0

@@ -10,6 +10,7 @@ from typing import Any
 from cxfield.app import AppContext
 from cxfield.cli.common import command, group, print_json, print_table, status
 from cxfield.domain.clock import duration_text
+from cxfield.domain.operations import CORRELATION_CAUTION, correlation_words
 from cxfield.services import ops_analysis, ops_import, studies
 from cxfield.services.ops_analysis import OpsSummary
 
@@ -99,6 +100,21 @@ def _show(ctx: AppContext, args: argparse.Namespace) -> int:
             ["DAY", *[str(numbers.get(s.step_id, "-")) for s in ordered]],
             [(day, *[s.per_day.get(day, 0) for s in ordered]) for day in days],
         )
+    print()
+    print("Time and feeling together:")
+    found = [
+        (s, summary.correlations[s.step_id]) for s in ordered if s.step_id in summary.correlations
+    ]
+    for s, c in found:
+        whose = "customers'" if c.side == "customers" else "staff's"
+        print(
+            f"  {numbers.get(s.step_id, '-')}. {names.get(s.step_id, '(removed step)')}: "
+            f"{correlation_words(c.r, c.n, c.by)}, each {c.by[:-1]}'s median time against "
+            f"its {whose} mean rating"
+        )
+    if not found:
+        print("  too few sites or weeks with both times and ratings at a step (at least 4)")
+    print(CORRELATION_CAUTION)
     return 0
 
 
@@ -113,6 +129,7 @@ def _as_json(
         "records": summary.records,
         "first_day": summary.first_day,
         "last_day": summary.last_day,
+        "correlation_caution": CORRELATION_CAUTION,
         "steps": [
             {
                 "step_id": s.step_id,

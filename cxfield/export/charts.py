@@ -161,11 +161,14 @@ def plot_curve(
     dot: float = 3.2,
     value_size: float = 6.5,
     staff: bool = False,
+    beside: Sequence[float | None] | None = None,
 ) -> None:
     """Draw the valence curve into ``group`` between ``bottom`` (-2) and ``top`` (+2).
 
     ``staff``: the staff members' curve, drawn over the customers' one: dashed, in its own
-    colour, with square markers and its values left of the points."""
+    colour, with square markers.  ``beside``: the other side's means at the same steps;
+    where the two points are close, the upper point's value goes above it and the lower
+    one's below (else the customers' values sit above their points, the staff's below)."""
 
     def y(v: float) -> float:
         return bottom + (max(-2.0, min(2.0, v)) + 2) / 4 * (top - bottom)
@@ -255,21 +258,29 @@ def plot_curve(
                     strokeWidth=0.8,
                 )
             )
-        if values and staff:  # left of the point: the customers' value is above theirs
+        other = beside[i] if beside is not None and i < len(beside) else None
+        # of two close points the upper one carries its value above, the lower one below
+        # (at the same mean: the staff's above, the customers' below)
+        on_top = other is not None and 0 <= pt.mean - other <= 1.0
+        under = other is not None and 0 <= other - pt.mean <= 1.0
+        if values and staff:  # below the point, unless it is the upper of the two
+            at = y(pt.mean) + dot + 2 if on_top else y(pt.mean) - dot - value_size - 1
+            if at < bottom - 4:
+                at = y(pt.mean) + dot + 2
             text(
                 group,
-                xs[i] - dot - 2,
-                y(pt.mean) - value_size / 3,
+                xs[i],
+                at,
                 signed(pt.mean, 1),
                 value_size,
                 font=BOLD,
                 color=STAFF,
-                anchor="end",
+                anchor="middle",
             )
         elif values:
             label = signed(pt.mean, 1)
             above = y(pt.mean) + dot + 2
-            if above + value_size > top + 4:
+            if above + value_size > top + 4 or under:
                 above = y(pt.mean) - dot - value_size - 1
             text(
                 group,
@@ -366,11 +377,12 @@ def emotion_curve(
         dot=2.4 if compact else 3.2,
         value_size=6.5,
         values=not compact,
+        beside=[p.mean for p in staff_points] if staff_points is not None else None,
     )
     if staff_points is not None:
         plot_curve(
             group, xs, staff_points, bottom + 5, top - 5, spread=False, dot=3.0,
-            value_size=6.5, values=not compact, staff=True,
+            value_size=6.5, values=not compact, staff=True, beside=[p.mean for p in points],
         )  # fmt: skip
     for number, (x, pt) in enumerate(zip(xs, points, strict=True), start=1):
         # Small multiples number their steps (a key sits above them); names would not fit.

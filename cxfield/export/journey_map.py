@@ -154,18 +154,21 @@ def journey_figure(
         else:
             v = agg.valence
             points.append(CurvePoint("", v.mean, v.stdev, v.n, agg.pain_points))
-    plot_curve(g, xs, points, c_bottom + 6, c_top - 6, spread=True, dot=3.6, value_size=7)
+    staff_points = []
+    for _, step in columns:
+        agg = staff.get(step.id) if step is not None and staff is not None else None
+        staff_points.append(
+            CurvePoint("", agg.valence.mean if agg else None, None, agg.valence.n if agg else 0)
+        )
+    plot_curve(
+        g, xs, points, c_bottom + 6, c_top - 6, spread=True, dot=3.6, value_size=7,
+        beside=[p.mean for p in staff_points] if staff is not None else None,
+    )  # fmt: skip
 
     if staff is not None:
-        staff_points = []
-        for _, step in columns:
-            agg = staff.get(step.id) if step is not None else None
-            staff_points.append(
-                CurvePoint("", agg.valence.mean if agg else None, None, agg.valence.n if agg else 0)
-            )
         plot_curve(
             g, xs, staff_points, c_bottom + 6, c_top - 6, spread=False, dot=3.0, value_size=6.5,
-            staff=True,
+            staff=True, beside=[p.mean for p in points],
         )  # fmt: skip
         customers, workers = interviews or (0, 0)
         legend = [

@@ -92,6 +92,8 @@ class StudyReportData:
     agreement: list[PainAgreement] = field(default_factory=list)
     staff_pain_points: list[RankedText] = field(default_factory=list)
     staff_quotes: dict[str, list[RankedText]] = field(default_factory=dict)
+    #: notes staff tagged workaround, per step, the most often heard first
+    staff_workarounds: dict[str, list[RankedText]] = field(default_factory=dict)
     ops: OpsSummary | None = None
     #: the review of all the study's sessions (whatever the selection); None: not asked
     review: ReviewSummary | None = None
@@ -247,6 +249,9 @@ def gather(
         if staff.interviews
         else [],
         staff_quotes=analysis.representative_quotes(database, study_id, workers, per_step=2)
+        if staff.interviews
+        else {},
+        staff_workarounds=analysis.workarounds(database, study_id, workers, per_step=2)
         if staff.interviews
         else {},
         ops=None if ops.empty else ops,

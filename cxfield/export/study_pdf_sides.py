@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from cxfield.storage.models import Step
 
 AGREE_TITLE = "Staff and customers agree this step hurts"
+VOICES_TITLE = "What staff said, and their workarounds"
 
 
 def share(part: int, whole: int) -> str:
@@ -121,6 +122,34 @@ class SidesAndOperations:
         out.append(Spacer(1, 4))
         out.append(table(rows, [62 * mm, 26 * mm, 30 * mm, 26 * mm, 30 * mm], numeric_from=1))
         out += self.agreement()
+        out += self.staff_voices()
+        return out
+
+    def staff_voices(self) -> list[Flowable]:
+        """What staff said at each step and the workarounds they use (notes tagged
+        workaround), up to two of each, the most often heard first."""
+        s, quotes, fixes = self.s, self.data.staff_quotes, self.data.staff_workarounds
+        out: list[Flowable] = [Spacer(1, 6), p(VOICES_TITLE, s.h2)]
+        rows: list[list[Any]] = [
+            [p(h, s.head) for h in ("Step", "Staff said", "Workarounds staff use")]
+        ]
+        for step in self.staff_steps():
+            said, fixed = quotes.get(step.id, []), fixes.get(step.id, [])
+            if said or fixed:
+                rows.append([p(self.numbered(step), s.cell), _heard(said, s), _heard(fixed, s)])
+        if len(rows) == 1:
+            return out + [
+                p("Staff gave no quotes and noted no workarounds at these steps.", s.muted)
+            ]
+        out.append(
+            p(
+                "From the staff interviews: quotes (the steps' quote fields and notes tagged "
+                "quote) and notes tagged workaround, up to two per step, the most often heard "
+                "first.",
+                s.muted,
+            )
+        )
+        out.append(table(rows, [52 * mm, (self.width - 52 * mm) / 2, (self.width - 52 * mm) / 2]))
         return out
 
     def agreement(self) -> list[Flowable]:
@@ -278,6 +307,15 @@ def _point(step: Step, agg: StepAggregate | None, numbers: dict[str, int]) -> Cu
         v.n if v else 0,
         number=numbers[step.id],
     )
+
+
+def _heard(items: list[Any], s: Styles) -> list[Flowable] | str:
+    """Ranked texts in one cell, one paragraph each, with how often each was heard."""
+    if not items:
+        return "–"
+    return [
+        p(f"“{i.text}”" + (f" (heard {i.count}×)" if i.count > 1 else ""), s.cell) for i in items
+    ]
 
 
 def _said(items: list[Any], step_id: str) -> str:

@@ -200,7 +200,7 @@ class OpsImportDialog(QDialog):
             hint = (
                 "⏱ times" if column.looks_like_times else "site?" if column.looks_like_site else ""
             )
-            sample = column.samples[0] if column.samples else "(empty)"
+            sample = column.example or "(empty)"
             label = QLabel(f"<b>{_escape(column.name)}</b>  {hint}  e.g. {_escape(sample)}")
             label.setBuddy(combo)
             self.mapping.addRow(label, combo)

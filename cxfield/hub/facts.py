@@ -6,7 +6,10 @@ session (``hub_fact_session``), one per session × step the session recorded som
 about (``hub_fact_step``: its rating, whether it is a pain point and what it says) and the
 participant's segment values (``hub_fact_segment``).  What counts as a capture, a pain
 point and its text comes from :mod:`cxfield.services.step_records` itself, run in SQL over
-the projection for those sessions, so the page counts exactly what the report counts."""
+the projection for those sessions, so the page counts exactly what the report counts.
+A staff member's session has the mode :data:`~cxfield.hub.storage.STAFF_SIDE` in its
+facts, so customers and staff are counted apart (each side with its own n) by every query
+and running total."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from sqlalchemy import Connection, Table, and_, case, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from cxfield.domain.vocabulary import ParticipantKind
 from cxfield.hub import storage as t
 from cxfield.services import step_records
 
@@ -99,7 +103,8 @@ def _make(conn: Connection, ids: list[str]) -> None:
             s.c.id,
             s.c.study_id,
             s.c.status,
-            s.c.mode,
+            # a staff member's session is the staff side: apart from the customers' modes
+            case((p.c.kind == ParticipantKind.STAFF.value, t.STAFF_SIDE), else_=s.c.mode),
             s.c.started_at,
             s.c.site_id,
             s.c.researcher_id,

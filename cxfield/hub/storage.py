@@ -219,12 +219,17 @@ Index(
 #: date range, site or researcher filter is an index-only scan, never a read of the table
 _FILTERED = ["started_at", "site_id", "researcher_id", "session_id"]
 
+#: a fact's ``mode`` when the session is a staff member's (their side of the journey)
+STAFF_SIDE = "staff"
+
 fact_session = Table(
     "hub_fact_session",
     metadata,
     Column("session_id", String(36), primary_key=True),
     Column("study_id", String(36), nullable=False),
     Column("status", String(20), nullable=False),
+    #: the session's mode, or STAFF_SIDE for a staff member's session (h0008): the page
+    #: counts customers and staff apart, each side with its own n
     Column("mode", String(20), nullable=False),
     Column("started_at", UTCDateTime, nullable=False),
     Column("site_id", String(36), nullable=True),

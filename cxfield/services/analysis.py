@@ -22,7 +22,13 @@ from cxfield.domain.errors import ValidationError
 from cxfield.domain.journey import ValenceSummary, summarise_counts
 from cxfield.domain.rules import is_key_text
 from cxfield.domain.survey import REPORTING_QUESTIONS, quarter_bounds
-from cxfield.domain.vocabulary import Channel, ParticipantKind, SessionMode, SessionStatus
+from cxfield.domain.vocabulary import (
+    Channel,
+    NoteTag,
+    ParticipantKind,
+    SessionMode,
+    SessionStatus,
+)
 from cxfield.services import step_records
 from cxfield.services.common import get_live
 from cxfield.services.step_records import RankedText as RankedText
@@ -289,6 +295,20 @@ def representative_quotes(
     flt = flt or SessionFilter()
     with database.session() as db:
         rows = step_records.quote_rows(db, filtered_sessions(study_id, flt))
+    return step_records.rank_quotes(rows, per_step)
+
+
+def workarounds(
+    database: Database, study_id: str, flt: SessionFilter | None = None, per_step: int = 3
+) -> dict[str, list[RankedText]]:
+    """Up to ``per_step`` workarounds per step (notes tagged workaround, e.g. what staff do
+    when the system is down), the most often heard first, from every session of the
+    selection; ranked and folded as quotes are."""
+    flt = flt or SessionFilter()
+    with database.session() as db:
+        rows = step_records.tagged_note_rows(
+            db, filtered_sessions(study_id, flt), NoteTag.WORKAROUND
+        )
     return step_records.rank_quotes(rows, per_step)
 
 

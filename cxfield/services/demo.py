@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlmodel import Session, col, select
 
@@ -112,12 +113,14 @@ def create_demo(
     staff: int = 0,
     queue_rows: int = 0,
     submitted: bool = False,
+    queue_export: Path | None = None,
 ) -> Study:
     """Create the demo study with ``sessions`` customer sessions (two of them observations),
     ``staff`` staff interviews of the same journey and a queue export of ``queue_rows``
-    tickets imported as operations data.  ``submitted``: every session is submitted for
-    review (with its submission event), a queue for a supervisor to clear; otherwise the
-    sessions are in a mix of review states."""
+    tickets imported as operations data — or, with ``queue_export``, written to that file
+    (CSV, or XLSX) for the user to import, and not imported.  ``submitted``: every session
+    is submitted for review (with its submission event), a queue for a supervisor to clear;
+    otherwise the sessions are in a mix of review states."""
     if sessions < 0 or staff < 0 or queue_rows < 0:
         raise ValidationError("The number of demo sessions cannot be negative.")
     rng = random.Random(seed)
@@ -165,7 +168,8 @@ def create_demo(
                     sites,
                     (researchers[2] if observation else researchers[index % 2]),
                     researchers[index % 2],
-                    pseudonym_code(index + 1),
+                    # customers are numbered from P-001 (observations have no participant)
+                    pseudonym_code(max(1, index + 1 - n_observations)),
                     segment_defs,
                     start,
                     end,
@@ -176,6 +180,11 @@ def create_demo(
     demo_staff.add_staff_interviews(
         database, study, staff, seed=seed, start=start, end=end, submitted=submitted
     )
+    if queue_export is not None:
+        demo_staff.write_queue_export(
+            database, study, queue_export, seed=seed, start=start, end=end, rows=queue_rows
+        )
+        return study
     demo_staff.add_queue_export(database, study, seed=seed, start=start, end=end, rows=queue_rows)
     return study
 

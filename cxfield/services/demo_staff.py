@@ -266,42 +266,81 @@ QUEUE_MAP = (
 def add_queue_export(
     database: Database, study: Study, *, seed: int, start: datetime, end: datetime, rows: int
 ) -> None:
-    """A queue export of ``rows`` tickets over the demo's period, imported like a real one.
-    Weeks whose interviewed customers felt the wait worse have longer waits, so the demo's
-    correlation has something to show."""
+    """A queue export of ``rows`` tickets over the demo's period, imported like a real one."""
+    with tempfile.TemporaryDirectory(prefix="cxfield-demo-") as folder:
+        path = Path(folder) / "queue-export.csv"
+        if write_queue_export(database, study, path, seed=seed, start=start, end=end, rows=rows):
+            ops_import.import_operations(
+                database, study.id, path, list(QUEUE_MAP), end_column="closed", site_column="site"
+            )
+
+
+def write_queue_export(
+    database: Database,
+    study: Study,
+    path: Path,
+    *,
+    seed: int,
+    start: datetime,
+    end: datetime,
+    rows: int,
+) -> bool:
+    """Write the demo's queue export to ``path`` (XLSX when it ends in .xlsx, with real
+    date-time cells as a queue system's export opened in Excel has; else CSV), for a lead to
+    import (``cxfield ops import``, or Study → Import operations data…).  Weeks whose
+    interviewed customers felt the wait worse have longer waits, so the demo's correlation
+    has something to show.  False (nothing written) when the study's journey lacks the
+    export's steps or ``rows`` is 0."""
     rng = random.Random(f"queue-{seed}")
     with database.session() as db:
         names = {s.name for s in db.exec(select(Step).where(Step.study_id == study.id))}
         if any(step not in names for _col, step in QUEUE_MAP) or rows <= 0:
-            return
+            return False
         sites = [s.name for s in db.exec(select(Site).order_by(col(Site.name)))] or ["Office"]
         moods = _weekly_wait_mood(db, study.id)
     days = max(1, (end - start).days)
-    with tempfile.TemporaryDirectory(prefix="cxfield-demo-") as folder:
-        path = Path(folder) / "queue-export.csv"
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["ticket", "site", "issued", "called", "verify", "closed"])
-            for number in range(rows):
-                day = start + timedelta(days=rng.randrange(days))
-                while day.weekday() >= 5:
-                    day += timedelta(days=1)
-                issued = day.replace(
-                    hour=rng.randint(8, 15), minute=rng.randrange(60), second=rng.randrange(60)
-                )
-                mood = moods.get(issued.isocalendar()[:2], -1.2)
-                wait = max(120.0, rng.gauss(1800 - mood * 900, 600))
-                called = issued + timedelta(seconds=wait)
-                verify = called + timedelta(seconds=max(300.0, rng.gauss(1300, 300)))
-                closed = verify + timedelta(seconds=max(120.0, rng.gauss(600, 200)))
-                skipped = rng.random() < 0.1  # no documents to check: straight to closed
-                writer.writerow([
-                    f"A{number + 1:05d}", rng.choice(sites), _stamp(issued), _stamp(called),
-                    "" if skipped else _stamp(verify), _stamp(closed),
-                ])  # fmt: skip
-        ops_import.import_operations(
-            database, study.id, path, list(QUEUE_MAP), end_column="closed", site_column="site"
+    table: list[list[str | datetime | None]] = []
+    for number in range(rows):
+        day = start + timedelta(days=rng.randrange(days))
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        issued = day.replace(
+            hour=rng.randint(8, 15), minute=rng.randrange(60), second=rng.randrange(60)
         )
+        mood = moods.get(issued.isocalendar()[:2], -1.2)
+        wait = max(120.0, rng.gauss(1800 - mood * 900, 600))
+        called = issued + timedelta(seconds=wait)
+        verify = called + timedelta(seconds=max(300.0, rng.gauss(1300, 300)))
+        closed = verify + timedelta(seconds=max(120.0, rng.gauss(600, 200)))
+        skipped = rng.random() < 0.1  # no documents to check: straight to closed
+        table.append(
+            [f"A{number + 1:05d}", rng.choice(sites), _second(issued), _second(called),
+             None if skipped else _second(verify), _second(closed)]
+        )  # fmt: skip
+    header = ["ticket", "site", "issued", "called", "verify", "closed"]
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("Tickets")
+        sheet.append(header)
+        for row in table:
+            sheet.append(row)
+        book.save(path)
+        return True
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for row in table:
+            writer.writerow(
+                ["" if c is None else _stamp(c) if isinstance(c, datetime) else c for c in row]
+            )
+    return True
+
+
+def _second(moment: datetime) -> datetime:
+    """A queue system's time: to the second, local clock time (no zone), as exports have."""
+    return moment.replace(microsecond=0, tzinfo=None)
 
 
 def _stamp(moment: datetime) -> str:

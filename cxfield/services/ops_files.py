@@ -42,9 +42,13 @@ class OpsTable:
 @dataclass(frozen=True)
 class ColumnPreview:
     name: str
+    #: the column's cells in the file's first rows, row by row ("" for an empty cell), so
+    #: the preview's rows are the file's rows
     samples: list[str]
     looks_like_times: bool
     looks_like_site: bool
+    #: the first value the column holds (within the rows checked), "" if none
+    example: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,8 +185,9 @@ def preview(path: Path, samples: int = 6) -> OpsPreview:
     columns = []
     for index, name in enumerate(table.columns):
         values = column_values(table, index, 200)
-        texts = [cell_text(v) for v in values if cell_text(v)]
+        texts = [cell_text(v) for v in values]
         times = looks_like_times(values)
         site = not times and any(word in name.casefold() for word in _SITE_WORDS)
-        columns.append(ColumnPreview(name, texts[:samples], times, site))
+        example = next((t for t in texts if t), "")
+        columns.append(ColumnPreview(name, texts[:samples], times, site, example))
     return OpsPreview(table.name, len(table.rows), columns)

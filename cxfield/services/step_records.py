@@ -202,6 +202,31 @@ def quote_rows(db: Session, session_ids: Select[Any]) -> list[tuple[str, str, st
     return result
 
 
+def tagged_note_rows(
+    db: Session, session_ids: Select[Any], tag: NoteTag
+) -> list[tuple[str, str, str]]:
+    """Every note of the sessions tagged ``tag`` (a workaround, an idea …) as (step_id or "",
+    session_id, text), the same words once per session and step, for :func:`rank_quotes`."""
+    note = Note
+    rows = db.connection().execute(
+        sa_select(
+            func.coalesce(col(note.step_id), ""), col(note.session_id), func.trim(col(note.text))
+        ).where(
+            col(note.session_id).in_(session_ids),
+            col(note.deleted_at).is_(None),
+            _TAGS.like(f'%"{NoteTag(tag).value}"%'),
+        )
+    )
+    seen: set[tuple[str, str, str]] = set()
+    result: list[tuple[str, str, str]] = []
+    for step_id, session_id, text in rows:
+        key = (step_id, session_id, text.casefold())
+        if text and key not in seen:
+            seen.add(key)
+            result.append((step_id, session_id, text))
+    return result
+
+
 def rank_quotes(rows: list[tuple[str, str, str]], per_step: int) -> dict[str, list[RankedText]]:
     """Up to ``per_step`` quotes per step ("" = no step), the most often heard first; the same
     words in another case count as the same quote."""

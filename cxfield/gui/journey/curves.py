@@ -99,11 +99,14 @@ def draw_curve(
     dashed: bool = False,
     show_values: bool = True,
     staff: bool = False,
+    beside: Sequence[float | None] | None = None,
 ) -> None:
     """Mean line with a ±1 SD band, coloured dots with the value written next to them.
 
     ``staff``: the staff members' curve over the customers' one: a dashed line in its own
-    colour with square points and the values left of them (it reads without colour too)."""
+    colour with square points (it reads without colour too).  ``beside``: the other side's
+    means at the same steps, so that close points keep their values apart
+    (:func:`value_rect`)."""
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     known = [p for p in points if p.mean is not None]
@@ -130,9 +133,11 @@ def draw_curve(
     painter.setPen(QPen(QColor("#90a4ae"), 1.2, Qt.PenStyle.DotLine))
     for gap in gaps:
         painter.drawLine(gap)
-    for p in known:
-        assert p.mean is not None
+    for index, p in enumerate(points):
+        if p.mean is None:
+            continue
         centre = QPointF(p.x, valence_y(p.mean, band))
+        other = beside[index] if beside is not None and index < len(beside) else None
         painter.setBrush(valence_colour(p.mean))
         if staff:
             painter.setPen(QPen(QColor(STAFF_COLOUR), 2))
@@ -140,21 +145,28 @@ def draw_curve(
         else:
             painter.setPen(QPen(QColor("#212121"), 1.5))
             painter.drawEllipse(centre, radius, radius)
-        if show_values and staff:  # left of the point: the customers' value is right of theirs
-            painter.setPen(QColor(STAFF_COLOUR))
-            painter.drawText(
-                QRectF(p.x - radius - 62, centre.y() - 8, 60, 16),
-                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                signed(p.mean, 1),
-            )
-        elif show_values:
-            painter.setPen(QColor("#212121"))
-            painter.drawText(
-                QRectF(p.x + radius + 2, centre.y() - 18, 60, 16),
-                int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                signed(p.mean, 1),
-            )
+        if show_values:
+            rect = value_rect(centre, radius, p.mean, other, staff=staff)
+            painter.setPen(QColor(STAFF_COLOUR if staff else "#212121"))
+            align = Qt.AlignmentFlag.AlignHCenter if staff else Qt.AlignmentFlag.AlignLeft
+            painter.drawText(rect, int(align | Qt.AlignmentFlag.AlignVCenter), signed(p.mean, 1))
     painter.restore()
+
+
+def value_rect(
+    centre: QPointF, radius: float, mean: float, other: float | None, *, staff: bool
+) -> QRectF:
+    """Where a point's value is written.  A customers' value: right of the point, above it,
+    or below where the staff's point is at or just above (within 1); a staff value: centred
+    under its square, or over it where it is the upper (or the same) of two close points —
+    never on the dashed line coming in from the left, nor on the other side's point."""
+    if staff:
+        on_top = other is not None and 0 <= mean - other <= 1.0
+        y = centre.y() - radius - 17 if on_top else centre.y() + radius + 1
+        return QRectF(centre.x() - 30, y, 60, 16)
+    under = other is not None and 0 <= other - mean <= 1.0
+    y = centre.y() + 2 if under else centre.y() - 18
+    return QRectF(centre.x() + radius + 2, y, 60, 16)
 
 
 @dataclass(frozen=True)

@@ -275,9 +275,14 @@ class JourneyCanvas(JourneyRows, QWidget):
                     int(Qt.AlignmentFlag.AlignHCenter),
                     label,
                 )
-        draw_curve(painter, band, points)
-        if self.data.staff_interviews:
-            draw_curve(painter, band, staff_points, radius=6, staff=True)
+        with_staff = bool(self.data.staff_interviews)
+        draw_curve(
+            painter, band, points, beside=[p.mean for p in staff_points] if with_staff else None
+        )
+        if with_staff:
+            draw_curve(
+                painter, band, staff_points, radius=6, staff=True, beside=[p.mean for p in points]
+            )
 
     def row_specs(self) -> list[tuple[str, float, Any]]:
         """The rows under the curve: (label, height, cell painter)."""

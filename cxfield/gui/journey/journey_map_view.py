@@ -197,6 +197,8 @@ class JourneyMapView(QMainWindow):
         the segment curves scroll below it, as do the notes on staff and operations data."""
         self.fit = FIT
         self._apply_zoom()
+        # the whole map is in view: from its top (not where the notes below had scrolled)
+        self.scroller.verticalScrollBar().setValue(0)
 
     def _room(self) -> tuple[float, float]:
         """Width and height the canvas may take without a scrollbar appearing."""

@@ -80,6 +80,8 @@ class CapturePanel(QWidget):
         super().__init__(parent)
         self.setObjectName("capturePanel")
         self._loading = False
+        #: a staff member's interview: the question is how doing the work felt
+        self.staff_side = False
         layout = QVBoxLayout(self)
         layout.setSpacing(10)
 
@@ -178,7 +180,10 @@ class CapturePanel(QWidget):
         self._loading = True
         try:
             self.title.setText(step.name)
-            self.feel_label.setText(f"How did “{step.name}” feel?  (keys 1–5, 0 clears)")
+            self.feel_label.setText(
+                f"How did {'doing the work at ' if self.staff_side else ''}“{step.name}” feel?"
+                "  (keys 1–5, 0 clears)"
+            )
             self.meta.setText(
                 f"{stage_name} · {BlueprintLane(step.lane).label} · {Channel(step.channel).label}"
             )

@@ -168,8 +168,11 @@ class RunnerSteps(QWidget if TYPE_CHECKING else object):  # type: ignore[misc]
         walk = set(self.walk_order())
         if self.state.removed_steps:
             groups.append(("Removed from map", self.state.removed_steps))
+        person = self.state.participant
+        staff = person is not None and person.kind == ParticipantKind.STAFF
         for stage_name, steps in groups:
             head = self.steps.add_stage(stage_name)
+            shown = 0
             for step in steps:
                 item = QTreeWidgetItem()
                 item.setData(0, Qt.ItemDataRole.UserRole, step.id)
@@ -178,6 +181,12 @@ class RunnerSteps(QWidget if TYPE_CHECKING else object):  # type: ignore[misc]
                     item.setForeground(0, OFF_PATH)
                 head.addChild(item)
                 self._items[step.id] = item
+                # a staff member sees only the steps their role takes part in (and any
+                # step already holding something of theirs: nothing recorded is hidden)
+                hidden = staff and step.id not in walk and step.id not in self.state.captures
+                item.setHidden(hidden)
+                shown += not hidden
+            head.setHidden(shown == 0)
             head.setExpanded(True)
         if self.has_survey:
             survey = QTreeWidgetItem(["A-11 SURVEY  (Ctrl+U)"])

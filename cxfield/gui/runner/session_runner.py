@@ -201,6 +201,7 @@ class SessionRunner(RunnerNotes, RunnerObservation, RunnerSteps, QMainWindow):
 
         self.panel = CapturePanel(st.emotions)
         if self.staff_member:
+            self.panel.staff_side = True
             self.panel.quote.setPlaceholderText("The staff member's own words…")
         self.panel.changed.connect(self._choice_changed)
         self.panel.text_edited.connect(self._text_edited)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, case, func, literal, select, true
 
 from cxfield.domain.journey import summarise_counts
-from cxfield.domain.vocabulary import SessionMode, SessionStatus
+from cxfield.domain.vocabulary import ParticipantKind, SessionMode, SessionStatus
 from cxfield.export.filters import FilterChoices
 from cxfield.export.study_data import Overview, SegmentView, ordered_values
 from cxfield.hub import storage as t
@@ -25,6 +25,7 @@ from cxfield.services.analysis import (
 )
 
 INTERVIEW = SessionMode.INTERVIEW.value
+STAFF = ParticipantKind.STAFF.value
 
 
 def _day(value: Any) -> datetime:
@@ -53,9 +54,11 @@ def where(table: Table, study_id: str, flt: SessionFilter, *, interviews: bool) 
         out.append(c.site_id == flt.site_id)
     if flt.researcher_id:
         out.append(c.researcher_id == flt.researcher_id)
-    mode = INTERVIEW if interviews else flt.mode
+    mode = interview_mode(flt) if interviews or flt.kind == STAFF else flt.mode
     if mode:
         out.append(c.mode == mode)
+    elif flt.kind is not None:  # the customers' side: every mode but the staff's
+        out.append(c.mode != t.STAFF_SIDE)
     if flt.within is not None:
         out.append(c.session_id.in_(flt.within))
     if flt.segment is not None and segment_here:
@@ -69,12 +72,18 @@ def where(table: Table, study_id: str, flt: SessionFilter, *, interviews: bool) 
     return out
 
 
+def interview_mode(flt: SessionFilter) -> str:
+    """The facts' mode of the selection's interviews: the staff's side or the customers'
+    (:data:`~cxfield.hub.storage.STAFF_SIDE` is a staff member's interview)."""
+    return t.STAFF_SIDE if flt.kind == STAFF else INTERVIEW
+
+
 def overview(conn: Connection, study_id: str, flt: SessionFilter) -> Overview:
     s = t.fact_session
     row = conn.execute(
         select(
             func.count(),
-            func.sum(case((s.c.mode == INTERVIEW, 1), else_=0)),
+            func.sum(case((s.c.mode.in_([INTERVIEW, t.STAFF_SIDE]), 1), else_=0)),
             func.sum(case((s.c.mode == SessionMode.OBSERVATION.value, 1), else_=0)),
             func.count(func.distinct(s.c.participant_id)),
             func.min(s.c.started_at),
@@ -87,6 +96,20 @@ def overview(conn: Connection, study_id: str, flt: SessionFilter) -> Overview:
         int(row[0]), int(row[1] or 0), int(row[2] or 0), int(row[3]), row[4], row[5],
         int(row[6]), int(row[7]),
     )  # fmt: skip
+
+
+def staff_roles(conn: Connection, study_id: str, flt: SessionFilter) -> dict[str, int]:
+    """role -> the selection's staff interviews (as :func:`staff_research.staff_side`)."""
+    s, p = t.fact_session, t.projection["participant"]
+    staff = dataclasses.replace(flt, kind=STAFF)
+    rows = conn.execute(
+        select(p.c.role, func.count())
+        .select_from(s)
+        .join(p, p.c.id == s.c.participant_id)
+        .where(*where(s, study_id, staff, interviews=True))
+        .group_by(p.c.role)
+    ).all()
+    return {str(role or ""): int(n) for role, n in rows}
 
 
 def _fold(rows: Any) -> dict[str, dict[str, StepAggregate]]:
@@ -127,7 +150,7 @@ def _from_totals(
 ) -> Any:
     """(group, step, valence, n, pains) rows of the running totals."""
     c = total.c
-    where_: list[Any] = [c.study_id == study_id, c.mode == INTERVIEW, *conditions]
+    where_: list[Any] = [c.study_id == study_id, c.mode == interview_mode(flt), *conditions]
     if not flt.include_withdrawn:
         where_.append(c.included == true())
     if flt.statuses is None:

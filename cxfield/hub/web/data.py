@@ -14,13 +14,13 @@ from sqlmodel import col
 from sqlmodel import select as sm_select
 
 from cxfield.domain.survey import SurveyItem, v1_items
-from cxfield.domain.vocabulary import SessionStatus
+from cxfield.domain.vocabulary import ParticipantKind, SessionStatus
 from cxfield.export.filters import FilterChoices, FilterRequest, resolve_filter
 from cxfield.export.study_data import Overview, SegmentView
 from cxfield.hub import storage as t
 from cxfield.hub.accounts import Caller
 from cxfield.hub.web import aggregates, sealed
-from cxfield.services import analysis
+from cxfield.services import analysis, ops_analysis
 from cxfield.services.analysis import (
     DurationStats,
     RankedText,
@@ -28,6 +28,8 @@ from cxfield.services.analysis import (
     StepAggregate,
     SurveyCounts,
 )
+from cxfield.services.ops_analysis import OpsSummary
+from cxfield.services.staff_research import PainAgreement, of_kind, pain_agreement
 from cxfield.services.studies import Journey, get_journey
 from cxfield.storage.database import Database
 from cxfield.storage.models import ResearchSession, Study
@@ -161,6 +163,19 @@ class MapData:
     survey: SurveyCounts
     #: the study is encrypted end to end: no quotes, no pain-point wording
     encrypted: bool = False
+    #: the staff's side of the same journey, counted apart (``aggregates`` are customers')
+    staff_aggregates: dict[str, StepAggregate] = dataclasses.field(default_factory=dict)
+    #: role -> staff interviews in the selection
+    staff_roles: dict[str, int] = dataclasses.field(default_factory=dict)
+    staff_pain_points: list[RankedText] = dataclasses.field(default_factory=list)
+    #: the steps where staff and customers agree it hurts
+    agreement: list[PainAgreement] = dataclasses.field(default_factory=list)
+    #: the imported operations data (None: none, or not asked for)
+    ops: OpsSummary | None = None
+
+    @property
+    def staff_interviews(self) -> int:
+        return sum(self.staff_roles.values())
 
 
 def lens_attribute(journey: Journey, key: str) -> dict[str, Any] | None:
@@ -197,23 +212,46 @@ def map_data(
             # a few narrow index scans: starting parallel workers costs more than it saves
             conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
         summary = aggregates.overview(conn, study_id, flt)
+        customers = of_kind(flt, ParticipantKind.CUSTOMER)
+        staff = of_kind(flt, ParticipantKind.STAFF)
+        steps = aggregates.step_aggregates(conn, study_id, customers)
+        staff_steps = aggregates.step_aggregates(conn, study_id, staff)
+        roles = aggregates.staff_roles(conn, study_id, flt)
+        ops = ops_analysis.ops_summary(database, study_id, flt) if options.get("ops") else None
         return MapData(
             journey=journey,
             filters=filters,
             choices=aggregates.choices(conn, study_id, segments),
             overview=summary,
-            aggregates=aggregates.step_aggregates(conn, study_id, flt),
+            aggregates=steps,
+            staff_aggregates=staff_steps,
+            staff_roles=roles,
+            staff_pain_points=sealed.readable(
+                aggregates.pain_points_ranked(conn, study_id, staff, limit=200)
+            )
+            if roles
+            else [],
+            agreement=pain_agreement(journey, steps, staff_steps),
             pain_points=sealed.readable(
                 aggregates.pain_points_ranked(conn, study_id, flt, limit=15)
             ),
-            quotes=analysis.representative_quotes(database, study_id, flt) if show_quotes else None,
-            observation=analysis.observation_times(database, study_id, flt),
+            quotes=analysis.representative_quotes(database, study_id, customers)
+            if show_quotes
+            else None,
+            observation=analysis.observation_times(database, study_id, customers),
             lens=aggregates.segment_view(conn, study_id, attribute, flt) if attribute else None,
             survey_items=items,
-            survey=aggregates.survey_counts(
-                conn, study_id, flt, [i.key for i in items], summary.sessions
+            survey=aggregates.survey_counts(  # staff are not asked the customer survey
+                conn,
+                study_id,
+                customers,
+                [i.key for i in items],
+                aggregates.overview(conn, study_id, customers).sessions
+                if roles
+                else summary.sessions,
             ),
             encrypted=encrypted,
+            ops=ops if ops is not None and not ops.empty else None,
         )
 
 

@@ -26,6 +26,9 @@ main{padding:0 1rem 3rem;max-width:1800px;margin:0 auto}
 h1{font-size:1.6rem;margin:1rem 0 .3rem}
 h2{font-size:1.25rem;margin:1.8rem 0 .5rem;border-bottom:2px solid var(--rule)}
 .muted{color:var(--muted)}.flag{color:var(--flag);font-weight:bold}
+.swatch{display:inline-block;width:1.6rem;height:0;vertical-align:middle;
+ border-top:3px solid var(--line)}.swatch.staff{border-top:3px dashed #8a4b00}
+.caution{background:var(--soft);padding:.5rem .8rem;border-left:4px solid var(--rule)}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);
  white-space:nowrap}
 

@@ -11,7 +11,7 @@ from cxfield.domain.survey import REPORTING_QUESTIONS, fill
 from cxfield.domain.vocabulary import BlueprintLane, SessionStatus
 from cxfield.export.charts import signed
 from cxfield.export.layout import fmt_seconds
-from cxfield.hub.web import equity, sealed, svg
+from cxfield.hub.web import equity, sealed, sides, svg
 from cxfield.hub.web.data import MapData, PageQuery
 from cxfield.services.analysis import MIN_SESSIONS_PER_SEGMENT, step_numbers
 from cxfield.storage.models import Step
@@ -35,7 +35,11 @@ class MapPage:
         self.numbers = step_numbers(data.journey)
         self.stage_of = {s.id: v.stage.name for v in data.journey.stages for s in v.steps}
         self.steps = [
-            s for s in data.journey.steps if s.lane == BlueprintLane.USER or s.id in data.aggregates
+            s
+            for s in data.journey.steps
+            if s.lane == BlueprintLane.USER
+            or s.id in data.aggregates
+            or s.id in data.staff_aggregates
         ]
 
     def label(self, step: Step) -> str:
@@ -54,6 +58,8 @@ class MapPage:
             self.exports(),
             self.grid(),
             self.curve(),
+            sides.agreement(self),
+            sides.operations(self),
             self.lens(),
             self.pains(),
             self.quotes(),
@@ -68,9 +74,12 @@ class MapPage:
         if o.first and o.last:
             span = f", {o.first:%Y-%m-%d} to {o.last:%Y-%m-%d}"
         chosen = "; ".join(self.d.filters) or "everything"
+        staff = self.d.staff_interviews
+        of_staff = f", {staff} of them with staff" if staff else ""
         return (
-            f'<p id="overview"><b>{o.sessions}</b> sessions ({o.interviews} interviews, '
-            f"{o.observations} observations) from {o.participants} participants{span}, "
+            f'<p id="overview"><b>{o.sessions}</b> sessions ({o.interviews} interviews'
+            f"{of_staff}, {o.observations} observations) from {o.participants} participants"
+            f"{span}, "
             f"{o.sites} sites, {o.researchers} researchers.</p>"
             f'<p class="muted">Selection: {escape(chosen)}.</p>'
         )
@@ -163,13 +172,25 @@ class MapPage:
         )
 
     def curve(self) -> str:
-        agg = self.d.aggregates
-        points, rows, words = [], [], []
+        agg, staff_agg = self.d.aggregates, self.d.staff_aggregates
+        with_staff = self.d.staff_interviews > 0
+        points, staff_points, rows, words, staff_words = [], [], [], [], []
         for s in self.steps:
             a = agg.get(s.id)
             v = a.valence if a else None
             summary = v if v else _empty()
             points.append(svg.Point(self.label(s), summary))
+            b = staff_agg.get(s.id)
+            staff = b.valence if b else _empty()
+            staff_points.append(svg.Point(self.label(s), staff))
+            staff_cells = (
+                f'<td class="num" data-staff-n="{s.id}">{staff.n}</td>'
+                f'<td class="num">{mean_text(staff.mean)}</td>'
+                f'<td class="num">{b.pain_points if b else 0} '
+                f"({pct(b.pain_points, b.captures) if b else DASH})</td>"
+                if with_staff
+                else ""
+            )
             rows.append(
                 f'<tr><th scope="row">{escape(self.label(s))}</th>'
                 f"<td>{escape(self.stage_of.get(s.id, ''))}</td>"
@@ -178,24 +199,34 @@ class MapPage:
                 f'<td class="num">{mean_text(summary.mean)}</td>'
                 f'<td class="num">{DASH if summary.stdev is None else f"{summary.stdev:.2f}"}</td>'
                 f'<td class="num">{a.pain_points if a else 0} '
-                f"({pct(a.pain_points, a.captures) if a else DASH})</td></tr>"
+                f"({pct(a.pain_points, a.captures) if a else DASH})</td>{staff_cells}</tr>"
             )
             if summary.mean is not None:
                 words.append(f"{s.name} {mean_text(summary.mean)} (n = {summary.n})")
+            if staff.mean is not None:
+                staff_words.append(f"{s.name} {mean_text(staff.mean)} (n = {staff.n})")
         description = (
             "Mean feeling per step on a scale from −2 to +2, band one standard deviation: "
+            + ("customers: " if with_staff else "")
             + ("; ".join(words) or "no ratings in this selection")
+            + (f". Staff: {'; '.join(staff_words) or 'no ratings'}" if with_staff else "")
             + "."
         )
-        chart = svg.emotion_curve(points, "Emotion curve", description, "curve")
+        chart = svg.emotion_curve(
+            points, "Emotion curve", description, "curve", staff_points if with_staff else None
+        )
+        staff_head = (
+            "<th>Staff n</th><th>Staff mean</th><th>Staff pain points</th>" if with_staff else ""
+        )
         return (
             '<h2 id="curve">Emotion curve</h2>'
             '<p class="muted">Mean rating per step (−2 very negative … +2 very positive); '
             "the band is one standard deviation either side; n is the number of ratings.</p>"
-            f'<div class="scroll">{chart}</div>'
+            + (sides.curve_key(self.d) if with_staff else "")
+            + f'<div class="scroll">{chart}</div>'
             '<div class="scroll"><table id="steps-table"><caption>Emotion per step (table)'
             "</caption><thead><tr><th>Step</th><th>Stage</th><th>Captures</th><th>n</th>"
-            "<th>Mean</th><th>Spread (sd)</th><th>Pain points</th></tr></thead>"
+            f"<th>Mean</th><th>Spread (sd)</th><th>Pain points</th>{staff_head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div>"
         )
 

@@ -230,7 +230,13 @@ def _map(state: HubState, study_id: str, query: PageQuery, caller: Caller) -> tu
         flt, lines = selection(database, study_id, PageQuery(), caller)
         error, status = f"{exc} The page shows the default selection.", 400
     data = map_data(
-        database, study_id, flt, lines, lens=query.lens, quotes=quotes_shown(state.engine, study_id)
+        database,
+        study_id,
+        flt,
+        lines,
+        lens=query.lens,
+        quotes=quotes_shown(state.engine, study_id),
+        ops=True,
     )
     return MapPage(data, query, study_id).render(error), status
 
@@ -261,12 +267,13 @@ def _pdf(state: HubState, study_id: str, query: PageQuery, caller: Caller) -> by
     database, flt, lines = _export_data(state, study_id, query, caller)
     data = gather(database, study_id, flt, lines)
     if sealed.study_encrypted(database, study_id):
-        data.quotes, data.staff_quotes = {}, {}
+        data.quotes, data.staff_quotes, data.staff_workarounds = {}, {}, {}
         data.pain_points = sealed.readable(data.pain_points)
         data.staff_pain_points = sealed.readable(data.staff_pain_points)
         data.filters = [*data.filters, sealed.NOTICE]
     elif not quotes_shown(state.engine, study_id):
-        data.quotes, data.staff_quotes = {}, {}
+        # workarounds are staff's notes in their words, shown as quotes are
+        data.quotes, data.staff_quotes, data.staff_workarounds = {}, {}, {}
         data.filters = [*data.filters, "Quotes: not shown (hub study setting)"]
     out = io.BytesIO()
     write_study_pdf(out, data, exported_at=datetime.now(UTC))

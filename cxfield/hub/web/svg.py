@@ -21,6 +21,8 @@ INK, MUTED, LINE, BAND, FLAG, GRID = (
     "#b3261e",
     "#d0d0d0",
 )
+#: the staff's curve: dashed, square points (as in the app and the report)
+STAFF = "#8a4b00"
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,21 @@ def _axis(left: float, top: float, width: float, height: float, labels: bool) ->
     return out
 
 
+def _close_below(mean: float, other: float | None) -> bool:
+    """Is ``other`` (the other side's mean) at or just above ``mean``?  Then this value
+    goes below its point, the other's above (as the report places them)."""
+    return other is not None and 0 <= other - mean <= 1.0
+
+
 def _curve(
-    points: Sequence[Point], left: float, top: float, col: float, height: float, *, dashed: bool
+    points: Sequence[Point],
+    left: float,
+    top: float,
+    col: float,
+    height: float,
+    *,
+    dashed: bool,
+    beside: Sequence[float | None] = (),
 ) -> list[str]:
     out: list[str] = []
     means = [p.summary.mean for p in points]
@@ -85,18 +100,63 @@ def _curve(
         x, y = left + (i + 0.5) * col, _y(p.summary.mean, top, height)
         fill = FLAG if p.flagged else colour
         out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{6 if p.flagged else 4}" fill="{fill}"/>')
+        below = _close_below(p.summary.mean, beside[i] if i < len(beside) else None)
         out.append(
-            f'<text x="{x:.1f}" y="{y - 9:.1f}" text-anchor="middle" fill="{INK}" '
-            f'font-size="12">{signed(p.summary.mean, 1)}</text>'
+            f'<text x="{x:.1f}" y="{y + 19 if below else y - 9:.1f}" text-anchor="middle" '
+            f'fill="{INK}" font-size="12">{signed(p.summary.mean, 1)}</text>'
         )
     return out
 
 
-def emotion_curve(points: Sequence[Point], title: str, description: str, uid: str) -> str:
-    """Mean rating per step with the spread (±1 sd) as a band and n under each step."""
+def _staff_curve(
+    points: Sequence[Point],
+    left: float,
+    top: float,
+    col: float,
+    height: float,
+    beside: Sequence[float | None],
+) -> list[str]:
+    """The staff's means: a dashed line, square points, each value below its point, or
+    above it where the staff's point is the upper of two close ones."""
+    out: list[str] = []
+    for run in curve_runs([p.summary.mean for p in points]):
+        path = " ".join(
+            f"{'M' if k == 0 else 'L'}{left + (i + 0.5) * col:.1f},"
+            f"{_y(points[i].summary.mean or 0, top, height):.1f}"
+            for k, i in enumerate(run)
+        )
+        out.append(
+            f'<path class="staff" d="{path}" fill="none" stroke="{STAFF}" stroke-width="2.5" '
+            'stroke-dasharray="7 4"/>'
+        )
+    for i, p in enumerate(points):
+        if p.summary.mean is None:
+            continue
+        x, y = left + (i + 0.5) * col, _y(p.summary.mean, top, height)
+        other = beside[i] if i < len(beside) else None
+        below = not (other is not None and 0 <= p.summary.mean - other <= 1.0)
+        out.append(
+            f'<rect x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" '
+            f'fill="{FLAG if p.flagged else "#ffffff"}" stroke="{STAFF}" stroke-width="2"/>'
+            f'<text x="{x:.1f}" y="{y + 20 if below else y - 9:.1f}" text-anchor="middle" '
+            f'fill="{STAFF}" font-size="12">{signed(p.summary.mean, 1)}</text>'
+        )
+    return out
+
+
+def emotion_curve(
+    points: Sequence[Point],
+    title: str,
+    description: str,
+    uid: str,
+    staff: Sequence[Point] | None = None,
+) -> str:
+    """Mean rating per step with the spread (±1 sd) as a band and n under each step; with
+    ``staff`` (one point per step, the same steps) the staff's curve over it, dashed, with
+    its own n under the customers'."""
     col, left, top, height = 120.0, 44.0, 16.0, 180.0
     width = left + col * max(1, len(points)) + 8
-    total = top + height + 44
+    total = top + height + (60 if staff else 44)
     parts = [
         f'<svg class="chart" role="img" aria-labelledby="{uid}-t {uid}-d" '
         f'viewBox="0 0 {width:.0f} {total:.0f}" width="{width:.0f}" '
@@ -104,16 +164,35 @@ def emotion_curve(points: Sequence[Point], title: str, description: str, uid: st
         f'<title id="{uid}-t">{escape(title)}</title>'
         f'<desc id="{uid}-d">{escape(description)}</desc>',
         *_axis(left, top, col * len(points), height, True),
-        *_curve(points, left, top, col, height, dashed=False),
+        *_curve(
+            points,
+            left,
+            top,
+            col,
+            height,
+            dashed=False,
+            beside=[p.summary.mean for p in staff] if staff else (),
+        ),
+        *(
+            _staff_curve(staff, left, top, col, height, [p.summary.mean for p in points])
+            if staff
+            else []
+        ),
     ]
     for i, p in enumerate(points):
         x = left + (i + 0.5) * col
+        who = "customers " if staff else ""
         parts.append(
             f'<text x="{x:.1f}" y="{top + height + 18:.1f}" text-anchor="middle" fill="{INK}" '
             f'font-size="12">{escape(p.label[:18])}</text>'
             f'<text x="{x:.1f}" y="{top + height + 34:.1f}" text-anchor="middle" '
-            f'fill="{MUTED}" font-size="12">n = {p.summary.n}</text>'
+            f'fill="{MUTED}" font-size="12">{who}n = {p.summary.n}</text>'
         )
+        if staff:
+            parts.append(
+                f'<text x="{x:.1f}" y="{top + height + 50:.1f}" text-anchor="middle" '
+                f'fill="{STAFF}" font-size="12">staff n = {staff[i].summary.n}</text>'
+            )
     parts.append("</svg>")
     return "".join(parts)
 

@@ -25,13 +25,17 @@ def _num(value: float | None, digits: int = 3) -> str:
 
 def _steps(data: MapData) -> list[Step]:
     return [
-        s for s in data.journey.steps if s.lane == BlueprintLane.USER or s.id in data.aggregates
+        s
+        for s in data.journey.steps
+        if s.lane == BlueprintLane.USER or s.id in data.aggregates or s.id in data.staff_aggregates
     ]
 
 
+#: customers' figures, then the staff's over the same step (each side its own n)
 STEP_COLUMNS = [
     "step_order", "step_id", "step", "stage", "lane", "captures", "n", "mean", "spread",
     "count_minus2", "count_minus1", "count_0", "count_plus1", "count_plus2", "pain_points",
+    "staff_captures", "staff_n", "staff_mean", "staff_pain_points",
 ]  # fmt: skip
 
 
@@ -39,12 +43,14 @@ def step_rows(data: MapData) -> Rows:
     numbers = step_numbers(data.journey)
     stages = {s.id: v.stage.name for v in data.journey.stages for s in v.steps}
     for s in _steps(data):
-        a = data.aggregates.get(s.id)
+        a, b = data.aggregates.get(s.id), data.staff_aggregates.get(s.id)
         v = a.valence if a else ValenceSummary(0, None, None, {})
+        w = b.valence if b else ValenceSummary(0, None, None, {})
         yield [
             numbers[s.id], s.id, safe(s.name), safe(stages.get(s.id, "")), str(s.lane),
             a.captures if a else 0, v.n, _num(v.mean), _num(v.stdev),
             *[v.counts.get(k, 0) for k in range(-2, 3)], a.pain_points if a else 0,
+            b.captures if b else 0, w.n, _num(w.mean), b.pain_points if b else 0,
         ]  # fmt: skip
 
 
