@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from cxfield.domain.errors import NotFoundError, ValidationError
 from cxfield.domain.ids import utcnow
+from cxfield.domain.review import is_locked
 from cxfield.services.common import get_live
 from cxfield.storage.actor import actor_of
 from cxfield.storage.database import Database
@@ -101,6 +102,12 @@ def session_checks(database: Database, session_id: str) -> list[TranscriptCheck]
             .order_by(col(Recording.started_at), col(Recording.id))
         ).all()
         return [_view(r, _segment_count(db, r.id)) for r in recordings]
+
+
+def is_read_only(database: Database, session_id: str) -> bool:
+    """Approved or rejected: the mark stays as it is until a supervisor reopens it."""
+    with database.session() as db:
+        return is_locked(get_live(db, ResearchSession, session_id, "session").status)
 
 
 def get_check(database: Database, recording_id: str) -> TranscriptCheck:

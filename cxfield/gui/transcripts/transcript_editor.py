@@ -3,7 +3,8 @@ inline at their times, the recording playing in sync (click a time to play it; t
 segment follows playback), text edits that are marked and keep the model's text, quotes
 for journey steps from selected text, transcription with progress/cancel, and exports.
 Speakers suggested from the voices show with a question mark until confirmed (Ctrl+3
-accepts the suggestion of the selected lines; Ctrl+1 / Ctrl+2 set a speaker)."""
+accepts the suggestion of the selected lines; Ctrl+1 / Ctrl+2 set a speaker).  Ctrl+K (or
+"Transcript checked") marks the transcript checked against the audio, and takes it back."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from cxfield.app import AppContext
 from cxfield.domain.errors import CxfieldError
 from cxfield.export import jobs
 from cxfield.gui.transcripts.playback import PlaybackWidget
+from cxfield.gui.transcripts.transcript_check_bar import SHORTCUT, TranscriptCheckBar
 from cxfield.gui.transcripts.transcription_jobs import TranscriptionJobRunner
 from cxfield.gui.widgets import error_text, keep_tab_for_focus
 from cxfield.services import sessions as session_service
@@ -252,6 +254,9 @@ class TranscriptEditor(QWidget):
             export_row.addWidget(button)
             self.export_buttons[fmt] = button
         export_row.addStretch(1)
+        # checked against the audio (who, when): a study's retention can start there
+        self.check_bar = TranscriptCheckBar(ctx, session_id, self._say, self)
+        export_row.addWidget(self.check_bar)
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -296,6 +301,7 @@ class TranscriptEditor(QWidget):
         QShortcut(QKeySequence("Ctrl+1"), self, lambda: self.set_speaker("interviewer"))
         QShortcut(QKeySequence("Ctrl+2"), self, lambda: self.set_speaker("participant"))
         QShortcut(QKeySequence("Ctrl+3"), self, self.accept_suggestions)
+        QShortcut(QKeySequence(SHORTCUT), self, self.check_bar.toggle)
         self.reload()
 
     # --- loading -------------------------------------------------------------------
@@ -322,6 +328,7 @@ class TranscriptEditor(QWidget):
             )
         self.transcribe_button.setEnabled(self.recording is not None)
         self.suggestion_note.setVisible(any(s.speaker_suggested for s in segments))
+        self.check_bar.refresh()
         self._selection_changed()
 
     def _fill(self, i: int, row: SegmentView | NoteMark) -> None:
