@@ -17,7 +17,7 @@ from cxfield.cli import main
 from cxfield.domain.vocabulary import SessionStatus
 from cxfield.services import demo, transcript_check
 from cxfield.storage.actor import PROFILE_KEY
-from cxfield.storage.models import AuditEntry, Recording, ResearchSession, Researcher
+from cxfield.storage.models import AuditEntry, Recording, Researcher, ResearchSession
 from tests.privacy_support import plant_texts
 
 

@@ -237,10 +237,10 @@ def run(
             ).scalar()
             or "hub"
         )[:36]
-        for session_id, (study_id, due, ids) in _due_audio(conn, policies, now).items():
+        for session_id, (study_id, first, ids) in _due_audio(conn, policies, now).items():
             expired, blobs = _audio(batch, session_id, ids, stamp, hub_id, dry_run)
             if expired or blobs:
-                report.items.append(rule.Expiry("audio", study_id, session_id, due, tuple(blobs)))
+                report.items.append(rule.Expiry("audio", study_id, session_id, first, tuple(blobs)))
                 if not dry_run:
                     files += withdrawals._drop_blobs(batch, blobs, blobs_dir)
                     detail = {"kind": "audio", "recordings": expired, "blobs": blobs}

@@ -8,8 +8,9 @@ approval itself, so nothing is deleted early.  The audio's clock is the study's
 ``audio_clock`` (:func:`audio_clock_start`): ``approved`` (the default) or ``checked`` — a
 recording's own clock starts when its transcript was marked checked, or when the session
 was approved if that comes first (an approved session is read-only: its transcript can no
-longer be checked, and its audio must not be kept for ever).  Audio: the files (kept original, 16 kHz copy, a sealed copy
-waiting to upload) are removed and the recording's state becomes ``expired`` (it syncs).
+longer be checked, and its audio must not be kept for ever).  Audio: the files (kept
+original, 16 kHz copy, a sealed copy waiting to upload) are removed and the recording's
+state becomes ``expired`` (it syncs).
 Transcripts: every segment is blanked and tombstoned (it syncs, so the hub's copy goes too).
 Checked when the app opens and once a day; ``cxfield retention run [--dry-run]`` lists what
 goes (and, without ``--dry-run``, removes it).
@@ -206,9 +207,7 @@ def run(
         if not policies:
             return report
         marks = _marks(db, sorted(policies), now, not dry_run)
-        for session_id, (study_id, due, recordings) in _due_audio(
-            db, policies, marks, now
-        ).items():
+        for session_id, (study_id, due, recordings) in _due_audio(db, policies, marks, now).items():
             files = _audio_files(recordings, data_root)
             report.items.append(Expiry("audio", study_id, session_id, due, tuple(files)))
             if dry_run:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
 from cxfield.app import AppContext
 from cxfield.domain.errors import CxfieldError
-from cxfield.gui.widgets import error_text
+from cxfield.gui.widgets import FormLabel, error_text
 from cxfield.services import transcript_check
 from cxfield.services.transcript_check import TranscriptCheck
 
@@ -43,9 +43,10 @@ class TranscriptCheckBar(QWidget):
         super().__init__(parent)
         self.ctx, self.session_id, self._say = ctx, session_id, say
         self.checks: list[TranscriptCheck] = []
-        self.label = QLabel("")
-        self.label.setObjectName("transcriptChecked")
         self.button = QPushButton(f"Transcript &checked ({SHORTCUT})")
+        # who and when; a form label's two spare pixels keep a leaning first letter whole
+        self.label = FormLabel("", self.button)
+        self.label.setObjectName("transcriptChecked")
         self.button.setCheckable(True)
         self.button.setAccessibleName("Transcript checked against the audio")
         self.button.setToolTip(
@@ -84,6 +85,6 @@ class TranscriptCheckBar(QWidget):
         except CxfieldError as exc:
             self._say(error_text(exc), True)
         else:
-            self._say("Transcript marked checked." if checked else "Checked mark taken back.", False)
+            done = "Transcript marked checked." if checked else "Checked mark taken back."
+            self._say(done, False)
         self.refresh()
-

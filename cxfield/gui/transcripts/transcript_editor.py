@@ -254,9 +254,6 @@ class TranscriptEditor(QWidget):
             export_row.addWidget(button)
             self.export_buttons[fmt] = button
         export_row.addStretch(1)
-        # checked against the audio (who, when): a study's retention can start there
-        self.check_bar = TranscriptCheckBar(ctx, session_id, self._say, self)
-        export_row.addWidget(self.check_bar)
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -275,7 +272,7 @@ class TranscriptEditor(QWidget):
         splitter.setSizes([820, 300])
 
         # the study's engine and speaker suggestions, on a row of their own (a 1280 px
-        # window must show the whole top row)
+        # window must show the whole top row), and the transcript's checked mark
         study_row = QHBoxLayout()
         engine_label = QLabel("Engine:")
         engine_label.setBuddy(self.engine_combo)
@@ -283,6 +280,9 @@ class TranscriptEditor(QWidget):
         study_row.addWidget(self.engine_combo)
         study_row.addWidget(self.speakers_check)
         study_row.addStretch(1)
+        # checked against the audio (who, when): a study's retention can start there
+        self.check_bar = TranscriptCheckBar(ctx, session_id, self._say, self)
+        study_row.addWidget(self.check_bar)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
