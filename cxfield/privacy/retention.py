@@ -25,7 +25,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from cxfield.domain.ids import as_utc, utcnow
-from cxfield.domain.vocabulary import SessionStatus
+from cxfield.domain.vocabulary import AudioClock, SessionStatus
 from cxfield.storage.database import Database
 from cxfield.storage.models import (
     Recording,
@@ -40,10 +40,10 @@ LAST_RUN = "retention.last_run"
 EVERY = timedelta(days=1)
 EXPIRED = "expired"
 #: the audio's clock starts when the session was approved ...
-AFTER_APPROVAL = "approved"
+AFTER_APPROVAL = AudioClock.APPROVED.value
 #: ... or when the recording's transcript was checked (or approved, if that comes first)
-AFTER_CHECK = "checked"
-AUDIO_CLOCKS = (AFTER_APPROVAL, AFTER_CHECK)
+AFTER_CHECK = AudioClock.CHECKED.value
+AUDIO_CLOCKS = tuple(c.value for c in AudioClock)
 #: how the clocks read in the CLI and the app
 CLOCK_PHRASES = {
     AFTER_APPROVAL: "after the session was approved",

@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from cxfield.domain.errors import NotFoundError, ValidationError
+from cxfield.domain.vocabulary import AudioClock
 from cxfield.privacy import keys
-from cxfield.privacy.retention import AFTER_APPROVAL, AUDIO_CLOCKS
 from cxfield.storage.database import Database
 from cxfield.storage.models import Study, StudyProtection
 
@@ -26,8 +26,8 @@ class Protection:
     key_id: str
     audio_days: int | None
     transcript_days: int | None
-    #: when the audio's clock starts: ``approved`` or ``checked`` (retention.AUDIO_CLOCKS)
-    audio_clock: str = AFTER_APPROVAL
+    #: when the audio's clock starts: ``approved`` or ``checked`` (domain AudioClock)
+    audio_clock: str = AudioClock.APPROVED.value
 
 
 def _study(db: Session, study_id: str) -> Study:
@@ -56,7 +56,7 @@ def _view(study_id: str, row: StudyProtection | None) -> Protection:
         row.key_id,
         row.audio_days,
         row.transcript_days,
-        row.audio_clock or AFTER_APPROVAL,
+        row.audio_clock or AudioClock.APPROVED.value,
     )
 
 
@@ -78,9 +78,10 @@ _KEEP = object()
 
 
 def check_audio_clock(value: str) -> str:
-    if value not in AUDIO_CLOCKS:
+    clocks = [c.value for c in AudioClock]
+    if value not in clocks:
         raise ValidationError(
-            f"The audio's retention clock is {value!r}; use one of: {', '.join(AUDIO_CLOCKS)}."
+            f"The audio's retention clock is {value!r}; use one of: {', '.join(clocks)}."
         )
     return value
 
@@ -107,7 +108,7 @@ def set_retention(
             row.audio_days = checked_audio
         if transcript_days is not _KEEP:
             row.transcript_days = checked_text
-        if clock is not None and (row.audio_clock or AFTER_APPROVAL) != clock:
+        if clock is not None and (row.audio_clock or AudioClock.APPROVED.value) != clock:
             row.audio_clock = clock
         db.add(row)
         db.flush()

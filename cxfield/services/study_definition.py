@@ -20,12 +20,12 @@ from cxfield.domain.survey import EFFECTIVENESS_VARIANTS, TRUST_VARIANTS, Survey
 from cxfield.domain.vocabulary import (
     DEFAULT_STAFF_ROLES,
     DEFAULT_STAFF_SEGMENTS,
+    AudioClock,
     BlueprintLane,
     Channel,
 )
 from cxfield.privacy import settings as redaction_settings
 from cxfield.privacy.detect import check_case_pattern
-from cxfield.privacy.retention import AUDIO_CLOCKS
 from cxfield.services.journey_editor import (
     check_trust_population,
     clean_emotions,
@@ -166,7 +166,7 @@ def _protection(value: Any) -> dict[str, Any]:
             )
     if raw["audio_clock"] is not None:
         raw["audio_clock"] = _choice(raw["audio_clock"], "protection.audio_clock",
-                                     list(AUDIO_CLOCKS))  # fmt: skip
+                                     [c.value for c in AudioClock])  # fmt: skip
     return raw
 
 

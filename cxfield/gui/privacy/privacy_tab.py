@@ -29,17 +29,20 @@ from PySide6.QtWidgets import (
 
 from cxfield.app import AppContext
 from cxfield.domain.errors import CxfieldError, ValidationError
+from cxfield.domain.vocabulary import AudioClock
 from cxfield.gui.widgets import FormLabel, show_error
 from cxfield.privacy import keys, study_protection
 from cxfield.privacy import review as redaction_review
 from cxfield.privacy import settings as redaction_settings
-from cxfield.privacy.retention import AFTER_APPROVAL, AFTER_CHECK
 
 KEEP = -1  # the spin boxes' "Keep" (no retention)
 #: the audio's retention clock, as the combo box offers it
 AUDIO_CLOCK_CHOICES = (
-    (AFTER_APPROVAL, "when the session is approved"),
-    (AFTER_CHECK, "when its transcript is checked (or approved, if that comes first)"),
+    (AudioClock.APPROVED.value, "when the session is approved"),
+    (
+        AudioClock.CHECKED.value,
+        "when its transcript is checked (or approved, if that comes first)",
+    ),
 )
 
 
