@@ -77,6 +77,10 @@ def test_check_and_undo_from_the_cli_are_audited(
     assert row["recording_id"] == planted.recording_id and row["checked_by"] == "Ana Ruiz"
     assert row["segments"] == 1 and row["checked_at"]
 
+    code, out, _err = _cli(ctx, capsys, "sessions", "show", planted.session_id)
+    assert code == 0 and f"Recording {planted.recording_id}: " in out
+    assert "; transcript checked 20" in out
+
     code, out, _err = _cli(ctx, capsys, "transcripts", "check", planted.recording_id, "--undo")
     assert code == 0 and "not checked" in out
     undone = _recording(ctx, planted.recording_id)
