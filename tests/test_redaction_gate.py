@@ -154,3 +154,25 @@ def test_exports_hold_the_session_then_carry_placeholders(ctx: AppContext, tmp_p
     assert not list(ctx.paths.root.glob(".export-*"))
     with ctx.db.session() as db:
         assert SSN in db.get(Note, planted.note_id).text
+
+
+def test_the_models_text_kept_beside_an_edit_is_redacted_too(team: Team) -> None:
+    """A researcher deletes the e-mail address from a transcript line by editing it: the
+    model's text kept beside the edit still holds it, so it is scanned and reviewed like
+    the line, and only its redacted copy reaches the hub."""
+    from cxfield.services import transcript
+
+    ana = team.laptop("Ana")
+    planted = planted_session(ana.db)
+    transcript.edit_text(ana.db, planted.segment_id, "you can email me any time")
+    summary = ana.sync()
+    assert planted.session_id not in _hub_data(team, "session")
+    assert summary.held
+    found = store.candidates(ana.db, session_id=planted.session_id)
+    assert ("original_text", EMAIL) in {(row.field, row.text) for row in found}
+    _decide_all(ana.db, planted.session_id)
+    assert ana.sync().held == []
+    segment = _hub_data(team, "transcript_segment")[planted.segment_id]
+    assert segment["text"] == "you can email me any time"
+    assert segment["original_text"] == "you can email me at [EMAIL] any time"
+    assert EMAIL not in json.dumps(segment)
