@@ -299,10 +299,9 @@ def test_the_audio_clock_by_keyboard(qtbot: Any, ctx: AppContext, tmp_path: Path
     study_protection.set_retention(ctx.db, study.id, audio_days=30, transcript_days=365)
     editor = StudyEditorDialog(ctx, study.id)
     qtbot.addWidget(editor)
-    # (the page is chosen as the fits test chooses it: a tab chosen by its Alt key keeps
-    # the width it had before it was the current one, cut by a few pixels, in any page)
-    editor.tabs.setCurrentWidget(editor.privacy)
     show_active(qtbot, editor)
+    # Alt+R: the Privacy tab (its tab keeps its whole text once the focus moves on)
+    press(Qt.Key.Key_R, Qt.KeyboardModifier.AltModifier)
     press(Qt.Key.Key_L, Qt.KeyboardModifier.AltModifier)
     assert focused() is editor.privacy.audio_clock
     assert editor.privacy.audio_clock.currentData() == "approved"
