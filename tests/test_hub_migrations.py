@@ -144,8 +144,8 @@ def test_the_fact_indexes_carry_the_filtered_columns_on_postgresql(
     assert len(definitions()) == 2 and all(include in d for d in definitions().values())
 
 
-def test_h0008_gives_the_projection_the_transcript_check(hub_database: HubDatabase) -> None:
-    """A hub whose projection predates laptop migration 0010 (downgraded to h0007): the
+def test_h0009_gives_the_projection_the_transcript_check(hub_database: HubDatabase) -> None:
+    """A hub whose projection predates laptop migration 0010 (downgraded to h0008): the
     upgrade adds the columns and refills the recording and study_protection tables from
     hub_record, so retention reads the mark the laptops pushed."""
     from datetime import UTC, datetime
@@ -156,7 +156,7 @@ def test_h0008_gives_the_projection_the_transcript_check(hub_database: HubDataba
 
     url = hub_database.url
     upgrade_hub(url)
-    downgrade_hub(url, "h0007")
+    downgrade_hub(url, "h0008")
     engine = make_engine(url)
     try:
         columns = {c["name"] for c in inspect(engine).get_columns("recording")}

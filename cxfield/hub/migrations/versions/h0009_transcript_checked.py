@@ -2,8 +2,8 @@
 clock for audio retention (laptop migration 0010); the two tables are refilled from
 hub_record, which holds them in every row pushed since
 
-Revision ID: h0008
-Revises: h0007
+Revision ID: h0009
+Revises: h0008
 Create Date: 2026-12-01
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "h0008"
-down_revision = "h0007"
+revision = "h0009"
+down_revision = "h0008"
 branch_labels = None
 depends_on = None
 
