@@ -287,3 +287,35 @@ def test_the_desktop_start_runs_retention_once_the_window_is_usable(
         assert len(said) == 1 and "Retention deleted the audio of 1" in said[0]
     finally:
         opened.close()
+
+
+def test_the_audio_clock_by_keyboard(qtbot: Any, ctx: AppContext, tmp_path: Path) -> None:
+    """Alt+L moves to the audio's clock; Down chooses "when its transcript is checked";
+    Enter saves it (with the days); the page shows it again, nothing cut off."""
+    from cxfield.gui.study_editor import StudyEditorDialog
+    from tests.gui_support import shots_dir
+
+    study = demo.create_demo(ctx.db, 2)
+    study_protection.set_retention(ctx.db, study.id, audio_days=30, transcript_days=365)
+    editor = StudyEditorDialog(ctx, study.id)
+    qtbot.addWidget(editor)
+    show_active(qtbot, editor)
+    # Alt+R: the Privacy tab (its tab keeps its whole text once the focus moves on)
+    press(Qt.Key.Key_R, Qt.KeyboardModifier.AltModifier)
+    press(Qt.Key.Key_L, Qt.KeyboardModifier.AltModifier)
+    assert focused() is editor.privacy.audio_clock
+    assert editor.privacy.audio_clock.currentData() == "approved"
+    press(Qt.Key.Key_Down)
+    assert editor.privacy.audio_clock.currentData() == "checked"
+    for size in SCREENS:
+        editor.resize(*size)
+        settle()
+        shoot(editor, shots_dir("a14", tmp_path), f"edit-study-privacy-clock-{size[0]}x{size[1]}")
+        assert fits_screen(editor, size) == []
+    press(Qt.Key.Key_Return)
+    assert not editor.isVisible()
+    info = study_protection.get_protection(ctx.db, study.id)
+    assert (info.audio_days, info.audio_clock, info.transcript_days) == (30, "checked", 365)
+    again = StudyEditorDialog(ctx, study.id)
+    qtbot.addWidget(again)
+    assert again.privacy.audio_clock.currentData() == "checked"

@@ -174,3 +174,61 @@ def test_the_fact_indexes_carry_the_filtered_columns_on_postgresql(
     assert len(definitions()) == 2 and not any(include in d for d in definitions().values())
     upgrade_hub(hub_database.url)
     assert len(definitions()) == 2 and all(include in d for d in definitions().values())
+
+
+def test_h0009_gives_the_projection_the_transcript_check(hub_database: HubDatabase) -> None:
+    """A hub whose projection predates laptop migration 0010 (downgraded to h0008): the
+    upgrade adds the columns and refills the recording and study_protection tables from
+    hub_record, so retention reads the mark the laptops pushed."""
+    from datetime import UTC, datetime
+
+    from cxfield.domain.ids import new_id
+    from cxfield.storage.models import Recording, StudyProtection
+    from cxfield.sync.protocol import content_hash, encode_row
+
+    url = hub_database.url
+    upgrade_hub(url)
+    downgrade_hub(url, "h0008")
+    engine = make_engine(url)
+    try:
+        columns = {c["name"] for c in inspect(engine).get_columns("recording")}
+        assert "transcript_checked_at" not in columns
+        checked = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
+        recording = Recording(
+            session_id=new_id(),
+            path="recordings/x.wav",
+            transcript_checked_at=checked,
+            transcript_checked_by="Ana",
+        )
+        protection = StudyProtection(study_id=new_id(), audio_days=30, audio_clock="checked")
+        with engine.begin() as conn:
+            for seq, (name, row) in enumerate(
+                (("recording", recording), ("study_protection", protection)), 1
+            ):
+                data = encode_row(type(row), row.model_dump())
+                conn.execute(
+                    storage.record.insert().values(
+                        table_name=name, row_id=row.id, owner_account_id="a", version=1,
+                        content_hash=content_hash(data, name), data=data, deleted=False,
+                        seq=seq, updated_by="a", updated_by_device="d",
+                        updated_at=datetime.now(UTC),
+                    )
+                )  # fmt: skip
+    finally:
+        engine.dispose()
+    upgrade_hub(url)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            rec = storage.projection["recording"]
+            got = conn.execute(
+                select(rec.c.transcript_checked_at, rec.c.transcript_checked_by)
+            ).one()
+            clock = conn.execute(select(storage.projection["study_protection"].c.audio_clock))
+            assert clock.scalar_one() == "checked"
+    finally:
+        engine.dispose()
+    assert (got.transcript_checked_at.astimezone(UTC), got.transcript_checked_by) == (
+        checked,
+        "Ana",
+    )

@@ -323,3 +323,102 @@ def test_a_serving_hub_checks_again_every_day(
 
     asyncio.run(serve_a_while())
     assert calls == [config.blobs_dir, config.blobs_dir]
+
+
+CHECKED_AUDIO = b"RIFF-retention-checked-" + bytes(range(256)) * 16
+
+
+def test_the_checked_clock_on_the_hub_and_the_mark_syncs(
+    hub_server: RunningHub, tmp_path: Path
+) -> None:
+    """A study whose audio clock is "checked": Sam marks a submitted session's transcript
+    checked; the mark (who, when) reaches the hub and Sue's laptop, and so does its undo;
+    the hub's retention expires that recording's audio N days after the mark (not before,
+    not while the mark is taken back), the session still unapproved."""
+    from cxfield.services import transcript_check
+
+    sam = Laptop(tmp_path, hub_server, "Sam", "supervisor")
+    sue = Laptop(tmp_path, hub_server, "Sue", "supervisor")
+    try:
+        study = demo.create_demo(sam.ctx.db, 6)
+        with sam.ctx.db.session() as db:
+            row = db.get(Study, study.id)
+            assert row is not None
+            row.audio_upload = True
+            db.add(row)
+        planted = plant_texts(sam.ctx.db, study.id, "-chk", audio=CHECKED_AUDIO)
+        with sam.ctx.db.session() as db:
+            session = db.get(ResearchSession, planted.session_id)
+            assert session is not None
+            session.status = SessionStatus.SUBMITTED
+            db.add(session)
+        study_protection.set_retention(sam.ctx.db, study.id, audio_days=30, audio_clock="checked")
+        assert sam.sync().uploaded == 1
+        sha = hashlib.sha256(CHECKED_AUDIO).hexdigest()
+        blob = hub_server.db.hub_dir / "blobs" / sha[:2] / sha
+
+        def hub_run(moment: datetime) -> list[tuple[str, str]]:
+            engine = make_engine(hub_server.db.url)
+            try:
+                report = hub_retention.run(engine, hub_server.db.hub_dir / "blobs", now=moment)
+            finally:
+                engine.dispose()
+            return [(i.kind, i.session_id) for i in report.items]
+
+        def sue_sees() -> tuple[datetime | None, str | None, str]:
+            with Session(sue.ctx.db.engine) as db:
+                rec = db.get(Recording, planted.recording_id)
+                assert rec is not None
+                return rec.transcript_checked_at, rec.transcript_checked_by, rec.state
+
+        first = transcript_check.set_checked(sam.ctx.db, planted.recording_id)
+        assert first.checked_at is not None
+        assert sam.sync().conflicts == 0
+        assert sue.sync().conflicts == 0
+        seen_at, seen_by, _state = sue_sees()
+        assert seen_at is not None and as_utc(seen_at) == as_utc(first.checked_at)
+        assert seen_by == "Sam"
+        # the undo syncs too, and with no mark the hub keeps the audio past the days
+        transcript_check.set_checked(sam.ctx.db, planted.recording_id, checked=False)
+        assert sam.sync().conflicts == 0
+        assert sue.sync().conflicts == 0
+        assert sue_sees()[:2] == (None, None)
+        day31 = as_utc(first.checked_at) + timedelta(days=31)
+        assert hub_run(day31) == [] and blob.exists()
+
+        again = transcript_check.set_checked(sam.ctx.db, planted.recording_id)
+        assert again.checked_at is not None
+        assert sam.sync().conflicts == 0
+        checked = as_utc(again.checked_at)
+        assert hub_run(checked + timedelta(days=29)) == [] and blob.exists()
+        assert hub_run(checked + timedelta(days=31)) == [("audio", planted.session_id)]
+        assert not blob.exists()
+        engine = make_engine(hub_server.db.url)
+        try:
+            with engine.connect() as conn:
+                record = conn.execute(
+                    select(t.record).where(
+                        t.record.c.table_name == "recording",
+                        t.record.c.row_id == planted.recording_id,
+                    )
+                ).one()
+                projected = conn.execute(
+                    select(t.projection["recording"].c.state).where(
+                        t.projection["recording"].c.id == planted.recording_id
+                    )
+                ).scalar()
+        finally:
+            engine.dispose()
+        assert record.data["state"] == "expired" and record.data["transcript_checked_by"] == "Sam"
+        assert projected == "expired"
+        summary = sue.sync()
+        assert summary.conflicts == 0
+        assert sue_sees()[2] == "expired"
+        summary = sam.sync()
+        assert (summary.conflicts, summary.refused, summary.uploaded) == (0, 0, 0)
+        with Session(sam.ctx.db.engine) as db:
+            rec = db.get(Recording, planted.recording_id)
+            assert rec is not None and rec.state == "expired"
+    finally:
+        sam.ctx.close()
+        sue.ctx.close()

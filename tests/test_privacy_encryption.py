@@ -222,3 +222,50 @@ def test_the_hub_page_and_report_of_an_encrypted_study_show_no_ciphertext(
     assert "cxsealed" not in text and "Planted-7Q3X" not in text
     pains = client.get(f"/studies/{study.id}/pain_points.csv?status=approved", headers=auth)
     assert pains.status_code == 200 and "cxsealed" not in pains.text
+
+
+def test_the_history_of_changes_after_submission_leaves_sealed(team: Team, tmp_path: Path) -> None:
+    """A note edited and one added after the session was submitted: the audit trail holds
+    the texts before and after (and the new note's content); they reach the hub sealed,
+    the rest of the entry readable, and a supervisor holding the key opens them."""
+    from cxfield.services import review as review_service
+    from cxfield.storage.models import AuditEntry
+
+    ana, sam = team.laptop("Ana"), team.laptop("Sam", "supervisor")
+    study = demo.create_demo(ana.db, 6)
+    created = study_protection.create_key(ana.db, ana.ctx.paths.root, study.id, PASS)
+    planted = plant_texts(ana.db, study.id)
+    review_service.submit(ana.db, planted.session_id, "")
+    with ana.db.session() as db:
+        row = db.get(Note, planted.note_id)
+        assert row is not None
+        row.text = "Edited-4H after submission"
+        db.add(row)
+        db.add(Note(session_id=planted.session_id, text="Added-8P after submission"))
+    ana.sync()
+    held = hub_text(team)
+    for plain in ("Edited-4H", "Added-8P", PLANTED):
+        assert plain not in held, plain
+    audits = hub_data(team, "audit_entry")
+    edited = next(a for a in audits if a["row_id"] == planted.note_id and a["field"] == "text")
+    assert sealing.is_sealed(edited["before"]) and sealing.is_sealed(edited["after"])
+    status = next(a for a in audits if a["field"] == "status")
+    assert (status["before"], status["after"]) == ("draft", "submitted")  # not a text
+    assert ana.sync().pushed == 0  # the same ciphertext again: nothing to push
+
+    sam.sync()
+    exported = tmp_path / "study.key"
+    keys.export_study_key(created.locked, exported)
+    study_protection.import_key(sam.db, sam.ctx.paths.root, exported, PASS)
+    study_protection.open_texts(sam.db, sam.ctx.paths.root, study.id, PASS)
+    with sam.db.session() as db:
+        entries = db.exec(
+            select(AuditEntry).where(AuditEntry.session_id == planted.session_id)
+        ).all()
+        values = [(e.field, e.before, e.after) for e in entries]
+    assert ("text", PLANTED + " (note)", "Edited-4H after submission") in values
+    added = [after for field, _b, after in values if field == "created"]
+    assert any(isinstance(a, dict) and a.get("text") == "Added-8P after submission" for a in added)
+    with sam.db.engine.connect() as conn:
+        assert sealing.sealed_count(conn, [study.id]) == 0
+    assert sam.sync().pushed == 0  # opening is not a change to push

@@ -143,3 +143,84 @@ def test_cli_dry_run_lists_and_usage_errors(data_dir: Path) -> None:
     bad = cli("retention", "set", "--study", study.id, "--audio-days", "soon")
     assert bad.returncode == 2 and "soon" in bad.stderr
     assert cli("retention", "set", "--study", "nope", "--audio-days", "3").returncode == 1
+
+
+def test_audio_clock_checked_starts_when_the_transcript_was_checked(ctx: AppContext) -> None:
+    """With the study's audio clock "checked", a recording's audio goes N days after its
+    transcript was marked checked, whether or not the session is approved yet; with the
+    default clock the mark moves nothing.  Transcripts keep the approval clock."""
+    from cxfield.services import transcript_check
+
+    study = demo.create_demo(ctx.db, 4)
+    planted = plant_texts(ctx.db, study.id, audio=b"RIFF" + b"c" * 3000)
+    with ctx.db.session() as db:
+        session = db.get(ResearchSession, planted.session_id)
+        assert session is not None
+        session.status = SessionStatus.SUBMITTED
+        db.add(session)
+    study_protection.set_retention(ctx.db, study.id, audio_days=30, transcript_days=0)
+    root = ctx.paths.root
+    mine = planted.session_id
+    # not checked, not approved: kept however long
+    assert all(
+        i.session_id != mine
+        for i in retention.run(ctx.db, root, now=utcnow() + timedelta(days=999), dry_run=True).items
+    )
+    checked = transcript_check.set_checked(ctx.db, planted.recording_id).checked_at
+    assert checked is not None
+    day31 = as_utc(checked) + timedelta(days=31)
+    # the default clock (approval): the mark changes nothing
+    assert all(
+        i.session_id != mine for i in retention.run(ctx.db, root, now=day31, dry_run=True).items
+    )
+    done = study_protection.set_retention(ctx.db, study.id, audio_clock="checked")
+    assert (done.audio_clock, done.audio_days) == ("checked", 30)
+    assert all(
+        i.session_id != mine
+        for i in retention.run(ctx.db, root, now=as_utc(checked) + timedelta(days=29)).items
+    )
+    listed = retention.run(ctx.db, root, now=day31, dry_run=True)
+    assert [(i.kind, i.session_id) for i in listed.items if i.session_id == mine] == [
+        ("audio", mine)
+    ]
+    assert _state(ctx, planted)[:2] == (True, "complete")
+    done_run = retention.run(ctx.db, root, now=day31)
+    ours = [i for i in done_run.items if i.session_id == mine]
+    assert [i.kind for i in ours] == ["audio"]  # not approved: the transcript stays
+    assert ours[0].due_at == as_utc(checked) + timedelta(days=30)
+    exists, state, text, deleted = _state(ctx, planted)
+    assert (exists, state) == (False, "expired") and "Planted" in text and not deleted
+    # taking the mark back after expiry gives no audio back, and nothing runs twice
+    assert all(i.session_id != mine for i in retention.run(ctx.db, root, now=day31).items)
+
+
+def test_audio_clock_checked_falls_back_to_the_approval(ctx: AppContext) -> None:
+    """An approved session whose transcript was never checked (it is read-only now, so it
+    never will be) loses its audio N days after approval, as with the default clock."""
+    study_id, (planted, approved) = _approved_session(ctx)
+    study_protection.set_retention(ctx.db, study_id, audio_days=30, audio_clock="checked")
+    root = ctx.paths.root
+    assert retention.run(ctx.db, root, now=approved + timedelta(days=29)).items == []
+    done = retention.run(ctx.db, root, now=approved + timedelta(days=31))
+    assert [(i.kind, i.session_id) for i in done.items] == [("audio", planted.session_id)]
+    assert _state(ctx, planted)[:2] == (False, "expired")
+    with pytest.raises(ValidationError, match="use one of: approved, checked"):
+        study_protection.set_retention(ctx.db, study_id, audio_clock="transcribed")
+    assert study_protection.get_protection(ctx.db, study_id).audio_clock == "checked"
+
+
+def test_audio_clock_rule() -> None:
+    """The rule both sides share: the earlier of approval and check (checked clock only)."""
+    now = utcnow()
+    approved, checked = now - timedelta(days=3), now - timedelta(days=5)
+    assert retention.audio_clock_start("approved", approved, checked, now) == approved
+    assert retention.audio_clock_start(None, approved, checked, now) == approved
+    assert retention.audio_clock_start("checked", approved, checked, now) == checked
+    assert (
+        retention.audio_clock_start("checked", approved, now - timedelta(days=1), now) == approved
+    )
+    assert retention.audio_clock_start("checked", None, checked, now) == checked
+    assert retention.audio_clock_start("approved", None, checked, now) is None
+    assert retention.audio_clock_start("checked", None, None, now) is None
+    later = now + timedelta(days=1)  # a clock in the future starts now, never later
+    assert retention.audio_clock_start("checked", None, later, now) == now

@@ -140,3 +140,56 @@ def test_withdrawal_reaches_hub_and_other_laptop(
     assert lines[1].files == 1 and lines[0].files == 1 and lines[2].files == 1
     # Nothing churns afterwards.
     assert ana.sync().pushed == 0 and sam.sync().pushed == 0
+
+
+def test_withdrawal_leaves_no_content_in_the_history(
+    laptops: tuple[Laptop, Laptop], hub_server: RunningHub
+) -> None:
+    """A submitted session whose note was edited (the history holds the text before and
+    after) and commented on by the supervisor: after the withdrawal neither the hub nor
+    the supervisor's laptop keeps those texts."""
+    from cxfield.services import review as review_service
+    from cxfield.storage.models import AuditEntry, ReviewComment
+
+    ana, sam = laptops
+    study = demo.create_demo(ana.ctx.db, 4)
+    planted = plant_texts(ana.ctx.db, study.id)
+    review_service.submit(ana.ctx.db, planted.session_id, "")
+    with ana.ctx.db.session() as db:
+        note = db.get(Note, planted.note_id)
+        assert note is not None
+        note.text = "History-6W: she lives at 12 Elm Street"
+        db.add(note)
+    ana.sync()
+    sam.sync()
+    review_service.add_comment(
+        sam.ctx.db, planted.session_id, "Comment-3R: ask about 12 Elm Street again"
+    )
+    sam.sync()
+    before, _places, _blobs = _hub_state(hub_server, planted.session_id)
+    assert "History-6W" in before and "Comment-3R" in before  # the check below can fail
+    participants.withdraw(
+        ana.ctx.db, planted.participant_id, delete_content=True, data_root=ana.ctx.paths.root
+    )
+    assert ana.sync().refused == 0
+    after, _places, _blobs = _hub_state(hub_server, planted.session_id)
+    for plain in ("History-6W", "Comment-3R", "Elm Street", "Planted-7Q3X"):
+        assert plain not in after, plain
+    assert sam.sync().withdrawals == 1
+    for laptop in (ana, sam):
+        with Session(laptop.ctx.db.engine) as db:
+            kept = [
+                json.dumps([e.before, e.after])
+                for e in db.exec(
+                    select(AuditEntry).where(AuditEntry.session_id == planted.session_id)
+                ).scalars()
+            ] + [
+                c.text
+                for c in db.exec(
+                    select(ReviewComment).where(ReviewComment.session_id == planted.session_id)
+                ).scalars()
+            ]
+        assert not any("Elm Street" in k or "Planted-7Q3X" in k for k in kept), kept
+    # one more round settles the tombstones both sides made; then nothing churns
+    assert ana.sync().conflicts == 0 and sam.sync().conflicts == 0
+    assert ana.sync().pushed == 0 and sam.sync().pushed == 0

@@ -154,3 +154,74 @@ def test_exports_hold_the_session_then_carry_placeholders(ctx: AppContext, tmp_p
     assert not list(ctx.paths.root.glob(".export-*"))
     with ctx.db.session() as db:
         assert SSN in db.get(Note, planted.note_id).text
+
+
+def test_the_models_text_kept_beside_an_edit_is_redacted_too(team: Team) -> None:
+    """A researcher deletes the e-mail address from a transcript line by editing it: the
+    model's text kept beside the edit still holds it, so it is scanned and reviewed like
+    the line, and only its redacted copy reaches the hub."""
+    from cxfield.services import transcript
+
+    ana = team.laptop("Ana")
+    planted = planted_session(ana.db)
+    transcript.edit_text(ana.db, planted.segment_id, "you can email me any time")
+    summary = ana.sync()
+    assert planted.session_id not in _hub_data(team, "session")
+    assert summary.held
+    found = store.candidates(ana.db, session_id=planted.session_id)
+    assert ("original_text", EMAIL) in {(row.field, row.text) for row in found}
+    _decide_all(ana.db, planted.session_id)
+    assert ana.sync().held == []
+    segment = _hub_data(team, "transcript_segment")[planted.segment_id]
+    assert segment["text"] == "you can email me any time"
+    assert segment["original_text"] == "you can email me at [EMAIL] any time"
+    assert EMAIL not in json.dumps(segment)
+
+
+def test_the_history_of_an_edit_after_submission_is_redacted_too(
+    team: Team, tmp_path: Path
+) -> None:
+    """A note edited (and one added) after the session was submitted: the audit trail
+    holds the text before and after (and the new row's content); it reaches the hub with
+    the same placeholders as the note, never the details themselves."""
+    from cxfield.services import review as review_service
+
+    ana = team.laptop("Ana")
+    planted = planted_session(ana.db)
+    store.scan_sessions(ana.db, [planted.session_id])
+    _decide_all(ana.db, planted.session_id)
+    review_service.submit(ana.db, planted.session_id, "")
+    with ana.db.session() as db:
+        note = db.get(Note, planted.note_id)
+        note.text += " Thanks."
+        db.add(note)
+        db.add(Note(session_id=planted.session_id, text=f"Call back on {PHONE}."))
+    store.scan_sessions(ana.db, [planted.session_id])
+    _decide_all(ana.db, planted.session_id)
+    assert ana.sync().held == []
+    audits = list(_hub_data(team, "audit_entry").values())
+    edited = [a for a in audits if a["row_id"] == planted.note_id and a["field"] == "text"]
+    assert [(a["before"], a["after"]) for a in edited] == [
+        (
+            "She read out her SSN, [SSN], at the desk.",
+            "She read out her SSN, [SSN], at the desk. Thanks.",
+        )
+    ]
+    created = [a for a in audits if a["field"] == "created" and a["table_name"] == "note"]
+    assert len(created) == 1 and created[0]["after"]["text"] == "Call back on [PHONE]."
+    dump = json.dumps(audits)
+    assert SSN not in dump and PHONE not in dump
+    # and so does the study's JSON export, which carries each session's history
+    exported = tmp_path / "study.json"
+    jobs.export_study_json(ana.db, planted.study_id, exported)
+    text = exported.read_text(encoding="utf-8")
+    assert "She read out her SSN, [SSN], at the desk. Thanks." in text
+    assert SSN not in text and PHONE not in text
+    # on the laptop the history keeps what was written
+    with ana.db.session() as db:
+        from sqlmodel import select as orm_select
+
+        from cxfield.storage.models import AuditEntry
+
+        kept = db.exec(orm_select(AuditEntry).where(AuditEntry.row_id == planted.note_id)).all()
+        assert any(SSN in str(e.before) for e in kept)

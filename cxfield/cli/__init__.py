@@ -31,6 +31,7 @@ from cxfield.cli import (
     studies,
     sync,
     transcribe,
+    transcripts,
 )
 from cxfield.cli.common import add_data_dir
 from cxfield.domain.errors import CxfieldError
@@ -56,6 +57,7 @@ COMMAND_MODULES = [
     review,
     privacy,
     redact,
+    transcripts,
 ]
 
 

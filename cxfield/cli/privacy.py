@@ -73,8 +73,9 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "retention",
         help="how long audio and transcripts are kept (set, show, run)",
-        description="Per study: audio deleted N days after a session was approved, "
-        "transcripts after M days.",
+        description="Per study: audio deleted N days after a session was approved (or, "
+        "--audio-clock checked, after its transcript was checked, or approved if that comes "
+        "first), transcripts M days after approval.",
     )
     add_data_dir(parser)
     sub = parser.add_subparsers(dest="retention_command", metavar="COMMAND", required=True)
@@ -82,6 +83,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--study", required=True, metavar="ID")
     p.add_argument("--audio-days", type=_days, metavar="N", default=argparse.SUPPRESS)
     p.add_argument("--transcript-days", type=_days, metavar="M", default=argparse.SUPPRESS)
+    p.add_argument(
+        "--audio-clock",
+        choices=("approved", "checked"),
+        default=argparse.SUPPRESS,
+        help="when the audio's days start: the session approved (default) or its transcript "
+        "checked (cxfield transcripts check), whichever comes first",
+    )
     p = command(sub, "show", _show, "a study's retention")
     p.add_argument("--study", required=True, metavar="ID")
     p = command(sub, "run", _run, "delete what is due now (--dry-run: only list it)")
@@ -253,18 +261,29 @@ def _encrypt_recordings(ctx: AppContext, args: argparse.Namespace) -> int:
     return 0
 
 
-def _days_text(value: int | None) -> str:
-    return "kept" if value is None else f"{value} days after approval"
+def _days_text(value: int | None, clock: str = "approved") -> str:
+    from cxfield.privacy.retention import CLOCK_PHRASES
+
+    return "kept" if value is None else f"{value} days {CLOCK_PHRASES[clock]}"
 
 
 def _set(ctx: AppContext, args: argparse.Namespace) -> int:
     from cxfield.privacy import study_protection
 
-    changes = {k: getattr(args, k) for k in ("audio_days", "transcript_days") if hasattr(args, k)}
+    changes = {
+        k: getattr(args, k)
+        for k in ("audio_days", "transcript_days", "audio_clock")
+        if hasattr(args, k)
+    }
     if not changes:
-        raise ValidationError("Give --audio-days N and/or --transcript-days M ('none' keeps).")
+        raise ValidationError(
+            "Give --audio-days N, --transcript-days M ('none' keeps) and/or --audio-clock."
+        )
     done = study_protection.set_retention(ctx.db, args.study, **changes)
-    print(f"audio: {_days_text(done.audio_days)}; transcripts: {_days_text(done.transcript_days)}")
+    print(
+        f"audio: {_days_text(done.audio_days, done.audio_clock)}; "
+        f"transcripts: {_days_text(done.transcript_days)}"
+    )
     return 0
 
 
@@ -272,7 +291,7 @@ def _show(ctx: AppContext, args: argparse.Namespace) -> int:
     from cxfield.privacy import study_protection
 
     info = study_protection.get_protection(ctx.db, args.study)
-    print(f"audio: {_days_text(info.audio_days)}")
+    print(f"audio: {_days_text(info.audio_days, info.audio_clock)}")
     print(f"transcripts: {_days_text(info.transcript_days)}")
     return 0
 

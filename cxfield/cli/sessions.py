@@ -148,7 +148,10 @@ def _show(ctx: AppContext, args: argparse.Namespace) -> int:
             for line in said.get(note["id"], []):
                 print(f"      {line}")
     for rec in detail["recordings"]:
-        print(f"Recording: {rec['path']} ({rec['duration_s']:.1f} s, {rec['state']})")
+        checked = rec["transcript_checked_at"]
+        mark = f"; transcript checked {checked[:16].replace('T', ' ')}" if checked else ""
+        what = f"{rec['duration_s']:.1f} s, {rec['state']}{mark}"
+        print(f"Recording {rec['id']}: {rec['path']} ({what})")
     if detail["transcript"]:
         print(f"Transcript: {len(detail['transcript'])} segments")
         for seg in detail["transcript"]:

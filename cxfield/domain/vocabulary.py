@@ -106,6 +106,14 @@ class Speaker(StrEnum):
     UNKNOWN = "unknown"
 
 
+class AudioClock(StrEnum):
+    """When a study's audio retention days start: the session approved, or the recording's
+    transcript checked (the approval counts if it comes first)."""
+
+    APPROVED = "approved"
+    CHECKED = "checked"
+
+
 class ResearcherRole(StrEnum):
     RESEARCHER = "researcher"
     OBSERVER = "observer"

@@ -23,11 +23,12 @@ from cxfield.privacy.audio import RECORDING, outgoing_audio
 from cxfield.privacy.texts import FIELDS_BY_TABLE, table
 from cxfield.storage.database import Database, make_engine
 from cxfield.storage.migrate import backup_file
-from cxfield.storage.models import SYNCED_TABLES, ResearchSession
+from cxfield.storage.models import SYNCED_TABLES, AuditEntry, ResearchSession
 
 P = ParamSpec("P")
 R = TypeVar("R")
 SESSION = ResearchSession.__table__  # type: ignore[attr-defined]
+AUDIT = AuditEntry.__table__  # type: ignore[attr-defined]
 
 
 class HeldForReview(ValidationError):
@@ -113,6 +114,17 @@ def _redact_copy(path: Path, out: privacy.Outgoing, data_dir: Path) -> None:
                 redacted = out.redact(name, dict(row._mapping))
                 values = {f: redacted[f] for f in FIELDS_BY_TABLE[name]}
                 conn.execute(update(t).where(t.c.id == row_id).values(**values))
+            # the history of changes after submission holds those texts too (JSON export)
+            targets = list(out.accepted)
+            for start in range(0, len(targets), 500):
+                chunk = {row_id for _name, row_id in targets[start : start + 500]}
+                for entry in conn.execute(select(AUDIT).where(AUDIT.c.row_id.in_(chunk))):
+                    redacted = out.redact("audit_entry", dict(entry._mapping))
+                    conn.execute(
+                        update(AUDIT)
+                        .where(AUDIT.c.id == entry.id)
+                        .values(before=redacted["before"], after=redacted["after"])
+                    )
             for rid, found in out.recordings.items():
                 if found.problem or found.path is None:
                     conn.execute(delete(RECORDING).where(RECORDING.c.id == rid))

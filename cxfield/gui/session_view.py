@@ -33,7 +33,7 @@ from cxfield.domain.rating import rating_text
 from cxfield.gui.journey.curves import SessionCurve
 from cxfield.gui.runner.note_bar import ask_note_edit, format_offset
 from cxfield.gui.transcripts.playback import PlaybackWidget
-from cxfield.gui.widgets import keep_tab_for_focus, show_error
+from cxfield.gui.widgets import keep_tab_for_focus, keep_tabs_whole, show_error
 from cxfield.services import capture, observation, sessions
 
 
@@ -73,6 +73,7 @@ class SessionView(QMainWindow):
         top.addWidget(edit)
         self.layout_.addLayout(top)
         self.tabs = QTabWidget()
+        keep_tabs_whole(self.tabs)
         self.tabs.setAccessibleName("Session views")
         self.layout_.addWidget(self.tabs, 1)
         self.setCentralWidget(root)

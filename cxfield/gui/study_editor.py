@@ -29,7 +29,7 @@ from cxfield.domain.errors import CxfieldError
 from cxfield.domain.rules import clean_roles
 from cxfield.domain.survey import EFFECTIVENESS_VARIANTS, TRUST_VARIANTS
 from cxfield.gui.privacy.privacy_tab import PrivacyTab
-from cxfield.gui.widgets import FormLabel, keep_tab_for_focus, show_error
+from cxfield.gui.widgets import FormLabel, keep_tab_for_focus, keep_tabs_whole, show_error
 from cxfield.services import journey_editor, studies, templates
 from cxfield.storage.models import Study
 
@@ -100,6 +100,7 @@ class StudyEditorDialog(QDialog):
         self.setStyleSheet("QWidget { font-size: 11pt; }")
         layout = QVBoxLayout(self)
         self.tabs = QTabWidget()
+        keep_tabs_whole(self.tabs)
         self.tabs.addTab(self._details(), "&Details")
         self.tabs.addTab(self._consent(), "&Consent")
         self.tabs.addTab(self._segments(), "&Segments")

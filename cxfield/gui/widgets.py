@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
+    QTabWidget,
     QWidget,
     QWidgetItem,
 )
@@ -138,6 +139,23 @@ def keep_tab_for_focus(*views: QAbstractItemView) -> None:
     (a keyboard trap: the arrows move between cells)."""
     for view in views:
         view.setTabKeyNavigation(False)
+
+
+class _TabsRelaidOnFocus(QObject):
+    """The focused tab's frame (FOCUS_STYLE) is wider than a tab's own, but QTabBar lays its
+    tabs out again only when its style changes: a tab chosen by its Alt key kept the
+    focused size after the focus moved on, and its text was cut by a few pixels."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() in (QEvent.Type.FocusIn, QEvent.Type.FocusOut):
+            QApplication.postEvent(watched, QEvent(QEvent.Type.StyleChange))
+        return False
+
+
+def keep_tabs_whole(tabs: QTabWidget) -> None:
+    """Lay a tab widget's tabs out again whenever its tab bar gains or loses the focus."""
+    relayout = _TabsRelaidOnFocus(tabs)
+    tabs.tabBar().installEventFilter(relayout)
 
 
 class FormLabel(QLabel):

@@ -62,12 +62,18 @@ def store(conn: Connection, rows: Iterable[StoredRow], fresh: Set[str] = frozens
 
 def rebuild(conn: Connection) -> int:
     """Empty the projection and fill it again from ``hub_record``; returns the rows written."""
-    for table in reversed(list(t.projection.values())):
-        conn.execute(delete(table))
+    return refill(conn, list(t.projection))
+
+
+def refill(conn: Connection, tables: list[str]) -> int:
+    """Empty these projection tables and fill them again from ``hub_record`` (a migration
+    that added columns to them); returns the rows written."""
+    for name in reversed([n for n in t.projection if n in tables]):
+        conn.execute(delete(t.projection[name]))
     written = 0
     query = (
         select(t.record.c.table_name, t.record.c.row_id, t.record.c.version, t.record.c.data)
-        .where(t.record.c.table_name.in_(list(t.projection)))
+        .where(t.record.c.table_name.in_(tables))
         .order_by(t.record.c.seq)
     )
     batch: list[Any] = []

@@ -1,7 +1,10 @@
 """Each study's retention applied to what the hub holds, by the laptop's own rule
 (:mod:`cxfield.privacy.retention`: the clock starts when the session was approved, its
 ``updated_at`` then; ``audio_days`` / ``transcript_days`` of the synced
-``study_protection``; None keeps).
+``study_protection``; None keeps).  The audio's clock is the study's ``audio_clock``: with
+``checked``, a recording's own clock starts when its transcript was marked checked (the
+synced ``recording.transcript_checked_at``), or at the approval if that comes first
+(:func:`cxfield.privacy.retention.audio_clock_start`).
 
 Audio due: the recordings' blobs (plain and sealed copy) leave ``hub_blob`` and the blob
 folder, and each recording row becomes a new version in state ``expired`` — the state the
@@ -51,6 +54,7 @@ AUDIO_FIELDS = ("sha256", "sealed_sha256")
 class _Policy:
     audio_days: int | None
     transcript_days: int | None
+    audio_clock: str | None = None
 
 
 def _policies(conn: Connection) -> dict[str, _Policy]:
@@ -61,7 +65,9 @@ def _policies(conn: Connection) -> dict[str, _Policy]:
     )
     out = {}
     for r in found:
-        policy = _Policy(r.data.get("audio_days"), r.data.get("transcript_days"))
+        policy = _Policy(
+            r.data.get("audio_days"), r.data.get("transcript_days"), r.data.get("audio_clock")
+        )
         if r.data.get("study_id") and (policy.audio_days, policy.transcript_days) != (None, None):
             out[str(r.data["study_id"])] = policy
     return out
@@ -80,6 +86,49 @@ def _approved(conn: Connection, study_ids: list[str]) -> list[Any]:
             .order_by(session.c.study_id, session.c.id)
         )
     )
+
+
+def _due_audio(
+    conn: Connection, policies: dict[str, _Policy], now: datetime
+) -> dict[str, tuple[str, datetime, set[str]]]:
+    """Per session: its study, when its first recording became due, and the ids of the
+    recordings whose audio is due (each on its own clock, as the laptop decides it)."""
+    session, recording = t.projection["session"], t.projection["recording"]
+    studies = sorted(s for s, p in policies.items() if p.audio_days is not None)
+    approved = session.c.status == SessionStatus.APPROVED
+    found = conn.execute(
+        select(
+            recording.c.id,
+            recording.c.session_id,
+            recording.c.transcript_checked_at,
+            session.c.study_id,
+            session.c.updated_at,
+            approved.label("approved"),
+        )
+        .join(session, session.c.id == recording.c.session_id)
+        .where(
+            session.c.study_id.in_(studies),
+            session.c.deleted_at.is_(None),
+            recording.c.deleted_at.is_(None),
+            approved | recording.c.transcript_checked_at.is_not(None),
+        )
+        .order_by(recording.c.session_id, recording.c.id)
+    )
+    due: dict[str, tuple[str, datetime, set[str]]] = {}
+    for r in found:
+        policy = policies[r.study_id]
+        start = rule.audio_clock_start(
+            policy.audio_clock,
+            rule.clock_start(r.updated_at, now) if r.approved else None,
+            r.transcript_checked_at,
+            now,
+        )
+        when = None if start is None else rule.due_at(start, policy.audio_days)
+        if when is None or when > now:
+            continue
+        _study, first, ids = due.get(r.session_id, (r.study_id, when, set()))
+        due[r.session_id] = (r.study_id, min(first, when), ids | {r.id})
+    return due
 
 
 def _live(conn: Connection, table: str, session_id: str) -> list[Record]:
@@ -132,10 +181,10 @@ def _blobs_kept_elsewhere(conn: Connection, shas: set[str], expiring: set[str]) 
 
 
 def _audio(
-    batch: _Batch, session_id: str, stamp: str, hub_id: str, dry_run: bool
+    batch: _Batch, session_id: str, due: set[str], stamp: str, hub_id: str, dry_run: bool
 ) -> tuple[int, list[str]]:
-    """(recordings expired, blobs dropped) of one session whose audio is due."""
-    recordings = _live(batch.conn, "recording", session_id)
+    """(recordings expired, blobs dropped) of the recordings ``due`` of one session."""
+    recordings = [r for r in _live(batch.conn, "recording", session_id) if r.row_id in due]
     going = [r for r in recordings if r.data.get("state") != rule.EXPIRED]
     shas = {str(r.data[k]) for r in recordings for k in AUDIO_FIELDS if r.data.get(k)}
     if shas:
@@ -188,21 +237,17 @@ def run(
             ).scalar()
             or "hub"
         )[:36]
+        for session_id, (study_id, first, ids) in _due_audio(conn, policies, now).items():
+            expired, blobs = _audio(batch, session_id, ids, stamp, hub_id, dry_run)
+            if expired or blobs:
+                report.items.append(rule.Expiry("audio", study_id, session_id, first, tuple(blobs)))
+                if not dry_run:
+                    files += withdrawals._drop_blobs(batch, blobs, blobs_dir)
+                    detail = {"kind": "audio", "recordings": expired, "blobs": blobs}
+                    audit(conn, None, "retention", session_id, detail)
         for session in _approved(conn, sorted(policies)):
             policy = policies[session.study_id]
             start = rule.clock_start(session.updated_at, now)
-            if rule.is_due(start, policy.audio_days, now):
-                expired, blobs = _audio(batch, session.id, stamp, hub_id, dry_run)
-                if expired or blobs:
-                    due = rule.due_at(start, policy.audio_days)
-                    assert due is not None
-                    report.items.append(
-                        rule.Expiry("audio", session.study_id, session.id, due, tuple(blobs))
-                    )
-                    if not dry_run:
-                        files += withdrawals._drop_blobs(batch, blobs, blobs_dir)
-                        detail = {"kind": "audio", "recordings": expired, "blobs": blobs}
-                        audit(conn, None, "retention", session.id, detail)
             due = rule.due_at(start, policy.transcript_days)
             if due is not None and due <= now:
                 segments = _transcript(batch, session.id, stamp, hub_id, due, dry_run)

@@ -132,7 +132,7 @@ def windows_of(conn: Connection, recording_id: str) -> tuple[list[tuple[float, f
     segments = {
         row.id: row
         for row in conn.execute(
-            select(SEGMENT.c.id, SEGMENT.c.text, SEGMENT.c.start_s).where(
+            select(SEGMENT.c.id, SEGMENT.c.text, SEGMENT.c.original_text, SEGMENT.c.start_s).where(
                 SEGMENT.c.recording_id == recording_id, SEGMENT.c.deleted_at.is_(None)
             )
         )
@@ -159,9 +159,11 @@ def windows_of(conn: Connection, recording_id: str) -> tuple[list[tuple[float, f
     for candidate in accepted:
         segment = segments[candidate.row_id]
         at = f"{candidate.kind} at {segment.start_s:.1f} s"
-        if candidate.text_hash != text_hash(segment.text):
+        # a detail in the model's text kept beside an edit: the words' times are that text's
+        said = segment.original_text if candidate.field == "original_text" else segment.text
+        if candidate.text_hash != text_hash(said or ""):
             return windows, f"the redaction ({at}) is in a segment edited since it was reviewed"
-        ranges = word_ranges(segment.text, words.get(candidate.row_id) or [])
+        ranges = word_ranges(said or "", words.get(candidate.row_id) or [])
         if not ranges:
             why = (
                 "has no word timestamps"

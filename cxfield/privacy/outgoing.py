@@ -72,6 +72,8 @@ class Outgoing:
 
     def redact(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
         """A copy of the row with its accepted spans replaced by placeholders."""
+        if table == "audit_entry":
+            return self._redact_history(row)
         audio = self.recordings.get(str(row.get("id"))) if table == "recording" else None
         if audio is not None and audio.windows and not audio.problem:
             return {**row, "sha256": audio.sha256}  # the redacted copy is what uploads
@@ -83,6 +85,29 @@ class Outgoing:
             text = copy.get(name)
             if isinstance(text, str) and name in fields:
                 copy[name] = apply_spans(text, self.spans(table, str(row["id"]), name, text))
+        return copy
+
+    def _redact_history(self, row: dict[str, Any]) -> dict[str, Any]:
+        """An audit entry of a change after submission holds the text before and after it
+        (or, for a row added then, the row's content): the same placeholders as the row."""
+        target = (str(row.get("table_name")), str(row.get("row_id")))
+        fields = self.accepted.get(target)
+        if not fields:
+            return row
+        texts = set(fields) & set(FIELDS_BY_TABLE.get(target[0], ()))
+
+        def redacted(name: Any, value: Any) -> Any:
+            if isinstance(value, str) and name in texts:
+                return apply_spans(value, self.spans(*target, str(name), value))
+            return value
+
+        copy = dict(row)
+        for side in ("before", "after"):
+            value = copy.get(side)
+            if isinstance(value, dict):
+                copy[side] = {k: redacted(k, v) for k, v in value.items()}
+            else:
+                copy[side] = redacted(row.get("field"), value)
         return copy
 
 

@@ -1,10 +1,16 @@
-"""Retention per study: audio deleted N days after a session was approved, transcripts
-after M days (``study_protection.audio_days`` / ``transcript_days``; None keeps them).
+"""Retention per study: audio deleted N days after its clock started, transcripts M days
+after the session was approved (``study_protection.audio_days`` / ``transcript_days``;
+None keeps them).
 
-The clock of a session starts when this laptop first sees it approved (``retention_mark``),
-taken as the session's ``updated_at`` then — never earlier than the approval itself, so
-nothing is deleted early.  Audio: the files (kept original, 16 kHz copy, a sealed copy
-waiting to upload) are removed and the recording's state becomes ``expired`` (it syncs).
+The approval clock of a session starts when this laptop first sees it approved
+(``retention_mark``), taken as the session's ``updated_at`` then — never earlier than the
+approval itself, so nothing is deleted early.  The audio's clock is the study's
+``audio_clock`` (:func:`audio_clock_start`): ``approved`` (the default) or ``checked`` — a
+recording's own clock starts when its transcript was marked checked, or when the session
+was approved if that comes first (an approved session is read-only: its transcript can no
+longer be checked, and its audio must not be kept for ever).  Audio: the files (kept
+original, 16 kHz copy, a sealed copy waiting to upload) are removed and the recording's
+state becomes ``expired`` (it syncs).
 Transcripts: every segment is blanked and tombstoned (it syncs, so the hub's copy goes too).
 Checked when the app opens and once a day; ``cxfield retention run [--dry-run]`` lists what
 goes (and, without ``--dry-run``, removes it).
@@ -19,7 +25,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from cxfield.domain.ids import as_utc, utcnow
-from cxfield.domain.vocabulary import SessionStatus
+from cxfield.domain.vocabulary import AudioClock, SessionStatus
 from cxfield.storage.database import Database
 from cxfield.storage.models import (
     Recording,
@@ -33,12 +39,35 @@ from cxfield.storage.review_hooks import RULE_KEY
 LAST_RUN = "retention.last_run"
 EVERY = timedelta(days=1)
 EXPIRED = "expired"
+#: the audio's clock starts when the session was approved ...
+AFTER_APPROVAL = AudioClock.APPROVED.value
+#: ... or when the recording's transcript was checked (or approved, if that comes first)
+AFTER_CHECK = AudioClock.CHECKED.value
+AUDIO_CLOCKS = tuple(c.value for c in AudioClock)
+#: how the clocks read in the CLI and the app
+CLOCK_PHRASES = {
+    AFTER_APPROVAL: "after the session was approved",
+    AFTER_CHECK: "after the transcript was checked (or approved, if that comes first)",
+}
 
 
 def clock_start(approved_seen: datetime, now: datetime) -> datetime:
     """When a session's retention clock starts: the moment it was seen approved (its
     ``updated_at`` then), never later than ``now``.  The hub uses this rule too."""
     return min(as_utc(approved_seen), as_utc(now))
+
+
+def audio_clock_start(
+    clock: str | None, approved: datetime | None, checked: datetime | None, now: datetime
+) -> datetime | None:
+    """When a recording's audio clock starts under the study's ``clock`` (None: the
+    default, ``approved``): ``approved`` is when its session's approval clock started (None
+    while it is not approved), ``checked`` when its transcript was marked checked (None
+    while not).  None: the clock has not started.  The hub uses this rule too."""
+    starts = [as_utc(approved)] if approved is not None else []
+    if clock == AFTER_CHECK and checked is not None:
+        starts.append(as_utc(checked))
+    return min(min(starts), as_utc(now)) if starts else None
 
 
 def due_at(start: datetime, days: int | None) -> datetime | None:
@@ -104,14 +133,42 @@ def _marks(
     return found
 
 
-def _audio_files(db: Session, session_id: str, root: Path) -> tuple[list[Recording], list[str]]:
-    recordings = db.exec(
-        select(Recording).where(
-            Recording.session_id == session_id,
+def _due_audio(
+    db: Session,
+    policies: dict[str, StudyProtection],
+    marks: dict[str, tuple[ResearchSession, RetentionMark]],
+    now: datetime,
+) -> dict[str, tuple[str, datetime, list[Recording]]]:
+    """Per session: its study, when its first recording became due, and the recordings
+    whose audio is due now (each on its own clock: see :func:`audio_clock_start`)."""
+    studies = sorted(s for s, p in policies.items() if p.audio_days is not None)
+    found = db.exec(
+        select(Recording, ResearchSession)
+        .where(
+            Recording.session_id == ResearchSession.id,
+            col(ResearchSession.study_id).in_(studies),
+            col(ResearchSession.deleted_at).is_(None),
             col(Recording.deleted_at).is_(None),
             Recording.state != EXPIRED,
         )
+        .order_by(col(Recording.session_id), col(Recording.id))
     ).all()
+    due: dict[str, tuple[str, datetime, list[Recording]]] = {}
+    for recording, session in found:
+        policy = policies[session.study_id]
+        approved = marks[session.id][1].approved_at if session.id in marks else None
+        start = audio_clock_start(
+            policy.audio_clock, approved, recording.transcript_checked_at, now
+        )
+        when = None if start is None else due_at(start, policy.audio_days)
+        if when is None or when > now:
+            continue
+        _study, first, recordings = due.get(session.id, (session.study_id, when, []))
+        due[session.id] = (session.study_id, min(first, when), [*recordings, recording])
+    return due
+
+
+def _audio_files(recordings: list[Recording], root: Path) -> list[str]:
     files = []
     for recording in recordings:
         for rel in (recording.path, recording.original_path):
@@ -119,7 +176,7 @@ def _audio_files(db: Session, session_id: str, root: Path) -> tuple[list[Recordi
                 files.append(rel)
         if recording.sha256 and (root / "outbox" / f"{recording.sha256}.sealed").exists():
             files.append(f"outbox/{recording.sha256}.sealed")
-    return list(recordings), files
+    return files
 
 
 def _segments(db: Session, session_id: str) -> list[TranscriptSegment]:
@@ -149,23 +206,23 @@ def run(
         policies = _policies(db)
         if not policies:
             return report
-        for session, mark in _marks(db, sorted(policies), now, not dry_run).values():
+        marks = _marks(db, sorted(policies), now, not dry_run)
+        for session_id, (study_id, due, recordings) in _due_audio(db, policies, marks, now).items():
+            files = _audio_files(recordings, data_root)
+            report.items.append(Expiry("audio", study_id, session_id, due, tuple(files)))
+            if dry_run:
+                continue
+            for recording in recordings:
+                recording.state = EXPIRED
+                db.add(recording)
+            if session_id in marks:
+                mark = marks[session_id][1]
+                mark.audio_deleted_at = now
+                db.add(mark)
+            removals += [data_root / f for f in files]
+        for session, mark in marks.values():
             policy = policies[session.study_id]
             approved = as_utc(mark.approved_at)
-            audio_due = due_at(approved, policy.audio_days)
-            if audio_due is not None and mark.audio_deleted_at is None:
-                recordings, files = _audio_files(db, session.id, data_root)
-                if is_due(approved, policy.audio_days, now) and recordings:
-                    report.items.append(
-                        Expiry("audio", session.study_id, session.id, audio_due, tuple(files))
-                    )
-                    if not dry_run:
-                        for recording in recordings:
-                            recording.state = EXPIRED
-                            db.add(recording)
-                        mark.audio_deleted_at = now
-                        db.add(mark)
-                        removals += [data_root / f for f in files]
             text_due = due_at(approved, policy.transcript_days)
             if text_due is not None and mark.transcript_deleted_at is None:
                 segments = _segments(db, session.id)

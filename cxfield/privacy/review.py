@@ -19,6 +19,7 @@ WHERE = {
     ("step_capture", "quote"): "quote",
     ("note", "text"): "note",
     ("transcript_segment", "text"): "transcript",
+    ("transcript_segment", "original_text"): "transcript (the model's text before an edit)",
     ("survey_response", "comments"): "survey comment",
 }
 

@@ -4,7 +4,10 @@ X25519) before a row leaves the laptop; the hub stores and serves ciphertext onl
 
 Sealed columns (:data:`SEALED_COLUMNS`): transcript text, notes, step notes and quotes,
 session notes, survey comments.  Everything the shared journey map is computed from stays
-readable: ratings, emotions, intensity, pain points, step times, A-11 answers, tags.
+readable: ratings, emotions, intensity, pain points, step times, A-11 answers, tags.  The
+history of changes after submission (``audit_entry``) holds those texts too: its before and
+after values of a sealed column (and a sealed column's value in the content of a row added
+then) are sealed the same way (:data:`HISTORY`).
 
 A sealed value is the text ``cxsealed:1:<key id>:<base64 sealed box>``.  A sealed box is
 random each time, so the ciphertext sent for a column is remembered with the SHA-256 of the
@@ -25,7 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from cxfield.storage.models import ResearchSession, SealedValue, StudyProtection
+from cxfield.storage.models import AuditEntry, ResearchSession, SealedValue, StudyProtection
 
 PREFIX = "cxsealed:1:"
 
@@ -38,9 +41,14 @@ SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
     "survey_response": ("comments",),
 }
 
+#: the audit trail's columns that hold a changed value (or a new row's content)
+HISTORY = "audit_entry"
+HISTORY_SIDES = ("before", "after")
+
 _SEALED: Table = SealedValue.__table__  # type: ignore[attr-defined]
 _PROTECTION: Table = StudyProtection.__table__  # type: ignore[attr-defined]
 _SESSION: Table = ResearchSession.__table__  # type: ignore[attr-defined]
+_AUDIT: Table = AuditEntry.__table__  # type: ignore[attr-defined]
 
 
 def is_sealed(value: Any) -> bool:
@@ -117,6 +125,8 @@ class Sealer:
 
     def seal(self, table: str, data: dict[str, Any]) -> dict[str, Any]:
         columns = SEALED_COLUMNS.get(table)
+        if table == HISTORY and self.seals:
+            return self._seal_history(data)
         if not columns or not self.seals:
             return data
         study = self._study_of(table, data)
@@ -126,26 +136,48 @@ class Sealer:
         out = dict(data)
         row_id = str(data["id"])
         for column in columns:
-            text = out.get(column)
-            if not isinstance(text, str) or not text or is_sealed(text):
-                continue
-            digest = _sha(text)
-            known = self.cache.get((table, row_id, column))
-            if known is not None and known[0] == digest and sealed_key_id(known[1]) == seal.key_id:
-                out[column] = known[1]
-                continue
-            sealed = seal_text(seal.public_key, seal.key_id, text)
-            self.cache[(table, row_id, column)] = (digest, sealed)
-            self.new.append(
-                {
-                    "table_name": table,
-                    "row_id": row_id,
-                    "column": column,
-                    "plain_sha256": digest,
-                    "sealed": sealed,
+            out[column] = self._sealed(seal, table, row_id, column, out.get(column))
+        return out
+
+    def _sealed(self, seal: StudySeal, table: str, row_id: str, column: str, text: Any) -> Any:
+        """``text`` sealed (the same ciphertext as before for the same text)."""
+        if not isinstance(text, str) or not text or is_sealed(text):
+            return text
+        digest = _sha(text)
+        known = self.cache.get((table, row_id, column))
+        if known is not None and known[0] == digest and sealed_key_id(known[1]) == seal.key_id:
+            return known[1]
+        sealed = seal_text(seal.public_key, seal.key_id, text)
+        self.cache[(table, row_id, column)] = (digest, sealed)
+        self.new.append(
+            {
+                "table_name": table,
+                "row_id": row_id,
+                "column": column,
+                "plain_sha256": digest,
+                "sealed": sealed,
+            }
+        )
+        return sealed
+
+    def _seal_history(self, data: dict[str, Any]) -> dict[str, Any]:
+        """An audit entry of a sealed column: its before and after values; of a row added
+        after submission: the sealed columns in its content (``after.<column>``)."""
+        columns = SEALED_COLUMNS.get(str(data.get("table_name")), ())
+        seal = self.seals.get(self._study_of(HISTORY, data) or "")
+        if not columns or seal is None:
+            return data
+        out = dict(data)
+        row_id = str(data["id"])
+        for side in HISTORY_SIDES:
+            value = out.get(side)
+            if isinstance(value, dict):
+                out[side] = {
+                    k: self._sealed(seal, HISTORY, row_id, f"{side}.{k}", v) if k in columns else v
+                    for k, v in value.items()
                 }
-            )
-            out[column] = sealed
+            elif data.get("field") in columns:
+                out[side] = self._sealed(seal, HISTORY, row_id, side, value)
         return out
 
     def store(self, conn: Connection) -> None:
@@ -178,7 +210,30 @@ def _tables() -> dict[str, Table]:
 
 def sealed_count(conn: Connection, study_ids: Iterable[str] | None = None) -> int:
     """How many values on this laptop are still sealed (of the given studies, or all)."""
-    return sum(1 for _ in _sealed_values(conn, study_ids))
+    return sum(1 for _ in _sealed_values(conn, study_ids)) + sum(
+        1 for _ in _sealed_history(conn, study_ids)
+    )
+
+
+def _sealed_history(
+    conn: Connection, study_ids: Iterable[str] | None
+) -> Iterable[tuple[str, str, str]]:
+    """(audit entry id, column — ``before``, ``after`` or ``after.<column>`` —, value)."""
+    wanted = None if study_ids is None else set(study_ids)
+    query = select(_AUDIT.c.id, _SESSION.c.study_id, _AUDIT.c.before, _AUDIT.c.after).select_from(
+        _AUDIT.join(_SESSION, _SESSION.c.id == _AUDIT.c.session_id)
+    )
+    for row in conn.execute(query):
+        if wanted is not None and row.study_id not in wanted:
+            continue
+        for side in HISTORY_SIDES:
+            value = row._mapping[side]
+            if isinstance(value, dict):
+                for key, inner in value.items():
+                    if is_sealed(inner):
+                        yield row.id, f"{side}.{key}", inner
+            elif is_sealed(value):
+                yield row.id, side, value
 
 
 def _sealed_values(
@@ -217,6 +272,24 @@ def open_study(conn: Connection, study_id: str, private_key: Any, key_id: str) -
         entries.append(
             {
                 "table_name": name,
+                "row_id": row_id,
+                "column": column,
+                "plain_sha256": _sha(text),
+                "sealed": value,
+            }
+        )
+        opened += 1
+    for row_id, column, value in list(_sealed_history(conn, [study_id])):
+        if sealed_key_id(value) != key_id:
+            continue
+        text = open_text(private_key, value)
+        side, _dot, key = column.partition(".")
+        current = conn.execute(select(_AUDIT.c[side]).where(_AUDIT.c.id == row_id)).scalar()
+        new = {**current, key: text} if key and isinstance(current, dict) else text
+        conn.execute(_AUDIT.update().where(_AUDIT.c.id == row_id).values({side: new}))
+        entries.append(
+            {
+                "table_name": HISTORY,
                 "row_id": row_id,
                 "column": column,
                 "plain_sha256": _sha(text),

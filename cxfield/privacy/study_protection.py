@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from cxfield.domain.errors import NotFoundError, ValidationError
+from cxfield.domain.vocabulary import AudioClock
 from cxfield.privacy import keys
 from cxfield.storage.database import Database
 from cxfield.storage.models import Study, StudyProtection
@@ -25,6 +26,8 @@ class Protection:
     key_id: str
     audio_days: int | None
     transcript_days: int | None
+    #: when the audio's clock starts: ``approved`` or ``checked`` (domain AudioClock)
+    audio_clock: str = AudioClock.APPROVED.value
 
 
 def _study(db: Session, study_id: str) -> Study:
@@ -47,7 +50,13 @@ def _view(study_id: str, row: StudyProtection | None) -> Protection:
     if row is None:
         return Protection(study_id, False, "", "", None, None)
     return Protection(
-        study_id, row.encrypt, row.public_key, row.key_id, row.audio_days, row.transcript_days
+        study_id,
+        row.encrypt,
+        row.public_key,
+        row.key_id,
+        row.audio_days,
+        row.transcript_days,
+        row.audio_clock or AudioClock.APPROVED.value,
     )
 
 
@@ -68,14 +77,26 @@ def _days(value: int | None, what: str) -> int | None:
 _KEEP = object()
 
 
+def check_audio_clock(value: str) -> str:
+    clocks = [c.value for c in AudioClock]
+    if value not in clocks:
+        raise ValidationError(
+            f"The audio's retention clock is {value!r}; use one of: {', '.join(clocks)}."
+        )
+    return value
+
+
 def set_retention(
     database: Database,
     study_id: str,
     *,
     audio_days: int | None | object = _KEEP,
     transcript_days: int | None | object = _KEEP,
+    audio_clock: str | None = None,
 ) -> Protection:
-    """Days after approval to keep audio / transcripts (None: keep them)."""
+    """Days to keep audio (after its clock started: ``audio_clock``, None leaves it as it
+    is) / transcripts (after approval); None days: keep them."""
+    clock = None if audio_clock is None else check_audio_clock(audio_clock)
     checked_audio = None if audio_days is _KEEP else _days(audio_days, "Audio retention")  # type: ignore[arg-type]
     checked_text = (
         None if transcript_days is _KEEP else _days(transcript_days, "Transcript retention")  # type: ignore[arg-type]
@@ -87,6 +108,8 @@ def set_retention(
             row.audio_days = checked_audio
         if transcript_days is not _KEEP:
             row.transcript_days = checked_text
+        if clock is not None and (row.audio_clock or AudioClock.APPROVED.value) != clock:
+            row.audio_clock = clock
         db.add(row)
         db.flush()
         return _view(study_id, row)

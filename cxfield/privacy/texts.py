@@ -18,6 +18,9 @@ TEXT_FIELDS: tuple[tuple[str, str], ...] = (
     ("step_capture", "quote"),
     ("note", "text"),
     ("transcript_segment", "text"),
+    # the model's text kept beside an edit: an edit that takes a detail out of the line
+    # leaves it here, and this copy syncs and is exported too
+    ("transcript_segment", "original_text"),
     ("survey_response", "comments"),
 )
 _MODELS = {

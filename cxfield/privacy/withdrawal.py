@@ -61,6 +61,10 @@ BLANK: dict[str, dict[str, Any]] = {
         "not_well": [],
         "comments": "",
     },
+    # what the review said about it (as cxfield.services.review.erase_review_records)
+    "review_event": {"comment": ""},
+    "review_comment": {"text": ""},
+    "audit_entry": {"before": None, "after": None},
 }
 
 

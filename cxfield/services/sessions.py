@@ -211,6 +211,10 @@ def session_detail(database: Database, session_id: str) -> dict[str, Any]:
                     "sha256": r.sha256,
                     "state": r.state,
                     "original_path": r.original_path,
+                    "transcript_checked_at": (
+                        r.transcript_checked_at.isoformat() if r.transcript_checked_at else None
+                    ),
+                    "transcript_checked_by": r.transcript_checked_by,
                 }
                 for r in recordings
             ],

@@ -20,6 +20,7 @@ from cxfield.domain.survey import EFFECTIVENESS_VARIANTS, TRUST_VARIANTS, Survey
 from cxfield.domain.vocabulary import (
     DEFAULT_STAFF_ROLES,
     DEFAULT_STAFF_SEGMENTS,
+    AudioClock,
     BlueprintLane,
     Channel,
 )
@@ -51,6 +52,7 @@ MAX_CONSENT_TEXT = 20_000
 MAX_PART_DESCRIPTION = 2_000  # a stage's or a step's description
 MAX_STAFF_ROLES = 40
 MAX_CASE_PATTERNS = 50
+MAX_RETENTION_DAYS = 36500  # as cxfield.privacy.study_protection.MAX_DAYS
 
 #: the study fields a definition carries, with their defaults
 STUDY_DEFAULTS: dict[str, Any] = {
@@ -117,12 +119,55 @@ def validate_definition(data: Any) -> dict[str, Any]:
             step["staff_roles"] = [
                 check_role(r, fields["staff_roles"]) for r in step["staff_roles"]
             ]
-    return {
+    result = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "study": fields,
         "stages": checked,
     }
+    if data.get("protection") is not None:
+        # an older file has none: a new study keeps everything, an existing one its own
+        result["protection"] = _protection(data["protection"])
+    return result
+
+
+#: a study's protection settings a definition carries (``study_protection``), with defaults
+PROTECTION_DEFAULTS: dict[str, Any] = {
+    "encrypt": False,
+    "public_key": "",
+    "key_id": "",
+    "audio_days": None,
+    "audio_clock": None,
+    "transcript_days": None,
+}
+
+
+def _protection(value: Any) -> dict[str, Any]:
+    """Encryption (the study's public key, never the private one) and retention: a laptop
+    that imports the study protects its participants before its first sync."""
+    if not isinstance(value, dict):
+        raise ValidationError(f"The protection settings must be an object, not {_kind(value)}.")
+    raw = {k: PROTECTION_DEFAULTS[k] if value.get(k) is None else value[k]
+           for k in PROTECTION_DEFAULTS}  # fmt: skip
+    if not isinstance(raw["encrypt"], bool):
+        raise ValidationError(
+            f"protection.encrypt must be true or false, not {_kind(raw['encrypt'])}."
+        )
+    for key, size in (("public_key", 64), ("key_id", 16)):
+        raw[key] = _text(raw[key], f"protection.{key}", size)
+    if raw["encrypt"] and not raw["public_key"]:
+        raise ValidationError("protection.encrypt is on but the file has no public_key.")
+    for key in ("audio_days", "transcript_days"):
+        days = raw[key]
+        if days is not None and (type(days) is not int or not 0 <= days <= MAX_RETENTION_DAYS):
+            raise ValidationError(
+                f"protection.{key} must be a number of days from 0 to {MAX_RETENTION_DAYS} "
+                f"or null (kept), not {_shown(days)}."
+            )
+    if raw["audio_clock"] is not None:
+        raw["audio_clock"] = _choice(raw["audio_clock"], "protection.audio_clock",
+                                     [c.value for c in AudioClock])  # fmt: skip
+    return raw
 
 
 def _study_fields(study: dict[str, Any]) -> dict[str, Any]:

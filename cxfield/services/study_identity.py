@@ -20,7 +20,7 @@ from sqlmodel import select as sm_select
 from cxfield.domain.errors import ConflictError, ValidationError
 from cxfield.domain.rules import clean_name
 from cxfield.storage.database import Database
-from cxfield.storage.models import ConsentText, Stage, Step, Study
+from cxfield.storage.models import ConsentText, Stage, Step, Study, StudyProtection
 
 #: per-row metadata a definition file carries for every row
 STAMPS = ("id", "created_at", "updated_at")
@@ -113,6 +113,25 @@ def step_entry(step: Step) -> dict[str, Any]:
     }
 
 
+#: the study_protection columns a definition file carries (the private key never)
+PROTECTION_COLUMNS = (
+    "encrypt", "public_key", "key_id", "audio_days", "audio_clock", "transcript_days",
+)  # fmt: skip
+
+
+def protection_entry(db: Session, study_id: str) -> dict[str, Any] | None:
+    """The study's protection row (encryption with its public key, retention) with its
+    stamps, or None when the study has none."""
+    row = db.exec(
+        sm_select(StudyProtection).where(
+            StudyProtection.study_id == study_id, col(StudyProtection.deleted_at).is_(None)
+        )
+    ).first()
+    if row is None:
+        return None
+    return stamps(row) | {k: getattr(row, k) for k in PROTECTION_COLUMNS}
+
+
 def has_identity(data: dict[str, Any]) -> bool:
     return isinstance(data.get("study"), dict) and "id" in data["study"]
 
@@ -150,9 +169,21 @@ def file_rows(data: dict[str, Any], fields: dict[str, Any]) -> dict[str, list[di
             )
         ],
         "consent_text": [],
+        "study_protection": [],
         "stage": [],
         "step": [],
     }
+    protection = data.get("protection")
+    if isinstance(protection, dict):
+        _text(protection, "id", "the protection settings")
+        values = {k: protection.get(k) for k in STAMPS} | {
+            k: protection[k] for k in PROTECTION_COLUMNS
+        }
+        rows["study_protection"].append(
+            _model_row(
+                StudyProtection, values | {"study_id": study_id, "deleted_at": None}, "protection"
+            )
+        )
     for text in data.get("consent_texts") or []:
         _text(text, "id", "a consent text")
         rows["consent_text"].append(
@@ -180,7 +211,7 @@ def _tables() -> dict[str, Table]:
     """The definition tables, parents first."""
     return {
         model.__tablename__: model.__table__  # type: ignore[misc,union-attr]
-        for model in (Study, ConsentText, Stage, Step)
+        for model in (Study, ConsentText, StudyProtection, Stage, Step)
     }
 
 
@@ -202,6 +233,7 @@ def import_identified(
                 return StudyImport(existing, "unchanged" if file_revision == local else "older")
             if "redaction" not in fields:  # an older file: the study keeps its settings
                 wanted["redaction"] = existing.redaction
+            _same_protection_row(db, rows["study_protection"], existing.id)
         else:
             name = clean_name(wanted["name"], "Study name")
             clash = db.exec(
@@ -215,6 +247,19 @@ def import_identified(
         study = db.get(Study, wanted["id"])
         assert study is not None
         return StudyImport(study, "created" if existing is None else "updated")
+
+
+def _same_protection_row(db: Session, items: list[dict[str, Any]], study_id: str) -> None:
+    """A study has one protection row: when this laptop made its own before the file came,
+    the file's settings go into that row (a second one would clash)."""
+    mine = db.exec(
+        sm_select(StudyProtection).where(
+            StudyProtection.study_id == study_id, col(StudyProtection.deleted_at).is_(None)
+        )
+    ).first()
+    for item in items:
+        if mine is not None and mine.id != item["id"]:
+            item["id"], item["created_at"] = mine.id, mine.created_at
 
 
 def _upsert(db: Session, table: Table, items: list[dict[str, Any]], device_id: str) -> None:

@@ -26,7 +26,7 @@ from cxfield.services.study_definition import (
 )
 from cxfield.storage.database import Database
 from cxfield.storage.files import atomic_file
-from cxfield.storage.models import ConsentText, Stage, Step, Study
+from cxfield.storage.models import ConsentText, Stage, Step, Study, StudyProtection
 
 #: The study fields a definition carries; an exported file adds the ids, positions and
 #: stamps that keep the study's identity (see :mod:`cxfield.services.study_identity`).
@@ -97,6 +97,8 @@ def create_from_definition(
         db.add(study)
         db.flush()
         db.add(ConsentText(study_id=study.id, consent_version=1, text=study.consent_text))
+        if data.get("protection"):
+            db.add(StudyProtection(study_id=study.id, **data["protection"]))
         for s_pos, stage_data in enumerate(data["stages"]):
             stage = Stage(
                 study_id=study.id,
@@ -143,6 +145,7 @@ def export_definition(database: Database, study_id: str) -> dict[str, Any]:
         shown = {step.id for step in steps if step.stage_id in live_stages}
         extra = study_identity.identity_parts(db, study, shown)
         revision = study_identity.revision(db, study_id)
+        protection = study_identity.protection_entry(db, study_id)
     dumped = study.model_dump(mode="json")
     # as the app reads them; never set stays {} so that both laptops hold the same row (a
     # sync then sends a duplicate, not a conflict); the names listed for a session stay here
@@ -168,6 +171,7 @@ def export_definition(database: Database, study_id: str) -> dict[str, Any]:
             for stage in stages
         ],
         **extra,
+        **({"protection": protection} if protection else {}),
     }
 
 
@@ -203,6 +207,8 @@ def with_identity(parsed: Any, checked: dict[str, Any]) -> dict[str, Any]:
     result["study"] = {
         k: v for k, v in parsed["study"].items() if k not in checked["study"]
     } | checked["study"]
+    if "protection" in checked and isinstance(parsed.get("protection"), dict):
+        result["protection"] = parsed["protection"] | checked["protection"]  # its stamps kept
     raw_stages = parsed.get("stages") or []
     stages = []
     for raw_stage, stage in zip(raw_stages, checked["stages"], strict=True):

@@ -131,8 +131,13 @@ class StudyProtection(SyncFields, table=True):
     public_key: str = Field(default="", max_length=64)
     #: first 16 hex digits of the public key's SHA-256: which key sealed a value
     key_id: str = Field(default="", max_length=16)
-    #: delete audio this many days after the session was approved (None: keep)
+    #: delete audio this many days after its clock started (None: keep); the clock is
+    #: ``audio_clock`` (:data:`cxfield.privacy.retention.AUDIO_CLOCKS`)
     audio_days: int | None = None
+    #: when the audio's clock starts: ``approved`` (the session was approved; also when
+    #: None, as rows made before the setting say) or ``checked`` (the recording's transcript
+    #: was checked, or the session approved if that comes first)
+    audio_clock: str | None = Field(default=None, max_length=20)
     #: delete transcripts this many days after the session was approved (None: keep)
     transcript_days: int | None = None
 
@@ -302,6 +307,10 @@ class Recording(SyncFields, table=True):
     #: encrypted studies: the SHA-256 of the sealed copy uploaded to the hub (the hub never
     #: holds the audio itself); "" when not uploaded sealed
     sealed_sha256: str = Field(default="", max_length=64)
+    #: when a person marked this recording's transcript checked against the audio, and who
+    #: (None: not checked); a study's retention can start the audio's clock there
+    transcript_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    transcript_checked_by: str | None = Field(default=None, max_length=200)
 
 
 class TranscriptSegment(SyncFields, table=True):

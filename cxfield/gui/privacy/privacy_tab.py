@@ -1,6 +1,7 @@
 """The Privacy page of Edit study: end-to-end encryption with the study's key (create it,
 with the lost-key warning and the offer to export it; export, import, open sealed texts)
-and retention (days after approval that audio and transcripts are kept)."""
+and retention (days that audio and transcripts are kept: after approval, or for audio after
+its transcript was checked if the study says so)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -27,12 +29,21 @@ from PySide6.QtWidgets import (
 
 from cxfield.app import AppContext
 from cxfield.domain.errors import CxfieldError, ValidationError
+from cxfield.domain.vocabulary import AudioClock
 from cxfield.gui.widgets import FormLabel, show_error
 from cxfield.privacy import keys, study_protection
 from cxfield.privacy import review as redaction_review
 from cxfield.privacy import settings as redaction_settings
 
 KEEP = -1  # the spin boxes' "Keep" (no retention)
+#: the audio's retention clock, as the combo box offers it
+AUDIO_CLOCK_CHOICES = (
+    (AudioClock.APPROVED.value, "when the session is approved"),
+    (
+        AudioClock.CHECKED.value,
+        "when its transcript is checked (or approved, if that comes first)",
+    ),
+)
 
 
 class CreateKeyDialog(QDialog):
@@ -117,8 +128,16 @@ class PrivacyTab(QWidget):
         box = QGroupBox("Retention")
         form = QFormLayout(box)
         self.audio_days, self.transcript_days = QSpinBox(), QSpinBox()
+        self.audio_clock = QComboBox()
+        self.audio_clock.setAccessibleName("The audio's days start")
+        for value, text in AUDIO_CLOCK_CHOICES:
+            self.audio_clock.addItem(text, value)
+        self.audio_clock.setToolTip(
+            "A transcript is marked checked in the session's transcript (Ctrl+K) or with "
+            "cxfield transcripts check RECORDING_ID."
+        )
         for spin, label in (
-            (self.audio_days, "Delete &audio, days after approval"),
+            (self.audio_days, "Delete &audio, days after its clock starts"),
             (self.transcript_days, "Delete &transcripts, days after approval"),
         ):
             spin.setRange(KEEP, study_protection.MAX_DAYS)
@@ -128,6 +147,9 @@ class PrivacyTab(QWidget):
             spin.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)
             spin.setAccessibleName(label.replace("&", ""))
             form.addRow(FormLabel(label, spin), spin)
+            if spin is self.audio_days:
+                clock_label = FormLabel("The audio's c&lock starts", self.audio_clock)
+                form.addRow(clock_label, self.audio_clock)
         note = QLabel("Checked when the app starts and once a day.")
         note.setWordWrap(True)
         form.addRow(note)
@@ -172,6 +194,7 @@ class PrivacyTab(QWidget):
         self.export_button.setEnabled(held is not None)
         self.open_button.setEnabled(held is not None)
         self.audio_days.setValue(KEEP if info.audio_days is None else info.audio_days)
+        self.audio_clock.setCurrentIndex(max(self.audio_clock.findData(info.audio_clock), 0))
         self.transcript_days.setValue(
             KEEP if info.transcript_days is None else info.transcript_days
         )
@@ -285,9 +308,14 @@ class PrivacyTab(QWidget):
             redaction_review.set_settings(self.ctx.db, self.study_id, **self._redaction_changes())
         info = study_protection.get_protection(self.ctx.db, self.study_id)
         wanted = (days(self.audio_days), days(self.transcript_days))
-        if wanted != (info.audio_days, info.transcript_days):  # no row for nothing changed
-            study_protection.set_retention(
-                self.ctx.db, self.study_id, audio_days=wanted[0], transcript_days=wanted[1]
+        clock = str(self.audio_clock.currentData())
+        if (*wanted, clock) != (info.audio_days, info.transcript_days, info.audio_clock):
+            study_protection.set_retention(  # no row (and no sync) for nothing changed
+                self.ctx.db,
+                self.study_id,
+                audio_days=wanted[0],
+                transcript_days=wanted[1],
+                audio_clock=clock,
             )
         if info.public_key and info.encrypt != self.encrypt.isChecked():
             study_protection.set_encrypt(self.ctx.db, self.study_id, self.encrypt.isChecked())

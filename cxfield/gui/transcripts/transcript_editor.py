@@ -3,7 +3,8 @@ inline at their times, the recording playing in sync (click a time to play it; t
 segment follows playback), text edits that are marked and keep the model's text, quotes
 for journey steps from selected text, transcription with progress/cancel, and exports.
 Speakers suggested from the voices show with a question mark until confirmed (Ctrl+3
-accepts the suggestion of the selected lines; Ctrl+1 / Ctrl+2 set a speaker)."""
+accepts the suggestion of the selected lines; Ctrl+1 / Ctrl+2 set a speaker).  Ctrl+K (or
+"Transcript checked") marks the transcript checked against the audio, and takes it back."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ from cxfield.app import AppContext
 from cxfield.domain.errors import CxfieldError
 from cxfield.export import jobs
 from cxfield.gui.transcripts.playback import PlaybackWidget
+from cxfield.gui.transcripts.transcript_check_bar import SHORTCUT, TranscriptCheckBar
 from cxfield.gui.transcripts.transcription_jobs import TranscriptionJobRunner
 from cxfield.gui.widgets import error_text, keep_tab_for_focus
 from cxfield.services import sessions as session_service
@@ -278,7 +280,7 @@ class TranscriptEditor(QWidget):
         splitter.setSizes([820, 300])
 
         # the study's engine and speaker suggestions, on a row of their own (a 1280 px
-        # window must show the whole top row)
+        # window must show the whole top row), and the transcript's checked mark
         study_row = QHBoxLayout()
         engine_label = QLabel("Engine:")
         engine_label.setBuddy(self.engine_combo)
@@ -286,6 +288,9 @@ class TranscriptEditor(QWidget):
         study_row.addWidget(self.engine_combo)
         study_row.addWidget(self.speakers_check)
         study_row.addStretch(1)
+        # checked against the audio (who, when): a study's retention can start there
+        self.check_bar = TranscriptCheckBar(ctx, session_id, self._say, self)
+        study_row.addWidget(self.check_bar)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -304,6 +309,7 @@ class TranscriptEditor(QWidget):
         QShortcut(QKeySequence("Ctrl+1"), self, lambda: self.set_speaker("interviewer"))
         QShortcut(QKeySequence("Ctrl+2"), self, lambda: self.set_speaker("participant"))
         QShortcut(QKeySequence("Ctrl+3"), self, self.accept_suggestions)
+        QShortcut(QKeySequence(SHORTCUT), self, self.check_bar.toggle)
         self.reload()
 
     # --- loading -------------------------------------------------------------------
@@ -330,6 +336,7 @@ class TranscriptEditor(QWidget):
             )
         self.transcribe_button.setEnabled(self.recording is not None)
         self.suggestion_note.setVisible(any(s.speaker_suggested for s in segments))
+        self.check_bar.refresh()
         self._selection_changed()
 
     def _fill(self, i: int, row: SegmentView | NoteMark) -> None:
