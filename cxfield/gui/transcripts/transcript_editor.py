@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -43,6 +44,7 @@ from cxfield.services import transcript, transcription
 from cxfield.services.speakers import CHECK_NOTE
 from cxfield.services.transcript import NoteMark, SegmentView
 from cxfield.transcribe.export import FORMATS
+from cxfield.transcribe.speakers import MAX_SPEAKERS
 
 SPEAKERS = (
     ("interviewer", "&Interviewer"),
@@ -81,6 +83,21 @@ def _speaker_item(row: SegmentView) -> QTableWidgetItem:
         item.setData(Qt.ItemDataRole.AccessibleTextRole, f"suggested {row.speaker_suggested}")
         return item
     return QTableWidgetItem(SPEAKER_LABELS.get(row.speaker, row.speaker))
+
+
+def voices_spin(value: int) -> QSpinBox:
+    """How many voices speaker suggestions tell apart: the interviewer and participants
+    (2 by default; 3 or more for a family or an interpreter)."""
+    spin = QSpinBox()
+    spin.setRange(1, MAX_SPEAKERS)
+    spin.setValue(min(max(int(value), 1), MAX_SPEAKERS))
+    # room for the digit beside the arrows (its own size hint leaves it half hidden)
+    spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance("8888") + 32)
+    spin.setToolTip(
+        "Voices to tell apart: 2 for an interviewer and a participant, 3 or more when a "
+        "family member or an interpreter speaks too"
+    )
+    return spin
 
 
 def clock(seconds: float) -> str:
@@ -149,6 +166,11 @@ class TranscriptEditor(QWidget):
             "the voices (offline). " + CHECK_NOTE
         )
         self.speakers_check.setChecked(options.speaker_labels)
+        # two voices by default; three or more for a family or an interpreter
+        self.voices_spin = voices_spin(options.speakers)
+        self.voices_spin.setAccessibleName("Voices to tell apart in this study")
+        self.voices_spin.setEnabled(options.speaker_labels)
+        self.speakers_check.toggled.connect(self.voices_spin.setEnabled)
         self.engine_combo = QComboBox()
         self.engine_combo.setAccessibleName("Transcription engine for this study")
         for engine, label in ENGINE_LABELS:
@@ -158,6 +180,7 @@ class TranscriptEditor(QWidget):
             box.toggled.connect(self._save_options)
         self.language_combo.currentIndexChanged.connect(self._save_options)
         self.engine_combo.currentIndexChanged.connect(self._save_options)
+        self.voices_spin.valueChanged.connect(self._save_options)
 
         top = QHBoxLayout()
         top.addWidget(self.transcribe_button)
@@ -277,6 +300,10 @@ class TranscriptEditor(QWidget):
         study_row.addWidget(engine_label)
         study_row.addWidget(self.engine_combo)
         study_row.addWidget(self.speakers_check)
+        voices_label = QLabel("&Voices:")
+        voices_label.setBuddy(self.voices_spin)
+        study_row.addWidget(voices_label)
+        study_row.addWidget(self.voices_spin)
         study_row.addStretch(1)
 
         layout = QVBoxLayout(self)
@@ -494,6 +521,7 @@ class TranscriptEditor(QWidget):
             translate=self.translate_check.isChecked(),
             word_timestamps=self.words_check.isChecked(),
             speaker_labels=self.speakers_check.isChecked(),
+            speakers=self.voices_spin.value(),
             engine=str(self.engine_combo.currentData()),
         )
 
