@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from cxfield.app import open_app
 from cxfield.domain.errors import ValidationError
@@ -194,5 +195,49 @@ def test_live_transcription_with_ctranslate2(installed: Path) -> None:
         assert outcome.state == "done" and outcome.segments > 0
         stored = transcript.segments(ctx.db, session_id)
         assert stored and stored[0].start_s >= 1.5
+    finally:
+        ctx.close()
+
+
+def test_a_study_set_to_ctranslate2_from_the_command_line(installed: Path) -> None:
+    """`studies transcription ID --engine ctranslate2 --speakers 2`, then a plain
+    `transcribe --session ID`: the study's engine, model and speaker suggestions apply."""
+    ctx = open_app(installed)
+    try:
+        session_id, _ = session_with_recording(
+            ctx, place(40, [(2.0, speech_like(12)), (20.0, speech_like(12, seed=7))])
+        )
+        with ctx.db.session() as db:
+            study_id = db.get(ResearchSession, session_id).study_id  # type: ignore[union-attr]
+    finally:
+        ctx.close()
+    bad = run("studies", "transcription", study_id, "--speakers", "9", data_dir=installed)
+    assert bad.returncode == 1 and "1 to 8" in bad.stderr
+    missing = run("studies", "transcription", "no-such-study", "--engine", "ctranslate2",
+                  data_dir=installed)  # fmt: skip
+    assert missing.returncode == 1 and "No study" in missing.stderr
+    shown = run("studies", "transcription", study_id, "--engine", "ctranslate2", "--model",
+                "test", "--speakers", "2", "--json", data_dir=installed)  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    options = json.loads(shown.stdout)
+    assert options["engine"] == {"value": "ctranslate2", "from": "study"}
+    assert options["speakers"] == {"value": 2, "from": "study"}
+    assert options["compute_type"]["from"] == "installation"
+    default = json.loads(
+        run("studies", "transcription", "--default", "--json", data_dir=installed).stdout
+    )
+    assert default["engine"]["value"] == OPENAI_WHISPER  # the installation's stays
+    done = run("transcribe", "--session", session_id, data_dir=installed)
+    assert done.returncode == 0, done.stderr
+    assert "with model test (ctranslate2)" in done.stderr
+    assert "Speakers suggested" in done.stderr and "need checking" in done.stderr
+    ctx = open_app(installed)
+    try:
+        with ctx.db.session() as db:
+            (job,) = db.exec(
+                select(TranscriptionJob).where(TranscriptionJob.session_id == session_id)
+            ).all()
+            assert job.engine == CTRANSLATE2
+        assert any(s.speaker_suggested for s in transcript.segments(ctx.db, session_id))
     finally:
         ctx.close()
