@@ -280,7 +280,8 @@ class TranscriptEditor(QWidget):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         suggestion_row = QHBoxLayout()
-        suggestion_row.addWidget(self.suggestion_note, 1)
+        suggestion_row.addWidget(self.suggestion_note, 100)
+        suggestion_row.addStretch(1)  # with the note hidden the button keeps its size
         suggestion_row.addWidget(self.accept_button)
         left_layout.addWidget(self.table, 1)
         left_layout.addLayout(suggestion_row)
@@ -554,13 +555,15 @@ class TranscriptEditor(QWidget):
         self.job_progress.setVisible(False)
         self.cancel_button.setVisible(False)
         self.transcribe_button.setEnabled(self.recording is not None)
+        # first: with no transcript yet reload says "No transcript yet", which must not
+        # hide that the job was cancelled or why it failed
+        self.reload()
         if state == "done":
             self._say(f"Transcribed: {message}.")
         elif state == "cancelled":
             self._say("Cancelled; nothing was stored.")
         else:
             self._say(message, error=True)
-        self.reload()
 
     def _choose_export(self, fmt: str) -> None:
         suggested = self.ctx.paths.exports / f"transcript-{self.session_id[:8]}.{fmt}"
