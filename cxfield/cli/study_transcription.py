@@ -80,10 +80,10 @@ def _transcription(ctx: AppContext, args: argparse.Namespace) -> int:
     if changes and study_id is not None:
         transcription.update_study_options(ctx.db, study_id, **changes)
     elif changes:
-        options = transcription.get_options(ctx.db)
+        installation = transcription.get_options(ctx.db)
         for key, value in changes.items():
-            setattr(options, key, value)
-        transcription.set_options(ctx.db, options)  # checks every value first
+            setattr(installation, key, value)
+        transcription.set_options(ctx.db, installation)  # checks every value first
     options = asdict(transcription.get_options(ctx.db, study_id))
     own = (
         set(ctx.db.get_setting(f"{transcription.OPTIONS_KEY}.{study_id}", {}) or {})
