@@ -108,8 +108,10 @@ case "$cmd" in
     # The hub tests need a real PostgreSQL: pg_virtualenv (postgresql-common) starts a
     # throw-away cluster in a temporary directory (-t: also as root, where the server runs
     # as the postgres user), sets PGHOST/PGPORT/PGUSER/PGPASSWORD for pytest and drops the
-    # cluster afterwards.  CXFIELD_REQUIRE_PG=1: a missing server fails instead of skipping.
-    exec pg_virtualenv -t env CXFIELD_REQUIRE_PG=1 "$VENV/bin/pytest" "$@"
+    # cluster afterwards.  CXFIELD_REQUIRE_PG=1: a missing server fails instead of skipping;
+    # CXFIELD_REQUIRE_EXTRAS=1: so does a missing optional package or program (tests/requires.py)
+    exec pg_virtualenv -t env CXFIELD_REQUIRE_PG=1 CXFIELD_REQUIRE_EXTRAS=1 \
+      "$VENV/bin/pytest" "$@"
     ;;
   *) echo "usage: ./dev.sh [setup|run|test|build] [args...]" >&2; exit 2 ;;
 esac

@@ -13,6 +13,7 @@ window without temperature fallback, so every window costs about the same.  Spee
 espeak-ng.  Usage::
 
     .venv/bin/python benchmarks/bench_engines.py [--dims tiny|base|small] [--windows 4]
+        [--tokens 64] [--lines 40] [--skip-end-to-end]
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ from tests.speech_support import INTERVIEW, espeak  # noqa: E402
 
 SR = 16_000
 DIMS = {
+    # tests/test_benchmarks.py runs the whole benchmark on these, to see that it prints
+    "test": dict(n_audio_state=64, n_audio_head=2, n_audio_layer=1, n_text_state=64,
+                 n_text_head=2, n_text_layer=1),
     "tiny": dict(n_audio_state=384, n_audio_head=6, n_audio_layer=4, n_text_state=384,
                  n_text_head=6, n_text_layer=4),
     "base": dict(n_audio_state=512, n_audio_head=8, n_audio_layer=6, n_text_state=512,
@@ -126,13 +130,13 @@ def per_window(checkpoint: Path, folder: Path, audio_path: str, tokens: int) -> 
                   f"{peak:8.0f} {base_mem / peak:8.2f} {made:6d}")  # fmt: skip
 
 
-def end_to_end(checkpoint: Path, folder: Path, tmp: Path, tokens: int) -> None:
-    """Interview-like: speech with pauses of 2-8 s, about a third silent."""
+def end_to_end(checkpoint: Path, folder: Path, tmp: Path, tokens: int, lines: int = 40) -> None:
+    """Interview-like: ``lines`` lines of speech with pauses of 2-8 s, about half silent."""
     import soundfile
 
     rng = np.random.default_rng(0)
     parts = []
-    for i in range(40):
+    for i in range(lines):
         parts.append(espeak(INTERVIEW[i % len(INTERVIEW)], ("en-US+m3", "en-US+f3")[i % 2]))
         parts.append(np.zeros(int(rng.uniform(2, 8) * SR), dtype=np.float32))
     audio = np.concatenate(parts)
@@ -162,6 +166,7 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=4)
     parser.add_argument("--tokens", type=int, default=64)
     parser.add_argument("--skip-end-to-end", action="store_true")
+    parser.add_argument("--lines", type=int, default=40, help="interview lines end to end")
     args = parser.parse_args()
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -174,7 +179,7 @@ def main() -> None:
         np.save(audio_path, speech(30 * args.windows))
         per_window(checkpoint, folder, audio_path, args.tokens)
         if not args.skip_end_to_end:
-            end_to_end(checkpoint, folder, tmp, args.tokens)
+            end_to_end(checkpoint, folder, tmp, args.tokens, args.lines)
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
 
 

@@ -2,7 +2,7 @@
 truth known, the share of speech time labelled right (1 − diarization error rate, speech
 without a label counted wrong) and the time taken.  Usage::
 
-    .venv/bin/python benchmarks/bench_speakers.py
+    .venv/bin/python benchmarks/bench_speakers.py [--case N ...]
 """
 
 from __future__ import annotations
@@ -26,12 +26,23 @@ CASES = [
 
 
 def main() -> None:
+    import argparse
+
     import torch
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument(
+        "--case", type=int, action="append", metavar="N",
+        help="measure only case N (1-based; repeatable): 1 two voices, 2 two accents, "
+        "3 one voice at two pitches, 4 three voices",
+    )  # fmt: skip
+    args = parser.parse_args()
+    cases = [CASES[n - 1] for n in args.case] if args.case else CASES
 
     torch.set_num_threads(1)
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print(f"{'case':52s} {'audio':>6s} {'right':>6s} {'DER':>6s} {'time':>6s}")
-    for label, voices in CASES:
+    for label, voices in cases:
         talk = conversation(voices)
         started = time.perf_counter()
         found = diarize(talk.samples, SpeakerSettings(speakers=len(voices)))

@@ -73,8 +73,11 @@ def whisper_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def engine_models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The same random weights for both engines, built once per test session: a sharpened
     checkpoint (tokens that follow the audio) and its CTranslate2 conversion (float32)."""
-    pytest.importorskip("faster_whisper")
-    pytest.importorskip("transformers")
+    from tests import requires
+
+    requires.module("faster_whisper")
+    requires.module("ctranslate2")
+    requires.module("transformers")
     from cxfield.transcribe.ct2_convert import convert_checkpoint
     from tests.transcribe_support import build_checkpoint
 

@@ -93,6 +93,32 @@ def test_docx_has_speakers_times_notes_and_edits(
     assert as_seconds == sorted(as_seconds)
 
 
+def _suggest(ctx: AppContext, session_id: str, start_s: float, speaker: str) -> None:
+    """A speaker suggested from the voices (not confirmed) for the line at ``start_s``."""
+    with ctx.db.session() as db:
+        row = db.exec(
+            select(TranscriptSegment).where(
+                TranscriptSegment.session_id == session_id, TranscriptSegment.start_s == start_s
+            )
+        ).one()
+        row.speaker_suggested = speaker  # type: ignore[assignment]
+        db.add(row)
+
+
+def test_docx_and_pdf_write_a_suggested_speaker_as_a_suggestion(
+    ctx: AppContext, session: ResearchSession, tmp_path: Path
+) -> None:
+    _suggest(ctx, session.id, 90.0, "participant")
+    out = tmp_path / "t.docx"
+    jobs.export_session_docx(ctx.db, session.id, out)
+    paragraphs = [p.text for p in Document(str(out)).paragraphs]
+    assert "[01:30] Participant (suggested): Then the café was closed." in paragraphs
+    assert f"[00:06] Participant: {SPANISH}" in paragraphs  # a confirmed one stays plain
+    pdf = tmp_path / "s.pdf"
+    jobs.export_session_pdf(ctx.db, session.id, pdf)
+    assert has_words(pdf_text(pdf), "Participant (suggested)")
+
+
 def test_docx_opens_in_libreoffice(
     ctx: AppContext, session: ResearchSession, tmp_path: Path
 ) -> None:

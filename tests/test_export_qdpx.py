@@ -254,6 +254,30 @@ def test_audio_session_with_transcript_quotes_and_memos(
     assert len(coded_memos) == count
 
 
+def test_a_suggested_speaker_is_written_as_a_suggestion(
+    ctx: AppContext, prepared: Prepared, out_dir: Path
+) -> None:
+    """A speaker suggested from the voices and not yet confirmed labels its line as a
+    suggestion; a confirmed one as itself."""
+    with ctx.db.session() as db:
+        row = db.exec(
+            select(TranscriptSegment).where(
+                TranscriptSegment.session_id == prepared.audio.id,
+                TranscriptSegment.start_s == 26.0,
+            )
+        ).one()
+        row.speaker_suggested = "participant"  # type: ignore[assignment]
+        db.add(row)
+    out = out_dir / "study.qdpx"
+    _export(ctx, prepared, out)
+    export = read_qdpx(out)
+    check_qdpx(export)
+    (audio,) = export.all("AudioSource")
+    text = export.text_of(audio.find("q:Transcript", NS))
+    assert "Participant (suggested): " + VIETNAMESE in text
+    assert "Participant: " + SPANISH in text
+
+
 def test_missing_audio_falls_back_to_text_with_its_transcript(
     ctx: AppContext, prepared: Prepared, out_dir: Path
 ) -> None:

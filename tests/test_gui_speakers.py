@@ -129,3 +129,95 @@ def test_models_page_engine_controls(
         page.resize(*size)
         settle()
         _shot(page, f"models-page-{size[0]}x{size[1]}")
+
+
+def test_the_study_sets_how_many_voices_by_keyboard(qtbot: object, ctx: AppContext) -> None:
+    """A family or an interpreter: the study's speaker suggestions tell three voices apart
+    (Alt+K switches suggestions on, Alt+V goes to the number of voices)."""
+    from cxfield.gui.transcripts.playback import PlaybackWidget
+    from cxfield.gui.transcripts.transcript_editor import TranscriptEditor
+
+    session_id = _transcript_with_suggestions(ctx)
+    editor = TranscriptEditor(ctx, session_id, playback=PlaybackWidget(backend=FakeBackend()))
+    qtbot.addWidget(editor)  # type: ignore[attr-defined]
+    show_active(qtbot, editor)
+    assert editor.voices_spin.value() == 2 and not editor.voices_spin.isEnabled()
+    editor.table.setFocus()
+    settle()
+    press(Qt.Key.Key_K, Qt.KeyboardModifier.AltModifier)  # a mnemonic clicks after 100 ms
+    qtbot.waitUntil(editor.speakers_check.isChecked)  # type: ignore[attr-defined]
+    assert editor.voices_spin.isEnabled()
+    press(Qt.Key.Key_V, Qt.KeyboardModifier.AltModifier)
+    assert focused() is editor.voices_spin
+    press(Qt.Key.Key_Up)
+    options = transcription.get_options(ctx.db, editor.study_id)
+    assert options.speaker_labels and options.speakers == 3
+    assert transcription.get_options(ctx.db).speakers == 2  # the installation's stays
+    # what a transcription of this study asks the worker for
+    from cxfield.services.speakers import speaker_settings
+
+    settings = speaker_settings(ctx.db, session_id, options)
+    assert settings is not None and settings.speakers == 3
+    for size in ((1366, 768), (1920, 1080)):
+        editor.resize(*size)
+        settle()
+        _shot(editor, f"transcript-voices-{size[0]}x{size[1]}")
+    # a new editor on the study shows its number of voices
+    again = TranscriptEditor(ctx, session_id, playback=PlaybackWidget(backend=FakeBackend()))
+    qtbot.addWidget(again)  # type: ignore[attr-defined]
+    assert again.voices_spin.value() == 3 and again.voices_spin.isEnabled()
+
+
+def test_models_page_sets_the_installations_number_of_voices(
+    qtbot: object, ctx: AppContext
+) -> None:
+    from cxfield.gui.transcripts.models_page import ModelsPage
+
+    page = ModelsPage(ctx)
+    qtbot.addWidget(page)  # type: ignore[attr-defined]
+    show_active(qtbot, page)
+    page.table.setFocus()
+    settle()
+    press(Qt.Key.Key_K, Qt.KeyboardModifier.AltModifier)  # Suggest speakers (Alt+S: Skip silence)
+    qtbot.waitUntil(page.speakers_check.isChecked)  # type: ignore[attr-defined]
+    press(Qt.Key.Key_O, Qt.KeyboardModifier.AltModifier)  # Voices
+    assert focused() is page.voices_spin
+    press(Qt.Key.Key_Up)
+    press(Qt.Key.Key_Up)
+    assert transcription.get_options(ctx.db).speakers == 4
+    assert "4 voices" in page.status.text()
+
+
+def _mnemonics(widget: object) -> list[str]:
+    """The Alt+letter of every button, check box and label with a buddy in ``widget``."""
+    from PySide6.QtWidgets import QAbstractButton, QLabel
+
+    letters = []
+    children = [*widget.findChildren(QAbstractButton), *widget.findChildren(QLabel)]  # type: ignore[attr-defined]
+    for child in children:
+        if isinstance(child, QLabel) and child.buddy() is None:
+            continue
+        text = child.text().replace("&&", "")
+        if "&" in text:
+            letters.append(text[text.index("&") + 1].lower())
+    return letters
+
+
+def test_every_alt_key_on_the_speaker_screens_is_unambiguous(
+    qtbot: object, ctx: AppContext
+) -> None:
+    """Two fields with one Alt+letter make the key only cycle the focus between them (Alt+S
+    was both Skip silence and Suggest speakers, Alt+V both Verify and Interviewer voice)."""
+    from cxfield.gui.transcripts.models_page import ModelsPage
+    from cxfield.gui.transcripts.playback import PlaybackWidget
+    from cxfield.gui.transcripts.transcript_editor import TranscriptEditor
+
+    page = ModelsPage(ctx)
+    editor = TranscriptEditor(
+        ctx, _transcript_with_suggestions(ctx), playback=PlaybackWidget(backend=FakeBackend())
+    )
+    for widget in (page, editor):
+        qtbot.addWidget(widget)  # type: ignore[attr-defined]
+        letters = _mnemonics(widget)
+        assert len(letters) >= 8
+        assert sorted(letters) == sorted(set(letters)), letters

@@ -5,11 +5,15 @@ to the ctranslate2 engine through the same queue, batch and live."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from cxfield.app import open_app
 from cxfield.domain.errors import ValidationError
@@ -17,6 +21,7 @@ from cxfield.services import transcript, transcription
 from cxfield.storage.models import ResearchSession, TranscriptionJob
 from cxfield.transcribe.live import LiveSettings
 from cxfield.transcribe.model_store import CTRANSLATE2, OPENAI_WHISPER, ModelStore
+from tests.conftest import REPO
 from tests.test_cli import run
 from tests.transcribe_support import (
     fast_setup,
@@ -196,3 +201,110 @@ def test_live_transcription_with_ctranslate2(installed: Path) -> None:
         assert stored and stored[0].start_s >= 1.5
     finally:
         ctx.close()
+
+
+def test_a_study_set_to_ctranslate2_from_the_command_line(installed: Path) -> None:
+    """`studies transcription ID --engine ctranslate2 --speakers 2`, then a plain
+    `transcribe --session ID`: the study's engine, model and speaker suggestions apply."""
+    ctx = open_app(installed)
+    try:
+        session_id, _ = session_with_recording(
+            ctx, place(40, [(2.0, speech_like(12)), (20.0, speech_like(12, seed=7))])
+        )
+        with ctx.db.session() as db:
+            study_id = db.get(ResearchSession, session_id).study_id  # type: ignore[union-attr]
+    finally:
+        ctx.close()
+    bad = run("studies", "transcription", study_id, "--speakers", "9", data_dir=installed)
+    assert bad.returncode == 1 and "1 to 8" in bad.stderr
+    missing = run("studies", "transcription", "no-such-study", "--engine", "ctranslate2",
+                  data_dir=installed)  # fmt: skip
+    assert missing.returncode == 1 and "No study" in missing.stderr
+    shown = run("studies", "transcription", study_id, "--engine", "ctranslate2", "--model",
+                "test", "--speakers", "2", "--json", data_dir=installed)  # fmt: skip
+    assert shown.returncode == 0, shown.stderr
+    options = json.loads(shown.stdout)
+    assert options["engine"] == {"value": "ctranslate2", "from": "study"}
+    assert options["speakers"] == {"value": 2, "from": "study"}
+    assert options["compute_type"]["from"] == "installation"
+    default = json.loads(
+        run("studies", "transcription", "--default", "--json", data_dir=installed).stdout
+    )
+    assert default["engine"]["value"] == OPENAI_WHISPER  # the installation's stays
+    done = run("transcribe", "--session", session_id, data_dir=installed)
+    assert done.returncode == 0, done.stderr
+    assert "with model test (ctranslate2)" in done.stderr
+    assert "Speakers suggested" in done.stderr and "need checking" in done.stderr
+    ctx = open_app(installed)
+    try:
+        with ctx.db.session() as db:
+            (job,) = db.exec(
+                select(TranscriptionJob).where(TranscriptionJob.session_id == session_id)
+            ).all()
+            assert job.engine == CTRANSLATE2
+        assert any(s.speaker_suggested for s in transcript.segments(ctx.db, session_id))
+    finally:
+        ctx.close()
+
+
+#: loaded by every Python process started with it on PYTHONPATH (the spawned worker too):
+#: any attempt to reach another machine is written down and refused
+NETWORK_GUARD = """
+import os, socket
+
+def _refuse(what):
+    with open(os.environ["CXFIELD_NET_LOG"], "a") as log:
+        log.write(f"{os.getpid()} {what}\\n")
+    raise OSError("network access refused by the test")
+
+_connect = socket.socket.connect
+
+def _guarded_connect(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        _refuse(f"connect {address!r}")
+    return _connect(self, address)
+
+socket.socket.connect = _guarded_connect
+socket.socket.connect_ex = lambda self, address: _refuse(f"connect_ex {address!r}")
+socket.getaddrinfo = lambda *a, **k: _refuse(f"getaddrinfo {a[:2]!r}")
+socket.create_connection = lambda address, *a, **k: _refuse(f"create_connection {address!r}")
+"""
+
+
+def test_nothing_reaches_the_network_in_any_ct2_command(
+    data_dir: Path, engine_models: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Convert, import a folder, transcribe with ctranslate2 (in the spawned worker) and
+    suggest speakers, each as a user runs them, with every network call refused and logged
+    in every process — and without HF_HUB_OFFLINE in the environment (cxfield sets it)."""
+    checkpoint, folder = engine_models
+    guard = tmp_path / "guard"
+    guard.mkdir()
+    (guard / "sitecustomize.py").write_text(NETWORK_GUARD)
+    log = tmp_path / "network.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
+    env.update(
+        CXFIELD_NET_LOG=str(log),
+        PYTHONPATH=os.pathsep.join([str(guard), env.get("PYTHONPATH", ""), str(REPO)]),
+    )
+    probe = subprocess.run(
+        [sys.executable, "-c", "import socket; socket.getaddrinfo('pypi.org', 443)"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert probe.returncode != 0 and log.read_text().strip()  # the guard works
+    log.unlink()
+    fw = tmp_path / "faster-whisper-field"
+    shutil.copytree(folder, fw)
+    wav = write_wav(tmp_path / "a.wav", place(40, [(5.0, speech_like(20))]))
+    steps = [
+        ("models", "import", str(checkpoint), "--name", "pt"),
+        ("models", "convert", "pt", "--to", "ctranslate2"),
+        ("models", "import", str(fw)),
+        ("transcribe", str(wav), "--model", "field", "--engine", "ctranslate2", "--threads", "1"),
+        ("transcribe", str(wav), "--model", "pt", "--engine", "ctranslate2", "--threads", "1"),
+        ("speakers", str(wav)),
+    ]
+    for step in steps:
+        result = run(*step, data_dir=data_dir, env=env)
+        assert result.returncode == 0, (step, result.stderr[-1500:])
+    assert not log.exists(), log.read_text()

@@ -232,3 +232,40 @@ def test_a_failing_model_hands_the_recording_to_the_queue(
     assert job.state == "queued" and "Cannot load the model" in (job.error or "")
     assert "queued for transcription" in panel.live_label.text()
     runner.close()
+
+
+def test_a_study_set_to_ctranslate2_transcribes_live_with_an_imported_ct2_folder(
+    qtbot: Any, ctx: AppContext, engine_models: tuple[Path, Path]
+) -> None:
+    """Only a CTranslate2 folder is installed (no .pt of that name): the runner of a study
+    set to ctranslate2 still transcribes while recording, with that engine, and says so."""
+    _, folder = engine_models
+    ModelStore(ctx.paths.models).import_folder(folder, "test")
+    fast_setup(ctx)
+    ctx.db.set_setting(LIVE_SETTINGS_KEY, FAST_LIVE)
+    session_id = _interview(ctx)
+    study_id = session_detail(ctx.db, session_id)["study"]["id"]
+    transcription.update_study_options(ctx.db, study_id, engine="ctranslate2")
+    backend = FakeBackend()
+    runner = _runner(qtbot, ctx, session_id, backend)
+    panel = runner.recorder
+    assert panel.live_label.text() == "Live transcript on (test, CTranslate2)"
+    for size in ((1366, 768), (1920, 1080)) if SHOTS else ():
+        runner.resize(*size)
+        QTest.qWait(50)
+        runner.grab().save(str(Path(SHOTS or ".") / f"runner-live-ct2-{size[0]}x{size[1]}.png"))
+    panel.record_button.click()
+    run = panel.current_live()
+    assert run is not None
+    qtbot.waitUntil(lambda: not run.starting, timeout=30000)
+    assert run.transcript is not None, run.error  # the model process started
+    assert run.transcript.live.engine == "ctranslate2"
+    backend.feed(_pcm(place(4.0, [(0.5, speech_like(2.0, 0))])))
+    backend.feed(_pcm(place(4.0, [(0.5, speech_like(2.0, 1))])))
+    panel.stop_button.click()
+    qtbot.waitUntil(lambda: run.done, timeout=90000)
+    assert run.outcome is not None and run.outcome.state == "done", run.error
+    (job,) = transcription.list_jobs(ctx.db)
+    assert job.engine == "ctranslate2" and job.state == "done"
+    assert transcript.segments(ctx.db, session_id)
+    runner.close()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from cxfield.app import AppContext
+from cxfield.cli import study_transcription
 from cxfield.cli.common import command, group, print_json, print_table, status
 from cxfield.services import studies, templates
 
@@ -37,6 +38,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("file", metavar="FILE", help="JSON study definition")
     p.add_argument("--name", metavar="TEXT", help="name for a study made from a file without ids")
+    study_transcription.register_under(sub)
 
 
 def _list(ctx: AppContext, args: argparse.Namespace) -> int:

@@ -1,6 +1,7 @@
 """A session's transcript as a Word document (python-docx), for staff who read in Word.
 
-One paragraph per segment: its time on the recording's clock, the speaker, the words;
+One paragraph per segment: its time on the recording's clock, the speaker (a suggestion
+from the voices that nobody has confirmed: ``Interviewer (suggested)``), the words;
 segments edited by hand end with an *edited* mark.  The session's notes stand between the
 lines at their times, shaded, with their step and tags — as the transcript editor shows
 them.  Opens in Word and LibreOffice."""
@@ -12,8 +13,8 @@ from typing import IO, Any
 
 from cxfield.domain.errors import NotFoundError
 from cxfield.services.transcript import NoteMark, SegmentView
+from cxfield.transcribe.export import speaker_label
 
-SPEAKER_LABELS = {"interviewer": "Interviewer", "participant": "Participant"}
 NOTE_SHADE = "FFF8E1"
 GREY = (0x75, 0x75, 0x75)
 EDITED = (0xB7, 0x1C, 0x1C)
@@ -95,7 +96,10 @@ def write_transcript_docx(
             continue
         stamp = para.add_run(f"[{clock(row.start_s)}] ")
         stamp.font.color.rgb = RGBColor(*GREY)
-        speaker = SPEAKER_LABELS.get(row.speaker)
+        # a suggestion nobody has confirmed yet is written "Interviewer (suggested)"
+        speaker = speaker_label(
+            {"speaker": row.speaker, "speaker_suggested": row.speaker_suggested}
+        )
         if speaker:
             para.add_run(f"{speaker}: ").bold = True
         para.add_run(row.text.strip())

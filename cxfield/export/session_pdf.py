@@ -31,6 +31,7 @@ from cxfield.export.layout import (
     table,
 )
 from cxfield.storage.models import Study
+from cxfield.transcribe.export import speaker_label
 
 
 def clock(seconds: float | None) -> str:
@@ -284,7 +285,7 @@ class SessionSummary:
             return []
         rows: list[list[Any]] = [[p(h, s.head) for h in ("Time", "Speaker", "Text")]]
         for seg in segments:
-            speaker = "" if seg["speaker"] == "unknown" else seg["speaker"].capitalize()
+            speaker = speaker_label(seg) or ""  # "Interviewer (suggested)" until confirmed
             text = seg["text"].strip() + ("  (edited)" if seg["edited"] else "")
             rows.append(
                 [

@@ -34,7 +34,7 @@ from cxfield.services import transcription
 from cxfield.storage.database import Database
 from cxfield.storage.models import Recording, ResearchSession, TranscriptionJob
 from cxfield.transcribe.live import LiveSettings, LiveTranscription
-from cxfield.transcribe.model_store import ModelStore
+from cxfield.transcribe.model_store import OPENAI_WHISPER, ModelStore
 from cxfield.transcribe.pipeline import Segment
 
 #: local setting: advanced :class:`LiveSettings` (stretch lengths, pause length, poll time)
@@ -64,13 +64,14 @@ def availability(
         return LiveAvailability(
             False, options.model, f"Live transcript off (switch: {WHERE_TO_SWITCH})"
         )
-    try:
-        ModelStore(models_dir).resolve(options.model)
+    try:  # the model of the study's engine (a CTranslate2 folder, or a .pt)
+        ModelStore(models_dir).resolve(options.model, options.engine)
     except Exception:
         return LiveAvailability(
             False, options.model, f"Live transcript off: no model installed ({WHERE_TO_SWITCH})"
         )
-    return LiveAvailability(True, options.model, f"Live transcript on ({options.model})")
+    engine = "" if options.engine == OPENAI_WHISPER else ", CTranslate2"
+    return LiveAvailability(True, options.model, f"Live transcript on ({options.model}{engine})")
 
 
 def live_settings(database: Database) -> LiveSettings:

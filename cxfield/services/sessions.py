@@ -225,6 +225,9 @@ def session_detail(database: Database, session_id: str) -> dict[str, Any]:
                     "start_s": seg.start_s,
                     "end_s": seg.end_s,
                     "speaker": str(seg.speaker),
+                    "speaker_suggested": (
+                        str(seg.speaker_suggested) if seg.speaker_suggested else None
+                    ),
                     "text": seg.text,
                     "edited": seg.edited,
                 }

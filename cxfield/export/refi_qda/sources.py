@@ -24,7 +24,14 @@ from cxfield.export.refi_qda.qdaxml import clean
 from cxfield.export.refi_qda.texts import TextBuilder, TranscriptText, clock, transcript_text
 from cxfield.export.refi_qda.variables import StudyVariables, Value, Variable, session_values
 from cxfield.services.transcript import note_time_s
-from cxfield.storage.models import Note, Recording, ResearchSession, StepCapture
+from cxfield.storage.models import (
+    Note,
+    Recording,
+    ResearchSession,
+    StepCapture,
+    TranscriptSegment,
+)
+from cxfield.transcribe.export import speaker_label
 
 #: an audio selection for a note on a recording without transcript: this long from the note
 NOTE_SPAN_MS = 5000
@@ -286,7 +293,7 @@ class SessionSources:
                 key=lambda s: (s.start_s, s.end_s),
             )
             texts[rec.id] = transcript_text(
-                [(guid("sync", s.id), s.start_s, s.end_s, str(s.speaker), s.text) for s in own],
+                [(guid("sync", s.id), s.start_s, s.end_s, _speaker(s), s.text) for s in own],
                 guid("sync-end", rec.id),
             )
             picks[rec.id] = _Selections(user)
@@ -367,3 +374,15 @@ def _feeling(c: StepCapture) -> str:
     if c.pain_point:
         parts.append("pain point")
     return "; ".join(parts)
+
+
+def _speaker(segment: TranscriptSegment) -> str:
+    """The line's speaker as written before it: a suggestion from the voices that nobody
+    confirmed is marked ``Interviewer (suggested)``, as in every transcript export."""
+    suggested = segment.speaker_suggested
+    return (
+        speaker_label(
+            {"speaker": str(segment.speaker), "speaker_suggested": suggested and str(suggested)}
+        )
+        or ""
+    )

@@ -12,8 +12,6 @@ from cxfield.export.refi_qda.qdaxml import clean
 
 Span = tuple[int, int]
 
-SPEAKER_LABELS = {"interviewer": "Interviewer", "participant": "Participant"}
-
 
 def clock(seconds: float) -> str:
     total = max(0, int(seconds))
@@ -89,12 +87,13 @@ def _plain(text: str) -> str:
 def transcript_text(
     lines: list[tuple[str, float, float, str, str]], end_guid: str
 ) -> TranscriptText:
-    """``lines``: (sync point GUID, start s, end s, speaker, text) in time order."""
+    """``lines``: (sync point GUID, start s, end s, speaker label or "", text) in time
+    order."""
     out = TranscriptText()
     builder = TextBuilder()
     last_end = 0.0
     for sync_guid, start, end, speaker, said in lines:
-        label = SPEAKER_LABELS.get(speaker)
+        label = speaker
         said = " ".join(clean(said).split())
         ms = int(round(start * 1000))
         out.sync.append(SyncPoint(sync_guid, builder.length, ms))

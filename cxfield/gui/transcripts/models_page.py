@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from cxfield.app import AppContext
+from cxfield.gui.transcripts.transcript_editor import voices_spin
 from cxfield.gui.transcripts.transcription_jobs import ProgressTask
 from cxfield.gui.widgets import enter_stays_in_field, keep_tab_for_focus
 from cxfield.services import transcription
@@ -85,7 +86,7 @@ class ModelsPage(QWidget):
         self.import_folder_button.setToolTip("Install a CTranslate2 (faster-whisper) model folder")
         self.convert_button = QPushButton("&Convert to CTranslate2")
         self.convert_button.setToolTip("Make the ctranslate2 engine's version of this .pt model")
-        self.voice_button = QPushButton("Interviewer &voice…")
+        self.voice_button = QPushButton("I&nterviewer voice…")
         self.voice_button.setToolTip(
             "A 10-30 s sample of a researcher's voice, so speaker suggestions know which "
             "voice is the interviewer (kept on this computer only)"
@@ -136,11 +137,22 @@ class ModelsPage(QWidget):
         self.silence_check.setToolTip("The model is not run on stretches without speech.")
         self.silence_check.setChecked(options.skip_silence)
         self.speakers_check = QCheckBox(
-            "Suggest &speakers after transcription (interviewer or participant, from the voices)"
+            "Suggest spea&kers after transcription (interviewer or participant, from the voices)"
         )
         self.speakers_check.setAccessibleName("Suggest speakers after transcription")
         self.speakers_check.setToolTip(CHECK_NOTE)
         self.speakers_check.setChecked(options.speaker_labels)
+        self.voices_spin = voices_spin(options.speakers)
+        self.voices_spin.setAccessibleName("Voices to tell apart")
+        self.voices_spin.setEnabled(options.speaker_labels)
+        self.speakers_check.toggled.connect(self.voices_spin.setEnabled)
+        voices_label = QLabel("V&oices:")
+        voices_label.setBuddy(self.voices_spin)
+        speakers_row = QHBoxLayout()
+        speakers_row.addWidget(self.speakers_check)
+        speakers_row.addWidget(voices_label)
+        speakers_row.addWidget(self.voices_spin)
+        speakers_row.addStretch(1)
         self.engine_combo = QComboBox()
         self.engine_combo.setAccessibleName("Transcription engine")
         for engine, label in ENGINE_LABELS:
@@ -151,6 +163,7 @@ class ModelsPage(QWidget):
         self.live_check.toggled.connect(self._save_switches)
         self.silence_check.toggled.connect(self._save_switches)
         self.speakers_check.toggled.connect(self._save_switches)
+        self.voices_spin.valueChanged.connect(self._save_switches)
         self.engine_combo.currentIndexChanged.connect(self._save_switches)
         engine_row = QHBoxLayout()
         engine_row.addWidget(engine_label)
@@ -167,7 +180,7 @@ class ModelsPage(QWidget):
         layout.addLayout(engine_row)
         layout.addWidget(self.live_check)
         layout.addWidget(self.silence_check)
-        layout.addWidget(self.speakers_check)
+        layout.addLayout(speakers_row)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         self.setStyleSheet("QLabel#heading { font-size: 15pt; font-weight: 600; }")
@@ -362,12 +375,17 @@ class ModelsPage(QWidget):
         options.live = self.live_check.isChecked()
         options.skip_silence = self.silence_check.isChecked()
         options.speaker_labels = self.speakers_check.isChecked()
+        options.speakers = self.voices_spin.value()
         options.engine = str(self.engine_combo.currentData())
         transcription.set_options(self.ctx.db, options)
         self.refresh()
         live = "on" if options.live else "off"
         skip = "skipped" if options.skip_silence else "transcribed too"
-        speakers = "suggested (check them)" if options.speaker_labels else "not suggested"
+        speakers = (
+            f"suggested among {options.speakers} voices (check them)"
+            if options.speaker_labels
+            else "not suggested"
+        )
         self._say(
             f"Engine {ENGINE_NAMES[options.engine]}; transcription while recording is {live}; "
             f"silence is {skip}; speakers are {speakers}."

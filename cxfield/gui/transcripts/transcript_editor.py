@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -45,6 +46,7 @@ from cxfield.services import transcript, transcription
 from cxfield.services.speakers import CHECK_NOTE
 from cxfield.services.transcript import NoteMark, SegmentView
 from cxfield.transcribe.export import FORMATS
+from cxfield.transcribe.speakers import MAX_SPEAKERS
 
 SPEAKERS = (
     ("interviewer", "&Interviewer"),
@@ -83,6 +85,21 @@ def _speaker_item(row: SegmentView) -> QTableWidgetItem:
         item.setData(Qt.ItemDataRole.AccessibleTextRole, f"suggested {row.speaker_suggested}")
         return item
     return QTableWidgetItem(SPEAKER_LABELS.get(row.speaker, row.speaker))
+
+
+def voices_spin(value: int) -> QSpinBox:
+    """How many voices speaker suggestions tell apart: the interviewer and participants
+    (2 by default; 3 or more for a family or an interpreter)."""
+    spin = QSpinBox()
+    spin.setRange(1, MAX_SPEAKERS)
+    spin.setValue(min(max(int(value), 1), MAX_SPEAKERS))
+    # room for the digit beside the arrows (its own size hint leaves it half hidden)
+    spin.setMinimumWidth(spin.fontMetrics().horizontalAdvance("8888") + 32)
+    spin.setToolTip(
+        "Voices to tell apart: 2 for an interviewer and a participant, 3 or more when a "
+        "family member or an interpreter speaks too"
+    )
+    return spin
 
 
 def clock(seconds: float) -> str:
@@ -151,6 +168,11 @@ class TranscriptEditor(QWidget):
             "the voices (offline). " + CHECK_NOTE
         )
         self.speakers_check.setChecked(options.speaker_labels)
+        # two voices by default; three or more for a family or an interpreter
+        self.voices_spin = voices_spin(options.speakers)
+        self.voices_spin.setAccessibleName("Voices to tell apart in this study")
+        self.voices_spin.setEnabled(options.speaker_labels)
+        self.speakers_check.toggled.connect(self.voices_spin.setEnabled)
         self.engine_combo = QComboBox()
         self.engine_combo.setAccessibleName("Transcription engine for this study")
         for engine, label in ENGINE_LABELS:
@@ -160,6 +182,7 @@ class TranscriptEditor(QWidget):
             box.toggled.connect(self._save_options)
         self.language_combo.currentIndexChanged.connect(self._save_options)
         self.engine_combo.currentIndexChanged.connect(self._save_options)
+        self.voices_spin.valueChanged.connect(self._save_options)
 
         top = QHBoxLayout()
         top.addWidget(self.transcribe_button)
@@ -267,7 +290,8 @@ class TranscriptEditor(QWidget):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         suggestion_row = QHBoxLayout()
-        suggestion_row.addWidget(self.suggestion_note, 1)
+        suggestion_row.addWidget(self.suggestion_note, 100)
+        suggestion_row.addStretch(1)  # with the note hidden the button keeps its size
         suggestion_row.addWidget(self.accept_button)
         left_layout.addWidget(self.table, 1)
         left_layout.addLayout(suggestion_row)
@@ -287,6 +311,10 @@ class TranscriptEditor(QWidget):
         study_row.addWidget(engine_label)
         study_row.addWidget(self.engine_combo)
         study_row.addWidget(self.speakers_check)
+        voices_label = QLabel("&Voices:")
+        voices_label.setBuddy(self.voices_spin)
+        study_row.addWidget(voices_label)
+        study_row.addWidget(self.voices_spin)
         study_row.addStretch(1)
         # checked against the audio (who, when): a study's retention can start there
         self.check_bar = TranscriptCheckBar(ctx, session_id, self._say, self)
@@ -509,6 +537,7 @@ class TranscriptEditor(QWidget):
             translate=self.translate_check.isChecked(),
             word_timestamps=self.words_check.isChecked(),
             speaker_labels=self.speakers_check.isChecked(),
+            speakers=self.voices_spin.value(),
             engine=str(self.engine_combo.currentData()),
         )
 
@@ -541,13 +570,15 @@ class TranscriptEditor(QWidget):
         self.job_progress.setVisible(False)
         self.cancel_button.setVisible(False)
         self.transcribe_button.setEnabled(self.recording is not None)
+        # first: with no transcript yet reload says "No transcript yet", which must not
+        # hide that the job was cancelled or why it failed
+        self.reload()
         if state == "done":
             self._say(f"Transcribed: {message}.")
         elif state == "cancelled":
             self._say("Cancelled; nothing was stored.")
         else:
             self._say(message, error=True)
-        self.reload()
 
     def _choose_export(self, fmt: str) -> None:
         suggested = self.ctx.paths.exports / f"transcript-{self.session_id[:8]}.{fmt}"
