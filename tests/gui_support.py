@@ -40,10 +40,28 @@ def focused() -> QWidget:
     return widget
 
 
+_MODIFIER_KEYS = (
+    (Qt.KeyboardModifier.ShiftModifier, Qt.Key.Key_Shift),
+    (Qt.KeyboardModifier.ControlModifier, Qt.Key.Key_Control),
+    (Qt.KeyboardModifier.AltModifier, Qt.Key.Key_Alt),
+    (Qt.KeyboardModifier.MetaModifier, Qt.Key.Key_Meta),
+)
+
+
 def press(key: Qt.Key, modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
     """A key as the user presses it: to whatever widget has focus."""
     QTest.keyClick(focused(), key, modifiers)
     settle()
+    release_modifiers()
+
+
+def release_modifiers() -> None:
+    """Let go of Shift, Ctrl, Alt and Meta as a person's fingers do.  A shortcut that opens
+    a window mid-click (Ctrl+Shift+T) left Qt believing Shift was still held, and the next
+    test's selectRow() extended a selection instead of making one."""
+    for modifier, key in _MODIFIER_KEYS:
+        if QApplication.keyboardModifiers() & modifier and QApplication.focusWidget():
+            QTest.keyRelease(QApplication.focusWidget(), key)
 
 
 def type_text(text: str) -> None:
