@@ -90,11 +90,12 @@ def test_privacy_tab_and_review_typed_under_x(
         editor = screen.wait_window("^Edit study")
         assert screen.fits(editor)
         # Alt+R opens the Privacy tab (focus on its tab); Tab walks the page in reading
-        # order: Create key, Import key (the disabled ones are passed), the two retention
-        # fields, the review switch (Space turns it off), the patterns, the word list
+        # order: Create key, Import key (the disabled ones are passed), the audio's days,
+        # its clock, the transcripts' days, the review switch (Space turns it off), the
+        # patterns, the word list
         screen.keys("alt+r")
         screen.shot("privacy-tab")
-        screen.keys("Tab", "Tab", "Tab", "Tab", "Tab", "space", "Tab")
+        screen.keys("Tab", "Tab", "Tab", "Tab", "Tab", "Tab", "space", "Tab")
         screen.type("SNAP-(")
         screen.keys("Tab")
         screen.type(OFFICE)
