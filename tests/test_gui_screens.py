@@ -220,7 +220,7 @@ def test_study_and_journey_editors(
     assert studies.get_study(ctx.db, study_id).survey_trust_variant == "confidence"
     editor.population.setText("  working   families ")
     editor.tabs.setCurrentIndex(3)
-    _shot(editor, tmp_path / "study-editor-survey.png", (860, 600))
+    _shot(editor, tmp_path / "study-editor-survey.png", (900, 600))
     editor._save()
     study = studies.get_study(ctx.db, study_id)
     assert (study.survey_trust_variant, study.a11_population) == ("commitment", "working families")
