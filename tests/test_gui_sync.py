@@ -203,7 +203,7 @@ def test_connect_sync_revoked_and_hub_down(
     qtbot: Any, ctx: AppContext, window: MainWindow, hub_server: RunningHub
 ) -> None:
     win = window
-    study = demo.create_demo(ctx.db, 3)
+    study = demo.create_demo(ctx.db, 3, submitted=True)  # a researcher sends them submitted
     win.refresh()
     actions = win.sync_actions
     assert actions.status_label.text() == "Not connected to a hub"
@@ -398,7 +398,8 @@ def test_conflicts_dialog_keep_theirs_then_mine(
 def test_slow_hub_keeps_the_gui_ticking_and_cancel_stops_cleanly(
     qtbot: Any, ctx: AppContext, window: MainWindow, hub_server: RunningHub
 ) -> None:
-    study = demo.create_demo(ctx.db, 80)
+    study = demo.create_demo(ctx.db, 80, submitted=True)  # a researcher sends them submitted
+    capture.start_session(ctx.db, study.id, mode="observation")  # and one she is running
     slow = SlowHub(hub_server.url, delay=0.4)
     try:
         connection.connect(

@@ -235,7 +235,10 @@ def test_a_researcher_cannot_send_a_session_that_arrives_already_decided(team: T
     assert summary.refused >= 1, summary
     assert sid not in {d["id"] for d in _hub_rows(team, "session")}
     refused = {c.row_id: c for c in conflicts.list_conflicts(ana.db)}
-    assert "Only a supervisor or an admin" in refused[sid].message
+    message = refused[sid].message
+    assert message.startswith("Only a supervisor or an admin can send the hub a session that")
+    assert "already approved" in message and "demo --submitted" in message
+    assert "\n" not in message and any(message in m for m in summary.messages)
     # the same session submitted goes through
     with ana.db.session() as db:
         session = db.get(ResearchSession, sid)
