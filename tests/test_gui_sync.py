@@ -42,6 +42,7 @@ from cxfield.services import capture, demo, sessions, sites  # noqa: E402
 from cxfield.sync import conflicts, connection, state  # noqa: E402
 from cxfield.sync.client import sync_once  # noqa: E402
 from tests.hub_support import RunningHub, free_port, hub_cli  # noqa: E402
+from tests.sync_support import submit_decided  # noqa: E402
 
 pytestmark = pytest.mark.qt
 #: the app does not care what the hub stores in; its own tests cover PostgreSQL
@@ -203,7 +204,8 @@ def test_connect_sync_revoked_and_hub_down(
     qtbot: Any, ctx: AppContext, window: MainWindow, hub_server: RunningHub
 ) -> None:
     win = window
-    study = demo.create_demo(ctx.db, 3, submitted=True)  # a researcher sends them submitted
+    study = demo.create_demo(ctx.db, 3)
+    submit_decided(ctx.db)  # a researcher sends the demo's decided sessions submitted
     win.refresh()
     actions = win.sync_actions
     assert actions.status_label.text() == "Not connected to a hub"

@@ -18,7 +18,7 @@ from cxfield.services import demo
 from cxfield.storage.models import Note, StepCapture, TranscriptSegment
 from tests.pg_support import create_database, drop_database, skip_without_pg
 from tests.privacy_support import PLANTED, hub_data, hub_text, pg_team, plant_texts
-from tests.sync_support import Team
+from tests.sync_support import Team, submit_decided
 
 PASS = "correct horse battery"
 
@@ -60,10 +60,11 @@ def _texts(database: object, planted: object) -> tuple[str, str, str]:
 
 def _encrypted_round(team: Team, tmp_path: Path) -> None:
     ana, sam = team.laptop("Ana"), team.laptop("Sam", "supervisor")
-    study = demo.create_demo(ana.db, 6, submitted=True)
+    study = demo.create_demo(ana.db, 6)
     created = study_protection.create_key(ana.db, ana.ctx.paths.root, study.id, PASS)
     assert created.protection.encrypt and created.protection.key_id
     planted = plant_texts(ana.db, study.id)
+    submit_decided(ana.db)  # a researcher sends the demo's decided sessions submitted
     assert ana.sync().pushed > 0
     held = hub_text(team)
     assert "Planted-7Q3X" not in held and "123-45-6789" not in held
@@ -109,7 +110,7 @@ def test_hub_holds_no_plaintext_and_supervisor_opens(team: Team, tmp_path: Path)
 
 def test_a_study_without_encryption_still_sends_text(team: Team) -> None:
     ana = team.laptop("Ana")
-    study = demo.create_demo(ana.db, 4, submitted=True)
+    study = demo.create_demo(ana.db, 4)
     plant_texts(ana.db, study.id)
     ana.sync()
     assert "Planted-7Q3X" in hub_text(team)  # the check above can fail
@@ -117,7 +118,7 @@ def test_a_study_without_encryption_still_sends_text(team: Team) -> None:
 
 def test_key_refused_twice_and_import_of_another_key(team: Team, tmp_path: Path) -> None:
     ana = team.laptop("Ana")
-    study = demo.create_demo(ana.db, 1, submitted=True)
+    study = demo.create_demo(ana.db, 1)
     study_protection.create_key(ana.db, ana.ctx.paths.root, study.id, PASS)
     with pytest.raises(Exception, match="has a key already"):
         study_protection.create_key(ana.db, ana.ctx.paths.root, study.id, PASS)
@@ -157,7 +158,7 @@ def test_audio_of_an_encrypted_study_leaves_sealed(team: Team, tmp_path: Path) -
     from cxfield.storage.models import Recording, Study
 
     ana, sam = team.laptop("Ana"), team.laptop("Sam", "supervisor")
-    study = demo.create_demo(ana.db, 6, submitted=True)
+    study = demo.create_demo(ana.db, 6)
     with ana.db.session() as db:
         row = db.get(Study, study.id)
         assert row is not None
@@ -198,10 +199,10 @@ def test_the_hub_page_and_report_of_an_encrypted_study_show_no_ciphertext(
     from cxfield.hub.web.data import set_quotes
 
     ana = team.laptop("Ana")
-    study = demo.create_demo(ana.db, 6, submitted=True)
+    study = demo.create_demo(ana.db, 6)
     study_protection.create_key(ana.db, ana.ctx.paths.root, study.id, PASS)
     plant_texts(ana.db, study.id)
-    ana.sync()
+    team.sync_for_review(ana)  # a supervisor decides the demo's decided sessions
     engine = team.app.state.hub.engine
     set_quotes(engine, study.id, True)
     _info, enrol = accounts.add_user(engine, "Lee", "viewer")
@@ -232,7 +233,7 @@ def test_the_history_of_changes_after_submission_leaves_sealed(team: Team, tmp_p
     from cxfield.storage.models import AuditEntry
 
     ana, sam = team.laptop("Ana"), team.laptop("Sam", "supervisor")
-    study = demo.create_demo(ana.db, 6, submitted=True)
+    study = demo.create_demo(ana.db, 6)
     created = study_protection.create_key(ana.db, ana.ctx.paths.root, study.id, PASS)
     planted = plant_texts(ana.db, study.id)
     review_service.submit(ana.db, planted.session_id, "")
