@@ -127,13 +127,18 @@ class Hub:
 
 
 def laptop(root: Path, name: str, hub: Hub, sessions: int, study: str | None) -> Path:
+    """A researcher's laptop with ``sessions`` demo sessions, all submitted (the hub refuses
+    a researcher's new session that arrives already decided)."""
     data = root / name
     if study is None:
-        cli("demo", "--sessions", str(sessions), "--seed", "7", data=data)
+        cli("demo", "--sessions", str(sessions), "--seed", "7", "--submitted", data=data)
     cli("sync", "connect", hub.url, f"--token={hub.tokens[name]}", data=data)
     if study is not None:
         cli("sync", data=data)  # fetch the study first
-        cli("demo", "--into", study, "--sessions", str(sessions), "--seed", "11", data=data)
+        cli(
+            "demo", "--into", study, "--sessions", str(sessions), "--seed", "11", "--submitted",
+            data=data,
+        )  # fmt: skip
     return data
 
 
@@ -152,6 +157,8 @@ def timed_sync(data: Path) -> tuple[float, str]:
     finally:
         client.close()
         ctx.close()
+    if summary.refused or summary.conflicts:  # the figure would be of another sync
+        raise SystemExit(f"the sync of {data.name} was not clean: {summary.line()}")
     return seconds, summary.line()
 
 

@@ -16,6 +16,7 @@ import httpx
 from sqlalchemy import select
 
 from cxfield.app import AppContext, open_app
+from cxfield.storage.database import Database
 from cxfield.sync import connection, protocol
 from cxfield.sync.client import HubClient, SyncSummary, sync_once
 
@@ -165,6 +166,21 @@ class Team:
         self.laptops.append(laptop)
         return laptop
 
+    def sync_for_review(self, researcher: Laptop, supervisor: Laptop | None = None) -> None:
+        """Sync ``researcher``'s laptop whose sessions are in a mix of review states (the
+        demo's) as a team does: she sends the decided ones submitted (a researcher may not
+        send a session that arrives decided), ``supervisor`` (default: a supervisor account
+        of its own, "Sup") decides them as they were, and she pulls the decisions."""
+        decisions = submit_decided(researcher.db)
+        researcher.sync()
+        if supervisor is None:
+            supervisor = next((lap for lap in self.laptops if lap.name == "Sup"), None)
+        supervisor = supervisor or self.laptop("Sup", "supervisor")
+        supervisor.sync()
+        decide(supervisor.db, decisions)
+        supervisor.sync()
+        researcher.sync()
+
     def close(self) -> None:
         for laptop in self.laptops:
             laptop.http.close()
@@ -202,3 +218,47 @@ def live_rows(
                 data = protocol.encode_row(protocol.TABLES[name], row)
                 found[(name, row.id)] = protocol.content_hash(data, name)
     return found
+
+
+def submit_decided(database: Database) -> dict[str, str]:
+    """On a researcher's laptop: submit every session that is in a decided review state
+    (approved, returned, rejected: the demo's mix) but was never sent, as she would before
+    a supervisor decides it.  Returns session id -> the state it had, for :func:`decide`."""
+    from sqlmodel import col
+    from sqlmodel import select as select_rows
+
+    from cxfield.domain.review import ReviewAction
+    from cxfield.domain.vocabulary import SessionStatus
+    from cxfield.services.review import record_move
+    from cxfield.storage.models import ResearchSession, SyncRow
+
+    decided = (SessionStatus.APPROVED, SessionStatus.HAS_ISSUES, SessionStatus.REJECTED)
+    found: dict[str, str] = {}
+    with database.session() as db:
+        sent = select_rows(SyncRow.row_id).where(SyncRow.table_name == "session")
+        query = select_rows(ResearchSession).where(
+            col(ResearchSession.status).in_(decided), col(ResearchSession.id).not_in(sent)
+        )
+        for session in db.exec(query).all():
+            found[session.id] = str(session.status)
+            session.status = SessionStatus.DRAFT  # as it was before the demo decided it
+            record_move(db, session, ReviewAction.SUBMIT)
+    return found
+
+
+def decide(database: Database, decisions: dict[str, str]) -> None:
+    """On a supervisor's laptop (synced): decide each submitted session as ``decisions``
+    says (approve, return or reject, with a comment where one is needed)."""
+    from cxfield.domain.review import ReviewAction
+    from cxfield.domain.vocabulary import SessionStatus
+    from cxfield.services.review import move
+
+    actions = {
+        SessionStatus.APPROVED: ReviewAction.APPROVE,
+        SessionStatus.HAS_ISSUES: ReviewAction.RETURN,
+        SessionStatus.REJECTED: ReviewAction.REJECT,
+    }
+    for session_id, status in decisions.items():
+        action = actions[SessionStatus(status)]
+        comment = "" if action == ReviewAction.APPROVE else "Please check the captures."
+        move(database, session_id, action, comment)

@@ -14,6 +14,7 @@ import secrets
 import socket
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from cxfield.services import capture, demo, sessions, sites  # noqa: E402
 from cxfield.sync import conflicts, connection, state  # noqa: E402
 from cxfield.sync.client import sync_once  # noqa: E402
 from tests.hub_support import RunningHub, free_port, hub_cli  # noqa: E402
+from tests.sync_support import submit_decided  # noqa: E402
 
 pytestmark = pytest.mark.qt
 #: the app does not care what the hub stores in; its own tests cover PostgreSQL
@@ -204,6 +206,7 @@ def test_connect_sync_revoked_and_hub_down(
 ) -> None:
     win = window
     study = demo.create_demo(ctx.db, 3)
+    submit_decided(ctx.db)  # a researcher sends the demo's decided sessions submitted
     win.refresh()
     actions = win.sync_actions
     assert actions.status_label.text() == "Not connected to a hub"
@@ -398,7 +401,8 @@ def test_conflicts_dialog_keep_theirs_then_mine(
 def test_slow_hub_keeps_the_gui_ticking_and_cancel_stops_cleanly(
     qtbot: Any, ctx: AppContext, window: MainWindow, hub_server: RunningHub
 ) -> None:
-    study = demo.create_demo(ctx.db, 80)
+    study = demo.create_demo(ctx.db, 80, submitted=True)  # a researcher sends them submitted
+    capture.start_session(ctx.db, study.id, mode="observation")  # and one she is running
     slow = SlowHub(hub_server.url, delay=0.4)
     try:
         connection.connect(
@@ -597,3 +601,40 @@ def test_a_row_the_hub_refused_is_listed_and_closed_by_keyboard(
     assert dialog.title.text().startswith("No conflicts")
     assert conflicts.list_conflicts(ctx.db) == []
     assert not dialog.keep_mine.isEnabled() and not dialog.keep_theirs.isEnabled()
+
+
+def test_rows_refused_for_one_reason_are_one_line_in_the_sync_window(
+    qtbot: Any, window: MainWindow
+) -> None:
+    """A researcher's laptop syncing the mixed-state demo: each decided session is refused
+    for the same reason; the sync window says it once with the count (and still fits the
+    screen), a reason given once keeps its row, other messages stay as they are."""
+    from PySide6.QtCore import QObject, Signal
+
+    from cxfield.gui.sync.sync_dialog import SyncDialog
+    from cxfield.hub.review import ARRIVING_DECIDED
+    from cxfield.sync.client import SyncSummary
+
+    class Finished(QObject):
+        progress = Signal(str, int, int)
+        running = cancelling = False
+
+    decided = ARRIVING_DECIDED.format(status="approved")
+    owner = "Only the study's owner or a supervisor can change its journey map."
+    summary = SyncSummary(pushed=1800, refused=31)
+    summary.messages += [f"session {uuid.uuid4()}: {decided}" for _ in range(30)]
+    summary.messages += ["Recording r1: file missing, not uploaded", f"step s1: {owner}"]
+    dialog = SyncDialog(Finished(), "http://127.0.0.1:8765", window)  # type: ignore[arg-type]
+    qtbot.addWidget(dialog)
+    dialog.show_summary(summary, 31)
+    lines = dialog.outcome.text().split("\n")
+    assert lines[1:] == [
+        f"30 sessions: {decided}",
+        "Recording r1: file missing, not uploaded",
+        f"step s1: {owner}",
+    ]
+    assert lines[0].startswith("Sent 1800 changes") and "31 to look at" in lines[0]
+    dialog.show()
+    dialog.adjustSize()
+    assert dialog.height() < 768 - 100, dialog.height()  # on a 1366×768 screen
+    shot("sync-refused-one-line", window, dialog)

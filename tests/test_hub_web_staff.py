@@ -31,7 +31,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Any:
     team = Team(tmp_path_factory.mktemp("staffweb"))
     ana = team.laptop("Ana")
     study = create_demo(ana.db, 24, seed=7, staff=8, queue_rows=600)
-    ana.sync()
+    team.sync_for_review(ana)  # a supervisor decides the demo's decided sessions
     _info, enrol = accounts.add_user(team.app.state.hub.engine, "Vi Viewer", "viewer")
     token, _id, _account = accounts.enrol(team.app.state.hub.engine, enrol, "script", "script")
     client = TestClient(team.app, follow_redirects=False)
@@ -181,7 +181,7 @@ def test_without_staff_or_operations_the_page_says_so(tmp_path: Path) -> None:
     try:
         ana = team.laptop("Ana")
         study = create_demo(ana.db, 6, seed=3)
-        ana.sync()
+        team.sync_for_review(ana)
         engine = team.app.state.hub.engine
         _info, enrol = accounts.add_user(engine, "Vo Viewer", "viewer")
         token, _id, _a = accounts.enrol(engine, enrol, "script", "script")

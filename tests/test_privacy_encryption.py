@@ -18,7 +18,7 @@ from cxfield.services import demo
 from cxfield.storage.models import Note, StepCapture, TranscriptSegment
 from tests.pg_support import create_database, drop_database, skip_without_pg
 from tests.privacy_support import PLANTED, hub_data, hub_text, pg_team, plant_texts
-from tests.sync_support import Team
+from tests.sync_support import Team, submit_decided
 
 PASS = "correct horse battery"
 
@@ -64,6 +64,7 @@ def _encrypted_round(team: Team, tmp_path: Path) -> None:
     created = study_protection.create_key(ana.db, ana.ctx.paths.root, study.id, PASS)
     assert created.protection.encrypt and created.protection.key_id
     planted = plant_texts(ana.db, study.id)
+    submit_decided(ana.db)  # a researcher sends the demo's decided sessions submitted
     assert ana.sync().pushed > 0
     held = hub_text(team)
     assert "Planted-7Q3X" not in held and "123-45-6789" not in held
@@ -201,7 +202,7 @@ def test_the_hub_page_and_report_of_an_encrypted_study_show_no_ciphertext(
     study = demo.create_demo(ana.db, 6)
     study_protection.create_key(ana.db, ana.ctx.paths.root, study.id, PASS)
     plant_texts(ana.db, study.id)
-    ana.sync()
+    team.sync_for_review(ana)  # a supervisor decides the demo's decided sessions
     engine = team.app.state.hub.engine
     set_quotes(engine, study.id, True)
     _info, enrol = accounts.add_user(engine, "Lee", "viewer")

@@ -23,6 +23,7 @@ from cxfield.sync import connection
 from cxfield.sync.client import SyncSummary, sync_once
 from tests.hub_support import RunningHub
 from tests.privacy_support import plant_texts
+from tests.sync_support import submit_decided
 
 AUDIO = b"RIFF-fake-but-unique-audio-" + bytes(range(256)) * 64
 
@@ -87,6 +88,7 @@ def test_withdrawal_reaches_hub_and_other_laptop(
         row.audio_upload = True
         db.add(row)
     planted = plant_texts(ana.ctx.db, study.id, audio=AUDIO)
+    submit_decided(ana.ctx.db)  # a researcher sends the demo's decided sessions submitted
     assert ana.sync().uploaded == 1
     sam.sync()
     # The supervisor's laptop holds the texts and (say, played back) a copy of the audio.
@@ -160,6 +162,7 @@ def test_withdrawal_leaves_no_content_in_the_history(
         assert note is not None
         note.text = "History-6W: she lives at 12 Elm Street"
         db.add(note)
+    submit_decided(ana.ctx.db)  # a researcher sends the demo's decided sessions submitted
     ana.sync()
     sam.sync()
     review_service.add_comment(

@@ -215,6 +215,45 @@ def test_researcher_cannot_approve_through_the_api(team: Team) -> None:
     assert status.status_code == 403 and "Only a supervisor" in status.json()["detail"]
 
 
+def test_a_researcher_cannot_send_a_session_that_arrives_already_decided(team: Team) -> None:
+    """Arriving approved (or returned, or rejected) at the hub is deciding it: a
+    researcher's laptop may send a new session only as a draft or submitted, and is told;
+    sent again submitted, it arrives with everything it holds."""
+    ana = team.laptop("Ana")
+    study = templates.create_from_definition(
+        ana.db, templates.load_template("benefits-office-visit")
+    )
+    ana.sync()
+    sid, _ = _submitted_session(ana, study.id)
+    with ana.db.session() as db:  # as if decided on the laptop (a copied database, a script)
+        session = db.get(ResearchSession, sid)
+        assert session is not None
+        session.status = "approved"
+        db.add(session)
+        db.commit()
+    summary = ana.sync()
+    assert summary.refused >= 1, summary
+    assert sid not in {d["id"] for d in _hub_rows(team, "session")}
+    refused = {c.row_id: c for c in conflicts.list_conflicts(ana.db)}
+    message = refused[sid].message
+    assert message.startswith("Only a supervisor or an admin can send the hub a session that")
+    assert "already approved" in message and "demo --submitted" in message
+    assert "\n" not in message and any(message in m for m in summary.messages)
+    # the same session submitted goes through
+    with ana.db.session() as db:
+        session = db.get(ResearchSession, sid)
+        assert session is not None
+        session.status = "submitted"
+        db.add(session)
+        db.commit()
+    ana.sync()
+    assert [d["status"] for d in _hub_rows(team, "session") if d["id"] == sid] == ["submitted"]
+    assert len([d for d in _hub_rows(team, "step_capture") if d["session_id"] == sid]) == 2
+    sam = team.laptop("Sam", role="supervisor")
+    sam.sync()
+    assert sid in {q.session.id for q in review_queue.review_queue(sam.db)}
+
+
 def test_two_supervisors_decide_at_once_one_wins_the_other_is_told(team: Team) -> None:
     ana = team.laptop("Ana")
     sam, kim = team.laptop("Sam", "supervisor"), team.laptop("Kim", "supervisor")

@@ -39,12 +39,14 @@ def test_two_laptops_and_a_supervisor_over_http(hub_server: RunningHub, tmp_path
     _connect(hub_server, "Ana", "researcher", ana)
     _connect(hub_server, "Minh", "researcher", minh)
     _connect(hub_server, "Sam", "supervisor", sam)
-    study_id = run("demo", "--sessions", "3", "--staff", "1", data_dir=ana).stdout.strip()
+    # researchers send their sessions submitted (a decided one is the supervisor's to send)
+    demo = ("demo", "--submitted")
+    study_id = run(*demo, "--sessions", "3", "--staff", "1", data_dir=ana).stdout.strip()
     first = _sync(ana)
     assert first.startswith("pushed ") and first.endswith(", pulled 0, conflicts 0")
     assert int(first.split()[1].rstrip(",")) > 30
     _sync(minh)  # the study (and the team's sites) arrive with their ids
-    added = run("demo", "--into", study_id, "--sessions", "2", data_dir=minh)
+    added = run(*demo, "--into", study_id, "--sessions", "2", data_dir=minh)
     assert added.returncode == 0 and added.stdout.strip() == study_id, added.stderr
     _sync(minh)
     _sync(sam)
@@ -80,6 +82,30 @@ def test_two_laptops_and_a_supervisor_over_http(hub_server: RunningHub, tmp_path
     assert not (ana / "sync-token").exists()
     again = run("sync", data_dir=ana)
     assert again.returncode != 0 and "not connected to a hub" in again.stderr
+
+
+def test_a_researchers_decided_demo_sessions_are_refused_one_line_each(
+    hub_server: RunningHub,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """`cxfield demo` makes sessions in a mix of review states: a researcher's laptop sends
+    the drafts and the submitted ones, and each decided one is refused in one line that
+    says what to do."""
+    ana = tmp_path / "ana"
+    _connect(hub_server, "Ana", "researcher", ana)
+    study_id = run("demo", "--sessions", "12", "--staff", "0", data_dir=ana).stdout.strip()
+    listed = json.loads(run("sessions", "list", "--study", study_id, "--json", data_dir=ana).stdout)
+    decided = {s["id"] for s in listed if s["status"] in ("approved", "has_issues", "rejected")}
+    assert decided and len(decided) < len(listed)  # the counts below can fail
+    done = run("sync", data_dir=ana, no_qt=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith(f"({len(decided)} refused by the hub)"), done.stdout
+    refused = [line for line in done.stderr.splitlines() if "Only a supervisor" in line]
+    assert {line.split()[2].rstrip(":") for line in refused} == decided
+    for line in refused:
+        assert line.startswith("sync: session ") and "cxfield demo --submitted" in line, line
+    assert "Traceback" not in done.stderr
+    assert _sync(ana) == "pushed 0, pulled 0, conflicts 0"  # told once, not at every sync
 
 
 def test_connect_refuses_plain_http_to_another_machine_and_a_wrong_token(

@@ -91,7 +91,9 @@ def test_killing_the_hub_mid_sync_loses_and_duplicates_nothing(
         assert (
             run("sync", "connect", url, f"--token={token.strip()}", data_dir=laptop).returncode == 0
         )
-        assert run("demo", "--sessions", "300", data_dir=laptop).returncode == 0
+        # a researcher's sessions go to the hub submitted (decided ones would be refused)
+        demo = run("demo", "--sessions", "300", "--submitted", data_dir=laptop)
+        assert demo.returncode == 0, demo.stderr
         sync = subprocess.Popen(
             [sys.executable, "-m", "cxfield", "--data-dir", str(laptop), "sync"],
             stdout=subprocess.PIPE,

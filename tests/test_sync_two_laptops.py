@@ -31,13 +31,13 @@ def _converged(team: Team) -> None:
 
 def test_supervisor_sees_both_laptops_in_one_curve(team: Team, tmp_path: Path) -> None:
     ana, minh, sup = team.laptop("Ana"), team.laptop("Minh"), team.laptop("Sam", "supervisor")
-    study = demo.create_demo(ana.db, 4)
+    study = demo.create_demo(ana.db, 4, submitted=True)  # researchers send sessions submitted
     first = ana.sync()
     assert first.pushed > 0 and first.conflicts == 0
     # Minh gets the study from the hub (same ids) and captures sessions of his own.
     minh.sync()
     assert studies.get_study(minh.db, study.id).name == study.name
-    demo.add_demo_sessions(minh.db, study.id, 3)
+    demo.add_demo_sessions(minh.db, study.id, 3, submitted=True)
     assert minh.sync().pushed > 0
     # The file Ana hands out is the same study: importing it on Minh's laptop changes nothing.
     path = templates.write_definition(ana.db, study.id, tmp_path / "study.json")
@@ -75,7 +75,7 @@ def test_supervisor_sees_both_laptops_in_one_curve(team: Team, tmp_path: Path) -
 def test_replays_and_lost_answers_change_nothing(team: Team) -> None:
     ana, sup = team.laptop("Ana"), team.laptop("Sam", "supervisor")
     sup.sync()  # the supervisor's own researcher row is on the hub first
-    demo.create_demo(ana.db, 3)
+    demo.create_demo(ana.db, 3, submitted=True)  # a researcher sends her sessions submitted
     # The hub commits the first push, but its answer never reaches the laptop.
     calls: list[str] = []
 

@@ -33,14 +33,15 @@ class SyncedStudy:
 
 def two_laptops(root: Path) -> SyncedStudy:
     """Ana makes the demo study (60 sessions) and syncs; Ben pulls it, adds 50 sessions of
-    his own and syncs; Ana syncs again."""
+    his own and syncs; Ana syncs again.  The two are researchers: they send the demo's
+    decided sessions submitted and a supervisor decides them as the demo had them."""
     team = Team(root)
     ana, ben = team.laptop("Ana"), team.laptop("Ben")
     study = create_demo(ana.db, 60, seed=7)
-    ana.sync()
+    team.sync_for_review(ana)
     ben.sync()
     add_demo_sessions(ben.db, study.id, 50, seed=8)
-    ben.sync()
+    team.sync_for_review(ben)
     ana.sync()
     return SyncedStudy(team, study.id, root / "hub")
 

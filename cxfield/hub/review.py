@@ -2,7 +2,9 @@
 laptop says about itself counts):
 
 * only supervisors and admins approve, return, reject or reopen (a session row moving to
-  such a state, or a review_event of such an action, pushed by a researcher: ``forbidden``);
+  such a state, or arriving new in one, or a review_event of such an action, pushed by a
+  researcher: ``forbidden``; what the session holds is kept, out of sight without its
+  session, so that nothing is lost when the session comes again submitted);
 * a review decision made on a stale copy (the session changed on the hub meanwhile, e.g.
   another supervisor decided first) is refused: one wins, the other is told;
 * an approved or rejected session is read-only: a changed row of it is refused (the laptop
@@ -18,12 +20,14 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, select
 
 from cxfield.domain.review import (
+    PHRASE,
     REVIEWERS_ONLY,
     ReviewAction,
     action_between,
     is_locked,
     status_change_problem,
 )
+from cxfield.domain.vocabulary import SessionStatus
 from cxfield.hub import storage as t
 from cxfield.privacy.retention import EXPIRED
 from cxfield.storage.models import APPEND_ONLY_TABLES
@@ -36,6 +40,11 @@ LOCKED = (
 DECIDED_FIRST = (
     "This session changed on the hub before your decision arrived (it is now {status}, "
     "by {who}); sync and decide again."
+)
+ARRIVING_DECIDED = (
+    "Only a supervisor or an admin can send the hub a session that is already {status}: a "
+    "researcher's laptop sends a new session as a draft or submitted for review (demo data: "
+    "cxfield demo --submitted)."
 )
 REFUSED_WITH = "Refused with the change it belongs to: {reason}"
 #: session columns a review move may change on a read-only session
@@ -75,9 +84,12 @@ def _session_problem(
 ) -> str | None:
     new = str(row.data.get("status", "draft"))
     if existing is None:
-        # A session new to the hub comes as it is on the laptop (offline reviews by a
-        # supervisor profile, demo data); its review events are checked one by one.
-        return None
+        # A session new to the hub comes as it is on the laptop when a supervisor or an
+        # admin sends it (offline reviews by a supervisor profile); from a researcher only
+        # as a draft or submitted: arriving already decided would be deciding it.
+        if status_change_problem(None, new, reviewer=reviewer) is None:
+            return None
+        return ARRIVING_DECIDED.format(status=PHRASE[SessionStatus(new)])
     old = str(existing.data.get("status", "draft"))
     moving = old != new
     stale = row.base != existing.version and existing.updated_by_device != batch.device_id

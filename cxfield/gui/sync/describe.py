@@ -4,6 +4,7 @@ and "last synced …" for the status bar.  Qt-free; reads names from the local d
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,6 +36,29 @@ FIELD_WORDS = {
     "session_id": "Session",
     "recording_id": "Recording",
 }
+
+
+#: a sync message about one row: "session 81189e82-…: Only a supervisor …"
+_ROW_MESSAGE = re.compile(r"^(?P<table>[a-z_]+) (?P<id>[\w-]+): (?P<reason>.+)$")
+
+
+def grouped_messages(messages: list[str]) -> list[str]:
+    """A sync's messages for a person: rows of one kind refused for one reason are one line
+    ("4 sessions: Only a supervisor …"), where the first of them was; other messages, and a
+    reason given once, as they are."""
+    counts: dict[tuple[str, str], int] = {}
+    first: dict[tuple[str, str], str] = {}
+    for message in messages:
+        match = _ROW_MESSAGE.match(message)
+        key = (match["table"], match["reason"]) if match else ("", message)
+        counts[key] = counts.get(key, 0) + 1
+        first.setdefault(key, message)
+    return [
+        f"{counts[key]} {key[0].replace('_', ' ')}s: {key[1]}"
+        if key[0] and counts[key] > 1
+        else message
+        for key, message in first.items()
+    ]
 
 
 def _short(text: Any, limit: int = 48) -> str:

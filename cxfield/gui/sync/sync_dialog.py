@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cxfield.gui.sync.describe import grouped_messages
 from cxfield.gui.sync.sync_worker import SyncRunner
 from cxfield.gui.widgets import FOCUS_STYLE
 from cxfield.sync.client import SyncSummary
@@ -168,7 +169,7 @@ class SyncDialog(QDialog):
                 "next sync. Nothing was lost.",
             )
             return
-        lines = [summary_words(summary), *summary.held, *summary.messages]
+        lines = [summary_words(summary), *summary.held, *grouped_messages(summary.messages)]
         self._stopped("Synced", "\n".join(lines))
         self.conflicts_button.setVisible(open_conflicts > 0)
 
