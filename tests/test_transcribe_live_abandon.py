@@ -163,12 +163,19 @@ def test_closing_before_finish_queues_and_a_late_finish_only_reports(
 
 
 def test_ctrl_c_while_record_finishes_queues_the_job(
-    ctx: AppContext, whisper_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+    ctx: AppContext,
+    whisper_checkpoint: Path,
+    capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
 ) -> None:
     """`cxfield record --live-transcribe`: Ctrl-C while the last stretch is transcribed
     (the recording is already saved) gives the job back instead of leaving it running."""
     from cxfield.cli import audio as audio_cli
 
+    # a `cxfield` process starts with Python's own Ctrl-C handler, whatever an earlier
+    # test in this process left behind (one run of the whole suite found it swallowed)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
     session_id, rec_id, audio = _recorded(ctx, whisper_checkpoint)
     live = LiveTranscript.start(ctx.db, ctx.paths.root, ctx.paths.models, rec_id)
     assert live is not None
