@@ -19,7 +19,8 @@ pytest.importorskip("presidio_analyzer")
 from sqlmodel import col, select  # noqa: E402
 
 from cxfield.app import AppContext  # noqa: E402
-from cxfield.privacy import review, store  # noqa: E402
+from cxfield.domain.vocabulary import AudioClock  # noqa: E402
+from cxfield.privacy import review, store, study_protection  # noqa: E402
 from cxfield.services import studies, templates  # noqa: E402
 from cxfield.storage.models import Note, Recording, RedactionMute  # noqa: E402
 from tests.redaction_support import EMAIL, PHONE, SSN, Planted, planted_session  # noqa: E402
@@ -115,6 +116,9 @@ def test_privacy_tab_and_review_typed_under_x(
         screen.wait_window("^Edit study")
         screen.keys("alt+p", "ctrl+a")
         screen.type(PATTERN)
+        # Alt+L: the audio's clock; Down picks "when its transcript is checked"
+        screen.keys("alt+l", "Down")
+        screen.shot("privacy-clock-chosen")
         screen.keys("Return")
         screen.wait_gone("^Edit study")
         settings = review.get_settings(ctx.db, planted.study_id)
@@ -123,6 +127,8 @@ def test_privacy_tab_and_review_typed_under_x(
             (PATTERN,),
             (OFFICE,),
         )
+        clock = study_protection.get_protection(ctx.db, planted.study_id).audio_clock
+        assert clock == AudioClock.CHECKED.value
 
         # The session's review: Tab from the studies into the sessions, Home selects it
         screen.xdotool("windowfocus", "--sync", main)
