@@ -21,7 +21,7 @@ from sqlmodel import col, select  # noqa: E402
 from cxfield.app import AppContext  # noqa: E402
 from cxfield.domain.vocabulary import AudioClock  # noqa: E402
 from cxfield.privacy import review, store, study_protection  # noqa: E402
-from cxfield.services import studies, templates  # noqa: E402
+from cxfield.services import capture, studies, templates  # noqa: E402
 from cxfield.storage.models import Note, Recording, RedactionMute  # noqa: E402
 from tests.redaction_support import EMAIL, PHONE, SSN, Planted, planted_session  # noqa: E402
 from tests.xvfb_support import (  # noqa: E402
@@ -75,6 +75,12 @@ def _mutes(ctx: AppContext, recording_id: str) -> list[tuple[float, float]]:
             .order_by(col(RedactionMute.start_s))
         ).all()
         return [(row.start_s, row.end_s) for row in rows]
+
+
+def _checked(ctx: AppContext, recording_id: str) -> bool:
+    with ctx.db.session() as db:
+        recording = db.get(Recording, recording_id)
+        return recording is not None and recording.transcript_checked_at is not None
 
 
 def _states(ctx: AppContext, session_id: str) -> dict[str, str]:
@@ -156,6 +162,17 @@ def test_privacy_tab_and_review_typed_under_x(
         screen.shot("review-muted")
         screen.keys("Escape")
         screen.wait_gone("^Review redactions")
+
+        # The interview finished (a draft opens in the runner): F5 shows it, Ctrl+O opens
+        # the session; Alt+T its transcript; Ctrl+K marks it checked
+        capture.finish_session(ctx.db, planted.session_id)
+        screen.xdotool("windowfocus", "--sync", main)
+        screen.keys("F5", "ctrl+o")
+        view = screen.wait_window("^Session ")
+        screen.keys("alt+t", "ctrl+k")
+        wait_for(lambda: _checked(ctx, planted.recording_id), 20, "the transcript checked")
+        assert screen.fits(view)
+        screen.shot("transcript-checked")
 
     # in the window's order (the store's): A, R, A, A, A
     decided = [row.state for row in store.candidates(ctx.db, session_id=planted.session_id)]
