@@ -61,11 +61,13 @@ def write_ahead_log(conn: sqlite3.Connection, patience_s: float = 30.0) -> None:
         if mode in ("wal", "memory"):
             return
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA journal_mode=WAL").fetchone()
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+            continue
+        return  # switched, or left as it is where SQLite cannot (a read-only file)
 
 
 def _stamp_sync_fields(session: OrmSession, _context: Any, _instances: Any) -> None:
