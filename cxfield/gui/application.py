@@ -20,6 +20,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from cxfield.domain.errors import CxfieldError
 from cxfield.gui.fonts import register_bundled_fonts
 from cxfield.gui.main_window import MainWindow
+from cxfield.gui.startup_costs import (
+    pause_collection,
+    resume_collection,
+    without_qt_import_hook,
+)
 from cxfield.gui.startup_probe import StartupProbe
 from cxfield.gui.widgets import FOCUS_STYLE
 
@@ -56,7 +61,16 @@ def create_application() -> QApplication:
 
 def launch(data_dir: Path | None) -> int:
     """Show the main window, then open ``data_dir`` (None: the default) behind it."""
-    from cxfield.app import default_data_dir, prepare_data_dir
+    pause_collection()  # until the window is usable (startup_costs)
+    try:
+        return _launch(data_dir)
+    finally:
+        resume_collection()
+
+
+def _launch(data_dir: Path | None) -> int:
+    with without_qt_import_hook():
+        from cxfield.app import default_data_dir, prepare_data_dir
 
     probe = StartupProbe.from_environment()
     try:
@@ -73,17 +87,20 @@ def launch(data_dir: Path | None) -> int:
     opened: list[AppContext] = []
 
     def open_behind() -> None:
-        from cxfield.app import open_paths
-
         try:
-            ctx = open_paths(paths, retention_later=True)
+            with without_qt_import_hook():  # the database and the services: no Qt in them
+                from cxfield.app import open_paths
+
+                ctx = open_paths(paths, retention_later=True)
         except CxfieldError as exc:
+            resume_collection()
             print(f"cxfield: error: {_one_line(exc)}", file=sys.stderr)
             QMessageBox.critical(window, "cxfield", str(exc))
             app.exit(exc.exit_code)
             return
         opened.append(ctx)
         window.attach(ctx, later=True)
+        resume_collection()
         if probe is not None:
             probe.usable(window)
         QTimer.singleShot(200, lambda: _retention_then_after_start(window, ctx))

@@ -1,10 +1,13 @@
 """A start-up probe for the benchmark and the import test: with ``CXFIELD_STARTUP_PROBE``
 set to a file name, the app writes there (JSON) the wall-clock time of the main window's
 first paint and of the moment it is usable (studies listed), the modules imported by
-then, and quits.  Unset, nothing of this runs."""
+then, which ``__import__`` is in place and whether the garbage collector runs, and quits.
+Unset, nothing of this runs."""
 
 from __future__ import annotations
 
+import builtins
+import gc
 import json
 import os
 import sys
@@ -19,6 +22,11 @@ PROBE_ENV = "CXFIELD_STARTUP_PROBE"
 
 def loaded_modules() -> list[str]:
     return sorted(sys.modules)
+
+
+def _import_in_use() -> str:
+    """``__import__`` or PySide6's ``__feature_import__`` (see cxfield.gui.startup_costs)."""
+    return str(getattr(builtins.__import__, "__name__", builtins.__import__))
 
 
 class StartupProbe(QObject):
@@ -39,6 +47,7 @@ class StartupProbe(QObject):
         if event.type() == QEvent.Type.Paint and "first_paint" not in self.record:
             self.record["first_paint"] = time.time()
             self.record["modules_at_paint"] = loaded_modules()
+            self.record["import_at_paint"] = _import_in_use()
         return False
 
     def usable(self, window: QWidget) -> None:
@@ -46,5 +55,7 @@ class StartupProbe(QObject):
         window.repaint()
         self.record["usable"] = time.time()
         self.record["modules_at_usable"] = loaded_modules()
+        self.record["import_at_usable"] = _import_in_use()
+        self.record["collecting_at_usable"] = gc.isenabled()
         self.target.write_text(json.dumps(self.record), encoding="utf-8")
         QTimer.singleShot(0, QApplication.quit)

@@ -10,8 +10,6 @@ callers.
 Schema changes go through Alembic (``storage/migrations``); never ``create_all``.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Any
 
