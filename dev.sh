@@ -110,8 +110,11 @@ case "$cmd" in
     # as the postgres user), sets PGHOST/PGPORT/PGUSER/PGPASSWORD for pytest and drops the
     # cluster afterwards.  CXFIELD_REQUIRE_PG=1: a missing server fails instead of skipping;
     # CXFIELD_REQUIRE_EXTRAS=1: so does a missing optional package or program (tests/requires.py)
+    # pytest-xdist: one worker per core (at most 4), each taking whole test files, so a
+    # file's tests run in order in one process; every test makes its own data directory,
+    # PostgreSQL database, hub port, Xvfb display and PulseAudio daemon.  `-n 0`: one process.
     exec pg_virtualenv -t env CXFIELD_REQUIRE_PG=1 CXFIELD_REQUIRE_EXTRAS=1 \
-      "$VENV/bin/pytest" "$@"
+      "$VENV/bin/pytest" -n auto --maxprocesses=4 --dist loadfile "$@"
     ;;
   *) echo "usage: ./dev.sh [setup|run|test|build] [args...]" >&2; exit 2 ;;
 esac

@@ -44,18 +44,32 @@ class StartupProbe(QObject):
         window.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        if event.type() == QEvent.Type.Paint and "first_paint" not in self.record:
-            self.record["first_paint"] = time.time()
-            self.record["modules_at_paint"] = loaded_modules()
-            self.record["import_at_paint"] = _import_in_use()
+        if event.type() == QEvent.Type.Paint:
+            if "first_paint" not in self.record:
+                self.record["first_paint"] = time.time()
+                self.record["modules_at_paint"] = loaded_modules()
+                self.record["import_at_paint"] = _import_in_use()
+            if self._listed:  # usable once the listed studies are on screen
+                self._listed = False
+                QTimer.singleShot(0, self._write)
         return False
 
+    _listed = False
+
     def usable(self, window: QWidget) -> None:
-        """The window holds the studies: paint it now, note the time, write, quit."""
-        window.repaint()
-        self.record["usable"] = time.time()
+        """The window holds the studies: what is loaded now, then the time it is painted
+        with them (at once where the window is already on screen), write, quit."""
         self.record["modules_at_usable"] = loaded_modules()
         self.record["import_at_usable"] = _import_in_use()
         self.record["collecting_at_usable"] = gc.isenabled()
+        window.repaint()
+        if "first_paint" in self.record:
+            self._write()
+        else:  # not exposed yet (X11 maps it later): the first paint shows the studies
+            self._listed = True
+            window.update()
+
+    def _write(self) -> None:
+        self.record["usable"] = time.time()
         self.target.write_text(json.dumps(self.record), encoding="utf-8")
         QTimer.singleShot(0, QApplication.quit)
