@@ -177,3 +177,35 @@ def test_a_study_that_does_not_hold_never_says_reviewed(qtbot: object, ctx: AppC
     while any(r.state == "pending" for r in dialog.rows):
         press(Qt.Key.Key_A)
     assert dialog.hold.text().startswith("Reviewed")
+
+
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_review_comments_are_listed_and_accepted_by_key(
+    qtbot: object, ctx: AppContext, screen: tuple[int, int]
+) -> None:
+    """A supervisor's comment with a phone number is one of the texts the review lists
+    ("review comment"), its candidate shows where it occurs and A accepts it."""
+    from cxfield.services import review
+
+    planted = planted_session(ctx.db)
+    review.use_profile(ctx.db, "Sam", "supervisor")
+    comment = review.add_comment(ctx.db, planted.session_id, "Her son calls from 773-555-0142")
+    dialog = RedactionReview(ctx, planted.session_id)
+    qtbot.addWidget(dialog)  # type: ignore[attr-defined]
+    dialog.resize(min(1100, screen[0] - 60), min(680, screen[1] - 80))
+    show_active(qtbot, dialog)
+    labels = [dialog.field.itemText(i) for i in range(dialog.field.count())]
+    assert "review comment — Her son calls from 773-555-0142" in labels
+    index = next(i for i, r in enumerate(dialog.rows) if r.row_id == comment.id)
+    assert "review comment" in dialog.candidates.item(index).text()
+    dialog.candidates.setCurrentRow(index)
+    dialog.candidates.setFocus()
+    settle()
+    assert "773-555-0142" in dialog.view.toPlainText()
+    press(Qt.Key.Key_A)
+    assert _states(ctx, planted.session_id)["773-555-0142"] == "accepted"
+    assert fits_screen(dialog, screen) == []
+    from tests.gui_support import shots_dir
+
+    folder = shots_dir("comments", Path(tempfile.mkdtemp()))
+    shoot(dialog, folder, f"redaction-review-comment-{screen[0]}x{screen[1]}")

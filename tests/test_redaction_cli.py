@@ -122,3 +122,34 @@ def test_bad_input(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
         "--word", "Oakland Center", "--review", "off",
     )  # fmt: skip
     assert code == 0 and "review before sync and export: off" in out and "SNAP" in out
+
+
+def test_scan_lists_review_comments(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A supervisor's comment naming a listed family member and a phone number is found by
+    `redact scan`, said to be a review comment, and can be redacted by hand too."""
+    from cxfield.services import review
+
+    ctx = open_app(data_dir)
+    planted = planted_session(ctx.db)
+    review.use_profile(ctx.db, "Sam", "supervisor")
+    store.add_name(ctx.db, planted.session_id, "Tom Baker")
+    comment = review.add_comment(
+        ctx.db, planted.session_id, "She said her husband Tom Baker calls from 773-555-0142"
+    )
+    ctx.close()
+    code, out, _ = _run(
+        capsys, data_dir, "redact", "scan", "--session", planted.session_id, "--json"
+    )
+    assert code == 0
+    mine = {(c["kind"], c["text"]) for c in json.loads(out) if c["row_id"] == comment.id}
+    assert mine == {("name", "Tom Baker"), ("phone", "773-555-0142")}
+    assert {c["where"] for c in json.loads(out) if c["row_id"] == comment.id} == {
+        "review comment"
+    }
+    code, out, err = _run(
+        capsys, data_dir, "redact", "add", "review_comment", comment.id,
+        "--text", "husband", "--kind", "other",
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, _ = _run(capsys, data_dir, "redact", "list", "--session", planted.session_id)
+    assert "review comment" in out and "husband" in out

@@ -225,3 +225,52 @@ def test_the_history_of_an_edit_after_submission_is_redacted_too(
 
         kept = db.exec(orm_select(AuditEntry).where(AuditEntry.row_id == planted.note_id)).all()
         assert any(SSN in str(e.before) for e in kept)
+
+
+def test_review_comments_are_scanned_held_and_leave_redacted(team: Team, tmp_path: Path) -> None:
+    """A supervisor's comment on a note and a decision's comment quote what the participant
+    said: they are scanned like the note, hold the session's sync and export until
+    reviewed, and leave with placeholders; the laptop keeps what was written."""
+    from cxfield.domain.review import AnchorKind, ReviewAction
+    from cxfield.services import review as review_service
+    from cxfield.storage.models import ReviewComment, ReviewEvent
+
+    sam = team.laptop("Sam", "supervisor")
+    planted = planted_session(sam.db)
+    store.scan_sessions(sam.db, [planted.session_id])
+    _decide_all(sam.db, planted.session_id)
+    review_service.submit(sam.db, planted.session_id, "")
+    said = f"She said her husband Tom Baker takes calls on {PHONE}"
+    comment = review_service.add_comment(
+        sam.db, planted.session_id, said, anchor=AnchorKind.NOTE, anchor_id=planted.note_id
+    )
+    event = review_service.move(
+        sam.db, planted.session_id, ReviewAction.RETURN, f"Take {EMAIL} out of step 2"
+    )
+    summary = sam.sync()
+    assert planted.session_id not in _hub_data(team, "session")
+    assert summary.held and "2 redaction candidates wait" in summary.held[0]
+    pending = store.candidates(sam.db, session_id=planted.session_id, state="pending")
+    found = {(row.table_name, row.row_id, row.text, review.where(row)) for row in pending}
+    assert found == {
+        ("review_comment", comment.id, PHONE, "review comment"),
+        ("review_event", event.id, EMAIL, "review decision comment"),
+    }
+    held = jobs.export_study_json(sam.db, planted.study_id, tmp_path / "held.json")
+    assert any("left out" in m and planted.session_id in m for m in held.messages)
+    with pytest.raises(HeldForReview):
+        jobs.export_session_pdf(sam.db, planted.session_id, tmp_path / "held.pdf")
+    _decide_all(sam.db, planted.session_id)
+    assert sam.sync().held == []
+    sent = _hub_data(team, "review_comment")[comment.id]
+    assert sent["text"] == "She said her husband Tom Baker takes calls on [PHONE]"
+    decision = _hub_data(team, "review_event")[event.id]
+    assert decision["comment"] == "Take [EMAIL] out of step 2"
+    exported = tmp_path / "study.json"
+    jobs.export_study_json(sam.db, planted.study_id, exported)
+    text = exported.read_text(encoding="utf-8")
+    assert "takes calls on [PHONE]" in text and "Take [EMAIL] out" in text
+    assert PHONE not in text and EMAIL not in text
+    with sam.db.session() as db:
+        assert PHONE in db.get(ReviewComment, comment.id).text
+        assert EMAIL in db.get(ReviewEvent, event.id).comment

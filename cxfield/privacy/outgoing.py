@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from cxfield.privacy.audio import AudioRedaction, outgoing_audio
 from cxfield.privacy.kinds import Kind, Span, apply_spans, parse_kind
 from cxfield.privacy.store import CANDIDATE, SESSION, STUDY, fingerprints, scanned
-from cxfield.privacy.texts import FIELDS_BY_TABLE, text_hash
+from cxfield.privacy.texts import FIELDS_BY_TABLE, history_field, text_hash
 from cxfield.storage.database import Database
 from cxfield.storage.models import Participant
 
@@ -97,6 +97,7 @@ class Outgoing:
         texts = set(fields) & set(FIELDS_BY_TABLE.get(target[0], ()))
 
         def redacted(name: Any, value: Any) -> Any:
+            name = history_field(target[0], str(name))
             if isinstance(value, str) and name in texts:
                 return apply_spans(value, self.spans(*target, str(name), value))
             return value

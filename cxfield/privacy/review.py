@@ -21,6 +21,8 @@ WHERE = {
     ("transcript_segment", "text"): "transcript",
     ("transcript_segment", "original_text"): "transcript (the model's text before an edit)",
     ("survey_response", "comments"): "survey comment",
+    ("review_event", "comment"): "review decision comment",
+    ("review_comment", "text"): "review comment",
 }
 
 

@@ -8,7 +8,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Table, select
 
-from cxfield.storage.models import Note, ResearchSession, StepCapture, SurveyResponse
+from cxfield.storage.models import (
+    Note,
+    ResearchSession,
+    ReviewComment,
+    ReviewEvent,
+    StepCapture,
+    SurveyResponse,
+)
 from cxfield.storage.models import TranscriptSegment as Segment
 
 #: (table, field) of every free text a session holds
@@ -22,6 +29,10 @@ TEXT_FIELDS: tuple[tuple[str, str], ...] = (
     # leaves it here, and this copy syncs and is exported too
     ("transcript_segment", "original_text"),
     ("survey_response", "comments"),
+    # a supervisor's review: the comment of a decision and comments on a step, note or
+    # line, and the researcher's answers; they quote what participants said
+    ("review_event", "comment"),
+    ("review_comment", "text"),
 )
 _MODELS = {
     "session": ResearchSession,
@@ -29,10 +40,20 @@ _MODELS = {
     "note": Note,
     "transcript_segment": Segment,
     "survey_response": SurveyResponse,
+    "review_event": ReviewEvent,
+    "review_comment": ReviewComment,
 }
+#: the history of changes after submission (``audit_entry``) records a review comment
+#: added then under the field "comment" (``cxfield.storage.review_hooks``): its text
+HISTORY_ALIASES: dict[tuple[str, str], str] = {("review_comment", "comment"): "text"}
 FIELDS_BY_TABLE: dict[str, tuple[str, ...]] = {}
 for _table, _field in TEXT_FIELDS:
     FIELDS_BY_TABLE[_table] = (*FIELDS_BY_TABLE.get(_table, ()), _field)
+
+
+def history_field(table_name: str, field: str) -> str:
+    """The column an audit entry's ``field`` of a row of ``table_name`` stands for."""
+    return HISTORY_ALIASES.get((table_name, field), field)
 
 
 def table(name: str) -> Table:
