@@ -143,9 +143,7 @@ def test_scan_lists_review_comments(data_dir: Path, capsys: pytest.CaptureFixtur
     assert code == 0
     mine = {(c["kind"], c["text"]) for c in json.loads(out) if c["row_id"] == comment.id}
     assert mine == {("name", "Tom Baker"), ("phone", "773-555-0142")}
-    assert {c["where"] for c in json.loads(out) if c["row_id"] == comment.id} == {
-        "review comment"
-    }
+    assert {c["where"] for c in json.loads(out) if c["row_id"] == comment.id} == {"review comment"}
     code, out, err = _run(
         capsys, data_dir, "redact", "add", "review_comment", comment.id,
         "--text", "husband", "--kind", "other",
