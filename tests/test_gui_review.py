@@ -515,3 +515,16 @@ def test_offline_supervisor_profile_chosen_in_the_app(
     assert "the hub account decides" in connected.current.text()
     assert not connected.name.isEnabled() and not connected.role.isEnabled()
     window.close()
+
+
+def test_a_decision_comment_shows_as_typed(ctx: AppContext, qtbot: object) -> None:
+    """The decision line is rich text: a comment with "<" and "&" is shown as typed."""
+    demo.create_demo(ctx.db, 1, submitted=True)
+    [sid] = [s.id for s in sessions.list_sessions(ctx.db)]
+    review.use_profile(ctx.db, "Sam Lee", "supervisor")
+    review.move(ctx.db, sid, ReviewAction.RETURN, "Use <desk 4> & the form")
+    view = ReviewSessionView(ctx, sid)
+    qtbot.addWidget(view)  # type: ignore[attr-defined]
+    _active(qtbot, view)
+    assert "Use &lt;desk 4&gt; &amp; the form" in view.state_label.text()
+    view.close()

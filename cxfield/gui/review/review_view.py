@@ -9,6 +9,8 @@ Alt+I returns (has issues), Alt+J rejects, Alt+P reopens, Alt+U submits.  After 
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QPushButton, QSplitter, QWidget
@@ -100,7 +102,12 @@ class ReviewSessionView(SessionView):
         status = SessionStatus(self.detail["status"])
         events = [e for e in review.events_of(self.ctx.db, self.session_id)]
         last = next((e for e in reversed(events) if e.action != ReviewAction.SUBMIT), None)
-        said = f" — {last.actor_name}: {last.comment}" if last and last.comment else ""
+        said = (
+            # rich text: a comment's "<" or "&" must show as typed, not as markup
+            f" — {html.escape(last.actor_name, False)}: {html.escape(last.comment, False)}"
+            if last and last.comment
+            else ""
+        )
         self.state_label.setText(f"<b>{STATUS_LABEL[status]}</b>{said}")
         for action, button in self.buttons.items():
             rule = TRANSITIONS[action]
