@@ -34,6 +34,7 @@ class StartupProbe(QObject):
         super().__init__()
         self.target = target
         self.record: dict[str, object] = {"frozen": bool(getattr(sys, "frozen", False))}
+        self._listed = False  # the studies are listed, the window not yet painted
 
     @classmethod
     def from_environment(cls) -> StartupProbe | None:
@@ -53,8 +54,6 @@ class StartupProbe(QObject):
                 self._listed = False
                 QTimer.singleShot(0, self._write)
         return False
-
-    _listed = False
 
     def usable(self, window: QWidget) -> None:
         """The window holds the studies: what is loaded now, then the time it is painted
