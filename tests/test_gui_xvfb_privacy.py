@@ -22,6 +22,7 @@ from cxfield.app import AppContext  # noqa: E402
 from cxfield.domain.vocabulary import AudioClock  # noqa: E402
 from cxfield.privacy import review, store, study_protection  # noqa: E402
 from cxfield.services import capture, studies, templates  # noqa: E402
+from cxfield.services import review as review_service  # noqa: E402
 from cxfield.storage.models import Note, Recording, RedactionMute  # noqa: E402
 from tests.redaction_support import EMAIL, PHONE, SSN, Planted, planted_session  # noqa: E402
 from tests.xvfb_support import (  # noqa: E402
@@ -39,6 +40,8 @@ if not HAVE_X:
 
 CASE = "SNAP-20461937"
 OFFICE = "Eastside"
+#: in a review comment (the researcher's answer): comments are scanned like notes
+SON = "773-555-0142"
 PATTERN = r"SNAP-\d{8}"
 
 
@@ -53,7 +56,8 @@ def screen(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Screen]:
 @pytest.fixture
 def planted(ctx: AppContext) -> Planted:
     """A study from a template and one session with an SSN, a phone, an email, a case
-    number and the office's name in its texts, and a two-minute recording."""
+    number and the office's name in its texts, a phone number in a review comment, and a
+    two-minute recording."""
     study = templates.create_from_definition(
         ctx.db, templates.load_template("benefits-office-visit"), name="Privacy keys"
     )
@@ -64,6 +68,8 @@ def planted(ctx: AppContext) -> Planted:
         assert recording is not None
         recording.duration_s = 120.0
         db.add(recording)
+    review_service.use_profile(ctx.db, "Ana Morales", "researcher")
+    review_service.add_comment(ctx.db, found.session_id, f"Her son calls from {SON}")
     return found
 
 
@@ -144,20 +150,23 @@ def test_privacy_tab_and_review_typed_under_x(
         wait_for(lambda: _states(ctx, planted.session_id), 60, "the scan")
         screen.shot("review-opened")
         states = _states(ctx, planted.session_id)
-        assert {SSN, PHONE, EMAIL, CASE, OFFICE} <= set(states), states
-        # A, R, A, A, A: each moves on to the next pending candidate
-        screen.keys("a", "r", "a", "a", "a")
+        assert {SSN, PHONE, EMAIL, CASE, OFFICE, SON} <= set(states), states
+        # A, R, A, A, A, A: each moves on to the next pending candidate
+        screen.keys("a", "r", "a", "a", "a", "a")
         wait_for(
             lambda: "pending" not in _states(ctx, planted.session_id).values(),
             20,
             "every candidate decided",
         )
-        # Alt+F: the mute's "from"; Tab to "to"; Enter mutes
+        # Alt+F: the mute's "from"; Tab to "to"; Shift+Tab back to mend "from"; Tab, Enter
+        # in "to" mutes
         screen.keys("alt+f")
-        screen.type("83.5")
+        screen.type("80")
         screen.keys("Tab")
         screen.type("1:30.25")
-        screen.keys("Return")
+        screen.keys("shift+Tab", "ctrl+a")
+        screen.type("83.5")
+        screen.keys("Tab", "Return")
         wait_for(lambda: _mutes(ctx, planted.recording_id), 20, "the muted stretch")
         screen.shot("review-muted")
         screen.keys("Escape")
@@ -174,7 +183,8 @@ def test_privacy_tab_and_review_typed_under_x(
         assert screen.fits(view)
         screen.shot("transcript-checked")
 
-    # in the window's order (the store's): A, R, A, A, A
+    # in the window's order (the store's): A, R, A, A, A, A
     decided = [row.state for row in store.candidates(ctx.db, session_id=planted.session_id)]
-    assert decided == ["accepted", "rejected", "accepted", "accepted", "accepted"]
+    assert decided == ["accepted", "rejected", "accepted", "accepted", "accepted", "accepted"]
+    assert _states(ctx, planted.session_id)[SON] == "accepted"  # the review comment's
     assert _mutes(ctx, planted.recording_id) == [(83.5, 90.25)]
