@@ -105,6 +105,11 @@ case "$cmd" in
     "$VENV/bin/mypy" cxfield
     "$VENV/bin/lint-imports"
     export QT_QPA_PLATFORM=offscreen OMP_NUM_THREADS=1
+    # Byte code compiled once, before the workers start: the suite starts the CLI, the hub
+    # and the app in hundreds of subprocesses, and where PYTHONDONTWRITEBYTECODE is set
+    # (CI images often set it) each of them would compile cxfield's modules again.
+    unset PYTHONDONTWRITEBYTECODE
+    "$VENV/bin/python" -m compileall -q -j 0 cxfield tests benchmarks >/dev/null
     # The hub tests need a real PostgreSQL: pg_virtualenv (postgresql-common) starts a
     # throw-away cluster in a temporary directory (-t: also as root, where the server runs
     # as the postgres user), sets PGHOST/PGPORT/PGUSER/PGPASSWORD for pytest and drops the
@@ -113,8 +118,11 @@ case "$cmd" in
     # pytest-xdist: one worker per core (at most 4), each taking whole test files, so a
     # file's tests run in order in one process; every test makes its own data directory,
     # PostgreSQL database, hub port, Xvfb display and PulseAudio daemon.  `-n 0`: one process.
+    # --max-worker-restart=0: a worker that crashes fails the run at once, naming the test it
+    # ran; pytest-xdist 3.8 replaces a crashed loadfile worker and then waits forever
+    # (pytest-xdist issues 784, 1327).
     exec pg_virtualenv -t env CXFIELD_REQUIRE_PG=1 CXFIELD_REQUIRE_EXTRAS=1 \
-      "$VENV/bin/pytest" -n auto --maxprocesses=4 --dist loadfile "$@"
+      "$VENV/bin/pytest" -n auto --maxprocesses=4 --dist loadfile --max-worker-restart=0 "$@"
     ;;
   *) echo "usage: ./dev.sh [setup|run|test|build] [args...]" >&2; exit 2 ;;
 esac

@@ -34,6 +34,24 @@ def _isolated_home(
     monkeypatch.delenv("CXFIELD_DATA_DIR", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _qt_garbage_goes_with_its_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a test with Qt objects: Qt's deferred deletions and the cyclic collector run at
+    once, so a window or timer the test left behind is destroyed here, in that test's
+    teardown (and a crash in a destructor names it), not at a random allocation in a later
+    test in the same worker."""
+    yield
+    if "qapp" not in request.fixturenames or "PySide6.QtCore" not in sys.modules:
+        return
+    import gc
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    if QCoreApplication.instance() is not None:
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "data"

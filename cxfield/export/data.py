@@ -188,3 +188,22 @@ def iter_all(rows: StudyRows, table: dict[str, list[Any]]) -> Iterator[tuple[Res
     for session in rows.sessions:
         for item in table.get(session.id, []):
             yield session, item
+
+
+def hide_sealed(rows: StudyRows) -> int:
+    """Sealed texts (a study whose key is not open on this laptop) read as
+    :data:`cxfield.privacy.sealed_texts.SHOWN` in every export, never as ciphertext."""
+    from cxfield.privacy.sealed_texts import hide_on
+    from cxfield.privacy.sealing import HISTORY_SIDES, SEALED_COLUMNS
+
+    def every(table: dict[str, list[Any]]) -> list[Any]:
+        return [row for items in table.values() for row in items]
+
+    return (
+        hide_on(rows.sessions, SEALED_COLUMNS["session"])
+        + hide_on(every(rows.captures), SEALED_COLUMNS["step_capture"])
+        + hide_on(every(rows.notes), SEALED_COLUMNS["note"])
+        + hide_on(every(rows.transcript), SEALED_COLUMNS["transcript_segment"])
+        + hide_on(rows.surveys.values(), SEALED_COLUMNS["survey_response"])
+        + hide_on(every(rows.history), HISTORY_SIDES)
+    )

@@ -7,7 +7,7 @@ Qt.  Cancelling raises :class:`ExportCancelled`; like any error it leaves no fil
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -84,6 +84,10 @@ def export_study_pdf(
         result.messages.append(
             "No sessions match this selection; the report shows the journey map and says so."
         )
+    if data.sealed:
+        from cxfield.privacy.sealed_texts import how_to_read
+
+        result.messages.append(how_to_read(data.sealed, study_id))
     with atomic_file(path) as handle:
         result.pages = write_study_pdf(
             handle,
@@ -109,16 +113,19 @@ def export_session_pdf(
 ) -> ExportResult:
     """Write the session summary PDF (with the transcript appendix unless switched off)."""
     from cxfield.export.session_pdf import write_session_pdf
+    from cxfield.privacy.sealed_texts import how_to_read, shown_tree
     from cxfield.services.sessions import session_detail
     from cxfield.services.studies import get_study
 
     on_progress = on_progress or _noop_progress
     cancelled = cancelled or _never
     check_target(path)
-    detail = session_detail(database, session_id)
+    detail, sealed = shown_tree(session_detail(database, session_id))
     study = get_study(database, detail["study"]["id"])
     on_progress(SCALE // 10, SCALE)
     result = ExportResult([Path(path).expanduser().absolute()])
+    if sealed:
+        result.messages.append(how_to_read(sealed, detail["study"]["id"]))
     with atomic_file(path) as handle:
         result.pages = write_session_pdf(
             handle,
@@ -136,7 +143,8 @@ def export_session_pdf(
 def _load(
     database: Database, study_id: str, request: FilterRequest | None
 ) -> tuple[StudyRows, list[str]]:
-    from cxfield.export.data import load_rows
+    from cxfield.export.data import hide_sealed, load_rows
+    from cxfield.privacy.sealed_texts import how_to_read
 
     request = request or FilterRequest()
     resolved = resolve_filter(database, study_id, request, default_all=True)
@@ -146,6 +154,9 @@ def _load(
     messages = []
     if not rows.sessions:
         messages.append("No sessions match; the tables hold only their header rows.")
+    sealed = hide_sealed(rows)
+    if sealed:
+        messages.append(how_to_read(sealed, study_id))
     return rows, messages
 
 
@@ -351,17 +362,26 @@ def export_session_docx(
 ) -> ExportResult:
     """Write a session's transcript as a Word document (notes at their times)."""
     from cxfield.export.docx_transcript import write_transcript_docx
+    from cxfield.privacy.sealed_texts import how_to_read, shown, shown_tree
     from cxfield.services import transcript
     from cxfield.services.sessions import session_detail
 
     on_progress = on_progress or _noop_progress
     cancelled = cancelled or _never
     check_target(path)
-    detail = session_detail(database, session_id)
-    segments = transcript.segments(database, session_id)
-    notes = transcript.notes_on_recording(database, session_id)
+    detail, sealed = shown_tree(session_detail(database, session_id))
+    segments = [
+        replace(s, text=shown(s.text), original_text=shown(s.original_text))
+        for s in transcript.segments(database, session_id)
+    ]
+    notes = [
+        replace(n, text=shown(n.text)) for n in transcript.notes_on_recording(database, session_id)
+    ]
     _check(cancelled)
     with atomic_file(path) as handle:
         write_transcript_docx(handle, detail, segments, notes, exported_at=now)
     on_progress(SCALE, SCALE)
-    return ExportResult([Path(path).expanduser().absolute()])
+    result = ExportResult([Path(path).expanduser().absolute()])
+    if sealed:
+        result.messages.append(how_to_read(sealed, detail["study"]["id"]))
+    return result

@@ -97,6 +97,21 @@ class StudyReportData:
     ops: OpsSummary | None = None
     #: the review of all the study's sessions (whatever the selection); None: not asked
     review: ReviewSummary | None = None
+    #: texts still sealed on this laptop (the study key not opened), shown as a placeholder
+    sealed: int = 0
+
+    def hide_sealed(self) -> None:
+        """Pain points, quotes and workarounds sealed here read as one placeholder per step."""
+        from cxfield.privacy.sealed_texts import SHOWN
+        from cxfield.services.step_records import merge_sealed
+
+        self.pain_points, a = merge_sealed(self.pain_points, SHOWN)
+        self.staff_pain_points, b = merge_sealed(self.staff_pain_points, SHOWN)
+        self.sealed = a + b
+        for table in (self.quotes, self.staff_quotes, self.staff_workarounds):
+            for step, items in table.items():
+                table[step], n = merge_sealed(items, SHOWN)
+                self.sealed += n
 
 
 def overview(database: Database, study_id: str, flt: SessionFilter) -> Overview:
@@ -231,7 +246,7 @@ def gather(
     staff = staff_research.staff_side(database, study_id, everyone)
     workers = of_kind(everyone, ParticipantKind.STAFF)
     ops = ops_analysis.ops_summary(database, study_id, everyone)
-    return StudyReportData(
+    data = StudyReportData(
         journey=journey,
         filters=filters,
         overview=overview(database, study_id, everyone),
@@ -257,3 +272,5 @@ def gather(
         ops=None if ops.empty else ops,
         review=review_summary(database, study_id),
     )
+    data.hide_sealed()
+    return data

@@ -67,8 +67,10 @@ class ExportRunner(QObject):
     failed = Signal(str)
     cancelled = Signal()
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, parent: QObject) -> None:
+        # Owned by its dialog, so the thread's last reference, dropped as it ends, never
+        # destroys the object off the GUI thread (a crash in Qt).
+        super().__init__(parent)
         self._cancel = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -128,7 +130,7 @@ class ExportDialog(QDialog):
         self.ctx, self.study_id, self.study_name, self.session = ctx, study_id, study_name, session
         self.setWindowTitle(f"Export — {study_name}")
         self.setMinimumWidth(620)
-        self.runner = ExportRunner()
+        self.runner = ExportRunner(self)
         self.runner.progress.connect(self._progress)
         self.runner.finished.connect(self._finished)
         self.runner.failed.connect(self._failed)

@@ -34,6 +34,7 @@ from cxfield.gui.journey.curves import SessionCurve
 from cxfield.gui.runner.note_bar import ask_note_edit, format_offset
 from cxfield.gui.transcripts.playback import PlaybackWidget
 from cxfield.gui.widgets import keep_tab_for_focus, keep_tabs_whole, show_error
+from cxfield.privacy.sealed_texts import SHOWN, how_to_read, shown_tree
 from cxfield.services import capture, observation, sessions
 
 
@@ -58,6 +59,8 @@ class SessionView(QMainWindow):
         self.session_id = session_id
         self.setStyleSheet(
             "QWidget { font-size: 11pt; } QLabel#title { font-size: 16pt; font-weight: 600; }"
+            " QLabel#sealedNotice { background: #fff4ce; color: #3b2f00; padding: 6px;"
+            " border: 1px solid #e0c45c; }"
         )
         root = QWidget()
         self.layout_ = QVBoxLayout(root)
@@ -72,6 +75,12 @@ class SessionView(QMainWindow):
         edit.clicked.connect(lambda: self.edit_requested.emit(self.session_id))
         top.addWidget(edit)
         self.layout_.addLayout(top)
+        # An encrypted study's texts pulled to a laptop without its key (sealed_texts)
+        self.sealed_notice = QLabel()
+        self.sealed_notice.setObjectName("sealedNotice")
+        self.sealed_notice.setWordWrap(True)
+        self.sealed_notice.setVisible(False)
+        self.layout_.addWidget(self.sealed_notice)
         self.tabs = QTabWidget()
         keep_tabs_whole(self.tabs)
         self.tabs.setAccessibleName("Session views")
@@ -173,7 +182,11 @@ class SessionView(QMainWindow):
             table.selectRow(select if select is not None else max(0, current))
 
     def reload(self, select_note: str | None = None) -> None:
-        detail = sessions.session_detail(self.ctx.db, self.session_id)
+        detail, sealed = shown_tree(sessions.session_detail(self.ctx.db, self.session_id))
+        self.sealed_notice.setText(
+            how_to_read(sealed, detail["study"]["id"]) if sealed and detail["study"] else ""
+        )
+        self.sealed_notice.setVisible(bool(sealed))
         self.detail = detail
         who = detail["participant_code"] or "no participant"
         study = detail["study"]["name"] if detail["study"] else ""
@@ -272,6 +285,12 @@ class SessionView(QMainWindow):
     def edit_note(self) -> None:
         note = self._selected_note()
         if note is None:
+            return
+        if note["text"] == SHOWN:
+            self.statusBar().showMessage(
+                "This note is encrypted: open the study key (Privacy tab) to read or edit it.",
+                8000,
+            )
             return
         edited = ask_note_edit(self, int(note["offset_s"] * 1000), note["text"], note["tags"])
         if edited is not None and self._notes_action(

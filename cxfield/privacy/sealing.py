@@ -28,9 +28,8 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from cxfield.privacy.sealed_texts import PREFIX, is_sealed
 from cxfield.storage.models import AuditEntry, ResearchSession, SealedValue, StudyProtection
-
-PREFIX = "cxsealed:1:"
 
 #: table -> its columns that are sealed in an encrypted study
 SEALED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -49,10 +48,6 @@ _SEALED: Table = SealedValue.__table__  # type: ignore[attr-defined]
 _PROTECTION: Table = StudyProtection.__table__  # type: ignore[attr-defined]
 _SESSION: Table = ResearchSession.__table__  # type: ignore[attr-defined]
 _AUDIT: Table = AuditEntry.__table__  # type: ignore[attr-defined]
-
-
-def is_sealed(value: Any) -> bool:
-    return isinstance(value, str) and value.startswith(PREFIX)
 
 
 def sealed_key_id(value: str) -> str:

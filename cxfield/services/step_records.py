@@ -70,6 +70,26 @@ class RankedText:
     count: int
 
 
+def merge_sealed(items: list[RankedText], shown: str) -> tuple[list[RankedText], int]:
+    """Ranked texts with the sealed ones of each step counted under one ``shown`` text (a
+    study whose key is not open here), and how many sealed texts there were."""
+    from cxfield.privacy.sealed_texts import is_sealed
+
+    merged: dict[str, int] = {}
+    kept: list[RankedText] = []
+    sealed = 0
+    for item in items:
+        if is_sealed(item.text):
+            merged[item.step_id] = merged.get(item.step_id, 0) + item.count
+            sealed += 1
+        else:
+            kept.append(item)
+    if not merged:
+        return items, 0
+    kept.extend(RankedText(step, shown, n) for step, n in merged.items())
+    return sorted(kept, key=lambda r: -r.count), sealed
+
+
 def records(session_ids: Select[Any]) -> Subquery:
     """What the given sessions recorded about their steps: rows of (session_id, step_id,
     pain), one per capture with data and one per note at a step, so a (session, step) pair

@@ -199,13 +199,15 @@ def make_quote(
 
 def whisper_result(database: Database, session_id: str) -> dict[str, Any]:
     """The transcript as the dict whisper's writers take (speaker and edit flag kept)."""
+    from cxfield.privacy.sealed_texts import shown
+
     rows = segments(database, session_id)
     return export.result_from_segments(
         [
             {
                 "start": s.start_s,
                 "end": s.end_s,
-                "text": " " + s.text,
+                "text": " " + shown(s.text),  # never ciphertext (privacy.sealed_texts)
                 "speaker": s.speaker,
                 "speaker_suggested": s.speaker_suggested,
                 "edited": s.edited,

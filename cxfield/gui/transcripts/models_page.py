@@ -396,7 +396,7 @@ class ModelsPage(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.progress.setVisible(True)
-        task = ProgressTask(work)  # type: ignore[arg-type]
+        task = ProgressTask(work, self)  # type: ignore[arg-type]  (owned here: see ExportRunner)
         self.task = task
         task.progress.connect(self._on_progress)
         task.succeeded.connect(

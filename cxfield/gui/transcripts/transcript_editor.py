@@ -8,6 +8,7 @@ accepts the suggestion of the selected lines; Ctrl+1 / Ctrl+2 set a speaker).  C
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from cxfield.gui.transcripts.playback import PlaybackWidget
 from cxfield.gui.transcripts.transcript_check_bar import SHORTCUT, TranscriptCheckBar
 from cxfield.gui.transcripts.transcription_jobs import TranscriptionJobRunner
 from cxfield.gui.widgets import error_text, keep_tab_for_focus
+from cxfield.privacy.sealed_texts import SHOWN, shown
 from cxfield.services import sessions as session_service
 from cxfield.services import speakers as speaker_service
 from cxfield.services import transcript, transcription
@@ -343,8 +345,15 @@ class TranscriptEditor(QWidget):
     # --- loading -------------------------------------------------------------------
 
     def reload(self) -> None:
-        segments = transcript.segments(self.ctx.db, self.session_id)
-        notes = transcript.notes_on_recording(self.ctx.db, self.session_id)
+        # an encrypted study's texts not opened on this laptop: shown, never editable
+        segments = [
+            replace(s, text=shown(s.text), original_text=shown(s.original_text))
+            for s in transcript.segments(self.ctx.db, self.session_id)
+        ]
+        notes = [
+            replace(n, text=shown(n.text))
+            for n in transcript.notes_on_recording(self.ctx.db, self.session_id)
+        ]
         merged: list[tuple[float, int, SegmentView | NoteMark]] = [
             (s.start_s, 1, s) for s in segments
         ] + [(n.at_s, 0, n) for n in notes]
@@ -383,7 +392,7 @@ class TranscriptEditor(QWidget):
         else:
             time_item.setToolTip("Click to play from here")
             text = QTableWidgetItem(row.text)
-            text.setFlags(flags | Qt.ItemFlag.ItemIsEditable)
+            text.setFlags(flags if row.text == SHOWN else flags | Qt.ItemFlag.ItemIsEditable)
             mark = QTableWidgetItem("✎ edited" if row.edited else "")
             if row.edited:
                 mark.setToolTip(f"Model's text: {row.original_text}")

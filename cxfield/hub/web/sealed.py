@@ -7,8 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from cxfield.hub import storage as t
-from cxfield.privacy.sealing import is_sealed
-from cxfield.services.step_records import RankedText
+from cxfield.services.step_records import RankedText, merge_sealed
 from cxfield.storage.database import Database
 
 #: what stands in for the wording of sealed pain points (their counts stay)
@@ -33,12 +32,4 @@ def study_encrypted(database: Database, study_id: str) -> bool:
 
 def readable(items: list[RankedText]) -> list[RankedText]:
     """Ranked texts with every sealed one of a step counted under one placeholder."""
-    merged: dict[str, int] = {}
-    kept: list[RankedText] = []
-    for item in items:
-        if is_sealed(item.text):
-            merged[item.step_id] = merged.get(item.step_id, 0) + item.count
-        else:
-            kept.append(item)
-    kept.extend(RankedText(step, SEALED_TEXT, n) for step, n in merged.items())
-    return sorted(kept, key=lambda r: -r.count)
+    return merge_sealed(items, SEALED_TEXT)[0]
