@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from cxfield.export import jobs
 from cxfield.privacy import keys, sealing, study_protection
+from cxfield.privacy import texts as privacy_texts
 from cxfield.privacy.sealed_texts import SHOWN, shown, shown_tree
 from cxfield.services import demo
 from cxfield.services.sessions import session_detail
@@ -52,6 +54,11 @@ def test_a_supervisor_without_the_key_sees_placeholders_not_ciphertext(
     sam.sync()
     stored = session_detail(sam.db, planted.session_id)
     assert any(sealing.is_sealed(n["text"]) for n in stored["notes"])
+    # The redaction scan leaves ciphertext alone (it was scanned before it was sealed).
+    with sam.db.engine.connect() as conn:
+        scanned = privacy_texts.session_texts(conn, [planted.session_id])[planted.session_id]
+    assert not any(sealing.is_sealed(t.text) for t in scanned)
+    assert planted.note_id not in {t.row_id for t in scanned}
 
     # The session window: the placeholder, a line saying how to read them, no editing.
     from cxfield.gui.session_view import SessionView

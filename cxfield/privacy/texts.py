@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Table, select
 
+from cxfield.privacy.sealed_texts import is_sealed
 from cxfield.storage.models import (
     Note,
     ResearchSession,
@@ -81,7 +82,8 @@ class FieldText:
 
 
 def session_texts(conn: Connection, session_ids: Iterable[str]) -> dict[str, list[FieldText]]:
-    """Every non-empty text of the live rows of these sessions, transcripts in time order."""
+    """Every non-empty, unsealed text of the live rows of these sessions, transcripts in time
+    order."""
     ids = list(dict.fromkeys(session_ids))
     out: dict[str, list[FieldText]] = {sid: [] for sid in ids}
     for start in range(0, len(ids), 500):
@@ -98,7 +100,10 @@ def session_texts(conn: Connection, session_ids: Iterable[str]) -> dict[str, lis
             for row in conn.execute(query):
                 for f in fields:
                     value = getattr(row, f) or ""
-                    if value.strip():
+                    # a sealed text (a study whose key is not open here) is not scanned: its
+                    # ciphertext holds nothing to redact, and it was scanned before it was
+                    # sealed, on the laptop it was typed on
+                    if value.strip() and not is_sealed(value):
                         out[row.sid].append(
                             FieldText(
                                 row.sid,
