@@ -295,6 +295,16 @@ def authenticate(engine: Engine, token: str) -> Caller | None:
     return Caller(info, row.id, row.device_id or "")
 
 
+def token_issued(engine: Engine, token: str) -> bool:
+    """Whether this hub ever issued ``token`` (of any kind, revoked or used up included): a
+    laptop whose access was revoked is not guessing, and is not counted as if it were."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(t.token.c.id).where(t.token.c.token_hash == hash_token(token))
+        ).first()
+    return found is not None
+
+
 def hub_id(engine: Engine) -> str:
     with engine.connect() as conn:
         value = conn.execute(

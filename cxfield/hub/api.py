@@ -15,6 +15,7 @@ from cxfield.hub.http import account_seen, protocol_mismatch
 from cxfield.hub.models import ResolveResponse, SessionRows
 from cxfield.hub.push import HubBusy, push_batch
 from cxfield.hub.state import HubState
+from cxfield.hub.web import throttle
 from cxfield.sync.protocol import (
     MAX_PULL_PAGE,
     PROTOCOL_VERSION,
@@ -31,7 +32,7 @@ from cxfield.sync.protocol import (
 
 bearer = HTTPBearer(auto_error=False, description="The device token from POST /v1/enrol.")
 ERRORS: dict[int | str, dict[str, object]] = {
-    code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 426)
+    code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 426, 429)
 }
 router = APIRouter(prefix="/v1", responses=ERRORS)
 
@@ -42,6 +43,29 @@ def hub(request: Request) -> HubState:
 
 
 HubDep = Annotated[HubState, Depends(hub)]
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def check_token_throttle(state: HubState, request: Request) -> None:
+    """429 while this address has too many refused tokens (web/throttle.py), whatever the
+    token it sends now: the answer must not tell a valid token from a guess."""
+    wait = throttle.token_wait(state.engine, _client(request))
+    if wait is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            throttle.token_locked_text(wait),
+            headers={"Retry-After": str(wait)},
+        )
+
+
+def _count_if_guessed(state: HubState, request: Request, token: str) -> None:
+    """A refused token counts against its address unless this hub issued it (revoked or
+    used up: a colleague's laptop behind the same office address, not a guess)."""
+    if not accounts.token_issued(state.engine, token):
+        throttle.token_failed(state.engine, _client(request))
 
 
 def current_caller(
@@ -56,8 +80,10 @@ def current_caller(
             "connect the laptop with `cxfield sync connect`.",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    check_token_throttle(state, request)
     caller = accounts.authenticate(state.engine, credentials.credentials)
     if caller is None:
+        _count_if_guessed(state, request, credentials.credentials)
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "This device token is not valid on this hub (revoked, or never issued here); "
@@ -94,11 +120,13 @@ def _account(info: accounts.AccountInfo) -> Account:
 )
 def enrol(body: EnrolRequest, state: HubDep, request: Request) -> EnrolResponse:
     check_protocol(body.protocol)
+    check_token_throttle(state, request)
     try:
         token, token_id, info = accounts.enrol(
             state.engine, body.token, body.device_id, body.device_label
         )
     except AuthError as exc:
+        _count_if_guessed(state, request, body.token)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc)) from None
     account_seen(request, info.id)
     return EnrolResponse(

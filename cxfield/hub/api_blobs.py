@@ -22,7 +22,7 @@ from cxfield.sync.protocol import ErrorBody
 
 router = APIRouter(
     prefix="/v1/blobs",
-    responses={code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 422, 426)},
+    responses={code: {"model": ErrorBody} for code in (401, 403, 404, 409, 413, 422, 426, 429)},
 )
 Sha = Annotated[str, Path(pattern=SHA256_PATTERN, description="SHA-256 of the file, hex")]
 #: the chunk's bytes; any content type is taken (tus clients send application/offset+octet-stream)

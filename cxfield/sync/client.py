@@ -169,6 +169,11 @@ class HubClient:
                 "connect again with a new enrolment token: cxfield sync connect URL --token T.",
                 detail,
             )
+        if response.status_code == 429:  # too many refused tokens from this address
+            raise HubUnreachable(
+                f"The hub at {self.url} is refusing this address for now ({detail}); "
+                "nothing changed."
+            )
         if response.status_code == 426:
             raise HubError(f"The hub speaks another sync protocol: {detail}")
         if response.status_code >= 500:

@@ -396,7 +396,9 @@ class ModelsPage(QWidget):
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
         self.progress.setVisible(True)
-        task = ProgressTask(work, self)  # type: ignore[arg-type]  (owned here: see ExportRunner)
+        # owned by the page, so the thread's last reference never destroys it off the GUI
+        # thread (export_dialog.ExportRunner)
+        task = ProgressTask(work, self)  # type: ignore[arg-type]
         self.task = task
         task.progress.connect(self._on_progress)
         task.succeeded.connect(

@@ -11,7 +11,15 @@ it longer); a successful one removes its row and its address's failures; a faile
 stays, counted for :data:`WINDOW`.
 
 Tokens are 32 random bytes, so guessing one is hopeless anyway: this stops a script from
-trying, and keeps the audit trail and the database small."""
+trying, and keeps the audit trail and the database small.
+
+The sync API's tokens (a device token on every request, an enrolment token on
+``/v1/enrol``) count in the same rows, per address only, and only tokens this hub never
+issued (a revoked laptop retrying is not guessing): :func:`token_wait` before the
+check (a read, so syncing laptops pay no write per request), :func:`token_failed` after a
+refused token.  Parallel requests in flight may each pass the check before the others'
+failures are written, a handful more tries at most.  There is no hub-wide limit on them, so
+a stranger's guesses cannot stop the team's laptops from syncing."""
 
 from __future__ import annotations
 
@@ -137,3 +145,46 @@ def purge_now(engine: Engine) -> int:
     """:func:`purge` in its own transaction (the hub does this when it starts)."""
     with write_transaction(engine) as conn:
         return purge(conn, utcnow())
+
+
+def token_wait(engine: Engine, client: str, *, now: datetime | None = None) -> int | None:
+    """Seconds until ``client`` may present a sync token again (None: it may now): after
+    :data:`PER_CLIENT` failed tokens or sign-ins from that address within :data:`WINDOW`."""
+    now = now or utcnow()
+    attempts = t.signin_attempt.c
+    with engine.connect() as conn:
+        recent = list(
+            conn.execute(
+                select(attempts.attempted_at)
+                .where(
+                    attempts.client == (client or "unknown")[:MAX_CLIENT],
+                    attempts.attempted_at > now - WINDOW,
+                )
+                .order_by(attempts.attempted_at.desc())
+                .limit(PER_CLIENT)
+            ).scalars()
+        )
+    if len(recent) < PER_CLIENT:
+        return None
+    oldest: datetime = recent[-1]
+    return max(1, math.ceil((oldest + WINDOW - now).total_seconds()))
+
+
+def token_failed(engine: Engine, client: str, *, now: datetime | None = None) -> None:
+    """A sync token ``client`` presented opened nothing: counted for :data:`WINDOW`."""
+    now = now or utcnow()
+    with write_transaction(engine) as conn:
+        purge(conn, now)
+        conn.execute(
+            t.signin_attempt.insert().values(
+                id=new_id(), client=(client or "unknown")[:MAX_CLIENT], attempted_at=now
+            )
+        )
+
+
+def token_locked_text(seconds: int) -> str:
+    return (
+        "Too many refused tokens from this address: try again in "
+        f"{_wait_text(seconds)} (a revoked laptop must be connected again with a new "
+        "enrolment token)."
+    )
