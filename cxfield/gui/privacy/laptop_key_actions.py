@@ -1,6 +1,8 @@
 """Privacy → Export the laptop's recording key…: recordings on this laptop are encrypted
 with a key in the system keyring; a lost key is lost audio, so the key can be saved to a
-file (0600, never over another file) to keep away from the laptop."""
+file (0600, never over another file) to keep away from the laptop.  Privacy → Import a
+recording key…: the saved file, on a new laptop (or after the keyring was lost), opens the
+recordings copied there again; a different key already here is refused, nothing changed."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from cxfield.privacy import keys
 from cxfield.services import at_rest
 
 TITLE = "Export the laptop's recording key"
+IMPORT_TITLE = "Import a recording key"
 
 
 class LaptopKeyActions(QObject):
@@ -27,6 +30,9 @@ class LaptopKeyActions(QObject):
         self.export_action = QAction("Export the laptop's &recording key…", window)
         self.export_action.triggered.connect(self.export_key)
         menu.addAction(self.export_action)
+        self.import_action = QAction("&Import a recording key…", window)
+        self.import_action.triggered.connect(self.import_key)
+        menu.addAction(self.import_action)
 
     def export_key(self) -> None:
         root, device = self.ctx.paths.root, self.ctx.db.device_id
@@ -51,10 +57,27 @@ class LaptopKeyActions(QObject):
         self._tell(
             made_now + f"The recording key was saved to {name} (readable by you only). "
             "Whoever holds this file can open the recordings: keep it away from the laptop. "
-            "On a new laptop: cxfield keys import-laptop FILE."
+            "On a new laptop: Privacy → Import a recording key…."
         )
 
-    def _tell(self, text: str, *, warning: bool = False) -> None:
+    def import_key(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(
+            self.window, IMPORT_TITLE, str(Path.home()), "Key files (*.key);;All files (*)"
+        )
+        if not name:
+            return
+        try:
+            store = keys.import_laptop_key(self.ctx.paths.root, self.ctx.db.device_id, Path(name))
+        except CxfieldError as exc:
+            self._tell(str(exc), warning=True, title=IMPORT_TITLE)
+            return
+        self._tell(
+            f"The recording key from {name} is kept in {store.where}: this laptop opens the "
+            "recordings it encrypts.",
+            title=IMPORT_TITLE,
+        )
+
+    def _tell(self, text: str, *, warning: bool = False, title: str = TITLE) -> None:
         icon = QMessageBox.Icon.Warning if warning else QMessageBox.Icon.Information
-        self.box = QMessageBox(icon, TITLE, text, QMessageBox.StandardButton.Ok, self.window)
+        self.box = QMessageBox(icon, title, text, QMessageBox.StandardButton.Ok, self.window)
         self.box.open()
