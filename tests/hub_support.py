@@ -302,3 +302,36 @@ def edited(row: dict[str, Any], base: int, **changes: Any) -> dict[str, Any]:
 
 def push_body(rows: list[dict[str, Any]], device_id: str = "dev") -> dict[str, Any]:
     return {"protocol": PROTOCOL_VERSION, "device_id": device_id, "rows": rows}
+
+
+@pytest.fixture
+def two_hubs(hub_database: HubDatabase) -> Iterator[tuple[RunningHub, RunningHub]]:
+    """Two ``cxfield hub serve`` processes on one database, as a team that outgrew one
+    process runs them."""
+    first = start_hub(hub_database)
+    second = start_hub(hub_database, upgrade=False)
+    try:
+        yield first, second
+    finally:
+        first.stop()
+        second.stop()
+
+
+@pytest.fixture
+def hub_engine(hub_database: HubDatabase) -> Iterator[Any]:
+    """An engine on the hub's database, for what a test reads or moves there directly."""
+    from cxfield.hub.config import make_engine
+
+    made = make_engine(hub_database.url)
+    yield made
+    made.dispose()
+
+
+@pytest.fixture
+def team(tmp_path: Path) -> Iterator[Any]:
+    """An in-process hub with laptops to sync (tests.sync_support.Team)."""
+    from tests.sync_support import Team
+
+    made = Team(tmp_path)
+    yield made
+    made.close()

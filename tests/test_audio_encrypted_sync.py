@@ -5,7 +5,6 @@ the study's key — never the laptop's ciphertext."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,13 +19,6 @@ from tests.sync_support import Laptop, Team
 from tests.test_audio_encrypted import noise
 
 PASS = "correct horse battery"
-
-
-@pytest.fixture
-def team(tmp_path: Path) -> Iterator[Team]:
-    made = Team(tmp_path)
-    yield made
-    made.close()
 
 
 def _encrypted_recording(laptop: Laptop, samples: np.ndarray, text: str = "") -> tuple[str, Path]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,13 +40,6 @@ def test_round_trip_and_wrong_passphrase(tmp_path: Path) -> None:
         keys.parse_key('{"format": "something else"}', "x.key")
     with pytest.raises(keys.StudyKeyError):
         keys.parse_key("not json", "x.key")
-
-
-@pytest.fixture
-def team(tmp_path: Path) -> Iterator[Team]:
-    made = Team(tmp_path)
-    yield made
-    made.close()
 
 
 def _texts(database: object, planted: object) -> tuple[str, str, str]:

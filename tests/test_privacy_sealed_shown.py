@@ -6,10 +6,7 @@ texts are back everywhere."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
@@ -24,13 +21,6 @@ from tests.privacy_support import PLANTED, plant_texts
 from tests.sync_support import Team, submit_decided
 
 PASS = "correct horse battery"
-
-
-@pytest.fixture
-def team(tmp_path: Path) -> Iterator[Team]:
-    made = Team(tmp_path)
-    yield made
-    made.close()
 
 
 def test_placeholders_for_sealed_values() -> None:

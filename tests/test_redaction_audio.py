@@ -6,7 +6,6 @@ placed blocks the upload with a message."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -28,13 +27,6 @@ WORDS = [
     {"start": 1.10, "end": 2.60, "word": " 512-44-6789"},
     {"start": 2.70, "end": 3.10, "word": " thanks"},
 ]
-
-
-@pytest.fixture
-def team(tmp_path: Path) -> Iterator[Team]:
-    made = Team(tmp_path)
-    yield made
-    made.close()
 
 
 def _recorded_session(db: object, root: Path) -> tuple[str, str, Path]:

@@ -5,7 +5,6 @@ and the original stays on the laptop."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,13 +21,6 @@ from cxfield.sync.connection import status  # noqa: E402
 from tests.export_support import normal, pdf_text  # noqa: E402
 from tests.redaction_support import EMAIL, PHONE, SSN, planted_session  # noqa: E402
 from tests.sync_support import Team  # noqa: E402
-
-
-@pytest.fixture
-def team(tmp_path: Path) -> Iterator[Team]:
-    made = Team(tmp_path)
-    yield made
-    made.close()
 
 
 def _hub_data(team: Team, table: str) -> dict[str, dict[str, object]]:

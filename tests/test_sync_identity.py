@@ -4,11 +4,9 @@ participant code typed on two laptops is shown as a clash, never dropped."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlmodel import select
 
 from cxfield.app import open_app
@@ -19,13 +17,6 @@ from cxfield.storage.models import Researcher, ResearchSession, Study
 from cxfield.sync import conflicts, connection
 from cxfield.sync.state import waiting_counts
 from tests.sync_support import BASE_URL, Team
-
-
-@pytest.fixture
-def team(tmp_path: Path) -> Iterator[Team]:
-    made = Team(tmp_path)
-    yield made
-    made.close()
 
 
 def test_the_hub_account_becomes_the_laptops_researcher(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ both sides and resolvable, participant codes never collide."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -14,13 +13,6 @@ from cxfield.services import analysis, demo, participants, sites, studies, templ
 from cxfield.sync import conflicts
 from cxfield.sync.client import HubUnreachable
 from tests.sync_support import Team, live_rows
-
-
-@pytest.fixture
-def team(tmp_path: Path) -> Iterator[Team]:
-    made = Team(tmp_path)
-    yield made
-    made.close()
 
 
 def _converged(team: Team) -> None:

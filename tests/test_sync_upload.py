@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -21,13 +20,6 @@ from cxfield.sync.connection import status
 from tests.sync_support import Laptop, Team
 
 CHUNK = 64 * 1024
-
-
-@pytest.fixture
-def team(tmp_path: Path) -> Iterator[Team]:
-    made = Team(tmp_path)
-    yield made
-    made.close()
 
 
 def _recording(laptop: Laptop, *, upload_audio: bool, size: int = 5 * CHUNK + 123) -> Path:
