@@ -335,3 +335,20 @@ def team(tmp_path: Path) -> Iterator[Any]:
     made = Team(tmp_path)
     yield made
     made.close()
+
+
+def age_signin_attempts(engine: Any) -> None:
+    """Move every counted sign-in or token failure back by the throttle's window, as if
+    five minutes had passed."""
+    from sqlalchemy import select, update
+
+    from cxfield.hub import storage as t
+    from cxfield.hub.web import throttle
+
+    with engine.begin() as conn:
+        for row in conn.execute(select(t.signin_attempt)).all():
+            conn.execute(
+                update(t.signin_attempt)
+                .where(t.signin_attempt.c.id == row.id)
+                .values(attempted_at=row.attempted_at - throttle.WINDOW)
+            )

@@ -20,19 +20,25 @@ from tests.gui_support import SCREENS, fits_screen, settle, shoot, show_active  
 pytestmark = [pytest.mark.qt, pytest.mark.timeout(90)]
 
 
-@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_export_the_laptop_key_from_the_privacy_menu(
-    qtbot: Any, ctx: AppContext, tmp_path: Path, monkeypatch: Any, screen: tuple[int, int]
-) -> None:
+def _privacy_window(qtbot: Any, ctx: AppContext, screen: tuple[int, int]) -> Any:
     from cxfield.gui.main_window import MainWindow
-    from tests.gui_support import shots_dir
 
-    target = tmp_path / "laptop.key"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     window = MainWindow(ctx)
     qtbot.addWidget(window)
     window.resize(*screen)
     show_active(qtbot, window)
+    return window
+
+
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_export_the_laptop_key_from_the_privacy_menu(
+    qtbot: Any, ctx: AppContext, tmp_path: Path, monkeypatch: Any, screen: tuple[int, int]
+) -> None:
+    from tests.gui_support import shots_dir
+
+    target = tmp_path / "laptop.key"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    window = _privacy_window(qtbot, ctx, screen)
     actions = window.laptop_key_actions
     assert actions.export_action in window.redaction_actions.menu.actions()
     actions.export_action.trigger()
@@ -63,7 +69,6 @@ def test_import_a_recording_key_from_the_privacy_menu(
     laptop holds the same key; another laptop's key over it is refused, nothing changed; a
     file that is no key says so in one line."""
     from cxfield.app import open_app
-    from cxfield.gui.main_window import MainWindow
     from tests.gui_support import shots_dir
 
     old_root = tmp_path / "old-laptop"
@@ -77,10 +82,7 @@ def test_import_a_recording_key_from_the_privacy_menu(
         old.close()
     chosen = [saved]
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(chosen[0]), ""))
-    window = MainWindow(ctx)
-    qtbot.addWidget(window)
-    window.resize(*screen)
-    show_active(qtbot, window)
+    window = _privacy_window(qtbot, ctx, screen)
     actions = window.laptop_key_actions
     assert actions.import_action in window.redaction_actions.menu.actions()
     actions.import_action.trigger()

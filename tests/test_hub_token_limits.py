@@ -14,12 +14,12 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from cxfield.hub import storage as t
 from cxfield.hub.web import throttle
 from cxfield.sync.client import HubClient, HubUnreachable
-from tests.hub_support import RunningHub, headers
+from tests.hub_support import RunningHub, age_signin_attempts, headers
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -59,13 +59,7 @@ def test_refused_tokens_lock_out_their_address_on_every_process(
     assert bare.status_code == 401 and _failures(hub_engine, COLLEAGUE) == 0
 
     # Five minutes later (the failures moved back in the database) the address syncs again.
-    with hub_engine.begin() as conn:
-        for row in conn.execute(select(t.signin_attempt)).all():
-            conn.execute(
-                update(t.signin_attempt)
-                .where(t.signin_attempt.c.id == row.id)
-                .values(attempted_at=row.attempted_at - throttle.WINDOW)
-            )
+    age_signin_attempts(hub_engine)
     assert _me(two_hubs[0], GUESSER, device.token).status_code == 200
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import func, select, update
 from cxfield.domain.ids import utcnow
 from cxfield.hub import storage as t
 from cxfield.hub.web import throttle
-from tests.hub_support import HubDatabase, RunningHub, enrol, start_hub
+from tests.hub_support import HubDatabase, RunningHub, age_signin_attempts, enrol, start_hub
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -68,13 +68,7 @@ def test_an_address_is_locked_out_on_every_hub_process(
     assert _attempts(hub_engine, guesser) == throttle.PER_CLIENT  # refusals leave no row
     assert _sign_in(two_hubs[1], colleague, token).status_code == 303  # others still sign in
     # five minutes later (the failures moved back in the database) the address may sign in
-    with hub_engine.begin() as conn:
-        for row in conn.execute(select(t.signin_attempt)).all():
-            conn.execute(
-                update(t.signin_attempt)
-                .where(t.signin_attempt.c.id == row.id)
-                .values(attempted_at=row.attempted_at - throttle.WINDOW)
-            )
+    age_signin_attempts(hub_engine)
     signed = _sign_in(two_hubs[0], guesser, token)
     assert signed.status_code == 303 and "cxfield_session=" in signed.headers["set-cookie"]
     assert _attempts(hub_engine) == 0  # the old failures purged, the success cleared its own
