@@ -408,3 +408,34 @@ def test_withdrawal_erases_an_approved_session_and_its_review_everywhere(team: T
             for table in ("step_capture", "review_comment", "audit_entry"):
                 rows = conn.exec_driver_sql(f"SELECT * FROM {table}").all()
                 assert not any("Rosa" in str(tuple(r)) for r in rows), (laptop.name, table)
+
+
+def test_a_comment_with_personal_details_sent_to_the_hub_is_refused(team: Team) -> None:
+    """A decision made on the hub itself (a script, a page): its comment is checked for
+    personal details as a laptop checks its own; refused in one line naming the kinds,
+    nothing changed; the same decision without them goes through."""
+    ana, sam = team.laptop("Ana"), team.laptop("Sam", "supervisor")
+    study = templates.create_from_definition(
+        ana.db, templates.load_template("benefits-office-visit")
+    )
+    sid, _ = _submitted_session(ana, study.id)
+    ana.sync()
+    client = sam.client()
+
+    def decide(comment: str) -> object:
+        return client.http.post(
+            f"/v1/sessions/{sid}/review",
+            json={"protocol": 1, "action": "return", "comment": comment},
+            headers=client._headers(),
+        )
+
+    refused = decide("Call her back on 555-867-5309, SSN 123-45-6789 is on the form.")
+    assert refused.status_code == 422, refused.text  # type: ignore[attr-defined]
+    detail = refused.json()["detail"]  # type: ignore[attr-defined]
+    assert "[PHONE]" in detail and "[SSN]" in detail and "Nothing changed" in detail
+    assert "555-867-5309" not in detail and "\n" not in detail
+    assert [d["status"] for d in _hub_rows(team, "session")] == ["submitted"]
+    assert [d["action"] for d in _hub_rows(team, "review_event")] == ["submit"]
+    fine = decide("The wait at check-in has no rating; please add it.")
+    assert fine.status_code == 200, fine.text  # type: ignore[attr-defined]
+    assert [d["status"] for d in _hub_rows(team, "session")] == ["has_issues"]

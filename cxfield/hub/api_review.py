@@ -3,7 +3,8 @@ page, a script), through the same rules as a pushed one: the hub writes the sess
 state, its review event and its history entry as one pushed batch of the caller's.
 
 403 when the account's role may not do it (a researcher approving), 409 when the session
-is not in a state that allows it or another decision came first, 404 unknown/invisible."""
+is not in a state that allows it or another decision came first, 404 unknown/invisible,
+422 when the comment holds personal details (:mod:`cxfield.hub.comment_check`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pydantic import BaseModel, Field
 from cxfield.domain.errors import ValidationError
 from cxfield.domain.ids import new_id, utcnow
 from cxfield.domain.review import REVIEWERS_ONLY, ReviewAction, next_status
-from cxfield.hub import pull
+from cxfield.hub import comment_check, pull
 from cxfield.hub.accounts import Caller
 from cxfield.hub.api import CallerDep, HubDep, check_protocol
 from cxfield.hub.push import push_batch
@@ -79,6 +80,9 @@ def review_session(
     except ValidationError as exc:
         code = status.HTTP_403_FORBIDDEN if str(exc) == REVIEWERS_ONLY else 409
         raise HTTPException(code, str(exc)) from None
+    found = comment_check.personal_details(body.comment)
+    if found:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, comment_check.refusal(found))
     session = {**record.data, "status": after, "updated_at": encode_value(utcnow())}
     session["device_id"] = caller.device_id
     who = {"actor_id": caller.account.id, "actor_name": caller.account.name}
