@@ -80,6 +80,11 @@ def test_a_supervisor_without_the_key_sees_placeholders_not_ciphertext(
     texts = [transcript.item(r, 2) for r in range(transcript.rowCount())]
     sealed_items = [item for item in texts if item is not None and item.text() == SHOWN]
     assert sealed_items and not sealed_items[0].flags() & Qt.ItemFlag.ItemIsEditable
+    editor = view.transcript
+    line = next(r for r, row in enumerate(editor.rows) if row.id == planted.segment_id)
+    transcript.selectRow(line)
+    assert editor.selected_segments() and editor.step_combo.count() > 0
+    assert not editor.quote_button.isEnabled()  # no quote made of the placeholder
     view.close()
 
     # Exports: the placeholder, and one line that says how to read them.

@@ -461,7 +461,8 @@ class TranscriptEditor(QWidget):
         self.play_button.setEnabled(bool(self.selected_rows()) and self.recording is not None)
         self.revert_button.setEnabled(any(s.edited for s in segments))
         self.quote_text.setPlainText(" ".join(s.text for s in segments))
-        self.quote_button.setEnabled(bool(segments) and self.step_combo.count() > 0)
+        sealed = any(s.text == SHOWN for s in segments)  # no quote of a placeholder
+        self.quote_button.setEnabled(bool(segments) and not sealed and self.step_combo.count() > 0)
 
     def _item_changed(self, item: QTableWidgetItem) -> None:
         if self._loading or item.column() != COL_TEXT:
