@@ -17,6 +17,7 @@ from cxfield.privacy import texts as privacy_texts
 from cxfield.privacy.sealed_texts import SHOWN, shown, shown_tree
 from cxfield.services import demo
 from cxfield.services.sessions import session_detail
+from tests.export_support import pdf_text
 from tests.privacy_support import PLANTED, plant_texts
 from tests.sync_support import Team, submit_decided
 
@@ -101,6 +102,9 @@ def test_a_supervisor_without_the_key_sees_placeholders_not_ciphertext(
     assert any("encrypted" in m for m in pdf.messages)
     report = jobs.export_study_pdf(sam.db, study.id, tmp_path / "study.pdf")
     assert any("encrypted" in m for m in report.messages)
+    text = pdf_text(tmp_path / "study.pdf")
+    assert "cxsealed" not in text and SHOWN in text  # in the pain points' table
+    assert "Most frequent pain point: “(encrypted" not in text  # but no key finding
     srt = jobs.export_session_transcript(sam.db, planted.session_id, "srt", tmp_path / "t.srt")
     assert SHOWN in srt.read_text() and "cxsealed" not in srt.read_text()
     # What is stored did not change: still sealed.

@@ -37,6 +37,7 @@ from cxfield.export.layout import (
 )
 from cxfield.export.study_data import StudyReportData
 from cxfield.export.study_pdf_sides import SidesAndOperations
+from cxfield.privacy.sealed_texts import SHOWN
 from cxfield.services.analysis import MIN_SESSIONS_PER_SEGMENT, step_numbers
 from cxfield.storage.models import Step
 
@@ -198,7 +199,8 @@ class StudyReport(SidesAndOperations):
             by_id = {step.id: step for step in self.steps}
             named = ", ".join(self.numbered(by_id[a.step_id]) for a in self.data.agreement)
             lines.append(f"Staff and customers agree these steps hurt: {named}.")
-        described = [item for item in self.data.pain_points if item.text]
+        # a sealed wording (the study key not open here) is no finding to quote
+        described = [item for item in self.data.pain_points if item.text and item.text != SHOWN]
         if described:
             top = described[0]
             lines.append(f"Most frequent pain point: “{top.text}” ({top.count} times).")
