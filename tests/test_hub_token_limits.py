@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from cxfield.hub import storage as t
 from cxfield.hub.web import throttle
-from cxfield.sync.client import HubClient, HubUnreachable
+from cxfield.sync.client import HubClient, HubThrottled
 from tests.hub_support import RunningHub, age_signin_attempts, headers
 
 pytestmark = pytest.mark.timeout(300)
@@ -85,11 +85,14 @@ def test_guessed_enrolment_tokens_count_and_the_laptop_says_why(
     http = httpx.Client(base_url=two_hubs[0].url, headers={"X-Forwarded-For": GUESSER}, timeout=30)
     client = HubClient(two_hubs[0].url, allow_http=True, http=http)
     try:
-        with pytest.raises(HubUnreachable) as raised:
+        with pytest.raises(HubThrottled) as raised:
             client.request("GET", "/v1/me", ok=(200,), headers={"Authorization": "Bearer x"})
     finally:
         client.close()
     message = str(raised.value)
+    from cxfield.gui.sync.sync_worker import explain
+
+    assert explain(raised.value)[1] == message  # the app's sync window says the same line
     assert "refusing this address for now" in message and "nothing changed" in message
     assert "\n" not in message
     fine = two_hubs[0].http.post(

@@ -288,7 +288,8 @@ class SessionView(QMainWindow):
             return
         if note["text"] == SHOWN:
             self.statusBar().showMessage(
-                "This note is encrypted: open the study key (Privacy tab) to read or edit it.",
+                "This note is encrypted: open the study key (Edit study → Privacy) to read or "
+                "edit it.",
                 8000,
             )
             return

@@ -67,6 +67,6 @@ def how_to_read(count: int, study_id: str) -> str:
     texts = "text is" if count == 1 else "texts are"
     return (
         f"{count} {texts} encrypted and shown as {SHOWN!r}: open the study key on this "
-        f"laptop first (cxfield keys open --study {study_id}, or Privacy → Open sealed "
-        "texts…) to read them."
+        f"laptop first (Edit study → Privacy → Open sealed texts…, or cxfield keys open "
+        f"--study {study_id}) to read them."
     )

@@ -44,6 +44,10 @@ class HubUnreachable(HubError):
     exit_code = 3
 
 
+class HubThrottled(HubUnreachable):
+    """The hub refuses this address for a while (too many refused tokens from it)."""
+
+
 class HubAuthError(HubError):
     """401: the token is missing, unknown or revoked (``detail``: the hub's words)."""
 
@@ -170,7 +174,7 @@ class HubClient:
                 detail,
             )
         if response.status_code == 429:  # too many refused tokens from this address
-            raise HubUnreachable(
+            raise HubThrottled(
                 f"The hub at {self.url} is refusing this address for now ({detail}); "
                 "nothing changed."
             )

@@ -18,7 +18,13 @@ from PySide6.QtCore import QObject, Signal
 
 from cxfield.domain.errors import CxfieldError
 from cxfield.storage.database import Database
-from cxfield.sync.client import HubAuthError, HubUnreachable, SyncSummary, sync_once
+from cxfield.sync.client import (
+    HubAuthError,
+    HubThrottled,
+    HubUnreachable,
+    SyncSummary,
+    sync_once,
+)
 from cxfield.sync.connection import NotConnected, open_client
 
 #: what went wrong, for the person: (kind, one calm line)
@@ -37,6 +43,8 @@ NOT_CONNECTED_TEXT = "This laptop is not connected to a hub yet: Sync → Connec
 
 def explain(exc: BaseException) -> tuple[str, str]:
     """The kind of trouble and one line for the person; never a traceback."""
+    if isinstance(exc, HubThrottled):  # its own line: how long, and why
+        return UNREACHABLE, str(exc)
     if isinstance(exc, HubUnreachable):
         return UNREACHABLE, UNREACHABLE_TEXT
     if isinstance(exc, HubAuthError):
