@@ -8,7 +8,6 @@ has focus; both screens, 1366×768 and 1920×1080, are photographed
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,11 +26,13 @@ from cxfield.storage.models import Note, Recording, RedactionMute  # noqa: E402
 from tests.redaction_support import EMAIL, PHONE, SSN, Planted, planted_session  # noqa: E402
 from tests.xvfb_support import (  # noqa: E402
     HAVE_X,
+    SIZES,
     SKIP_REASON,
     Screen,
+    area_screen,
     running_app,
+    size_id,
     wait_for,
-    xvfb_screen,
 )
 
 pytestmark = [pytest.mark.qt, pytest.mark.slow]
@@ -45,11 +46,9 @@ SON = "773-555-0142"
 PATTERN = r"SNAP-\d{8}"
 
 
-@pytest.fixture(params=[(1366, 768), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.fixture(params=SIZES, ids=size_id)
 def screen(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Screen]:
-    shots = os.environ.get("CXFIELD_SHOTS")
-    where = Path(shots) / "privacy" if shots else tmp_path / "shots"
-    with xvfb_screen(where, request.param) as shown:
+    with area_screen("privacy", request.param, tmp_path) as shown:
         yield shown
 
 

@@ -8,7 +8,6 @@ back afterwards; both screens, 1366×768 and 1920×1080, are photographed
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,18 +19,25 @@ from cxfield.services import capture, demo, studies
 from cxfield.services import sessions as session_service
 from tests.privacy_support import plant_texts
 from tests.sync_support import Team, submit_decided
-from tests.xvfb_support import HAVE_X, SKIP_REASON, Screen, running_app, wait_for, xvfb_screen
+from tests.xvfb_support import (
+    HAVE_X,
+    SIZES,
+    SKIP_REASON,
+    Screen,
+    area_screen,
+    running_app,
+    size_id,
+    wait_for,
+)
 
 pytestmark = [pytest.mark.qt, pytest.mark.slow]
 if not HAVE_X:
     pytest.skip(SKIP_REASON, allow_module_level=True)
 
 
-@pytest.fixture(params=[(1366, 768), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.fixture(params=SIZES, ids=size_id)
 def screen(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Screen]:
-    shots = os.environ.get("CXFIELD_SHOTS")
-    where = Path(shots) / "sealed" if shots else tmp_path / "shots"
-    with xvfb_screen(where, request.param) as shown:
+    with area_screen("sealed", request.param, tmp_path) as shown:
         yield shown
 
 

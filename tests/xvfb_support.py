@@ -141,3 +141,21 @@ def running_app(screen: Screen, data_root: Path, log: Path) -> Iterator[subproce
             process.kill()
             process.wait()
         print(log.read_text(errors="replace")[-3000:])
+
+
+#: the two screens every Xvfb test is photographed on (a fixture's params)
+SIZES = [(1366, 768), (1920, 1080)]
+
+
+def size_id(size: tuple[int, int]) -> str:
+    return f"{size[0]}x{size[1]}"
+
+
+@contextmanager
+def area_screen(area: str, size: tuple[int, int], tmp_path: Path) -> Iterator[Screen]:
+    """An Xvfb of ``size`` whose screenshots go to ``$CXFIELD_SHOTS/<area>`` (else the
+    test's temporary directory)."""
+    shots = os.environ.get("CXFIELD_SHOTS")
+    where = Path(shots) / area if shots else tmp_path / "shots"
+    with xvfb_screen(where, size) as shown:
+        yield shown
